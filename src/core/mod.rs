@@ -1,0 +1,235 @@
+//! The bind protocol as a sans-IO state machine (SPEC sections 5-8).
+//!
+//! Nothing in here reads a clock, draws entropy, touches a raw pointer or performs I/O. The C
+//! shell (`crate::ffi`) feeds the [`Machine`] with events stamped with the current uptime
+//! ([`Millis`]) and gets back [`Action`]s through a [`Sink`]. The shell executes those actions
+//! *after* releasing its lock, rendering each payload with the functions of [`render`].
+//!
+//! Timers: the machine keeps every deadline as an absolute instant; [`Machine::poll_at`] says
+//! when it next wants [`Machine::poll`] to be called. The shell runs one HAL timer for that.
+
+pub mod json;
+pub mod machine;
+pub mod render;
+pub mod rng;
+
+pub use machine::Machine;
+
+/// Milliseconds of uptime, as `HAL_UptimeMs()` returns them.
+pub type Millis = u64;
+
+/// A bind token: 16 random bytes, sent as 32 upper-case hex digits.
+pub type Token = [u8; 16];
+
+/// Event code posted when a bind session's notify round starts (`IOTX_AWSS_BIND_NOTIFY`).
+pub const IOTX_AWSS_BIND_NOTIFY: i32 = 0x100F;
+/// Event code posted when the cloud acknowledges a reset report (`IOTX_RESET`).
+pub const IOTX_RESET: i32 = 0x3000;
+
+/// Run-time tunables; the mirror of the C `dev_bind_config_t` (SPEC section 6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Wait for `match_reply` before re-reporting a token (default 30 000 ms).
+    pub report_retry_ms: u32,
+    /// Report publishes per token, in all (default 2).
+    pub report_attempts: u8,
+    /// Token lifetime, counted from its last report (default 45 000 ms).
+    pub token_lifetime_ms: u32,
+    /// Broadcasts per notify round (default 30).
+    pub notify_count: u8,
+    /// The gap after the k-th broadcast is `k * notify_step_ms` (default 100 ms).
+    pub notify_step_ms: u32,
+    /// First reset re-report delay; it doubles up to [`RESET_RETRY_MAX_MS`] (default 3 000 ms).
+    pub reset_retry_ms: u32,
+}
+
+/// Ceiling of the doubling reset re-report delay.
+pub const RESET_RETRY_MAX_MS: u32 = 60_000;
+
+impl Config {
+    /// The defaults of SPEC section 6 (the guide's values where it gives one).
+    pub const DEFAULT: Config = Config {
+        report_retry_ms: 30_000,
+        report_attempts: 2,
+        token_lifetime_ms: 45_000,
+        notify_count: 30,
+        notify_step_ms: 100,
+        reset_retry_ms: 3_000,
+    };
+
+    /// A configuration is valid when no field is zero.
+    pub fn is_valid(&self) -> bool {
+        self.report_retry_ms != 0
+            && self.report_attempts != 0
+            && self.token_lifetime_ms != 0
+            && self.notify_count != 0
+            && self.notify_step_ms != 0
+            && self.reset_retry_ms != 0
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::DEFAULT
+    }
+}
+
+/// Log levels, numbered as the SDK's `infra_log` numbers them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Level {
+    /// Errors (`[err]`).
+    Error = 2,
+    /// Warnings (`[wrn]`).
+    Warn = 3,
+    /// Information (`[inf]`), the default threshold.
+    Info = 4,
+    /// Debug (`[dbg]`): the payloads the guide's troubleshooting reads.
+    Debug = 5,
+}
+
+/// A piece of a log line: text or a number. A line is a slice of pieces, so the core never
+/// needs `core::fmt`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part<'a> {
+    /// Literal text.
+    Str(&'a str),
+    /// Raw bytes from the network, printed with non-printable bytes escaped.
+    Bytes(&'a [u8]),
+    /// A signed number in decimal.
+    Num(i64),
+}
+
+/// MQTT subscriptions the machine manages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sub {
+    /// `/sys/${pk}/${dn}/thing/awss/enrollee/match_reply`, handled by `awss_report_token_reply`.
+    MatchReply,
+    /// `/sys/${pk}/${dn}/thing/reset_reply`, handled by `awss_report_reset_reply`.
+    ResetReply,
+}
+
+/// How the `id` of a phone's query is echoed in the answer (SPEC section 6, "Answering queries").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdKind {
+    /// Emitted as the bare text: a string of digits, or a JSON number.
+    Number,
+    /// Emitted between double quotes; `text` is the string's content exactly as received
+    /// (already valid JSON string content, escapes included).
+    String,
+    /// Any other JSON value (object, array, `true`, `false`, `null`), emitted as received.
+    Raw,
+    /// No `id` in the request: emitted as `null`.
+    Missing,
+}
+
+/// Longest `id` text (without the quotes of a string) a query may carry and still get an answer.
+pub const MAX_ID_LEN: usize = 32;
+
+/// The `id` of a phone's query, kept to be echoed in the answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdEcho {
+    /// How to emit it.
+    pub kind: IdKind,
+    /// The text to emit (see [`IdKind`]); empty for [`IdKind::Missing`].
+    pub text: heapless::Vec<u8, MAX_ID_LEN>,
+}
+
+/// What the shell must remember about a CoAP query to answer it later. The shell's type
+/// (`ffi::ReplyCtx`: a copy of the remote address, message id, token and Observe option) is
+/// opaque to the core.
+pub trait QueryCtx: Clone {
+    /// True when `other` is a retransmission of the same request (same peer and message id):
+    /// the machine then keeps one pending entry, not two.
+    fn same_request(&self, other: &Self) -> bool;
+}
+
+/// Bind statistics ("SyncToken" in the SDK): times from a token's first report to its ack.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Token report publishes.
+    pub cnt: u32,
+    /// Acknowledged tokens.
+    pub suc: u32,
+    /// Longest report-to-ack time over the acknowledged tokens, ms.
+    pub max_ms: u32,
+    /// Shortest report-to-ack time, ms (0 while `suc == 0`).
+    pub min_ms: u32,
+    /// Mean report-to-ack time, ms (0 while `suc == 0`).
+    pub mean_ms: u32,
+    /// Trace id of the statistics post (the SDK's trace context).
+    pub trace_id: u32,
+}
+
+/// Something the machine wants done. The shell executes actions in order, outside its lock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action<Q> {
+    /// `IOT_MQTT_Subscribe` the topic (qos 0) with its handler.
+    Subscribe(Sub),
+    /// `IOT_MQTT_Unsubscribe` the topic.
+    Unsubscribe(Sub),
+    /// `CoAPServer_init` and register `/sys/device/info/get` and `/sys/${pk}/${dn}/device/info/get`.
+    RegisterQueries,
+    /// Cancel the last notify's CoAP message id and `CoAPServer_deinit` (bind deinit).
+    DeinitCoap,
+    /// Publish (qos 1) the token report `{"id":"<id>",...,"params":{"token":"<hex>"}}` to
+    /// `/sys/${pk}/${dn}/thing/awss/enrollee/match`; log `report token:` and `report token res:`.
+    PublishReport {
+        /// Report id (a 32-bit counter that never repeats within a boot).
+        id: u32,
+        /// The token reported.
+        token: Token,
+    },
+    /// Publish (qos 0) the reset report to `/sys/${pk}/${dn}/thing/reset`.
+    PublishReset {
+        /// Reset report id.
+        id: u32,
+    },
+    /// Publish (qos 0) the bind statistics to `/sys/${pk}/${dn}/thing/log/post`.
+    PublishStats {
+        /// The statistics post's numeric id.
+        id: u32,
+        /// The statistics to post.
+        stats: Stats,
+    },
+    /// Broadcast `device.info.notify` (CoAP NON POST, port 5683) to the destination of the cycle.
+    Notify {
+        /// JSON id of this broadcast.
+        id: u32,
+        /// Destination in the cycle: 0 = 255.255.255.255, 1 = /8, 2 = /16, 3 = /24 broadcast of
+        /// the device IP (255.255.255.255 when the IP is unknown).
+        dest: u8,
+        /// The token broadcast.
+        token: Token,
+        /// Its remaining lifetime, ms.
+        remain_ms: u32,
+    },
+    /// Cancel the CoAP message of the last broadcast (`CoAPMessageId_cancel`).
+    CancelNotify,
+    /// Answer a phone's query with `{"id":<echo>,"code":200,"data":{DEVINFO}}` (CoAP 2.05, NON).
+    Answer {
+        /// What the shell kept of the request.
+        ctx: Q,
+        /// True for `/sys/device/info/get`, false for `/sys/${pk}/${dn}/device/info/get`.
+        mcast: bool,
+        /// The request's id, to echo.
+        id: IdEcho,
+        /// The token handed to this phone.
+        token: Token,
+        /// Its remaining lifetime, ms.
+        remain_ms: u32,
+    },
+    /// `iotx_event_post(code)`, then the `ITE_AWSS_STATUS` callback if one is registered.
+    PostEvent(i32),
+    /// Persist the reset flag: `HAL_Kv_Set("awss.rst", {0x01 or 0x00}, 1, 0)`.
+    SetResetFlag(bool),
+}
+
+/// Where the machine sends its actions and log lines. The shell's sink queues actions for after
+/// the lock and prints log lines through `HAL_Printf`; tests record both.
+pub trait Sink<Q> {
+    /// Queue an action.
+    fn act(&mut self, action: Action<Q>);
+    /// Emit a log line made of `parts` at `level`.
+    fn log(&mut self, level: Level, parts: &[Part<'_>]);
+}

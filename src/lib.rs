@@ -1,0 +1,20 @@
+//! Drop-in Rust replacement for the device-bind module (`libiot_dev_bind.a`) of Alibaba's IoT
+//! device SDK (iotkit-embedded 3.x, "Link Kit").
+//!
+//! * [`core`] is the bind protocol: a sans-IO state machine in safe Rust. Time and random seeds
+//!   go in, [`core::Action`]s come out. It never touches a raw pointer, a clock or the network.
+//! * `ffi` (built unless testing the core alone) is the C ABI: the legacy `awss_*` exports, the
+//!   HAL/MQTT/CoAP imports, the lock and the timer plumbing. All `unsafe` code lives there.
+//!
+//! The firmware library is `no_std`, has no heap and aborts on panic; the `std` feature exists
+//! only so that `cargo test` can run.
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![forbid(clippy::undocumented_unsafe_blocks)]
+
+#[cfg(all(not(panic = "abort"), not(any(test, feature = "std"))))]
+compile_error!("iot_dev_bind must be built with `panic = \"abort\"`: a panic must never unwind into C");
+
+pub mod config;
+pub mod core;
+pub mod ffi;
