@@ -22,6 +22,10 @@ pub enum Error {
     NotObject,
     /// Nested deeper than the scanner allows.
     TooDeep,
+    /// The `id` is longer than [`crate::core::MAX_ID_LEN`] bytes.
+    IdTooLong,
+    /// No payload at all.
+    Empty,
 }
 
 /// The members the module cares about, from the top level of an object.
@@ -40,3 +44,7 @@ impl<'a> Value<'a> {
     /// fraction, fitting in u32.
     pub fn as_u32(&self) -> Option<u32> { unimplemented!() }
 }
+
+/// The `id` of a phone's query, ready to echo (SPEC section 6, "Answering queries"):
+/// `Err` when the payload is missing, not a JSON object, or its `id` is too long.
+pub fn id_echo(payload: Option<&[u8]>) -> Result<crate::core::IdEcho, Error> { unimplemented!() }

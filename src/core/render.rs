@@ -78,3 +78,7 @@ pub fn notify(w: &mut Writer<'_>, id: u32, who: &Identity<'_>, token: &Token, re
 pub fn answer(w: &mut Writer<'_>, id: &IdEcho, who: &Identity<'_>, token: &Token, remain_ms: u32) { unimplemented!() }
 /// The notify destination host for cycle position `dest` (see `Action::Notify`).
 pub fn broadcast_host(w: &mut Writer<'_>, dest: u8, ip: &[u8]) { unimplemented!() }
+/// The DEVINFO members common to every variant, up to and including `"cipherType":3`.
+pub fn dev_info_base(w: &mut Writer<'_>, who: &Identity<'_>) { unimplemented!() }
+/// Answer to a connect-AP info query: `{"id":<echo>,"code":200,"data":{BASE,"type":0}}`.
+pub fn connectap_answer(w: &mut Writer<'_>, id: &IdEcho, who: &Identity<'_>) { unimplemented!() }
