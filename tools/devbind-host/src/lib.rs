@@ -1,0 +1,1 @@
+//! Linux stand-in of the SDK (to be written).
