@@ -1,6 +1,15 @@
 //! A small validating JSON scanner for the few tiny payloads the module reads (match_reply,
-//! reset_reply, notify acks, phone queries). INTERFACE STUB: bodies to be written.
-#![allow(unused_variables, missing_docs)]
+//! reset_reply, notify acks, phone queries).
+//!
+//! It follows RFC 8259 (strings must be UTF-8, escapes including `\uXXXX`, numbers, literals,
+//! objects and arrays), never recurses (nesting is a bit stack, at most [`MAX_DEPTH`] levels),
+//! never allocates, and reads every byte through bounds-checked accessors: any input gives an
+//! answer, never a panic.
+
+use super::{IdEcho, IdKind};
+
+/// Deepest nesting of objects and arrays accepted (the top-level object counts as 1).
+pub const MAX_DEPTH: usize = 16;
 
 /// A JSON value found at the top level of an object: its kind and raw text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,23 +37,377 @@ pub enum Error {
     Empty,
 }
 
+impl Error {
+    /// A short description for log lines.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::Invalid(_) => "invalid JSON",
+            Error::NotObject => "not a JSON object",
+            Error::TooDeep => "JSON nested too deep",
+            Error::IdTooLong => "id too long",
+            Error::Empty => "no payload",
+        }
+    }
+}
+
 /// The members the module cares about, from the top level of an object.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Top<'a> {
+    /// The first top-level `id` member.
     pub id: Option<Value<'a>>,
+    /// The first top-level `code` member.
     pub code: Option<Value<'a>>,
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(&c) = b.get(i) {
+        if !is_ws(c) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Scans a string starting at the opening quote `b[i]`; returns the index after the closing
+/// quote. The content must be valid UTF-8 with valid escapes and no raw control bytes.
+fn string_end(b: &[u8], i: usize) -> Result<usize, Error> {
+    let start = i + 1;
+    let mut j = start;
+    loop {
+        let Some(&c) = b.get(j) else {
+            return Err(Error::Invalid(j));
+        };
+        match c {
+            b'"' => break,
+            b'\\' => {
+                match b.get(j + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
+                    Some(b'u') => {
+                        for k in 2..6 {
+                            match b.get(j + k) {
+                                Some(h) if h.is_ascii_hexdigit() => {}
+                                _ => return Err(Error::Invalid(j + k)),
+                            }
+                        }
+                        j += 6;
+                    }
+                    _ => return Err(Error::Invalid(j + 1)),
+                }
+                continue;
+            }
+            0..=0x1f => return Err(Error::Invalid(j)),
+            _ => j += 1,
+        }
+    }
+    let content = b.get(start..j).unwrap_or(&[]);
+    if let Err(e) = core::str::from_utf8(content) {
+        return Err(Error::Invalid(start + e.valid_up_to()));
+    }
+    Ok(j + 1)
+}
+
+/// True when `b` is valid JSON string content (what may stand between two quotes).
+pub fn is_string_content(b: &[u8]) -> bool {
+    // Scan it as if quoted: the scanner must stop exactly at the end.
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' => return false,
+            b'\\' => match b.get(i + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                Some(b'u') => {
+                    if !(2..6).all(|k| b.get(i + k).is_some_and(|h| h.is_ascii_hexdigit())) {
+                        return false;
+                    }
+                    i += 6;
+                }
+                _ => return false,
+            },
+            0..=0x1f => return false,
+            _ => i += 1,
+        }
+    }
+    core::str::from_utf8(b).is_ok()
+}
+
+fn digits_end(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(|c| c.is_ascii_digit()) {
+        i += 1;
+    }
+    i
+}
+
+/// Scans a number starting at `b[i]`; returns the index after it.
+fn number_end(b: &[u8], i: usize) -> Result<usize, Error> {
+    let mut j = i;
+    if b.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    match b.get(j) {
+        Some(b'0') => j += 1,
+        Some(b'1'..=b'9') => j = digits_end(b, j),
+        _ => return Err(Error::Invalid(j)),
+    }
+    if b.get(j) == Some(&b'.') {
+        let k = digits_end(b, j + 1);
+        if k == j + 1 {
+            return Err(Error::Invalid(k));
+        }
+        j = k;
+    }
+    if matches!(b.get(j), Some(b'e' | b'E')) {
+        j += 1;
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let k = digits_end(b, j);
+        if k == j {
+            return Err(Error::Invalid(k));
+        }
+        j = k;
+    }
+    Ok(j)
+}
+
+fn literal_end(b: &[u8], i: usize, lit: &[u8]) -> Result<usize, Error> {
+    let end = i + lit.len();
+    if b.get(i..end) == Some(lit) {
+        Ok(end)
+    } else {
+        Err(Error::Invalid(i))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// A value.
+    Value,
+    /// A value or `]` (just after `[`).
+    ValueOrClose,
+    /// A key or `}` (just after `{`).
+    KeyOrClose,
+    /// A key (after a `,` in an object).
+    Key,
+    /// The `:` after a key.
+    Colon,
+    /// A `,` or the closing bracket of the current container.
+    CommaOrClose,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Member {
+    None,
+    Id,
+    Code,
+}
+
+/// Scans one whole JSON text. Returns whether the top value is an object, and the top-level
+/// `id`/`code` members when it is.
+fn parse(b: &[u8]) -> Result<(bool, Top<'_>), Error> {
+    let mut top = Top::default();
+    // Bit d-1 set: the container at depth d is an object.
+    let mut stack: u32 = 0;
+    let mut depth: usize = 0;
+    let mut want = Want::Value;
+    let mut member = Member::None;
+    let mut member_start = 0usize;
+    let mut top_is_object = false;
+    let mut i = skip_ws(b, 0);
+    loop {
+        let Some(&c) = b.get(i) else {
+            return Err(Error::Invalid(i));
+        };
+        // The end of a complete value, if this step finished one.
+        let mut value_end: Option<usize> = None;
+        let in_object = depth > 0 && stack & (1 << (depth - 1)) != 0;
+        match want {
+            Want::Value | Want::ValueOrClose => {
+                if want == Want::ValueOrClose && c == b']' {
+                    depth -= 1;
+                    value_end = Some(i + 1);
+                } else {
+                    if depth == 1 && member != Member::None {
+                        member_start = i;
+                    }
+                    match c {
+                        b'{' | b'[' => {
+                            if depth >= MAX_DEPTH {
+                                return Err(Error::TooDeep);
+                            }
+                            if depth == 0 {
+                                top_is_object = c == b'{';
+                            }
+                            if c == b'{' {
+                                stack |= 1 << depth;
+                                want = Want::KeyOrClose;
+                            } else {
+                                stack &= !(1 << depth);
+                                want = Want::ValueOrClose;
+                            }
+                            depth += 1;
+                            i += 1;
+                        }
+                        b'"' => value_end = Some(string_end(b, i)?),
+                        b'-' | b'0'..=b'9' => value_end = Some(number_end(b, i)?),
+                        b't' => value_end = Some(literal_end(b, i, b"true")?),
+                        b'f' => value_end = Some(literal_end(b, i, b"false")?),
+                        b'n' => value_end = Some(literal_end(b, i, b"null")?),
+                        _ => return Err(Error::Invalid(i)),
+                    }
+                }
+            }
+            Want::KeyOrClose | Want::Key => {
+                if want == Want::KeyOrClose && c == b'}' {
+                    depth -= 1;
+                    value_end = Some(i + 1);
+                } else if c == b'"' {
+                    let end = string_end(b, i)?;
+                    if depth == 1 {
+                        member = match b.get(i + 1..end - 1) {
+                            Some(b"id") if top.id.is_none() => Member::Id,
+                            Some(b"code") if top.code.is_none() => Member::Code,
+                            _ => Member::None,
+                        };
+                    }
+                    i = end;
+                    want = Want::Colon;
+                } else {
+                    return Err(Error::Invalid(i));
+                }
+            }
+            Want::Colon => {
+                if c != b':' {
+                    return Err(Error::Invalid(i));
+                }
+                i += 1;
+                want = Want::Value;
+            }
+            Want::CommaOrClose => match c {
+                b',' => {
+                    i += 1;
+                    want = if in_object { Want::Key } else { Want::Value };
+                }
+                b'}' if in_object => {
+                    depth -= 1;
+                    value_end = Some(i + 1);
+                }
+                b']' if !in_object => {
+                    depth -= 1;
+                    value_end = Some(i + 1);
+                }
+                _ => return Err(Error::Invalid(i)),
+            },
+        }
+        if let Some(end) = value_end {
+            if depth == 1 && member != Member::None {
+                let text = b.get(member_start..end).unwrap_or(&[]);
+                let value = match text.first() {
+                    Some(b'"') => Value::Str(text.get(1..text.len() - 1).unwrap_or(&[])),
+                    Some(b'-' | b'0'..=b'9') => Value::Num(text),
+                    _ => Value::Other(text),
+                };
+                match member {
+                    Member::Id => top.id = Some(value),
+                    Member::Code => top.code = Some(value),
+                    Member::None => {}
+                }
+                member = Member::None;
+            }
+            i = skip_ws(b, end);
+            if depth == 0 {
+                if i != b.len() {
+                    return Err(Error::Invalid(i));
+                }
+                return Ok((top_is_object, top));
+            }
+            want = Want::CommaOrClose;
+        } else {
+            i = skip_ws(b, i);
+        }
+    }
 }
 
 /// Validate `payload` as one JSON object (surrounding white space allowed) and pick its
 /// top-level `id` and `code` (the first of each, when repeated).
-pub fn scan(payload: &[u8]) -> Result<Top<'_>, Error> { unimplemented!() }
+pub fn scan(payload: &[u8]) -> Result<Top<'_>, Error> {
+    match parse(payload)? {
+        (true, top) => Ok(top),
+        (false, _) => Err(Error::NotObject),
+    }
+}
+
+/// True when `text` is exactly one valid JSON value (any kind, no surrounding white space).
+pub fn is_value(text: &[u8]) -> bool {
+    !text.first().is_some_and(|c| is_ws(*c))
+        && !text.last().is_some_and(|c| is_ws(*c))
+        && parse(text).is_ok()
+}
+
+/// True when `text` is a valid JSON number.
+pub fn is_number(text: &[u8]) -> bool {
+    matches!(text.first(), Some(b'-' | b'0'..=b'9')) && number_end(text, 0) == Ok(text.len())
+}
+
+fn parse_u32(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u32::from(d - b'0'))?;
+    }
+    Some(n)
+}
 
 impl<'a> Value<'a> {
     /// The value as an unsigned integer: a JSON number or a string of digits, no sign, no
     /// fraction, fitting in u32.
-    pub fn as_u32(&self) -> Option<u32> { unimplemented!() }
+    pub fn as_u32(&self) -> Option<u32> {
+        match self {
+            Value::Str(s) | Value::Num(s) => parse_u32(s),
+            Value::Other(_) => None,
+        }
+    }
+
+    /// The raw text of the value (a string's content without its quotes).
+    pub fn text(&self) -> &'a [u8] {
+        match self {
+            Value::Str(s) | Value::Num(s) | Value::Other(s) => s,
+        }
+    }
+}
+
+/// True for a string that can be written as a JSON number: digits, no leading zero.
+fn is_plain_digits(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(u8::is_ascii_digit) && (s.len() == 1 || s.first() != Some(&b'0'))
 }
 
 /// The `id` of a phone's query, ready to echo (SPEC section 6, "Answering queries"):
 /// `Err` when the payload is missing, not a JSON object, or its `id` is too long.
-pub fn id_echo(payload: Option<&[u8]>) -> Result<crate::core::IdEcho, Error> { unimplemented!() }
+///
+/// A string of digits is echoed as a JSON number, except when it has a leading zero (`"007"`):
+/// a number may not, so it stays a string and the answer stays valid JSON.
+pub fn id_echo(payload: Option<&[u8]>) -> Result<IdEcho, Error> {
+    let payload = match payload {
+        Some(p) if !p.is_empty() => p,
+        _ => return Err(Error::Empty),
+    };
+    let top = scan(payload)?;
+    let (kind, text) = match top.id {
+        None => (IdKind::Missing, &[][..]),
+        Some(Value::Str(s)) if is_plain_digits(s) => (IdKind::Number, s),
+        Some(Value::Str(s)) => (IdKind::String, s),
+        Some(Value::Num(n)) => (IdKind::Number, n),
+        Some(Value::Other(o)) => (IdKind::Raw, o),
+    };
+    let text = heapless::Vec::from_slice(text).map_err(|_| Error::IdTooLong)?;
+    Ok(IdEcho { kind, text })
+}

@@ -1,93 +1,1153 @@
-//! The bind state machine. INTERFACE STUB: bodies to be written (see the module docs of
-//! `crate::core` and SPEC sections 5-8). Signatures are the contract with `crate::ffi`.
-#![allow(unused_variables, missing_docs)]
+//! The bind state machine (SPEC sections 5-8).
+//!
+//! Each concern is a small state kept beside the others: the session ([`Session`]), the current
+//! token and its report ([`Current`], [`Report`]), the notify round ([`Notify`]), the reset
+//! report ([`Reset`]) and the phones waiting for a token. Deadlines are absolute instants;
+//! [`Machine::poll_at`] is the earliest of them and [`Machine::poll`] acts on the due ones.
+//!
+//! Time is hostile too: a clock that jumps or goes backwards only makes deadlines fire late or
+//! early, elapsed times saturate at zero, and every counter wraps or saturates explicitly.
 
-use super::{Config, Millis, QueryCtx, Sink, Stats, Token};
-use core::marker::PhantomData;
+use super::rng::ChaCha20;
+use super::{
+    json, Action, Config, IdEcho, IdKind, Level, Millis, Part, QueryCtx, Sink, Stats, Sub, Token,
+    IOTX_AWSS_BIND_NOTIFY, IOTX_RESET, MAX_ID_LEN, RESET_RETRY_MAX_MS,
+};
+use rand_core::RngCore;
+
+/// The all-zero token: "no token".
+pub const NO_TOKEN: Token = [0; 16];
+/// The fixed id that phone apps of the C era use in their notify acks.
+pub const LEGACY_NOTIFY_ACK_ID: u32 = 123;
+/// Longest excerpt of hostile bytes quoted in a log line.
+pub const LOG_EXCERPT: usize = 64;
+
+fn excerpt(b: &[u8]) -> &[u8] {
+    b.get(..LOG_EXCERPT).unwrap_or(b)
+}
+
+fn after(now: Millis, ms: u64) -> Millis {
+    now.saturating_add(ms)
+}
+
+fn elapsed(now: Millis, since: Millis) -> u64 {
+    now.saturating_sub(since)
+}
+
+/// Where the bind session stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Session {
+    /// No `connect` since boot or since the last `deinit`.
+    Idle,
+    /// Connected; binding starts when the reset report is acknowledged.
+    AwaitReset,
+    /// Binding runs.
+    Binding,
+}
+
+/// The current token.
+#[derive(Clone, Copy)]
+struct Current {
+    /// All zero when there is none.
+    token: Token,
+    /// At least one report of it was published.
+    reported: bool,
+    /// The cloud acknowledged it.
+    acked: bool,
+    /// Report publishes since the token was made or its reporting restarted.
+    attempts: u8,
+    /// Id of its first report: its reports have ids in `first_id..next_report_id`.
+    first_id: u32,
+    /// When it was last reported (its lifetime counts from there).
+    last_report_at: Millis,
+    /// The first notify id that could carry it.
+    first_notify_id: u32,
+}
+
+impl Current {
+    const fn none(next_report_id: u32, next_notify_id: u32) -> Self {
+        Current {
+            token: NO_TOKEN,
+            reported: false,
+            acked: false,
+            attempts: 0,
+            first_id: next_report_id,
+            last_report_at: 0,
+            first_notify_id: next_notify_id,
+        }
+    }
+}
+
+/// The token report.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Report {
+    /// Nothing to do: no token, acknowledged, or stopped.
+    Idle,
+    /// Waiting for `match_reply`; re-publish or give up at `retry_at`.
+    InFlight { retry_at: Millis },
+    /// Every attempt went unanswered.
+    GaveUp,
+}
+
+/// The notify round.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Notify {
+    Idle,
+    Running {
+        /// Broadcasts sent in this round.
+        sent: u8,
+        /// Broadcasts in this round.
+        count: u8,
+        /// The next step; `None` while waiting for the token's acknowledgement.
+        due: Option<Millis>,
+    },
+}
+
+/// The reset report.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reset {
+    Idle,
+    Outstanding { retry_at: Millis, delay_ms: u32 },
+}
+
+/// A phone waiting for a token.
+struct Pending<Q> {
+    ctx: Q,
+    mcast: bool,
+    kind: IdKind,
+    len: u8,
+    id: [u8; MAX_ID_LEN],
+}
+
+impl<Q> Pending<Q> {
+    fn new(ctx: Q, mcast: bool, id: &IdEcho) -> Self {
+        let mut buf = [0u8; MAX_ID_LEN];
+        for (d, s) in buf.iter_mut().zip(id.text.iter()) {
+            *d = *s;
+        }
+        Pending {
+            ctx,
+            mcast,
+            kind: id.kind,
+            len: id.text.len().min(MAX_ID_LEN) as u8,
+            id: buf,
+        }
+    }
+
+    fn echo(&self) -> IdEcho {
+        let text = self.id.get(..usize::from(self.len)).unwrap_or(&[]);
+        IdEcho {
+            kind: self.kind,
+            text: heapless::Vec::from_slice(text).unwrap_or_default(),
+        }
+    }
+}
+
+/// Statistics and what is needed to keep them.
+#[derive(Clone, Copy)]
+struct StatsAcc {
+    stats: Stats,
+    /// Sum of the report-to-ack times, ms.
+    total_ms: u64,
+    /// When the current token's reporting started; taken by its first ack.
+    started_at: Option<Millis>,
+}
+
+impl StatsAcc {
+    const ZERO: StatsAcc = StatsAcc {
+        stats: Stats {
+            cnt: 0,
+            suc: 0,
+            max_ms: 0,
+            min_ms: 0,
+            mean_ms: 0,
+            trace_id: 0,
+        },
+        total_ms: 0,
+        started_at: None,
+    };
+
+    /// A report started now (the legacy `awss_bind_update_statis(0)`).
+    fn start(&mut self, now: Millis) {
+        self.stats.cnt = self.stats.cnt.saturating_add(1);
+        self.stats.trace_id = self.stats.trace_id.wrapping_add(1);
+        self.started_at = Some(now);
+    }
+
+    fn success(&mut self, ms: u64) {
+        let t = u32::try_from(ms).unwrap_or(u32::MAX);
+        let s = &mut self.stats;
+        s.suc = s.suc.saturating_add(1);
+        s.max_ms = s.max_ms.max(t);
+        s.min_ms = if s.suc == 1 { t } else { s.min_ms.min(t) };
+        self.total_ms = self.total_ms.saturating_add(u64::from(t));
+        let mean = self.total_ms / u64::from(s.suc.max(1));
+        s.mean_ms = u32::try_from(mean).unwrap_or(u32::MAX);
+    }
+}
 
 /// The whole bind module's state. `P` is the number of phone queries that may wait at once.
 pub struct Machine<Q, const P: usize> {
-    _q: PhantomData<Q>,
+    cfg: Config,
+    rng: ChaCha20,
+    session: Session,
+    /// `RegisterQueries` was emitted in this session.
+    coap: bool,
+    sub_match: bool,
+    sub_reset: bool,
+    /// The session's notify round starts at the first acknowledgement.
+    notify_armed: bool,
+    /// `IOTX_AWSS_BIND_NOTIFY` was posted in this session.
+    event_posted: bool,
+    cur: Current,
+    report: Report,
+    notify: Notify,
+    /// First notify id of the current (or most recent) round.
+    round_first_id: u32,
+    /// Next notify destination in the cycle (0..=3).
+    dest: u8,
+    reset: Reset,
+    /// A token to report at the next bind start (flow C).
+    stored: Option<Token>,
+    pending: heapless::Vec<Pending<Q>, P>,
+    stats: StatsAcc,
+    next_report_id: u32,
+    next_notify_id: u32,
+    next_reset_id: u32,
+    next_stats_id: u32,
+}
+
+impl<Q: QueryCtx, const P: usize> Default for Machine<Q, P> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// An idle machine with the default config (usable in a `static`).
-    pub const fn new() -> Self { unimplemented!() }
-    /// (Re)seed the token generator (ChaCha20) with 32 bytes of HAL entropy.
-    pub fn seed(&mut self, seed: [u8; 32]) { unimplemented!() }
-    /// Fill `out` with uniform random bytes from the token generator (`produce_random`).
-    pub fn fill_random(&mut self, out: &mut [u8]) { unimplemented!() }
+    pub const fn new() -> Self {
+        Machine {
+            cfg: Config::DEFAULT,
+            rng: ChaCha20::new([0; 32]),
+            session: Session::Idle,
+            coap: false,
+            sub_match: false,
+            sub_reset: false,
+            notify_armed: false,
+            event_posted: false,
+            cur: Current::none(0, 1),
+            report: Report::Idle,
+            notify: Notify::Idle,
+            round_first_id: 1,
+            dest: 0,
+            reset: Reset::Idle,
+            stored: None,
+            pending: heapless::Vec::new(),
+            stats: StatsAcc::ZERO,
+            next_report_id: 0,
+            next_notify_id: 1,
+            next_reset_id: 0,
+            next_stats_id: 1,
+        }
+    }
 
-    pub fn config(&self) -> Config { unimplemented!() }
-    /// `dev_bind_set_config`: `Err(())` (and no change) when a field is zero.
-    pub fn set_config(&mut self, now: Millis, cfg: Config, sink: &mut impl Sink<Q>) -> Result<(), ()> { unimplemented!() }
+    /// (Re)seed the token generator (ChaCha20) with 32 bytes of HAL entropy.
+    pub fn seed(&mut self, seed: [u8; 32]) {
+        self.rng = ChaCha20::new(seed);
+    }
+
+    /// Fill `out` with uniform random bytes from the token generator (`produce_random`).
+    pub fn fill_random(&mut self, out: &mut [u8]) {
+        self.rng.fill_bytes(out);
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> Config {
+        self.cfg
+    }
+
+    /// `dev_bind_set_config`: `Err(())` (and no change) when a field is zero. The new values
+    /// apply to the deadlines scheduled after the change.
+    #[allow(clippy::result_unit_err)] // the C API's -1 carries no detail either
+    pub fn set_config(
+        &mut self,
+        _now: Millis,
+        cfg: Config,
+        sink: &mut impl Sink<Q>,
+    ) -> Result<(), ()> {
+        if !cfg.is_valid() {
+            sink.log(Level::Warn, &[Part::Str("config refused: a field is zero")]);
+            return Err(());
+        }
+        self.cfg = cfg;
+        sink.log(Level::Info, &[Part::Str("config updated")]);
+        Ok(())
+    }
 
     /// `awss_report_cloud()`: MQTT is connected. Subscribe the reply topics; if `reset_flag`
     /// (the persisted KV flag) report the reset first and start binding when it is acked; else
     /// start binding. `provisioned` is a non-zero token found in `aes_random` (flow C).
     /// A second call while a session runs starts nothing new.
-    pub fn connect(&mut self, now: Millis, reset_flag: bool, provisioned: Option<Token>, sink: &mut impl Sink<Q>) { unimplemented!() }
-    /// `awss_start_bind()`: start binding now (idempotent within a session).
-    pub fn start_bind(&mut self, now: Millis, provisioned: Option<Token>, sink: &mut impl Sink<Q>) { unimplemented!() }
+    pub fn connect(
+        &mut self,
+        now: Millis,
+        reset_flag: bool,
+        provisioned: Option<Token>,
+        sink: &mut impl Sink<Q>,
+    ) {
+        if self.session != Session::Idle {
+            sink.log(Level::Debug, &[Part::Str("bind session already active")]);
+            return;
+        }
+        self.open_session(sink);
+        if let Some(t) = provisioned.filter(|t| *t != NO_TOKEN) {
+            self.stored = Some(t);
+        }
+        if reset_flag {
+            sink.log(
+                Level::Info,
+                &[Part::Str(
+                    "reset flag set: reporting the reset before binding",
+                )],
+            );
+            self.report_reset_now(now, sink);
+        } else {
+            self.begin_bind(now, None, sink);
+        }
+    }
+
+    fn open_session(&mut self, sink: &mut impl Sink<Q>) {
+        self.session = Session::AwaitReset;
+        if !self.sub_match {
+            self.sub_match = true;
+            sink.act(Action::Subscribe(Sub::MatchReply));
+        }
+        if !self.sub_reset {
+            self.sub_reset = true;
+            sink.act(Action::Subscribe(Sub::ResetReply));
+        }
+    }
+
+    /// `awss_start_bind()`: start binding now (idempotent within a session). Without a session
+    /// it opens one (subscribing the reply topics) first.
+    pub fn start_bind(&mut self, now: Millis, provisioned: Option<Token>, sink: &mut impl Sink<Q>) {
+        match self.session {
+            Session::Binding => {
+                sink.log(Level::Debug, &[Part::Str("bind already running")]);
+                return;
+            }
+            Session::Idle => self.open_session(sink),
+            Session::AwaitReset => {}
+        }
+        self.begin_bind(now, provisioned, sink);
+    }
+
+    fn begin_bind(&mut self, now: Millis, provisioned: Option<Token>, sink: &mut impl Sink<Q>) {
+        self.session = Session::Binding;
+        let stored = self.stored.take();
+        let token = match provisioned.filter(|t| *t != NO_TOKEN).or(stored) {
+            Some(t) => {
+                sink.log(Level::Info, &[Part::Str("reporting the provisioned token")]);
+                t
+            }
+            None => self.fresh(),
+        };
+        self.begin_token(now, token, sink);
+        if !self.coap {
+            self.coap = true;
+            sink.act(Action::RegisterQueries);
+        }
+        if self.notify == Notify::Idle {
+            self.notify_armed = true;
+        }
+        self.report_stats(sink);
+    }
+
     /// `awss_bind_deinit()`: stop everything, unsubscribe, deinit CoAP, drop pending queries,
     /// forget the token and the statistics. The next `connect` starts afresh.
-    pub fn deinit(&mut self, now: Millis, sink: &mut impl Sink<Q>) { unimplemented!() }
+    pub fn deinit(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
+        if let Notify::Running { .. } = self.notify {
+            sink.act(Action::CancelNotify);
+        }
+        self.notify = Notify::Idle;
+        self.notify_armed = false;
+        self.report = Report::Idle;
+        self.reset = Reset::Idle;
+        self.drop_pending("bind deinit", sink);
+        if self.sub_match {
+            self.sub_match = false;
+            sink.act(Action::Unsubscribe(Sub::MatchReply));
+        }
+        if self.sub_reset {
+            self.sub_reset = false;
+            sink.act(Action::Unsubscribe(Sub::ResetReply));
+        }
+        if self.coap {
+            self.coap = false;
+            sink.act(Action::DeinitCoap);
+        }
+        self.cur = Current::none(self.next_report_id, self.next_notify_id);
+        self.stats = StatsAcc::ZERO;
+        self.session = Session::Idle;
+        self.event_posted = false;
+        self.stored = None;
+        sink.log(Level::Info, &[Part::Str("bind deinit")]);
+    }
+
+    /// A fresh random token, never all zero.
+    fn fresh(&mut self) -> Token {
+        let mut t = NO_TOKEN;
+        for _ in 0..4 {
+            self.rng.fill_bytes(&mut t);
+            if t != NO_TOKEN {
+                return t;
+            }
+        }
+        t[15] = 1;
+        t
+    }
+
+    /// Make `token` current and report it now.
+    fn begin_token(&mut self, now: Millis, token: Token, sink: &mut impl Sink<Q>) {
+        self.cur = Current {
+            token,
+            ..Current::none(self.next_report_id, self.next_notify_id)
+        };
+        self.stats.started_at = None;
+        self.publish_report(now, sink);
+    }
+
+    fn publish_report(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        let id = self.next_report_id;
+        self.next_report_id = id.wrapping_add(1);
+        self.cur.reported = true;
+        self.stats.stats.cnt = self.stats.stats.cnt.saturating_add(1);
+        self.stats.stats.trace_id = self.stats.stats.trace_id.wrapping_add(1);
+        if self.stats.started_at.is_none() {
+            self.stats.started_at = Some(now);
+        }
+        self.cur.last_report_at = now;
+        self.cur.attempts = self.cur.attempts.saturating_add(1);
+        self.report = Report::InFlight {
+            retry_at: after(now, self.cfg.report_retry_ms.into()),
+        };
+        sink.act(Action::PublishReport {
+            id,
+            token: self.cur.token,
+        });
+    }
+
+    /// A fresh token, reported now.
+    fn rotate(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        sink.log(Level::Info, &[Part::Str("update token")]);
+        let t = self.fresh();
+        self.begin_token(now, t, sink);
+    }
 
     /// `awss_report_token()`: report the current token now (a fresh one if none), restarting its attempts.
-    pub fn report_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) { unimplemented!() }
+    pub fn report_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        if self.cur.token == NO_TOKEN {
+            let t = self.fresh();
+            self.begin_token(now, t, sink);
+        } else {
+            self.cur.acked = false;
+            self.cur.attempts = 0;
+            self.stats.started_at = None;
+            self.publish_report(now, sink);
+        }
+    }
+
     /// `awss_stop_report_token()`: stop report retries and forget the token (all zero).
-    pub fn stop_report_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) { unimplemented!() }
+    pub fn stop_report_token(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
+        self.report = Report::Idle;
+        self.cur = Current::none(self.next_report_id, self.next_notify_id);
+        self.stats.started_at = None;
+        self.report_ended("token reporting stopped", sink);
+    }
+
+    /// Nothing is in flight any more: nobody waits for an acknowledgement.
+    fn report_ended(&mut self, why: &str, sink: &mut impl Sink<Q>) {
+        self.drop_pending(why, sink);
+        if let Notify::Running { due: None, .. } = self.notify {
+            sink.log(
+                Level::Info,
+                &[Part::Str("notify round ended: "), Part::Str(why)],
+            );
+            self.end_round(sink);
+        }
+    }
+
+    fn drop_pending(&mut self, why: &str, sink: &mut impl Sink<Q>) {
+        while self.pending.pop().is_some() {
+            sink.log(
+                Level::Info,
+                &[Part::Str("query dropped unanswered: "), Part::Str(why)],
+            );
+        }
+    }
+
     /// `awss_update_token()`: make a fresh token and report it now (logs `update token`).
-    pub fn update_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) { unimplemented!() }
+    pub fn update_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        self.rotate(now, sink);
+    }
+
     /// `dev_bind_set_token()`: adopt a phone-made token (flow C): reported at the next bind
     /// start, or now when a session runs. `Err(())` for an all-zero token.
-    pub fn set_token(&mut self, now: Millis, token: Token, sink: &mut impl Sink<Q>) -> Result<(), ()> { unimplemented!() }
+    #[allow(clippy::result_unit_err)] // the C API's -1 carries no detail either
+    pub fn set_token(
+        &mut self,
+        now: Millis,
+        token: Token,
+        sink: &mut impl Sink<Q>,
+    ) -> Result<(), ()> {
+        if token == NO_TOKEN {
+            sink.log(
+                Level::Warn,
+                &[Part::Str("set_token refused: all-zero token")],
+            );
+            return Err(());
+        }
+        if self.session == Session::Binding {
+            sink.log(
+                Level::Info,
+                &[Part::Str("reporting the token set by the app")],
+            );
+            self.begin_token(now, token, sink);
+        } else {
+            self.stored = Some(token);
+        }
+        Ok(())
+    }
 
     /// The current token (all zero when none).
-    pub fn token(&self) -> Token { unimplemented!() }
+    pub fn token(&self) -> Token {
+        self.cur.token
+    }
+
+    fn token_valid(&self, now: Millis) -> bool {
+        self.cur.acked
+            && self.cur.token != NO_TOKEN
+            && elapsed(now, self.cur.last_report_at) < u64::from(self.cfg.token_lifetime_ms)
+    }
+
     /// `awss_token_remain_time()`: ms left, 0 if the token is not acknowledged.
-    pub fn token_remain_ms(&self, now: Millis) -> u32 { unimplemented!() }
+    pub fn token_remain_ms(&self, now: Millis) -> u32 {
+        if !self.token_valid(now) {
+            return 0;
+        }
+        let left = u64::from(self.cfg.token_lifetime_ms)
+            .saturating_sub(elapsed(now, self.cur.last_report_at));
+        u32::try_from(left).unwrap_or(u32::MAX)
+    }
+
     /// `awss_token_timeout()`: true if the token expired or was never reported.
-    pub fn token_timed_out(&self, now: Millis) -> bool { unimplemented!() }
+    pub fn token_timed_out(&self, now: Millis) -> bool {
+        !self.cur.reported
+            || elapsed(now, self.cur.last_report_at) > u64::from(self.cfg.token_lifetime_ms)
+    }
+
     /// Mirror of the C data symbol `awss_report_token_suc`.
-    pub fn report_token_suc(&self) -> bool { unimplemented!() }
+    pub fn report_token_suc(&self) -> bool {
+        self.cur.acked
+    }
+
     /// Mirror of the C data symbol `awss_report_token_cnt` (report publishes of the current token).
-    pub fn report_token_cnt(&self) -> u8 { unimplemented!() }
+    pub fn report_token_cnt(&self) -> u8 {
+        self.cur.attempts
+    }
+
+    /// True while a token report waits for its `match_reply` (at most one at any time).
+    pub fn report_in_flight(&self) -> bool {
+        matches!(self.report, Report::InFlight { .. })
+    }
+
+    /// Phone queries waiting for a token.
+    pub fn pending_queries(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// True while a notify round runs.
+    pub fn notify_running(&self) -> bool {
+        matches!(self.notify, Notify::Running { .. })
+    }
+
+    /// True while a reset report waits for its acknowledgement.
+    pub fn reset_outstanding(&self) -> bool {
+        matches!(self.reset, Reset::Outstanding { .. })
+    }
+
+    /// True between `connect` (or `start_bind`) and `deinit`.
+    pub fn session_active(&self) -> bool {
+        self.session != Session::Idle
+    }
+
+    /// True while binding runs (a session that is not waiting for a reset acknowledgement).
+    pub fn bind_running(&self) -> bool {
+        self.session == Session::Binding
+    }
 
     /// `match_reply` payload from MQTT (any bytes).
-    pub fn on_match_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) { unimplemented!() }
+    pub fn on_match_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
+        let why = "match_reply ignored: ";
+        let top = match json::scan(payload) {
+            Ok(top) => top,
+            Err(e) => {
+                sink.log(
+                    Level::Warn,
+                    &[
+                        Part::Str(why),
+                        Part::Str(e.reason()),
+                        Part::Str(": "),
+                        Part::Bytes(excerpt(payload)),
+                    ],
+                );
+                return;
+            }
+        };
+        let Some(id) = top.id.and_then(|v| v.as_u32()) else {
+            sink.log(
+                Level::Warn,
+                &[
+                    Part::Str(why),
+                    Part::Str("no numeric id: "),
+                    Part::Bytes(excerpt(payload)),
+                ],
+            );
+            return;
+        };
+        if !self.cur.reported {
+            sink.log(
+                Level::Warn,
+                &[
+                    Part::Str(why),
+                    Part::Str("no token reported, id "),
+                    Part::Num(id.into()),
+                ],
+            );
+            return;
+        }
+        let span = self.next_report_id.wrapping_sub(self.cur.first_id);
+        if id.wrapping_sub(self.cur.first_id) >= span {
+            sink.log(
+                Level::Warn,
+                &[
+                    Part::Str(why),
+                    Part::Str("not a report of the current token, id "),
+                    Part::Num(id.into()),
+                ],
+            );
+            return;
+        }
+        if top.code.and_then(|v| v.as_u32()) != Some(200) {
+            sink.log(
+                Level::Warn,
+                &[
+                    Part::Str(why),
+                    Part::Str("code is not 200: "),
+                    Part::Bytes(excerpt(payload)),
+                ],
+            );
+            return;
+        }
+        if self.cur.acked {
+            sink.log(
+                Level::Debug,
+                &[
+                    Part::Str(why),
+                    Part::Str("duplicate, id "),
+                    Part::Num(id.into()),
+                ],
+            );
+            return;
+        }
+        sink.log(
+            Level::Info,
+            &[
+                Part::Str("awss_report_token_reply id "),
+                Part::Num(id.into()),
+            ],
+        );
+        self.cur.acked = true;
+        self.report = Report::Idle;
+        if let Some(start) = self.stats.started_at.take() {
+            self.stats.success(elapsed(now, start));
+        }
+        match self.notify {
+            Notify::Idle if self.notify_armed => {
+                let count = self.cfg.notify_count;
+                self.start_round(now, count, sink);
+            }
+            Notify::Running { due: None, .. } => self.notify_step(now, sink),
+            _ => {}
+        }
+        if !self.pending.is_empty() {
+            let p = self.pending.remove(0);
+            let id = p.echo();
+            self.answer(now, p.ctx, p.mcast, id, sink);
+            self.rotate(now, sink);
+        }
+    }
+
+    fn answer(&mut self, now: Millis, ctx: Q, mcast: bool, id: IdEcho, sink: &mut impl Sink<Q>) {
+        sink.act(Action::Answer {
+            ctx,
+            mcast,
+            id,
+            token: self.cur.token,
+            remain_ms: self.token_remain_ms(now),
+        });
+    }
+
     /// `reset_reply` payload from MQTT (any bytes).
-    pub fn on_reset_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) { unimplemented!() }
+    pub fn on_reset_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
+        let why = "reset_reply ignored: ";
+        if self.reset == Reset::Idle {
+            sink.log(
+                Level::Info,
+                &[Part::Str(why), Part::Str("no reset report outstanding")],
+            );
+            return;
+        }
+        let top = match json::scan(payload) {
+            Ok(top) => top,
+            Err(e) => {
+                sink.log(
+                    Level::Warn,
+                    &[
+                        Part::Str(why),
+                        Part::Str(e.reason()),
+                        Part::Str(": "),
+                        Part::Bytes(excerpt(payload)),
+                    ],
+                );
+                return;
+            }
+        };
+        if let Some(code) = top.code {
+            if code.as_u32() != Some(200) {
+                sink.log(
+                    Level::Warn,
+                    &[
+                        Part::Str(why),
+                        Part::Str("code is not 200: "),
+                        Part::Bytes(excerpt(payload)),
+                    ],
+                );
+                return;
+            }
+        }
+        if let Some(id) = top.id {
+            match id.as_u32() {
+                Some(n) if n < self.next_reset_id => {}
+                _ => {
+                    sink.log(
+                        Level::Warn,
+                        &[
+                            Part::Str(why),
+                            Part::Str("id is not one we sent: "),
+                            Part::Bytes(excerpt(payload)),
+                        ],
+                    );
+                    return;
+                }
+            }
+        }
+        sink.log(Level::Info, &[Part::Str("reset acknowledged by the cloud")]);
+        self.reset = Reset::Idle;
+        sink.act(Action::SetResetFlag(false));
+        sink.act(Action::PostEvent(IOTX_RESET));
+        if self.session == Session::AwaitReset {
+            self.begin_bind(now, None, sink);
+        }
+    }
+
     /// Response to a notify broadcast: `result` of the CoAP send callback (0 = a response
     /// arrived), the response's CoAP `code` byte and payload (None if absent).
-    pub fn on_notify_ack(&mut self, now: Millis, result: i32, code: u8, payload: Option<&[u8]>, sink: &mut impl Sink<Q>) { unimplemented!() }
+    pub fn on_notify_ack(
+        &mut self,
+        now: Millis,
+        result: i32,
+        code: u8,
+        payload: Option<&[u8]>,
+        sink: &mut impl Sink<Q>,
+    ) {
+        let why = "notify ack ignored: ";
+        if result != 0 {
+            sink.log(
+                Level::Debug,
+                &[
+                    Part::Str(why),
+                    Part::Str("no response, result "),
+                    Part::Num(result.into()),
+                ],
+            );
+            return;
+        }
+        if code >= 0x60 {
+            sink.log(
+                Level::Info,
+                &[
+                    Part::Str(why),
+                    Part::Str("CoAP code "),
+                    Part::Num(code.into()),
+                ],
+            );
+            return;
+        }
+        let Some(payload) = payload else {
+            sink.log(Level::Warn, &[Part::Str(why), Part::Str("no payload")]);
+            return;
+        };
+        let top = match json::scan(payload) {
+            Ok(top) => top,
+            Err(e) => {
+                sink.log(
+                    Level::Warn,
+                    &[
+                        Part::Str(why),
+                        Part::Str(e.reason()),
+                        Part::Str(": "),
+                        Part::Bytes(excerpt(payload)),
+                    ],
+                );
+                return;
+            }
+        };
+        if top.code.and_then(|v| v.as_u32()) != Some(200) {
+            sink.log(
+                Level::Warn,
+                &[
+                    Part::Str(why),
+                    Part::Str("code is not 200: "),
+                    Part::Bytes(excerpt(payload)),
+                ],
+            );
+            return;
+        }
+        let Some(id) = top.id.and_then(|v| v.as_u32()) else {
+            sink.log(
+                Level::Warn,
+                &[
+                    Part::Str(why),
+                    Part::Str("no numeric id: "),
+                    Part::Bytes(excerpt(payload)),
+                ],
+            );
+            return;
+        };
+        let next = self.next_notify_id;
+        let span = next
+            .wrapping_sub(self.round_first_id)
+            .min(next.wrapping_sub(self.cur.first_notify_id));
+        let back = next.wrapping_sub(id);
+        let ours = span > 0
+            && self.cur.token != NO_TOKEN
+            && (id == LEGACY_NOTIFY_ACK_ID || (back >= 1 && back <= span));
+        if !ours {
+            sink.log(
+                Level::Warn,
+                &[
+                    Part::Str(why),
+                    Part::Str("not a broadcast of the current token, id "),
+                    Part::Num(id.into()),
+                ],
+            );
+            return;
+        }
+        sink.log(
+            Level::Info,
+            &[
+                Part::Str("notify acknowledged by a phone, id "),
+                Part::Num(id.into()),
+            ],
+        );
+        if let Notify::Running { .. } = self.notify {
+            self.end_round(sink);
+        }
+        self.rotate(now, sink);
+    }
+
     /// A phone's query on `/sys/device/info/get` (`mcast`) or the unicast path.
-    pub fn on_query(&mut self, now: Millis, ctx: Q, mcast: bool, payload: Option<&[u8]>, sink: &mut impl Sink<Q>) { unimplemented!() }
+    pub fn on_query(
+        &mut self,
+        now: Millis,
+        ctx: Q,
+        mcast: bool,
+        payload: Option<&[u8]>,
+        sink: &mut impl Sink<Q>,
+    ) {
+        let why = "query ignored: ";
+        if self.session != Session::Binding {
+            sink.log(
+                Level::Info,
+                &[Part::Str(why), Part::Str("bind not running")],
+            );
+            return;
+        }
+        let id = match json::id_echo(payload) {
+            Ok(id) => id,
+            Err(e) => {
+                sink.log(
+                    Level::Warn,
+                    &[
+                        Part::Str(why),
+                        Part::Str(e.reason()),
+                        Part::Str(": "),
+                        Part::Bytes(excerpt(payload.unwrap_or(&[]))),
+                    ],
+                );
+                return;
+            }
+        };
+        if self.pending.is_empty() && self.token_valid(now) {
+            self.answer(now, ctx, mcast, id, sink);
+            self.rotate(now, sink);
+            return;
+        }
+        if let Some(p) = self.pending.iter_mut().find(|p| p.ctx.same_request(&ctx)) {
+            sink.log(
+                Level::Debug,
+                &[Part::Str("query retransmitted: still waiting")],
+            );
+            *p = Pending::new(ctx, mcast, &id);
+            return;
+        }
+        if self.pending.push(Pending::new(ctx, mcast, &id)).is_err() {
+            sink.log(
+                Level::Warn,
+                &[
+                    Part::Str("query dropped: "),
+                    Part::Num(self.pending.len() as i64),
+                    Part::Str(" queries already waiting"),
+                ],
+            );
+            return;
+        }
+        sink.log(
+            Level::Debug,
+            &[Part::Str("query waits for the token acknowledgement")],
+        );
+        if !self.report_in_flight() {
+            self.rotate(now, sink);
+        }
+    }
 
     /// `awss_dev_bind_notify()` / `awss_notify_dev_info(1, count)`: start a notify round of
-    /// `count` broadcasts (config's `notify_count` when None).
-    pub fn notify_start(&mut self, now: Millis, count: Option<u8>, sink: &mut impl Sink<Q>) { unimplemented!() }
+    /// `count` broadcasts (config's `notify_count` when None or zero). A round already
+    /// running restarts.
+    pub fn notify_start(&mut self, now: Millis, count: Option<u8>, sink: &mut impl Sink<Q>) {
+        let count = match count {
+            Some(c) if c > 0 => c,
+            _ => self.cfg.notify_count,
+        };
+        self.start_round(now, count, sink);
+    }
+
+    fn start_round(&mut self, now: Millis, count: u8, sink: &mut impl Sink<Q>) {
+        if let Notify::Running { .. } = self.notify {
+            sink.act(Action::CancelNotify);
+        }
+        self.notify_armed = false;
+        if !self.event_posted {
+            self.event_posted = true;
+            sink.act(Action::PostEvent(IOTX_AWSS_BIND_NOTIFY));
+        }
+        self.round_first_id = self.next_notify_id;
+        self.notify = Notify::Running {
+            sent: 0,
+            count: count.max(1),
+            due: Some(now),
+        };
+        self.notify_step(now, sink);
+    }
+
+    fn end_round(&mut self, sink: &mut impl Sink<Q>) {
+        self.notify = Notify::Idle;
+        sink.act(Action::CancelNotify);
+    }
+
+    /// The round's next step is due at `now` (or the acknowledgement it waited for arrived).
+    fn notify_step(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        let Notify::Running { sent, count, .. } = self.notify else {
+            return;
+        };
+        if sent >= count {
+            sink.log(Level::Debug, &[Part::Str("notify round done")]);
+            self.end_round(sink);
+        } else if self.token_valid(now) {
+            let id = self.next_notify_id;
+            self.next_notify_id = id.wrapping_add(1);
+            let dest = self.dest;
+            self.dest = (dest + 1) % 4;
+            let sent = sent.saturating_add(1);
+            let gap = u64::from(sent).saturating_mul(self.cfg.notify_step_ms.into());
+            self.notify = Notify::Running {
+                sent,
+                count,
+                due: Some(after(now, gap)),
+            };
+            sink.act(Action::Notify {
+                id,
+                dest,
+                token: self.cur.token,
+                remain_ms: self.token_remain_ms(now),
+            });
+        } else if !self.cur.acked && self.report_in_flight() {
+            sink.log(
+                Level::Debug,
+                &[Part::Str("notify waits for the token acknowledgement")],
+            );
+            self.notify = Notify::Running {
+                sent,
+                count,
+                due: None,
+            };
+        } else {
+            sink.log(
+                Level::Info,
+                &[Part::Str("notify round ended: no valid token")],
+            );
+            self.end_round(sink);
+        }
+    }
+
     /// `awss_dev_bind_notify_stop()`.
-    pub fn notify_stop(&mut self, now: Millis, sink: &mut impl Sink<Q>) { unimplemented!() }
+    pub fn notify_stop(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
+        self.notify_armed = false;
+        if let Notify::Running { .. } = self.notify {
+            sink.log(Level::Debug, &[Part::Str("notify round stopped")]);
+            self.end_round(sink);
+        }
+    }
 
     /// `awss_report_reset()`: persist the flag and report the reset, retrying until acked.
-    pub fn report_reset(&mut self, now: Millis, sink: &mut impl Sink<Q>) { unimplemented!() }
-    /// `awss_report_reset_to_cloud()`: report the reset now (flag already persisted).
-    pub fn report_reset_now(&mut self, now: Millis, sink: &mut impl Sink<Q>) { unimplemented!() }
-    /// `awss_stop_report_reset()`: stop retrying; the flag stays.
-    pub fn stop_report_reset(&mut self, now: Millis, sink: &mut impl Sink<Q>) { unimplemented!() }
+    pub fn report_reset(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        sink.act(Action::SetResetFlag(true));
+        if !self.sub_reset {
+            self.sub_reset = true;
+            sink.act(Action::Subscribe(Sub::ResetReply));
+        }
+        self.report_reset_now(now, sink);
+    }
 
-    /// The timer fired (or any time): act on every deadline that is due at `now`.
-    pub fn poll(&mut self, now: Millis, sink: &mut impl Sink<Q>) { unimplemented!() }
+    /// `awss_report_reset_to_cloud()`: report the reset now (flag already persisted).
+    pub fn report_reset_now(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        let delay_ms = self.cfg.reset_retry_ms;
+        self.publish_reset(now, delay_ms, sink);
+    }
+
+    fn publish_reset(&mut self, now: Millis, delay_ms: u32, sink: &mut impl Sink<Q>) {
+        let id = self.next_reset_id;
+        self.next_reset_id = id.wrapping_add(1);
+        self.reset = Reset::Outstanding {
+            retry_at: after(now, delay_ms.into()),
+            delay_ms,
+        };
+        sink.act(Action::PublishReset { id });
+    }
+
+    /// `awss_stop_report_reset()`: stop retrying; the flag stays.
+    pub fn stop_report_reset(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
+        if self.reset != Reset::Idle {
+            sink.log(Level::Info, &[Part::Str("reset report stopped")]);
+        }
+        self.reset = Reset::Idle;
+    }
+
+    /// The timer fired (or any time): act on every deadline that is due at `now`. Each
+    /// concern acts at most once per call, so a clock stuck at its maximum cannot loop.
+    pub fn poll(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        if let Report::InFlight { retry_at } = self.report {
+            if retry_at <= now {
+                if self.cur.attempts < self.cfg.report_attempts {
+                    sink.log(
+                        Level::Debug,
+                        &[Part::Str("no match_reply: reporting again")],
+                    );
+                    self.publish_report(now, sink);
+                } else {
+                    sink.log(
+                        Level::Info,
+                        &[
+                            Part::Str("try "),
+                            Part::Num(self.cur.attempts.into()),
+                            Part::Str(" times fail"),
+                        ],
+                    );
+                    self.report = Report::GaveUp;
+                    self.report_ended("the cloud did not acknowledge the token", sink);
+                }
+            }
+        }
+        if let Notify::Running { due: Some(at), .. } = self.notify {
+            if at <= now {
+                self.notify_step(now, sink);
+            }
+        }
+        if let Reset::Outstanding { retry_at, delay_ms } = self.reset {
+            if retry_at <= now {
+                sink.log(
+                    Level::Debug,
+                    &[Part::Str("no reset_reply: reporting again")],
+                );
+                let cap = RESET_RETRY_MAX_MS.max(self.cfg.reset_retry_ms);
+                let next = delay_ms.saturating_mul(2).min(cap);
+                self.publish_reset(now, next, sink);
+            }
+        }
+    }
+
     /// The earliest deadline, if any.
-    pub fn poll_at(&self) -> Option<Millis> { unimplemented!() }
+    pub fn poll_at(&self) -> Option<Millis> {
+        let report = match self.report {
+            Report::InFlight { retry_at } => Some(retry_at),
+            _ => None,
+        };
+        let notify = match self.notify {
+            Notify::Running { due, .. } => due,
+            Notify::Idle => None,
+        };
+        let reset = match self.reset {
+            Reset::Outstanding { retry_at, .. } => Some(retry_at),
+            Reset::Idle => None,
+        };
+        [report, notify, reset].into_iter().flatten().min()
+    }
 
     /// Current statistics.
-    pub fn stats(&self) -> Stats { unimplemented!() }
+    pub fn stats(&self) -> Stats {
+        self.stats.stats
+    }
+
     /// `awss_bind_clear_statis()`.
-    pub fn clear_stats(&mut self) { unimplemented!() }
+    pub fn clear_stats(&mut self) {
+        self.stats = StatsAcc::ZERO;
+    }
+
     /// `awss_bind_report_statis()`: queue a statistics post if a token-sync count exists.
-    pub fn report_stats(&mut self, sink: &mut impl Sink<Q>) { unimplemented!() }
-    /// `awss_bind_update_statis(0 = start | 1 = success)` (legacy entry point).
-    pub fn update_stats(&mut self, now: Millis, kind: i32) { unimplemented!() }
+    pub fn report_stats(&mut self, sink: &mut impl Sink<Q>) {
+        if self.stats.stats.cnt == 0 {
+            return;
+        }
+        let id = self.next_stats_id;
+        self.next_stats_id = id.wrapping_add(1);
+        sink.act(Action::PublishStats {
+            id,
+            stats: self.stats.stats,
+        });
+    }
+
+    /// `awss_bind_update_statis(0 = start | 1 = success)` (legacy entry point). A success
+    /// with no start before it is not counted.
+    pub fn update_stats(&mut self, now: Millis, kind: i32) {
+        match kind {
+            0 => self.stats.start(now),
+            1 => {
+                if let Some(start) = self.stats.started_at.take() {
+                    self.stats.success(elapsed(now, start));
+                }
+            }
+            _ => {}
+        }
+    }
 }

@@ -8,6 +8,8 @@
 //! Timers: the machine keeps every deadline as an absolute instant; [`Machine::poll_at`] says
 //! when it next wants [`Machine::poll`] to be called. The shell runs one HAL timer for that.
 
+#![forbid(unsafe_code)]
+
 pub mod json;
 pub mod machine;
 pub mod render;

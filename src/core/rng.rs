@@ -1,12 +1,138 @@
-//! ChaCha20 (RFC 8439 block function) as a `rand_core` generator for tokens.
-//! INTERFACE STUB: bodies to be written.
-#![allow(unused_variables, missing_docs)]
+//! ChaCha20 (RFC 8439 block function, 20 rounds) as a `rand_core` generator for tokens.
+//!
+//! The 256-bit key is the seed, the 96-bit nonce is zero and the 32-bit block counter starts at
+//! 0. Each request for bytes takes fresh keystream blocks; the unused tail of a block is thrown
+//! away, so no keystream is ever kept in RAM and none is handed out twice. When the counter
+//! would wrap, the generator rekeys itself from its own stream (forward secrecy for tokens
+//! already handed out) and starts again at counter 0.
+
+use rand_core::{CryptoRng, RngCore};
+
+/// Bytes in one ChaCha20 block.
+pub const BLOCK_LEN: usize = 64;
+
+/// "expand 32-byte k", little-endian words.
+const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+
+#[inline(always)]
+fn quarter(s: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
+    s[a] = s[a].wrapping_add(s[b]);
+    s[d] = (s[d] ^ s[a]).rotate_left(16);
+    s[c] = s[c].wrapping_add(s[d]);
+    s[b] = (s[b] ^ s[c]).rotate_left(12);
+    s[a] = s[a].wrapping_add(s[b]);
+    s[d] = (s[d] ^ s[a]).rotate_left(8);
+    s[c] = s[c].wrapping_add(s[d]);
+    s[b] = (s[b] ^ s[c]).rotate_left(7);
+}
+
+const fn words<const N: usize>(bytes: &[u8]) -> [u32; N] {
+    let mut out = [0u32; N];
+    let mut i = 0;
+    while i < N && i * 4 + 3 < bytes.len() {
+        out[i] = u32::from_le_bytes([
+            bytes[i * 4],
+            bytes[i * 4 + 1],
+            bytes[i * 4 + 2],
+            bytes[i * 4 + 3],
+        ]);
+        i += 1;
+    }
+    out
+}
+
+fn block_words(key: &[u32; 8], counter: u32, nonce: &[u32; 3]) -> [u8; BLOCK_LEN] {
+    let mut init = [0u32; 16];
+    init[..4].copy_from_slice(&SIGMA);
+    init[4..12].copy_from_slice(key);
+    init[12] = counter;
+    init[13..].copy_from_slice(nonce);
+    let mut s = init;
+    for _ in 0..10 {
+        quarter(&mut s, 0, 4, 8, 12);
+        quarter(&mut s, 1, 5, 9, 13);
+        quarter(&mut s, 2, 6, 10, 14);
+        quarter(&mut s, 3, 7, 11, 15);
+        quarter(&mut s, 0, 5, 10, 15);
+        quarter(&mut s, 1, 6, 11, 12);
+        quarter(&mut s, 2, 7, 8, 13);
+        quarter(&mut s, 3, 4, 9, 14);
+    }
+    let mut out = [0u8; BLOCK_LEN];
+    for (chunk, (w, i)) in out.chunks_exact_mut(4).zip(s.iter().zip(init.iter())) {
+        chunk.copy_from_slice(&w.wrapping_add(*i).to_le_bytes());
+    }
+    out
+}
+
+/// The ChaCha20 block function of RFC 8439 section 2.3: 64 bytes of keystream for `key`,
+/// block `counter` and `nonce`.
+pub fn block(key: &[u8; 32], counter: u32, nonce: &[u8; 12]) -> [u8; BLOCK_LEN] {
+    block_words(&words::<8>(key), counter, &words::<3>(nonce))
+}
 
 /// A ChaCha20 keystream generator; `const`-constructible so the state can live in a static.
 pub struct ChaCha20 {
-    _todo: (),
+    key: [u32; 8],
+    counter: u32,
 }
 
 impl ChaCha20 {
-    pub const fn new(seed: [u8; 32]) -> Self { unimplemented!() }
+    /// A generator keyed with `seed`, counter 0.
+    pub const fn new(seed: [u8; 32]) -> Self {
+        Self::with_counter(seed, 0)
+    }
+
+    /// A generator keyed with `seed` whose next block is `counter` (tests of the rekeying).
+    pub const fn with_counter(seed: [u8; 32], counter: u32) -> Self {
+        ChaCha20 {
+            key: words::<8>(&seed),
+            counter,
+        }
+    }
+
+    /// The counter of the next block.
+    pub fn counter(&self) -> u32 {
+        self.counter
+    }
+
+    /// The next keystream block. The last counter value is never used for output: it rekeys.
+    fn next_block(&mut self) -> [u8; BLOCK_LEN] {
+        if self.counter == u32::MAX {
+            let fresh = block_words(&self.key, self.counter, &[0; 3]);
+            let mut seed = [0u8; 32];
+            seed.copy_from_slice(&fresh[..32]);
+            self.key = words::<8>(&seed);
+            self.counter = 0;
+        }
+        let out = block_words(&self.key, self.counter, &[0; 3]);
+        self.counter = self.counter.wrapping_add(1);
+        out
+    }
 }
+
+impl RngCore for ChaCha20 {
+    fn next_u32(&mut self) -> u32 {
+        rand_core::impls::next_u32_via_fill(self)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        rand_core::impls::next_u64_via_fill(self)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(BLOCK_LEN) {
+            let b = self.next_block();
+            for (d, s) in chunk.iter_mut().zip(b.iter()) {
+                *d = *s;
+            }
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl CryptoRng for ChaCha20 {}
