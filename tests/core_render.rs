@@ -1,0 +1,260 @@
+//! Byte-exact payloads and topics (SPEC section 5).
+
+mod common_core;
+use common_core::*;
+use iot_dev_bind::core::render::{self, Identity, Topic, Writer};
+use iot_dev_bind::core::{IdKind, Stats};
+
+fn out(f: impl FnOnce(&mut Writer<'_>)) -> String {
+    let mut buf = [0u8; 2048];
+    let mut w = Writer::new(&mut buf);
+    f(&mut w);
+    assert!(w.ok());
+    String::from_utf8(w.as_bytes().to_vec()).unwrap()
+}
+
+const TOKEN: [u8; 16] = [
+    0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
+];
+const HEXT: &str = "0123456789ABCDEFFEDCBA9876543210";
+
+const DEVINFO: &str = concat!(
+    r#""awssVer":{"smartconfig":"2.0","zconfig":"2.0","router":"2.0","ap":"2.0","softap":"2.0"},"#,
+    r#""productKey":"a1pk","deviceName":"dev1","mac":"AA:BB:CC:DD:EE:FF","ip":"10.0.0.59","#,
+    r#""cipherType":3,"token":"0123456789ABCDEFFEDCBA9876543210","remainTime":43603,"type":0"#
+);
+
+#[test]
+fn topics() {
+    let pk = b"a1pk";
+    let dn = b"dev1";
+    let cases = [
+        (
+            Topic::MatchReport,
+            "/sys/a1pk/dev1/thing/awss/enrollee/match",
+        ),
+        (
+            Topic::MatchReply,
+            "/sys/a1pk/dev1/thing/awss/enrollee/match_reply",
+        ),
+        (Topic::ResetReport, "/sys/a1pk/dev1/thing/reset"),
+        (Topic::ResetReply, "/sys/a1pk/dev1/thing/reset_reply"),
+        (Topic::LogPost, "/sys/a1pk/dev1/thing/log/post"),
+        (Topic::QueryMcast, "/sys/device/info/get"),
+        (Topic::QueryUcast, "/sys/a1pk/dev1/device/info/get"),
+        (Topic::Notify, "/sys/device/info/notify"),
+    ];
+    for (t, want) in cases {
+        assert_eq!(out(|w| render::topic(w, t, pk, dn)), want);
+    }
+}
+
+#[test]
+fn report_payload() {
+    assert_eq!(
+        out(|w| render::report(w, 0, &TOKEN)),
+        format!(
+            r#"{{"id":"0","version":"1.0","method":"thing.awss.enrollee.match","params":{{"token":"{HEXT}"}}}}"#
+        )
+    );
+    assert_eq!(
+        out(|w| render::report(w, u32::MAX, &[0xff; 16])),
+        format!(
+            r#"{{"id":"4294967295","version":"1.0","method":"thing.awss.enrollee.match","params":{{"token":"{}"}}}}"#,
+            "FF".repeat(16)
+        )
+    );
+}
+
+#[test]
+fn reset_payload_keeps_its_spaces() {
+    assert_eq!(
+        out(|w| render::reset(w, 0)),
+        r#"{"id":"0", "version":"1.0", "method":"thing.reset", "params":{}}"#
+    );
+    assert_eq!(
+        out(|w| render::reset(w, 17)),
+        r#"{"id":"17", "version":"1.0", "method":"thing.reset", "params":{}}"#
+    );
+}
+
+#[test]
+fn stats_payload() {
+    let s = Stats {
+        cnt: 5,
+        suc: 3,
+        max_ms: 900,
+        min_ms: 100,
+        mean_ms: 433,
+        trace_id: 5,
+    };
+    assert_eq!(
+        out(|w| render::stats(w, 1, 123456, &s)),
+        r#"{"id":1,"version":"1.0","method":"things.log.post","params":{"template":"timestamp logLevel module traceContext logContent","contents":["123456 BIND_TRACE dev_bind 5 [SyncToken max:900 min:100 mean:433 cnt:5 suc:3]"]}}"#
+    );
+}
+
+#[test]
+fn dev_info_notify_and_answer() {
+    assert_eq!(out(|w| render::dev_info(w, &WHO, &TOKEN, 43603)), DEVINFO);
+    assert_eq!(
+        out(|w| render::notify(w, 7, &WHO, &TOKEN, 43603)),
+        format!(
+            r#"{{"id":"7","version":"1.0","method":"device.info.notify","params":{{{DEVINFO}}}}}"#
+        )
+    );
+    let id = echo(IdKind::Number, "123");
+    assert_eq!(
+        out(|w| render::answer(w, &id, &WHO, &TOKEN, 43603)),
+        format!(r#"{{"id":123,"code":200,"data":{{{DEVINFO}}}}}"#)
+    );
+    let base = &DEVINFO[..DEVINFO.find(",\"token\"").unwrap()];
+    assert_eq!(out(|w| render::dev_info_base(w, &WHO)), base);
+    assert!(base.ends_with("\"cipherType\":3"));
+    assert_eq!(
+        out(|w| render::connectap_answer(w, &id, &WHO)),
+        format!(r#"{{"id":123,"code":200,"data":{{{base},"type":0}}}}"#)
+    );
+}
+
+#[test]
+fn answer_id_echo_forms() {
+    let cases = [
+        (echo(IdKind::Number, "42"), "42"),
+        (echo(IdKind::String, "abc"), "\"abc\""),
+        (echo(IdKind::String, r#"a\"b"#), r#""a\"b""#),
+        (echo(IdKind::Raw, "{\"x\":[1]}"), "{\"x\":[1]}"),
+        (echo(IdKind::Raw, "null"), "null"),
+        (echo(IdKind::Missing, ""), "null"),
+        // Hand-built echoes that break their kind's promise stay valid JSON.
+        (echo(IdKind::Number, "12a"), "\"12a\""),
+        (echo(IdKind::String, "a\"b"), r#""a\"b""#),
+        (echo(IdKind::Raw, "{"), "\"{\""),
+    ];
+    for (id, want) in cases {
+        let text = out(|w| render::answer(w, &id, &WHO, &TOKEN, 1));
+        assert_eq!(
+            text,
+            format!(r#"{{"id":{want},"code":200,"data":{{{}}}}}"#, {
+                out(|w| render::dev_info(w, &WHO, &TOKEN, 1))
+            })
+        );
+        assert!(
+            iot_dev_bind::core::json::scan(text.as_bytes()).is_ok(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn identity_strings_are_escaped_and_mac_upper_cased() {
+    let who = Identity {
+        product_key: b"p\"k\\",
+        device_name: b"d\nn\x01",
+        mac: b"0a:1b:2c:3d:4e:5f",
+        ip: b"\xff1",
+    };
+    let text = out(|w| render::dev_info_base(w, &who));
+    assert!(text.contains(r#""productKey":"p\"k\\""#), "{text}");
+    assert!(text.contains(r#""deviceName":"d\nn\u0001""#), "{text}");
+    assert!(text.contains(r#""mac":"0A:1B:2C:3D:4E:5F""#), "{text}");
+    assert!(text.contains(r#""ip":"\uFFFD1""#), "{text}");
+    let full = format!("{{{text}}}");
+    assert!(iot_dev_bind::core::json::scan(full.as_bytes()).is_ok());
+}
+
+#[test]
+fn broadcast_hosts() {
+    let ip = b"10.0.0.59";
+    let want = [
+        "255.255.255.255",
+        "10.255.255.255",
+        "10.0.255.255",
+        "10.0.0.255",
+    ];
+    for (dest, w) in want.iter().enumerate() {
+        assert_eq!(out(|x| render::broadcast_host(x, dest as u8, ip)), *w);
+    }
+    assert_eq!(
+        out(|x| render::broadcast_host(x, 3, b"192.168.1.7")),
+        "192.168.1.255"
+    );
+    for bad in [
+        &b""[..],
+        b"10.0.0",
+        b"10.0.0.1.2",
+        b"a.b.c.d",
+        b"256.1.1.1",
+        b"1..2.3",
+        b"1.2.3.4 ",
+    ] {
+        for dest in 0..4 {
+            assert_eq!(
+                out(|x| render::broadcast_host(x, dest, bad)),
+                "255.255.255.255",
+                "{bad:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn writer_numbers_hex_and_overflow() {
+    assert_eq!(
+        out(|w| {
+            w.u64(0)
+                .str(" ")
+                .u64(u64::MAX)
+                .str(" ")
+                .i64(i64::MIN)
+                .str(" ")
+                .i64(-5)
+                .str(" ")
+                .hex(&[0, 0xab]);
+        }),
+        "0 18446744073709551615 -9223372036854775808 -5 00AB"
+    );
+    let mut buf = [0u8; 8];
+    let mut w = Writer::new(&mut buf);
+    w.str("12345");
+    assert!(w.ok());
+    assert!(w.nul_terminate());
+    w.str("6789");
+    assert!(!w.ok());
+    assert_eq!(w.as_bytes(), b"12345678");
+    assert_eq!(w.len(), 8);
+    assert!(!w.nul_terminate());
+    // A payload that does not fit is flagged, never cut silently.
+    let mut small = [0u8; 40];
+    let mut w = Writer::new(&mut small);
+    render::notify(&mut w, 1, &WHO, &TOKEN, 1);
+    assert!(!w.ok());
+    let mut empty: [u8; 0] = [];
+    let mut w = Writer::new(&mut empty);
+    assert!(w.is_empty());
+    w.u64(5).hex(&[1]).json_escaped(b"\"");
+    assert!(!w.ok());
+    assert!(w.is_empty());
+}
+
+#[test]
+fn answers_for_every_echo_kind_are_valid_json() {
+    for payload in [
+        r#"{"id":"123"}"#,
+        r#"{"id":"a\"\\\/\b\f\n\r\t\u0000z"}"#,
+        r#"{"id":{"k":[1,2,{"x":null}]}}"#,
+        r#"{"id":-0.5e-7}"#,
+        r#"{"params":{}}"#,
+        "{\"id\":\"\u{1f600}\"}",
+    ] {
+        let id = iot_dev_bind::core::json::id_echo(Some(payload.as_bytes())).unwrap();
+        let text = out(|w| render::answer(w, &id, &WHO, &TOKEN, 5));
+        let top = iot_dev_bind::core::json::scan(text.as_bytes()).unwrap();
+        let again = iot_dev_bind::core::json::scan(payload.as_bytes()).unwrap();
+        match again.id {
+            None => assert_eq!(top.id.unwrap().text(), b"null"),
+            Some(v) if id.kind == IdKind::Number => assert_eq!(top.id.unwrap().text(), v.text()),
+            Some(v) => assert_eq!(top.id.unwrap(), v, "{payload}"),
+        }
+    }
+}
