@@ -1,7 +1,30 @@
-//! The C ABI (to be written): exports, imports, `#[repr(C)]` mirrors, lock, timer, panic handler.
+//! The C ABI: every exported symbol of the SDK's `dev_bind` module plus the configuration API,
+//! the typed imports of the HAL, MQTT and CoAP functions, `#[repr(C)]` mirrors, the module lock,
+//! the timer plumbing and the panic handler. All `unsafe` code of the library lives here.
+//!
+//! Layout:
+//! * [`imports`] typed `extern "C"` declarations and thin safe wrappers ([`imports::Platform`]).
+//! * [`types`] `#[repr(C)]` mirrors with compile-time layout checks.
+//! * [`lock`] the module mutex; [`shell`] the machine behind it and the entry wrapper;
+//!   [`exec`] runs the machine's actions; [`coap`] the CoAP side; [`timer`] the one HAL timer;
+//!   [`log`] log lines.
+//! * [`exports`] the bind flow's symbols and the new API; [`legacy`] the helpers other SDK
+//!   modules link against; [`legacy_alloc`] the only code that allocates.
+
+pub mod coap;
+pub mod exec;
+pub mod exports;
+pub mod imports;
+pub mod legacy;
+pub mod legacy_alloc;
+pub mod lock;
+pub mod log;
+pub mod shell;
+pub mod timer;
+pub mod types;
 
 #[cfg(not(any(test, feature = "std")))]
-#[panic_handler]
-fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
-    loop {}
-}
+mod panic;
+
+pub use coap::ReplyCtx;
+pub use types::dev_bind_config_t;

@@ -1,0 +1,467 @@
+//! The CoAP side: the server context, query registration, notify broadcasts, late answers.
+
+use core::ffi::{c_char, c_int, c_void};
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+
+use super::imports::{
+    coap_msg, coap_payload, CoAPMessageId_cancel, CoAPServerMultiCast_send, CoAPServerResp_send,
+    CoAPServer_deinit, CoAPServer_init, CoAPServer_register,
+};
+use super::shell;
+use super::types::{CoapMessage, CoapMsgHeader, CoapMsgOption, NetworkAddr, COAP_OPTION_OBSERVE};
+use crate::config::{COAP_MSG_MAX_OPTION_NUM, COAP_MSG_MAX_TOKEN_LEN};
+use crate::core::{Level, Part, QueryCtx};
+
+/// The CoAP server context (NULL until the first registration or send).
+static CTX: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
+
+/// The last notify's CoAP message id, with bit 16 set while it may still be pending.
+static NOTIFY_MSGID: AtomicU32 = AtomicU32::new(0);
+const MSGID_VALID: u32 = 1 << 16;
+
+/// The multicast query path.
+pub const QUERY_MCAST: &[u8] = b"/sys/device/info/get\0";
+/// The notify path.
+pub const NOTIFY_PATH: &[u8] = b"/sys/device/info/notify\0";
+/// UDP port of notify broadcasts.
+pub const NOTIFY_PORT: u16 = 5683;
+/// CoAP code returned for a NULL message (the C module's value: 3.00, no such code).
+pub const NO_CODE: u8 = 0x60;
+
+/// Longest Observe option value kept (RFC 7641: at most 3 bytes; 4 tolerated).
+const OBSERVE_MAX: usize = 4;
+
+/// The current context, if any.
+pub fn ctx() -> Option<*mut c_void> {
+    let c = CTX.load(Ordering::Acquire);
+    (!c.is_null()).then_some(c)
+}
+
+/// The context, initialising the server on first use. The SDK's `CoAPServer_init` returns its
+/// process-wide singleton, so a racing second call yields the same pointer; the winner of the
+/// compare-exchange is kept.
+pub fn ctx_or_init() -> Option<*mut c_void> {
+    if let Some(c) = ctx() {
+        return Some(c);
+    }
+    // SAFETY: no arguments; returns the server context or NULL.
+    let fresh = unsafe { CoAPServer_init() };
+    if fresh.is_null() {
+        shell::log_line(Level::Error, &[Part::Str("CoAPServer_init failed")]);
+        return None;
+    }
+    match CTX.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => Some(fresh),
+        Err(winner) => Some(winner),
+    }
+}
+
+/// Forget the context and return it (for `CoAPServer_deinit`).
+fn take_ctx() -> Option<*mut c_void> {
+    let c = CTX.swap(ptr::null_mut(), Ordering::AcqRel);
+    (!c.is_null()).then_some(c)
+}
+
+/// What the shell keeps of a phone's query to answer it later: copies, never pointers into the
+/// server's receive buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplyCtx {
+    remote: NetworkAddr,
+    msgid: u16,
+    token: [u8; COAP_MSG_MAX_TOKEN_LEN],
+    tokenlen: u8,
+    observe: [u8; OBSERVE_MAX],
+    /// Length of the Observe value, or `None` when the request had no Observe option.
+    observe_len: Option<u8>,
+}
+
+impl QueryCtx for ReplyCtx {
+    fn same_request(&self, other: &Self) -> bool {
+        self.remote == other.remote && self.msgid == other.msgid
+    }
+}
+
+/// Longest token the local `CoAPMessage` can hold (the header field has 4 bits).
+const TOKEN_MAX: usize = if COAP_MSG_MAX_TOKEN_LEN < 15 {
+    COAP_MSG_MAX_TOKEN_LEN
+} else {
+    15
+};
+
+impl ReplyCtx {
+    /// Copy what an answer needs from a request the server is about to reuse. The second value
+    /// is the length of an Observe option that was too long to keep (and dropped).
+    pub fn from_request(remote: &NetworkAddr, req: &CoapMessage) -> (ReplyCtx, Option<usize>) {
+        let tokenlen = usize::from(req.header.tokenlen()).min(TOKEN_MAX);
+        let mut token = [0u8; COAP_MSG_MAX_TOKEN_LEN];
+        if let (Some(dst), Some(src)) = (token.get_mut(..tokenlen), req.token.get(..tokenlen)) {
+            dst.copy_from_slice(src);
+        }
+        let mut observe = [0u8; OBSERVE_MAX];
+        let mut observe_len = None;
+        let mut dropped = None;
+        let used = usize::from(req.optcount).min(COAP_MSG_MAX_OPTION_NUM);
+        for opt in req.options.iter().take(used) {
+            if opt.num != COAP_OPTION_OBSERVE {
+                continue;
+            }
+            let len = usize::from(opt.len);
+            if len > OBSERVE_MAX || (len > 0 && opt.val.is_null()) {
+                dropped = Some(len);
+                break;
+            }
+            if len > 0 {
+                // SAFETY: the server's option points at `len` bytes of the request it is
+                // handing us; the handler runs before the buffer is reused.
+                let src = unsafe { core::slice::from_raw_parts(opt.val, len) };
+                if let Some(dst) = observe.get_mut(..len) {
+                    dst.copy_from_slice(src);
+                }
+            }
+            observe_len = Some(len as u8);
+            break;
+        }
+        let ctx = ReplyCtx {
+            remote: *remote,
+            msgid: req.header.msgid,
+            token,
+            tokenlen: tokenlen as u8,
+            observe,
+            observe_len,
+        };
+        (ctx, dropped)
+    }
+}
+
+/// Handle a phone's query (`online_*_get_device_info` and the registered trampolines).
+///
+/// # Safety
+/// `remote` and `request` must each be NULL or valid for the call; the request's payload
+/// and option pointers must be valid for their lengths.
+pub unsafe fn on_query(
+    remote: *const NetworkAddr,
+    request: *const CoapMessage,
+    mcast: bool,
+) -> c_int {
+    // SAFETY: guaranteed by the caller.
+    let Some(remote) = (unsafe { remote.as_ref() }) else {
+        shell::log_line(
+            Level::Warn,
+            &[Part::Str("query without a remote address, ignored")],
+        );
+        return -1;
+    };
+    // SAFETY: guaranteed by the caller.
+    let Some(req) = (unsafe { coap_msg(request) }) else {
+        shell::log_line(
+            Level::Warn,
+            &[Part::Str("query without a message, ignored")],
+        );
+        return -1;
+    };
+    let (ctx, dropped) = ReplyCtx::from_request(remote, req);
+    if let Some(len) = dropped {
+        shell::log_line(
+            Level::Warn,
+            &[
+                Part::Str("query: Observe option ignored, length "),
+                Part::Num(len as i64),
+            ],
+        );
+    }
+    // SAFETY: guaranteed by the caller (payload valid for payloadlen bytes during the call).
+    let payload = unsafe { coap_payload(req) };
+    match shell::enter(|shell, hal, now, out| {
+        shell.machine(hal).on_query(now, ctx, mcast, payload, out)
+    }) {
+        Some(_) => 0,
+        None => -1,
+    }
+}
+
+/// The `CoAPRecvMsgHandler` registered for `/sys/device/info/get`.
+unsafe extern "C" fn query_mcast_trampoline(
+    _ctx: *mut c_void,
+    _paths: *const c_char,
+    remote: *mut NetworkAddr,
+    msg: *mut CoapMessage,
+) {
+    // SAFETY: the CoAP server passes a valid (or NULL) remote and message for the call.
+    let _ = unsafe { on_query(remote, msg, true) };
+}
+
+/// The `CoAPRecvMsgHandler` registered for `/sys/${pk}/${dn}/device/info/get`.
+unsafe extern "C" fn query_ucast_trampoline(
+    _ctx: *mut c_void,
+    _paths: *const c_char,
+    remote: *mut NetworkAddr,
+    msg: *mut CoapMessage,
+) {
+    // SAFETY: the CoAP server passes a valid (or NULL) remote and message for the call.
+    let _ = unsafe { on_query(remote, msg, false) };
+}
+
+/// `CoAPServer_init` and register both query paths (`ucast_path` NUL-terminated).
+pub fn register_queries(ucast_path: &[u8]) -> c_int {
+    let Some(c) = ctx_or_init() else {
+        return -1;
+    };
+    let mut rc = 0;
+    for (path, cb) in [
+        (
+            QUERY_MCAST,
+            query_mcast_trampoline as super::types::CoapRecvMsgHandler,
+        ),
+        (ucast_path, query_ucast_trampoline),
+    ] {
+        if path.last() != Some(&0) {
+            rc = -1;
+            continue;
+        }
+        // SAFETY: `c` is the server context, `path` is NUL-terminated (the server copies it),
+        // `cb` has the `CoAPRecvMsgHandler` type.
+        let r = unsafe { CoAPServer_register(c, path.as_ptr().cast(), Some(cb)) };
+        if r != 0 {
+            shell::log_line(
+                Level::Warn,
+                &[
+                    Part::Str("register "),
+                    Part::Bytes(path.split_last().map_or(path, |(_, p)| p)),
+                    Part::Str(" res:"),
+                    Part::Num(i64::from(r)),
+                ],
+            );
+            rc = -1;
+        }
+    }
+    rc
+}
+
+/// Cancel the last notify's CoAP message, if any.
+pub fn cancel_notify() {
+    let prev = NOTIFY_MSGID.swap(0, Ordering::AcqRel);
+    if prev & MSGID_VALID == 0 {
+        return;
+    }
+    let Some(c) = ctx() else {
+        return;
+    };
+    // SAFETY: `c` is the live server context; the message id is a plain integer.
+    unsafe { CoAPMessageId_cancel(c, prev as u16) };
+}
+
+/// Cancel the last notify and deinit the server.
+pub fn deinit() {
+    cancel_notify();
+    if let Some(c) = take_ctx() {
+        // SAFETY: `c` was the server context; it is forgotten first so no new use starts.
+        unsafe { CoAPServer_deinit(c) };
+    }
+}
+
+/// The send callback of notify broadcasts: a phone's acknowledgement (or a timeout).
+unsafe extern "C" fn notify_resp_cb(
+    _ctx: *mut c_void,
+    result: c_int,
+    _userdata: *mut c_void,
+    _remote: *mut NetworkAddr,
+    msg: *mut CoapMessage,
+) {
+    // SAFETY: the server passes a valid (or NULL) message for the call.
+    let msg = unsafe { coap_msg(msg) };
+    let code = msg.map_or(NO_CODE, |m| m.header.code);
+    // SAFETY: a message from the server has `payloadlen` bytes at `payload` for the call.
+    let payload = msg.and_then(|m| unsafe { coap_payload(m) });
+    let _ = shell::enter(|shell, hal, now, out| {
+        shell
+            .machine(hal)
+            .on_notify_ack(now, result, code, payload, out)
+    });
+}
+
+/// Broadcast one notify to `host` (NUL-terminated, at most 16 bytes with the NUL).
+pub fn notify_send(host: &[u8], payload: &[u8]) -> c_int {
+    let Ok(len) = u16::try_from(payload.len()) else {
+        return -1;
+    };
+    let mut addr = NetworkAddr {
+        addr: [0; 16],
+        port: NOTIFY_PORT,
+    };
+    let Some(dst) = addr.addr.get_mut(..host.len()) else {
+        return -1;
+    };
+    dst.copy_from_slice(host);
+    let Some(c) = ctx_or_init() else {
+        return -1;
+    };
+    cancel_notify();
+    let mut msgid: u16 = 0;
+    // SAFETY: every pointer is valid for the call; the server copies the payload and the
+    // address; `payload` is not written (the C prototype lacks `const`).
+    let rc = unsafe {
+        CoAPServerMultiCast_send(
+            c,
+            &mut addr,
+            NOTIFY_PATH.as_ptr().cast(),
+            payload.as_ptr() as *mut u8,
+            len,
+            Some(notify_resp_cb),
+            &mut msgid,
+        )
+    };
+    if rc == 0 {
+        NOTIFY_MSGID.store(MSGID_VALID | u32::from(msgid), Ordering::Release);
+    }
+    rc
+}
+
+/// Answer a query later: a zeroed `CoAPMessage` rebuilt from the saved copy, then
+/// `CoAPServerResp_send` (2.05, NON). `path` is NUL-terminated.
+pub fn answer(ctx: &ReplyCtx, path: &[u8], payload: &[u8]) -> c_int {
+    let Ok(len) = u16::try_from(payload.len()) else {
+        return -1;
+    };
+    if path.last() != Some(&0) {
+        return -1;
+    }
+    let Some(c) = self::ctx() else {
+        shell::log_line(
+            Level::Warn,
+            &[Part::Str("answer dropped: CoAP server not running")],
+        );
+        return -1;
+    };
+    let mut remote = ctx.remote;
+    let mut observe = ctx.observe;
+    let mut req = CoapMessage::ZERO;
+    req.header.bits = CoapMsgHeader::pack(1, 0, ctx.tokenlen);
+    req.header.msgid = ctx.msgid;
+    req.token = ctx.token;
+    if let Some(olen) = ctx.observe_len {
+        if let Some(slot) = req.options.get_mut(0) {
+            *slot = CoapMsgOption {
+                num: COAP_OPTION_OBSERVE,
+                len: u16::from(olen),
+                val: observe.as_mut_ptr(),
+            };
+            req.optcount = 1;
+        }
+    }
+    // SAFETY: `remote`, `req` (and the Observe bytes it points at) live on this stack frame
+    // for the whole call; the server copies what it keeps; `payload` is not written.
+    unsafe {
+        CoAPServerResp_send(
+            c,
+            &mut remote,
+            payload.as_ptr() as *mut u8,
+            len,
+            (&mut req as *mut CoapMessage).cast(),
+            path.as_ptr().cast(),
+            None,
+            ptr::null_mut(),
+            0,
+        )
+    }
+}
+
+/// Send a response to a request still owned by the server (synchronous legacy answers).
+///
+/// # Safety
+/// `remote` and `request` must be valid for the call.
+pub unsafe fn answer_now(
+    remote: *mut NetworkAddr,
+    request: *mut c_void,
+    path: &[u8],
+    payload: &[u8],
+) -> c_int {
+    let Ok(len) = u16::try_from(payload.len()) else {
+        return -1;
+    };
+    if path.last() != Some(&0) {
+        return -1;
+    }
+    let Some(c) = ctx_or_init() else {
+        return -1;
+    };
+    // SAFETY: guaranteed by the caller; the server copies the payload.
+    unsafe {
+        CoAPServerResp_send(
+            c,
+            remote,
+            payload.as_ptr() as *mut u8,
+            len,
+            request,
+            path.as_ptr().cast(),
+            None,
+            ptr::null_mut(),
+            0,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(tokenlen: u8, msgid: u16, observe: Option<&mut [u8]>) -> CoapMessage {
+        let mut m = CoapMessage::ZERO;
+        m.header.bits = CoapMsgHeader::pack(1, 1, tokenlen);
+        m.header.msgid = msgid;
+        for (i, b) in m.token.iter_mut().enumerate() {
+            *b = 0xA0 + i as u8;
+        }
+        m.options[0] = CoapMsgOption {
+            num: 11,
+            len: 3,
+            val: ptr::null_mut(),
+        };
+        m.optcount = 1;
+        if let Some(v) = observe {
+            m.options[1] = CoapMsgOption {
+                num: COAP_OPTION_OBSERVE,
+                len: v.len() as u16,
+                val: v.as_mut_ptr(),
+            };
+            m.optcount = 2;
+        }
+        m
+    }
+
+    #[test]
+    fn reply_ctx_copies_token_msgid_and_observe() {
+        let remote = NetworkAddr {
+            addr: *b"10.0.0.2\0\0\0\0\0\0\0\0",
+            port: 5683,
+        };
+        let mut obs = [0x00u8];
+        let req = request(4, 0x1234, Some(&mut obs));
+        let (ctx, _) = ReplyCtx::from_request(&remote, &req);
+        obs[0] = 0x55; // the server reuses its buffer: the copy must not change
+        assert_eq!(obs[0], 0x55);
+        assert_eq!(ctx.msgid, 0x1234);
+        assert_eq!(ctx.tokenlen, 4);
+        assert_eq!(&ctx.token[..4], &[0xA0, 0xA1, 0xA2, 0xA3]);
+        assert_eq!(ctx.observe_len, Some(1));
+        assert_eq!(ctx.observe[0], 0);
+        let (again, _) = ReplyCtx::from_request(&remote, &request(2, 0x1234, None));
+        assert!(ctx.same_request(&again));
+        let (other, _) = ReplyCtx::from_request(&remote, &request(4, 0x1235, None));
+        assert!(!ctx.same_request(&other));
+        assert_eq!(other.observe_len, None);
+    }
+
+    #[test]
+    fn token_length_is_clamped_and_long_observe_dropped() {
+        let remote = NetworkAddr {
+            addr: [0; 16],
+            port: 1,
+        };
+        let mut long = [1u8, 2, 3, 4, 5];
+        let (ctx, dropped) = ReplyCtx::from_request(&remote, &request(15, 7, Some(&mut long)));
+        assert_eq!(usize::from(ctx.tokenlen), COAP_MSG_MAX_TOKEN_LEN.min(15));
+        assert_eq!(ctx.observe_len, None);
+        assert_eq!(dropped, Some(5));
+    }
+}

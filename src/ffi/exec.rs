@@ -1,0 +1,389 @@
+//! Executes the machine's actions, outside the lock: renders each payload into a stack buffer
+//! with `core::render`, reads the identity from the HAL each time, publishes or sends, and
+//! prints the log lines of SPEC section 7.
+
+use core::ffi::c_int;
+
+use super::coap::{self, ReplyCtx, QUERY_MCAST};
+use super::imports::{self, Hal, Platform};
+use super::log;
+use super::shell::OUTBOX_CAP;
+use crate::core::render::{self, Identity, Topic, Writer};
+use crate::core::{Action, Level, Part, Sub, IOTX_AWSS_BIND_NOTIFY};
+
+/// Payload buffer: the longest payload (a query answer with a 32-byte id and the longest
+/// identity) is about 400 bytes.
+pub const PAYLOAD_MAX: usize = 512;
+/// Topic buffer: `/sys/` + 20 + `/` + 32 + the longest suffix, plus the NUL.
+pub const TOPIC_MAX: usize = 128;
+
+/// MQTT QoS 0 / 1.
+const QOS0: c_int = 0;
+const QOS1: c_int = 1;
+
+/// What executing an entry's actions produced (for exports that return a publish result).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Summary {
+    /// Result of the first token report publish, if one was made.
+    pub report_rc: Option<i32>,
+    /// Result of the first reset report publish, if one was made.
+    pub reset_rc: Option<i32>,
+}
+
+/// The identity read from the HAL (zeroed buffers, cut at the first NUL).
+pub struct Ids {
+    pk: [u8; 21],
+    dn: [u8; 33],
+    mac: [u8; 19],
+    ip: [u8; 17],
+}
+
+impl Ids {
+    /// Product key and device name only (MAC and IP left empty).
+    pub fn keys(hal: &impl Platform) -> Ids {
+        let mut ids = Ids {
+            pk: [0; 21],
+            dn: [0; 33],
+            mac: [0; 19],
+            ip: [0; 17],
+        };
+        hal.product_key(&mut ids.pk);
+        hal.device_name(&mut ids.dn);
+        ids
+    }
+    /// Everything DEVINFO needs.
+    pub fn all(hal: &impl Platform) -> Ids {
+        let mut ids = Ids::keys(hal);
+        hal.mac(&mut ids.mac);
+        hal.ip(&mut ids.ip);
+        ids
+    }
+    /// The product key text.
+    pub fn pk(&self) -> &[u8] {
+        imports::until_nul(&self.pk)
+    }
+    /// The device name text.
+    pub fn dn(&self) -> &[u8] {
+        imports::until_nul(&self.dn)
+    }
+    /// The product key as a NUL-terminated C string (valid while `self` lives).
+    pub fn pk_ptr(&self) -> *const core::ffi::c_char {
+        self.pk.as_ptr().cast()
+    }
+    /// The device name as a NUL-terminated C string (valid while `self` lives).
+    pub fn dn_ptr(&self) -> *const core::ffi::c_char {
+        self.dn.as_ptr().cast()
+    }
+    /// The IP text.
+    pub fn ip(&self) -> &[u8] {
+        imports::until_nul(&self.ip)
+    }
+    /// As `render` takes it.
+    pub fn identity(&self) -> Identity<'_> {
+        Identity {
+            product_key: self.pk(),
+            device_name: self.dn(),
+            mac: imports::until_nul(&self.mac),
+            ip: self.ip(),
+        }
+    }
+}
+
+/// Render a NUL-terminated topic into `buf`; `None` (logged) if it does not fit.
+pub fn topic<'b>(
+    hal: &impl Platform,
+    buf: &'b mut [u8; TOPIC_MAX],
+    which: Topic,
+    ids: &Ids,
+) -> Option<&'b [u8]> {
+    let mut w = Writer::new(buf);
+    render::topic(&mut w, which, ids.pk(), ids.dn());
+    let ok = w.ok() && w.nul_terminate();
+    let len = w.len();
+    if !ok {
+        log::log(hal, Level::Error, &[Part::Str("topic too long")]);
+        return None;
+    }
+    buf.get(..len + 1)
+}
+
+/// The JSON in `w`, or `None` after an error line when it overflowed.
+fn rendered<'b>(hal: &impl Platform, w: &'b Writer<'_>, what: &str) -> Option<&'b [u8]> {
+    if w.ok() {
+        Some(w.as_bytes())
+    } else {
+        log::log(
+            hal,
+            Level::Error,
+            &[Part::Str(what), Part::Str(": payload too long, not sent")],
+        );
+        None
+    }
+}
+
+fn sub_topic(sub: Sub) -> Topic {
+    match sub {
+        Sub::MatchReply => Topic::MatchReply,
+        Sub::ResetReply => Topic::ResetReply,
+    }
+}
+
+fn sub_handler(sub: Sub) -> imports::MqttEventHandler {
+    match sub {
+        Sub::MatchReply => super::exports::awss_report_token_reply,
+        Sub::ResetReply => super::exports::awss_report_reset_reply,
+    }
+}
+
+/// Subscribe (or unsubscribe) a reply topic; returns the MQTT result.
+pub fn subscribe(hal: &Hal, sub: Sub, on: bool) -> c_int {
+    let ids = Ids::keys(hal);
+    let mut tbuf = [0u8; TOPIC_MAX];
+    let Some(t) = topic(hal, &mut tbuf, sub_topic(sub), &ids) else {
+        return -1;
+    };
+    let rc = if on {
+        imports::mqtt_subscribe(t, sub_handler(sub))
+    } else {
+        imports::mqtt_unsubscribe(t)
+    };
+    let text = t.split_last().map_or(t, |(_, rest)| rest);
+    let level = if rc < 0 { Level::Warn } else { Level::Debug };
+    log::log(
+        hal,
+        level,
+        &[
+            Part::Str(if on { "sub " } else { "unsub " }),
+            Part::Bytes(text),
+            Part::Str(" res:"),
+            Part::Num(i64::from(rc)),
+        ],
+    );
+    rc
+}
+
+/// `CoAPServer_init` and register both query resources.
+pub fn register_queries(hal: &Hal) -> c_int {
+    let ids = Ids::keys(hal);
+    let mut tbuf = [0u8; TOPIC_MAX];
+    let Some(ucast) = topic(hal, &mut tbuf, Topic::QueryUcast, &ids) else {
+        return -1;
+    };
+    coap::register_queries(ucast)
+}
+
+/// Execute `actions` in order.
+pub fn run(hal: &Hal, actions: heapless::Vec<Action<ReplyCtx>, OUTBOX_CAP>) -> Summary {
+    let mut summary = Summary::default();
+    for action in actions {
+        execute(hal, action, &mut summary);
+    }
+    summary
+}
+
+fn execute(hal: &Hal, action: Action<ReplyCtx>, summary: &mut Summary) {
+    let mut buf = [0u8; PAYLOAD_MAX];
+    match action {
+        Action::Subscribe(sub) => {
+            subscribe(hal, sub, true);
+        }
+        Action::Unsubscribe(sub) => {
+            subscribe(hal, sub, false);
+        }
+        Action::RegisterQueries => {
+            register_queries(hal);
+        }
+        Action::DeinitCoap => coap::deinit(),
+        Action::PublishReport { id, token } => {
+            let mut w = Writer::new(&mut buf);
+            render::report(&mut w, id, &token);
+            let rc = publish(
+                hal,
+                &w,
+                Topic::MatchReport,
+                QOS1,
+                "report token",
+                |payload| {
+                    log::log(
+                        hal,
+                        Level::Debug,
+                        &[Part::Str("report token:"), Part::Bytes(payload)],
+                    );
+                },
+            );
+            log::log(
+                hal,
+                Level::Info,
+                &[Part::Str("report token res:"), Part::Num(i64::from(rc))],
+            );
+            summary.report_rc.get_or_insert(rc);
+        }
+        Action::PublishReset { id } => {
+            let mut w = Writer::new(&mut buf);
+            render::reset(&mut w, id);
+            let rc = publish(
+                hal,
+                &w,
+                Topic::ResetReport,
+                QOS0,
+                "report reset",
+                |payload| {
+                    log::log(
+                        hal,
+                        Level::Debug,
+                        &[Part::Str("report reset:"), Part::Bytes(payload)],
+                    );
+                },
+            );
+            log::log(
+                hal,
+                Level::Debug,
+                &[Part::Str("report reset result:"), Part::Num(i64::from(rc))],
+            );
+            summary.reset_rc.get_or_insert(rc);
+        }
+        Action::PublishStats { id, stats } => {
+            let mut w = Writer::new(&mut buf);
+            render::stats(&mut w, id, hal.uptime_ms(), &stats);
+            let rc = publish(hal, &w, Topic::LogPost, QOS0, "bind statis", |payload| {
+                log::log(hal, Level::Debug, &[Part::Bytes(payload)]);
+            });
+            log::log(
+                hal,
+                Level::Info,
+                &[
+                    Part::Str("bind report statis "),
+                    Part::Str(if rc >= 0 { "success" } else { "fail" }),
+                ],
+            );
+        }
+        Action::Notify {
+            id,
+            dest,
+            token,
+            remain_ms,
+        } => {
+            let ids = Ids::all(hal);
+            let mut w = Writer::new(&mut buf);
+            render::notify(&mut w, id, &ids.identity(), &token, remain_ms);
+            let Some(payload) = rendered(hal, &w, "notify") else {
+                return;
+            };
+            let mut host = [0u8; 16];
+            let mut hw = Writer::new(&mut host);
+            render::broadcast_host(&mut hw, dest, ids.ip());
+            let host_ok = hw.ok() && hw.nul_terminate();
+            let host_len = hw.len();
+            let Some(host) = host.get(..host_len + 1).filter(|_| host_ok) else {
+                log::log(
+                    hal,
+                    Level::Error,
+                    &[Part::Str("notify: bad broadcast address")],
+                );
+                return;
+            };
+            log::log(
+                hal,
+                Level::Info,
+                &[Part::Str("topic:/sys/device/info/notify")],
+            );
+            log::log(
+                hal,
+                Level::Debug,
+                &[Part::Str("payload:"), Part::Bytes(payload)],
+            );
+            let rc = coap::notify_send(host, payload);
+            if rc != 0 {
+                log::log(
+                    hal,
+                    Level::Warn,
+                    &[Part::Str("notify send res:"), Part::Num(i64::from(rc))],
+                );
+            }
+        }
+        Action::CancelNotify => coap::cancel_notify(),
+        Action::Answer {
+            ctx,
+            mcast,
+            id,
+            token,
+            remain_ms,
+        } => {
+            let ids = Ids::all(hal);
+            let mut w = Writer::new(&mut buf);
+            render::answer(&mut w, &id, &ids.identity(), &token, remain_ms);
+            let Some(payload) = rendered(hal, &w, "answer") else {
+                return;
+            };
+            log::log(
+                hal,
+                Level::Info,
+                &[Part::Str("sending message to app: "), Part::Bytes(payload)],
+            );
+            let mut tbuf = [0u8; TOPIC_MAX];
+            let path = if mcast {
+                Some(QUERY_MCAST)
+            } else {
+                topic(hal, &mut tbuf, Topic::QueryUcast, &ids)
+            };
+            let Some(path) = path else {
+                return;
+            };
+            let rc = coap::answer(&ctx, path, payload);
+            if rc != 0 {
+                log::log(
+                    hal,
+                    Level::Warn,
+                    &[
+                        Part::Str("sending message to app res:"),
+                        Part::Num(i64::from(rc)),
+                    ],
+                );
+            }
+        }
+        Action::PostEvent(code) => {
+            if code == IOTX_AWSS_BIND_NOTIFY {
+                log::log(
+                    hal,
+                    Level::Debug,
+                    &[Part::Str("post event IOTX_AWSS_BIND_NOTIFY")],
+                );
+            }
+            imports::post_event(code);
+        }
+        Action::SetResetFlag(set) => {
+            let rc = hal.kv_set_reset(u8::from(set));
+            if rc != 0 {
+                log::log(
+                    hal,
+                    Level::Warn,
+                    &[
+                        Part::Str("HAL_Kv_Set(awss.rst) res:"),
+                        Part::Num(i64::from(rc)),
+                    ],
+                );
+            }
+        }
+    }
+}
+
+/// Publish the JSON in `w` to `which`, logging it with `log_payload` first.
+fn publish(
+    hal: &Hal,
+    w: &Writer<'_>,
+    which: Topic,
+    qos: c_int,
+    what: &str,
+    log_payload: impl FnOnce(&[u8]),
+) -> c_int {
+    let Some(payload) = rendered(hal, w, what) else {
+        return -1;
+    };
+    log_payload(payload);
+    let ids = Ids::keys(hal);
+    let mut tbuf = [0u8; TOPIC_MAX];
+    let Some(t) = topic(hal, &mut tbuf, which, &ids) else {
+        return -1;
+    };
+    imports::mqtt_publish(t, qos, payload)
+}

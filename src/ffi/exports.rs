@@ -1,0 +1,573 @@
+//! The bind flow's exports: the public API of `dev_bind_api.h`, the other entry points the C
+//! module defines for the SDK and firmware, and the new configuration API.
+//!
+//! Conventions (see also `include/iot_dev_bind.h`): every pointer may be NULL (a NULL where data
+//! is needed returns the C error value, `-1` unless stated); every function may be called from
+//! any thread; no function blocks except on the module lock, which is never held while calling
+//! MQTT, CoAP or timer functions.
+
+use core::ffi::{c_int, c_void};
+
+use super::coap;
+use super::imports::{Hal, Platform};
+use super::log;
+use super::shell::{self, provisioned_token};
+use super::types::{
+    dev_bind_config_t, CoapMessage, MqttEventMsg, MqttTopicInfo, NetworkAddr,
+    MQTT_EVENT_PUBLISH_RECEIVED,
+};
+use crate::core::{Config, Level, Part};
+
+/// Longest MQTT reply payload looked at; longer ones are logged and ignored.
+pub const MQTT_PAYLOAD_MAX: usize = 4096;
+
+/// `0` when the entry ran, `-1` when the module lock could not be created.
+fn rc<T>(entered: Option<T>) -> c_int {
+    if entered.is_some() {
+        0
+    } else {
+        -1
+    }
+}
+
+/// The persisted reset flag; a failed read is logged and counts as "not set".
+fn reset_flag(hal: &impl Platform) -> bool {
+    match hal.kv_get_reset() {
+        Ok(b) => b == 0x01,
+        Err(code) => {
+            log::log(
+                hal,
+                Level::Debug,
+                &[
+                    Part::Str("HAL_Kv_Get(awss.rst) res:"),
+                    Part::Num(i64::from(code)),
+                    Part::Str(", no reset flag"),
+                ],
+            );
+            false
+        }
+    }
+}
+
+/// Called by the SDK when MQTT has connected: subscribe to the reply topics, then report a
+/// pending reset first or start binding (flow A/B; flow C when `aes_random` holds a token
+/// written by provisioning or one was given to `dev_bind_set_token`). A second call while a
+/// session runs starts nothing new.
+///
+/// # Safety
+/// Always safe to call; `unsafe` only because it is part of the C ABI.
+///
+/// # Returns
+/// `0`, or `-1` when the module mutex cannot be created.
+#[no_mangle]
+pub unsafe extern "C" fn awss_report_cloud() -> c_int {
+    let reset = reset_flag(&Hal);
+    rc(shell::enter(|shell, hal, now, out| {
+        shell.reseed(hal);
+        let m = shell.machine(hal);
+        let provisioned = provisioned_token(m);
+        m.connect(now, reset, provisioned, out);
+    }))
+}
+
+/// Start binding now (idempotent within a session): report a token, register the query
+/// resources, arm the notify round.
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// `0`, or `-1` when the module mutex cannot be created.
+#[no_mangle]
+pub unsafe extern "C" fn awss_start_bind() -> c_int {
+    rc(shell::enter(|shell, hal, now, out| {
+        let m = shell.machine(hal);
+        let provisioned = provisioned_token(m);
+        m.start_bind(now, provisioned, out);
+    }))
+}
+
+/// Stop every retry and the notify round, unsubscribe, deinit the CoAP server, drop pending
+/// queries, forget the token and the statistics. `awss_report_cloud()` starts afresh after it.
+/// The timer is stopped by the re-arming that follows (no deadline is left).
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// `0`, or `-1` when the module mutex cannot be created.
+#[no_mangle]
+pub unsafe extern "C" fn awss_bind_deinit() -> c_int {
+    rc(shell::enter(|shell, hal, now, out| {
+        shell.machine(hal).deinit(now, out)
+    }))
+}
+
+/// Whether the persisted reset flag (`HAL_Kv_Get("awss.rst")`, one byte `0x01`) is set.
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// `1` if set, else `0` (also when the KV read fails).
+#[no_mangle]
+pub unsafe extern "C" fn awss_check_reset() -> c_int {
+    c_int::from(reset_flag(&Hal))
+}
+
+/// Persist the reset flag and report the reset to the cloud, retrying (3 s doubling to 60 s)
+/// until acknowledged.
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// The first reset publish's result (`>= 0` success), `0` if none was made, `-1` when the
+/// module mutex cannot be created.
+#[no_mangle]
+pub unsafe extern "C" fn awss_report_reset() -> c_int {
+    match shell::enter(|shell, hal, now, out| shell.machine(hal).report_reset(now, out)) {
+        Some(e) => e.summary.reset_rc.unwrap_or(0),
+        None => -1,
+    }
+}
+
+/// Report the reset now (the flag is assumed persisted), retrying until acknowledged.
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// As [`awss_report_reset`].
+#[no_mangle]
+pub unsafe extern "C" fn awss_report_reset_to_cloud() -> c_int {
+    match shell::enter(|shell, hal, now, out| shell.machine(hal).report_reset_now(now, out)) {
+        Some(e) => e.summary.reset_rc.unwrap_or(0),
+        None => -1,
+    }
+}
+
+/// Stop retrying the reset report; the persisted flag stays.
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// `0`, or `-1` when the module mutex cannot be created.
+#[no_mangle]
+pub unsafe extern "C" fn awss_stop_report_reset() -> c_int {
+    rc(shell::enter(|shell, hal, now, out| {
+        shell.machine(hal).stop_report_reset(now, out)
+    }))
+}
+
+/// The payload of an MQTT event, or `None` after one log line saying why it is ignored.
+///
+/// # Safety
+/// `msg` must be NULL or point to a valid `iotx_mqtt_event_msg_t` whose `msg` (for event 12)
+/// is NULL or a valid `iotx_mqtt_topic_info_t` with `payload_len` readable bytes at `payload`.
+unsafe fn mqtt_payload<'a>(msg: *mut c_void, handler: &str) -> Option<&'a [u8]> {
+    let hal = Hal;
+    // SAFETY: guaranteed by the caller.
+    let Some(ev) = (unsafe { msg.cast::<MqttEventMsg>().as_ref() }) else {
+        log::log(
+            &hal,
+            Level::Warn,
+            &[Part::Str(handler), Part::Str(": NULL message, ignored")],
+        );
+        return None;
+    };
+    if ev.event_type != MQTT_EVENT_PUBLISH_RECEIVED {
+        log::log(
+            &hal,
+            Level::Debug,
+            &[
+                Part::Str(handler),
+                Part::Str(": event "),
+                Part::Num(i64::from(ev.event_type)),
+                Part::Str(" ignored"),
+            ],
+        );
+        return None;
+    }
+    // SAFETY: for event 12 the MQTT client passes a topic info (or NULL), per the caller.
+    let Some(info) = (unsafe { ev.msg.cast::<MqttTopicInfo>().as_ref() }) else {
+        log::log(
+            &hal,
+            Level::Warn,
+            &[Part::Str(handler), Part::Str(": NULL topic info, ignored")],
+        );
+        return None;
+    };
+    if info.payload.is_null() {
+        log::log(
+            &hal,
+            Level::Warn,
+            &[Part::Str(handler), Part::Str(": NULL payload, ignored")],
+        );
+        return None;
+    }
+    let len = usize::try_from(info.payload_len).unwrap_or(usize::MAX);
+    if len > MQTT_PAYLOAD_MAX {
+        log::log(
+            &hal,
+            Level::Warn,
+            &[
+                Part::Str(handler),
+                Part::Str(": payload of "),
+                Part::Num(i64::from(info.payload_len)),
+                Part::Str(" bytes ignored"),
+            ],
+        );
+        return None;
+    }
+    // SAFETY: non-NULL and `payload_len` bytes long, per the caller.
+    Some(unsafe { core::slice::from_raw_parts(info.payload, len) })
+}
+
+/// The MQTT handler of `/sys/${pk}/${dn}/thing/reset_reply`.
+///
+/// # Safety
+/// `msg` must be NULL or a valid `iotx_mqtt_event_msg_t *` as the MQTT client passes it
+/// (`payload_len` bytes readable at the payload; no NUL needed). The other arguments are unused.
+///
+/// # Returns
+/// Nothing; bad input is logged and ignored.
+#[no_mangle]
+pub unsafe extern "C" fn awss_report_reset_reply(
+    pcontext: *mut c_void,
+    pclient: *mut c_void,
+    msg: *mut c_void,
+) {
+    let _ = (pcontext, pclient);
+    // SAFETY: forwarded from the caller's contract.
+    let Some(payload) = (unsafe { mqtt_payload(msg, "awss_report_reset_reply") }) else {
+        return;
+    };
+    let _ =
+        shell::enter(|shell, hal, now, out| shell.machine(hal).on_reset_reply(now, payload, out));
+}
+
+/// Report the current token now (a fresh one if none), restarting its attempts.
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// The first report publish's result (`>= 0` success), `0` if none was made, `-1` when the
+/// module mutex cannot be created.
+#[no_mangle]
+pub unsafe extern "C" fn awss_report_token() -> c_int {
+    match shell::enter(|shell, hal, now, out| shell.machine(hal).report_token(now, out)) {
+        Some(e) => e.summary.report_rc.unwrap_or(0),
+        None => -1,
+    }
+}
+
+/// Stop report retries and forget the token (`aes_random` becomes all zero).
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// `0`, or `-1` when the module mutex cannot be created.
+#[no_mangle]
+pub unsafe extern "C" fn awss_stop_report_token() -> c_int {
+    rc(shell::enter(|shell, hal, now, out| {
+        shell.machine(hal).stop_report_token(now, out)
+    }))
+}
+
+/// Make a fresh token and report it now (logs `update token`).
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// `0`, or `-1` when the module mutex cannot be created.
+#[no_mangle]
+pub unsafe extern "C" fn awss_update_token() -> c_int {
+    rc(shell::enter(|shell, hal, now, out| {
+        shell.machine(hal).update_token(now, out)
+    }))
+}
+
+/// Milliseconds the current token stays valid.
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// The remaining lifetime in ms, `0` if the token is not acknowledged or expired (or the module
+/// mutex cannot be created).
+#[no_mangle]
+pub unsafe extern "C" fn awss_token_remain_time() -> c_int {
+    shell::read(|m, now| c_int::try_from(m.token_remain_ms(now)).unwrap_or(c_int::MAX)).unwrap_or(0)
+}
+
+/// Whether the current token expired or was never reported.
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// `1` if expired or never reported (or the module mutex cannot be created), else `0`.
+#[no_mangle]
+pub unsafe extern "C" fn awss_token_timeout() -> c_int {
+    shell::read(|m, now| c_int::from(m.token_timed_out(now))).unwrap_or(1)
+}
+
+/// The MQTT handler of `/sys/${pk}/${dn}/thing/awss/enrollee/match_reply`.
+///
+/// # Safety
+/// `msg` must be NULL or a valid `iotx_mqtt_event_msg_t *` as the MQTT client passes it
+/// (`payload_len` bytes readable at the payload; no NUL needed). The other arguments are unused.
+///
+/// # Returns
+/// Nothing; bad input is logged and ignored.
+#[no_mangle]
+pub unsafe extern "C" fn awss_report_token_reply(
+    pcontext: *mut c_void,
+    pclient: *mut c_void,
+    msg: *mut c_void,
+) {
+    let _ = (pcontext, pclient);
+    // SAFETY: forwarded from the caller's contract.
+    let Some(payload) = (unsafe { mqtt_payload(msg, "awss_report_token_reply") }) else {
+        return;
+    };
+    let _ =
+        shell::enter(|shell, hal, now, out| shell.machine(hal).on_match_reply(now, payload, out));
+}
+
+/// Start (or restart) a notify round of the configured number of broadcasts.
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// `0`, or `-1` when the module mutex cannot be created.
+#[no_mangle]
+pub unsafe extern "C" fn awss_dev_bind_notify() -> c_int {
+    rc(shell::enter(|shell, hal, now, out| {
+        shell.machine(hal).notify_start(now, None, out)
+    }))
+}
+
+/// Stop the notify round and cancel its last CoAP message.
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// `0`, or `-1` when the module mutex cannot be created.
+#[no_mangle]
+pub unsafe extern "C" fn awss_dev_bind_notify_stop() -> c_int {
+    rc(shell::enter(|shell, hal, now, out| {
+        shell.machine(hal).notify_stop(now, out)
+    }))
+}
+
+/// Notify type 1 (`AWSS_NOTIFY_DEV_BIND_TOKEN`): start a round of `count` broadcasts (clamped
+/// to 1..=255). Unlike the C module it returns at once (the C module sleeps between sends).
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// `0` for type 1; `-1` for any other type (logged) or when the module mutex cannot be created.
+#[no_mangle]
+pub unsafe extern "C" fn awss_notify_dev_info(r#type: c_int, count: c_int) -> c_int {
+    if r#type != 1 {
+        shell::log_line(
+            Level::Warn,
+            &[
+                Part::Str("awss_notify_dev_info: unsupported type "),
+                Part::Num(i64::from(r#type)),
+            ],
+        );
+        return -1;
+    }
+    let count = u8::try_from(count.clamp(1, 255)).unwrap_or(u8::MAX);
+    rc(shell::enter(|shell, hal, now, out| {
+        shell.machine(hal).notify_start(now, Some(count), out)
+    }))
+}
+
+/// The CoAP handler of `/sys/device/info/get`: the request is copied at once; the answer goes
+/// out now or when the cloud acknowledges a token.
+///
+/// # Safety
+/// `remote` must be NULL or a valid `NetworkAddr *`; `request` NULL or a valid `CoAPMessage *`
+/// (with `payloadlen` readable bytes at `payload` and valid option pointers) for the call.
+/// `ctx` and `resource` are unused.
+///
+/// # Returns
+/// `0` when the query was handed to the module, `-1` on NULL or when the module mutex cannot be
+/// created.
+#[no_mangle]
+pub unsafe extern "C" fn online_mcast_get_device_info(
+    ctx: *mut c_void,
+    resource: *mut c_void,
+    remote: *mut c_void,
+    request: *mut c_void,
+) -> c_int {
+    let _ = (ctx, resource);
+    // SAFETY: forwarded from the caller's contract.
+    unsafe {
+        coap::on_query(
+            remote.cast::<NetworkAddr>(),
+            request.cast::<CoapMessage>(),
+            true,
+        )
+    }
+}
+
+/// The CoAP handler of `/sys/${pk}/${dn}/device/info/get`; as [`online_mcast_get_device_info`].
+///
+/// # Safety
+/// As [`online_mcast_get_device_info`].
+///
+/// # Returns
+/// As [`online_mcast_get_device_info`].
+#[no_mangle]
+pub unsafe extern "C" fn online_ucast_get_device_info(
+    ctx: *mut c_void,
+    resource: *mut c_void,
+    remote: *mut c_void,
+    request: *mut c_void,
+) -> c_int {
+    let _ = (ctx, resource);
+    // SAFETY: forwarded from the caller's contract.
+    unsafe {
+        coap::on_query(
+            remote.cast::<NetworkAddr>(),
+            request.cast::<CoapMessage>(),
+            false,
+        )
+    }
+}
+
+/// `iotx_event_post(event)`, then the `ITE_AWSS_STATUS` callback if one is registered.
+///
+/// # Safety
+/// Always safe to call (the registered callback must be an `int (*)(int)`).
+///
+/// # Returns
+/// The callback's result if one ran, else `iotx_event_post`'s.
+#[no_mangle]
+pub unsafe extern "C" fn awss_event_post(event: c_int) -> c_int {
+    super::imports::post_event(event)
+}
+
+/// Fill `random` with `len` bytes from the module's ChaCha20 generator (seeded from HAL
+/// entropy).
+///
+/// # Safety
+/// `random` must be NULL or writable for `len` bytes.
+///
+/// # Returns
+/// Nothing; NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn produce_random(random: *mut u8, len: u32) {
+    if random.is_null() || len == 0 {
+        return;
+    }
+    let Ok(len) = usize::try_from(len) else {
+        return;
+    };
+    // SAFETY: non-NULL and writable for `len` bytes, per the caller.
+    let out = unsafe { core::slice::from_raw_parts_mut(random, len) };
+    let _ = shell::read_mut(|m, _| m.fill_random(out));
+}
+
+/// Set the run-time tunables (see `dev_bind_config_t`); applies to deadlines scheduled after
+/// the call.
+///
+/// # Safety
+/// `cfg` must be NULL or point to a readable `dev_bind_config_t`.
+///
+/// # Returns
+/// `0`, or `-1` on NULL, on a zero field (nothing changes), or when the module mutex cannot be
+/// created.
+#[no_mangle]
+pub unsafe extern "C" fn dev_bind_set_config(cfg: *const dev_bind_config_t) -> c_int {
+    // SAFETY: NULL or readable, per the caller.
+    let Some(cfg) = (unsafe { cfg.as_ref() }) else {
+        return -1;
+    };
+    let cfg = Config::from(*cfg);
+    if !cfg.is_valid() {
+        return -1;
+    }
+    match shell::enter(|shell, hal, now, out| shell.machine(hal).set_config(now, cfg, out)) {
+        Some(e) if e.value.is_ok() => 0,
+        _ => -1,
+    }
+}
+
+/// Read the run-time tunables.
+///
+/// # Safety
+/// `out` must be NULL or point to a writable `dev_bind_config_t`.
+///
+/// # Returns
+/// Nothing; NULL is ignored. The defaults are written when the module mutex cannot be created.
+#[no_mangle]
+pub unsafe extern "C" fn dev_bind_get_config(out: *mut dev_bind_config_t) {
+    // SAFETY: NULL or writable, per the caller.
+    let Some(out) = (unsafe { out.as_mut() }) else {
+        return;
+    };
+    let cfg = shell::read(|m, _| m.config()).unwrap_or(Config::DEFAULT);
+    *out = dev_bind_config_t::from(cfg);
+}
+
+/// Hand the module a token made by the phone during provisioning (flow C): reported at the
+/// next bind start, or now when a session runs.
+///
+/// # Safety
+/// `token` must be NULL or point to 16 readable bytes.
+///
+/// # Returns
+/// `0`, or `-1` on NULL, on an all-zero token, or when the module mutex cannot be created.
+#[no_mangle]
+pub unsafe extern "C" fn dev_bind_set_token(token: *const u8) -> c_int {
+    // SAFETY: NULL or 16 readable bytes, per the caller.
+    let Some(token) = (unsafe { token.cast::<[u8; 16]>().as_ref() }) else {
+        return -1;
+    };
+    let token = *token;
+    if token == [0; 16] {
+        return -1;
+    }
+    match shell::enter(|shell, hal, now, out| shell.machine(hal).set_token(now, token, out)) {
+        Some(e) if e.value.is_ok() => 0,
+        _ => -1,
+    }
+}
+
+/// Set the log threshold: 2 error, 3 warning, 4 info (default), 5 debug; values outside are
+/// clamped.
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// Nothing.
+#[no_mangle]
+pub unsafe extern "C" fn dev_bind_set_log_level(level: c_int) {
+    log::set_level(level);
+}
+
+/// The log threshold.
+///
+/// # Safety
+/// Always safe to call.
+///
+/// # Returns
+/// 2 (error) .. 5 (debug).
+#[no_mangle]
+pub unsafe extern "C" fn dev_bind_get_log_level() -> c_int {
+    log::level()
+}

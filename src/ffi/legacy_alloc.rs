@@ -1,0 +1,164 @@
+//! The only heap users of the library: `os_zalloc` and the legacy CoAP session copy
+//! (`awss_cpy_coap_ctx` / `awss_release_coap_ctx`), which no bind flow uses. Every
+//! `HAL_Malloc` / `HAL_Free` call of the library is in this file.
+
+use core::ffi::{c_char, c_int, c_void};
+use core::mem::size_of;
+use core::ptr;
+
+use super::imports::{HAL_Free, HAL_Malloc};
+use super::types::{CoapMessage, NetworkAddr};
+
+/// `struct coap_session_ctx_t { void *request; void *remote; char is_mcast; }`.
+#[repr(C)]
+struct CoapSessionCtx {
+    request: *mut c_void,
+    remote: *mut c_void,
+    is_mcast: c_char,
+}
+// x86_64: 24 / 8; ARM32: 12 / 4.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(size_of::<CoapSessionCtx>() == 24);
+
+/// `HAL_Malloc(size)` zero-filled.
+///
+/// # Safety
+/// Always safe to call; the memory is released with `HAL_Free`.
+///
+/// # Returns
+/// The zeroed block, or NULL when `HAL_Malloc` fails.
+#[no_mangle]
+pub unsafe extern "C" fn os_zalloc(size: u32) -> *mut c_void {
+    // SAFETY: plain size argument.
+    let p = unsafe { HAL_Malloc(size) };
+    if !p.is_null() {
+        let Ok(n) = usize::try_from(size) else {
+            return p;
+        };
+        // SAFETY: `p` is a fresh block of `size` bytes.
+        unsafe { ptr::write_bytes(p.cast::<u8>(), 0, n) };
+    }
+    p
+}
+
+/// Free a session made by [`awss_cpy_coap_ctx`].
+///
+/// # Safety
+/// `session` must be NULL or a value returned by `awss_cpy_coap_ctx` not yet released.
+///
+/// # Returns
+/// `0`.
+#[no_mangle]
+pub unsafe extern "C" fn awss_release_coap_ctx(session: *mut c_void) -> c_int {
+    let ctx = session.cast::<CoapSessionCtx>();
+    // SAFETY: NULL or our allocation, per the caller.
+    let Some(c) = (unsafe { ctx.as_ref() }) else {
+        return 0;
+    };
+    // SAFETY: `request` and `remote` are NULL or blocks from `os_zalloc` (the request's payload
+    // and option bytes live inside the request's block); HAL_Free accepts NULL.
+    unsafe {
+        HAL_Free(c.request);
+        HAL_Free(c.remote);
+        HAL_Free(session);
+    }
+    0
+}
+
+/// Copy a CoAP request and its sender into one heap session (legacy; used by no bind flow).
+/// Unlike the C module, the copy is deep: the payload (plus a NUL) and every option value are
+/// copied into the request's block, so nothing points into the server's receive buffer.
+///
+/// # Safety
+/// `request` must be NULL or a valid `CoAPMessage *` (payload and option pointers valid for
+/// their lengths); `remote` NULL or a valid `NetworkAddr *`.
+///
+/// # Returns
+/// The session (release it with `awss_release_coap_ctx`), or NULL on NULL or out of memory.
+#[no_mangle]
+pub unsafe extern "C" fn awss_cpy_coap_ctx(
+    request: *mut c_void,
+    remote: *mut c_void,
+    mcast: c_char,
+) -> *mut c_void {
+    // SAFETY: NULL or valid, per the caller.
+    let (Some(req), Some(addr)) = (unsafe {
+        (
+            request.cast::<CoapMessage>().as_ref(),
+            remote.cast::<NetworkAddr>().as_ref(),
+        )
+    }) else {
+        return ptr::null_mut();
+    };
+    let used = usize::from(req.optcount).min(req.options.len());
+    let payload_len = if req.payload.is_null() {
+        0
+    } else {
+        usize::from(req.payloadlen)
+    };
+    let opt_bytes: usize = req
+        .options
+        .iter()
+        .take(used)
+        .filter(|o| !o.val.is_null())
+        .map(|o| usize::from(o.len))
+        .sum();
+    let total = size_of::<CoapMessage>() + payload_len + 1 + opt_bytes;
+    let Ok(total32) = u32::try_from(total) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: plain size arguments.
+    let (session, copy, addr_copy) = unsafe {
+        (
+            os_zalloc(size_of::<CoapSessionCtx>() as u32).cast::<CoapSessionCtx>(),
+            os_zalloc(total32).cast::<u8>(),
+            os_zalloc(size_of::<NetworkAddr>() as u32).cast::<NetworkAddr>(),
+        )
+    };
+    if session.is_null() || copy.is_null() || addr_copy.is_null() {
+        // SAFETY: each is NULL or a fresh block; HAL_Free accepts NULL.
+        unsafe {
+            HAL_Free(session.cast());
+            HAL_Free(copy.cast());
+            HAL_Free(addr_copy.cast());
+        }
+        return ptr::null_mut();
+    }
+    let mut msg = *req;
+    // SAFETY: `copy` has `total` bytes: the message, then the payload and its NUL, then the
+    // option values; the sources are valid for their lengths per the caller. `HAL_Malloc`
+    // returns blocks aligned for any type, so the message can be written at the start.
+    unsafe {
+        let mut tail = copy.add(size_of::<CoapMessage>());
+        if payload_len > 0 {
+            ptr::copy_nonoverlapping(req.payload, tail, payload_len);
+        }
+        msg.payload = if req.payload.is_null() {
+            ptr::null_mut()
+        } else {
+            tail
+        };
+        msg.payloadlen = payload_len as u16;
+        tail = tail.add(payload_len + 1);
+        for opt in msg.options.iter_mut().take(used) {
+            if opt.val.is_null() {
+                continue;
+            }
+            let n = usize::from(opt.len);
+            ptr::copy_nonoverlapping(opt.val, tail, n);
+            opt.val = tail;
+            tail = tail.add(n);
+        }
+        ptr::write(copy.cast::<CoapMessage>(), msg);
+        ptr::write(addr_copy, *addr);
+        ptr::write(
+            session,
+            CoapSessionCtx {
+                request: copy.cast(),
+                remote: addr_copy.cast(),
+                is_mcast: mcast,
+            },
+        );
+    }
+    session.cast()
+}

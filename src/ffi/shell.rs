@@ -1,0 +1,248 @@
+//! The shell around the core: the `static` machine behind the module lock, the action queue,
+//! and the entry wrapper every export goes through.
+//!
+//! An entry: lock -> call the core with `now = HAL_UptimeMs()` -> mirror the C data symbols ->
+//! unlock -> execute the queued actions in order (MQTT, CoAP, KV, events) -> re-arm the timer.
+//! Log lines are printed at once (only `HAL_Printf` is called under the lock).
+
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicI8, AtomicU8, Ordering};
+
+use super::coap::ReplyCtx;
+use super::exec::{self, Summary};
+use super::imports::{Hal, Platform};
+use super::lock::Locked;
+use super::log;
+use super::timer;
+use crate::config::MAX_PENDING_QUERIES;
+use crate::core::{Action, Level, Machine, Part, Sink, Token};
+
+/// The machine the shell runs.
+pub type M = Machine<ReplyCtx, MAX_PENDING_QUERIES>;
+
+/// Actions one entry may queue; more are dropped with an error line (the core emits at most a
+/// handful per event).
+pub const OUTBOX_CAP: usize = 10;
+
+/// Everything behind the module lock.
+pub struct Shell {
+    machine: MaybeUninit<M>,
+    /// `machine` holds a value.
+    ready: bool,
+    /// The token generator was seeded from HAL entropy.
+    seeded: bool,
+    /// Bumped by every timer arming (see `timer::arm`).
+    pub timer_seq: u32,
+    /// End of the connect-AP info window (`awss_start_connectap_monitor`), uptime ms.
+    pub connectap_until: Option<u64>,
+    /// The token last copied into `aes_random`.
+    mirrored: Token,
+}
+
+impl Shell {
+    const fn new() -> Self {
+        Shell {
+            machine: MaybeUninit::uninit(),
+            ready: false,
+            seeded: false,
+            timer_seq: 0,
+            connectap_until: None,
+            mirrored: [0; 16],
+        }
+    }
+
+    /// The machine, created and seeded on first use.
+    pub fn machine(&mut self, hal: &impl Platform) -> &mut M {
+        if !self.ready {
+            self.machine.write(M::new());
+            self.ready = true;
+        }
+        // SAFETY: `ready` is set only after `machine` was written just above.
+        let m = unsafe { self.machine.assume_init_mut() };
+        if !self.seeded {
+            m.seed(entropy(hal, &[0; 32]));
+            self.seeded = true;
+        }
+        m
+    }
+
+    /// Mix fresh HAL entropy into the generator (on every `awss_report_cloud`).
+    pub fn reseed(&mut self, hal: &impl Platform) {
+        let m = self.machine(hal);
+        let mut old = [0u8; 32];
+        m.fill_random(&mut old);
+        m.seed(entropy(hal, &old));
+    }
+}
+
+/// 32 seed bytes: `base` XOR 8 x `HAL_Random(0xFFFFFFFF)`, the uptime mixed into the first 8.
+fn entropy(hal: &impl Platform, base: &[u8; 32]) -> [u8; 32] {
+    let mut seed = *base;
+    for chunk in seed.chunks_exact_mut(4) {
+        let r = hal.random_u32().to_le_bytes();
+        for (b, x) in chunk.iter_mut().zip(r) {
+            *b ^= x;
+        }
+    }
+    for (b, x) in seed.iter_mut().zip(hal.uptime_ms().to_le_bytes()) {
+        *b ^= x;
+    }
+    seed
+}
+
+/// The module's state.
+pub static SHELL: Locked<Shell> = Locked::new(Shell::new());
+
+/// `uint8_t aes_random[16]`: the current token. Provisioning code may write it (flow C); the
+/// shell copies the machine's token into it whenever the token changes.
+#[no_mangle]
+#[allow(non_upper_case_globals)]
+pub static aes_random: [AtomicU8; 16] = [const { AtomicU8::new(0) }; 16];
+
+/// `char awss_report_token_suc`: 1 once the current token was acknowledged.
+#[no_mangle]
+#[allow(non_upper_case_globals)]
+pub static awss_report_token_suc: AtomicI8 = AtomicI8::new(0);
+
+/// `char awss_report_token_cnt`: report publishes of the current token.
+#[no_mangle]
+#[allow(non_upper_case_globals)]
+pub static awss_report_token_cnt: AtomicI8 = AtomicI8::new(0);
+
+/// The token in `aes_random`.
+pub fn read_aes_random() -> Token {
+    let mut t = [0u8; 16];
+    for (b, a) in t.iter_mut().zip(aes_random.iter()) {
+        *b = a.load(Ordering::Relaxed);
+    }
+    t
+}
+
+fn write_aes_random(t: &Token) {
+    for (a, b) in aes_random.iter().zip(t.iter()) {
+        a.store(*b, Ordering::Relaxed);
+    }
+}
+
+/// A token written into `aes_random` by someone else (provisioning): non-zero and not the
+/// machine's own current token.
+pub fn provisioned_token(m: &M) -> Option<Token> {
+    let t = read_aes_random();
+    (t != [0; 16] && t != m.token()).then_some(t)
+}
+
+/// The sink of one entry: actions queued on the caller's stack, log lines printed at once.
+pub struct Outbox<'h, H: Platform> {
+    hal: &'h H,
+    actions: heapless::Vec<Action<ReplyCtx>, OUTBOX_CAP>,
+}
+
+impl<'h, H: Platform> Outbox<'h, H> {
+    fn new(hal: &'h H) -> Self {
+        Outbox {
+            hal,
+            actions: heapless::Vec::new(),
+        }
+    }
+}
+
+impl<H: Platform> Sink<ReplyCtx> for Outbox<'_, H> {
+    fn act(&mut self, action: Action<ReplyCtx>) {
+        if self.actions.push(action).is_err() {
+            log::log(
+                self.hal,
+                Level::Error,
+                &[Part::Str("action queue full, action dropped")],
+            );
+        }
+    }
+    fn log(&mut self, level: Level, parts: &[Part<'_>]) {
+        log::log(self.hal, level, parts);
+    }
+}
+
+/// What an entry gives back: the closure's result and what executing its actions produced.
+pub struct Entered<R> {
+    /// The closure's result.
+    pub value: R,
+    /// Results of the executed actions.
+    pub summary: Summary,
+}
+
+/// Run `f` on the machine under the lock, then execute its actions and re-arm the timer.
+/// `None` (after an error line) when the module lock cannot be created.
+pub fn enter<R>(
+    f: impl FnOnce(&mut Shell, &Hal, u64, &mut Outbox<'_, Hal>) -> R,
+) -> Option<Entered<R>> {
+    let hal = Hal;
+    let mut out = Outbox::new(&hal);
+    let value = {
+        let Some(mut guard) = SHELL.lock() else {
+            log::log(
+                &hal,
+                Level::Error,
+                &[Part::Str("cannot create the module mutex")],
+            );
+            return None;
+        };
+        let shell: &mut Shell = &mut guard;
+        let now = hal.uptime_ms();
+        // Create (and seed) the machine before `f` sees the shell.
+        let _ = shell.machine(&hal);
+        let value = f(shell, &hal, now, &mut out);
+        mirror(shell, &hal);
+        value
+    };
+    let summary = exec::run(&hal, out.actions);
+    timer::arm();
+    Some(Entered { value, summary })
+}
+
+/// Copy the machine's token and counters into the C data symbols.
+fn mirror(shell: &mut Shell, hal: &Hal) {
+    let m = shell.machine(hal);
+    let token = m.token();
+    let suc = m.report_token_suc();
+    let cnt = m.report_token_cnt();
+    awss_report_token_suc.store(i8::from(suc), Ordering::Relaxed);
+    awss_report_token_cnt.store(i8::try_from(cnt).unwrap_or(i8::MAX), Ordering::Relaxed);
+    if token != shell.mirrored {
+        write_aes_random(&token);
+        shell.mirrored = token;
+    }
+}
+
+/// Run `f` on the shell under the lock, for calls that queue no action (no timer change).
+/// `None` (after an error line) when the module lock cannot be created.
+pub fn locked<R>(f: impl FnOnce(&mut Shell, &Hal, u64) -> R) -> Option<R> {
+    let hal = Hal;
+    let Some(mut guard) = SHELL.lock() else {
+        log::log(
+            &hal,
+            Level::Error,
+            &[Part::Str("cannot create the module mutex")],
+        );
+        return None;
+    };
+    let now = hal.uptime_ms();
+    let shell: &mut Shell = &mut guard;
+    let _ = shell.machine(&hal);
+    let value = f(shell, &hal, now);
+    mirror(shell, &hal);
+    Some(value)
+}
+
+/// Read the machine under the lock.
+pub fn read<R>(f: impl FnOnce(&M, u64) -> R) -> Option<R> {
+    locked(|shell, hal, now| f(shell.machine(hal), now))
+}
+
+/// Change the machine under the lock, for calls that queue no action.
+pub fn read_mut<R>(f: impl FnOnce(&mut M, u64) -> R) -> Option<R> {
+    locked(|shell, hal, now| f(shell.machine(hal), now))
+}
+
+/// Log a line outside any entry.
+pub fn log_line(level: Level, parts: &[Part<'_>]) {
+    log::log(&Hal, level, parts);
+}

@@ -1,0 +1,110 @@
+//! The module's single HAL timer. Created lazily and race-free; its callback polls the
+//! machine. Every entry re-arms it with the machine's next deadline without ever holding the
+//! lock across a timer call.
+
+use core::ffi::c_void;
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use super::imports::{
+    HAL_Timer_Create, HAL_Timer_Delete, HAL_Timer_Start, HAL_Timer_Stop, Hal, Platform,
+};
+use super::shell::{self, SHELL};
+use crate::core::{Level, Part};
+
+static TIMER: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
+
+/// Rounds of the arming protocol before giving up (only a pathological interleaving of many
+/// threads needs more than two; the next entry or timer tick re-arms anyway).
+const MAX_ROUNDS: u32 = 8;
+
+/// The timer callback: poll the machine (which re-arms the timer).
+unsafe extern "C" fn on_timer(_user_data: *mut c_void) {
+    let _ = shell::enter(|shell, hal, now, out| shell.machine(hal).poll(now, out));
+}
+
+/// The timer, created on first use; `None` (logged) when the HAL cannot create one.
+fn timer() -> Option<*mut c_void> {
+    let current = TIMER.load(Ordering::Acquire);
+    if !current.is_null() {
+        return Some(current);
+    }
+    // SAFETY: the name is NUL-terminated and static; `on_timer` has the callback type.
+    let fresh = unsafe { HAL_Timer_Create(c"dev_bind".as_ptr(), Some(on_timer), ptr::null_mut()) };
+    if fresh.is_null() {
+        shell::log_line(Level::Error, &[Part::Str("cannot create the HAL timer")]);
+        return None;
+    }
+    match TIMER.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => Some(fresh),
+        Err(winner) => {
+            // SAFETY: `fresh` was never published or started; this thread owns it alone.
+            unsafe { HAL_Timer_Delete(fresh) };
+            Some(winner)
+        }
+    }
+}
+
+/// Milliseconds from `now` to `deadline`, clamped to `[1, i32::MAX]`.
+pub fn delay_ms(now: u64, deadline: u64) -> i32 {
+    let ms = deadline.saturating_sub(now).clamp(1, i32::MAX as u64);
+    i32::try_from(ms).unwrap_or(i32::MAX)
+}
+
+/// Re-arm the timer with the machine's next deadline (or stop it when there is none).
+///
+/// Protocol: under the lock take `seq += 1` and the deadline; unlock; Stop (+ Start); lock
+/// again and, if another thread armed meanwhile (`seq` moved), repeat with the fresh deadline.
+/// The last Start therefore always uses the latest deadline.
+pub fn arm() {
+    let hal = Hal;
+    for _ in 0..MAX_ROUNDS {
+        let (seq, deadline, now) = {
+            let Some(mut guard) = SHELL.lock() else {
+                return;
+            };
+            guard.timer_seq = guard.timer_seq.wrapping_add(1);
+            let seq = guard.timer_seq;
+            let deadline = guard.machine(&hal).poll_at();
+            (seq, deadline, hal.uptime_ms())
+        };
+        match deadline {
+            Some(at) => {
+                let Some(t) = timer() else {
+                    return;
+                };
+                // SAFETY: `t` is a live HAL timer (never deleted once published).
+                unsafe {
+                    HAL_Timer_Stop(t);
+                    HAL_Timer_Start(t, delay_ms(now, at));
+                }
+            }
+            None => {
+                let t = TIMER.load(Ordering::Acquire);
+                if !t.is_null() {
+                    // SAFETY: `t` is a live HAL timer (never deleted once published).
+                    unsafe { HAL_Timer_Stop(t) };
+                }
+            }
+        }
+        let Some(guard) = SHELL.lock() else {
+            return;
+        };
+        if guard.timer_seq == seq {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delay_ms;
+
+    #[test]
+    fn delays_are_clamped() {
+        assert_eq!(delay_ms(100, 100), 1);
+        assert_eq!(delay_ms(100, 50), 1);
+        assert_eq!(delay_ms(0, 250), 250);
+        assert_eq!(delay_ms(0, u64::MAX), i32::MAX);
+    }
+}
