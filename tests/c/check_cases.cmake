@@ -1,0 +1,11 @@
+# Fails when the test runner's case list and the cases registered in CMakeLists.txt differ.
+execute_process(COMMAND ${RUNNER} --list OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${RUNNER} --list failed (${rc})")
+endif()
+string(STRIP "${out}" out)
+string(REPLACE "\n" ";" listed "${out}")
+if(NOT "${listed}" STREQUAL "${EXPECTED}")
+  message(FATAL_ERROR "cases differ:\n runner: ${listed}\n cmake:  ${EXPECTED}")
+endif()
+message(STATUS "${RUNNER}: all cases registered")
