@@ -1,0 +1,203 @@
+//! The release archive against the ABI lists: every symbol of `exports.txt` is defined, every
+//! undefined symbol is an import of `imports.txt` or a libc / compiler helper, and a program
+//! that uses every export except the legacy allocators links without `HAL_Malloc`/`HAL_Free`.
+//!
+//! Builds `cargo build --release --lib` into the same target directory the tests run under
+//! (`CARGO_TARGET_DIR`, else `target/`). Needs `nm` and `gcc`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
+
+/// libc and compiler-runtime symbols the archive may need besides the SDK's.
+const LIBC: &[&str] = &[
+    "memcpy",
+    "memset",
+    "memmove",
+    "memcmp",
+    "bcmp",
+    "strlen",
+    "__stack_chk_fail",
+    "__stack_chk_guard",
+    "__aeabi_memcpy",
+    "__aeabi_memset",
+    "__aeabi_memclr",
+    "__aeabi_uldivmod",
+    "__aeabi_uidiv",
+    "__aeabi_uidivmod",
+    "_GLOBAL_OFFSET_TABLE_",
+];
+
+/// SPEC section 4 HAL functions the C module's `imports.txt` lacks: the panic handler calls
+/// `HAL_Reboot` (every HAL provides it; the SDK's provisioning build imports it too).
+const EXTRA_IMPORTS: &[&str] = &["HAL_Reboot"];
+
+/// The ABI lists: `../shared/abi/` beside the repository, else the copies in `tests/abi/`.
+fn abi_list(name: &str) -> BTreeSet<String> {
+    let shared = Path::new(MANIFEST).join("../shared/abi").join(name);
+    let local = Path::new(MANIFEST).join("tests/abi").join(name);
+    let path = if shared.exists() { shared } else { local };
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { Path::new(MANIFEST).join(p) })
+        .unwrap_or_else(|| Path::new(MANIFEST).join("target"))
+}
+
+fn release_archive() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--lib", "--quiet"])
+        .current_dir(MANIFEST)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .status()
+        .expect("run cargo build --release");
+    assert!(status.success(), "cargo build --release failed");
+    let lib = target_dir().join("release/libiot_dev_bind.a");
+    assert!(lib.exists(), "{} missing", lib.display());
+    lib
+}
+
+/// The archive's symbol tables as (defined, global, type, name), read with `readelf -sW`
+/// (binutils `nm` may hand the objects' embedded LLVM bitcode to an incompatible plugin and
+/// then report no symbols at all).
+fn symbols(lib: &Path) -> Vec<(bool, bool, String, String, String)> {
+    let out = Command::new("readelf").arg("-sW").arg(lib).output().expect("run readelf");
+    assert!(out.status.success(), "readelf failed");
+    let mut member = String::new();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            if let Some(m) = l.strip_prefix("File: ") {
+                member = m.to_string();
+                return None;
+            }
+            let f: Vec<&str> = l.split_whitespace().collect();
+            // Num: Value Size Type Bind Vis Ndx Name
+            if f.len() < 8 || !f[0].ends_with(':') {
+                return None;
+            }
+            let defined = f[6] != "UND";
+            let global = matches!(f[4], "GLOBAL" | "WEAK");
+            Some((defined, global, f[3].to_string(), f[7].to_string(), member.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn archive_matches_the_abi_lists() {
+    let lib = release_archive();
+    let syms = symbols(&lib);
+    let defined: BTreeSet<&str> = syms
+        .iter()
+        .filter(|(d, g, t, _, _)| *d && *g && matches!(t.as_str(), "FUNC" | "OBJECT"))
+        .map(|(_, _, _, n, _)| n.as_str())
+        .collect();
+    let exports = abi_list("exports.txt");
+    let missing: Vec<&String> = exports.iter().filter(|n| !defined.contains(n.as_str())).collect();
+    assert!(missing.is_empty(), "exports not defined in the archive: {missing:?}");
+    for data in ["aes_random", "awss_report_token_suc", "awss_report_token_cnt"] {
+        assert!(
+            syms.iter().any(|(d, _, t, n, _)| *d && t == "OBJECT" && n == data),
+            "{data} must be a data symbol"
+        );
+    }
+
+    let imports = abi_list("imports.txt");
+    let all_defined: BTreeSet<&str> = syms.iter().filter(|s| s.0).map(|s| s.3.as_str()).collect();
+    let undefined: BTreeSet<&str> = syms
+        .iter()
+        .filter(|s| !s.0 && !s.3.is_empty())
+        .map(|s| s.3.as_str())
+        .filter(|n| !all_defined.contains(n))
+        .collect();
+    // The host's prebuilt `core` and `compiler_builtins` carry unwind tables naming the
+    // personality routine; firmware targets' (panic=abort) sysroots do not, and
+    // `--gc-sections` drops them (see `no_flow_reaches_hal_malloc`). Our own object must not.
+    let personality_users: BTreeSet<&str> = syms
+        .iter()
+        .filter(|s| !s.0 && s.3 == "rust_eh_personality")
+        .map(|s| s.4.as_str())
+        .collect();
+    assert!(
+        personality_users.iter().all(|m| m.contains("(compiler_builtins-") || m.contains("(core-")),
+        "rust_eh_personality referenced outside the sysroot objects: {personality_users:?}"
+    );
+    let unexpected: Vec<&&str> = undefined
+        .iter()
+        .filter(|n| **n != "rust_eh_personality")
+        .filter(|n| !imports.contains(**n) && !LIBC.contains(*n) && !EXTRA_IMPORTS.contains(*n))
+        .collect();
+    assert!(unexpected.is_empty(), "undefined symbols outside imports.txt and libc: {unexpected:?}");
+    let extra: Vec<&&str> = undefined.iter().filter(|n| EXTRA_IMPORTS.contains(*n)).collect();
+    println!("imports beyond imports.txt (SPEC section 4 HAL functions): {extra:?}");
+    let unused: Vec<&String> = imports.iter().filter(|n| !undefined.contains(n.as_str())).collect();
+    println!("imports.txt entries the archive does not need: {unused:?}");
+}
+
+/// A C program that takes the address of every export except the legacy allocators links
+/// against the archive and stubs of every import but `HAL_Malloc`/`HAL_Free`, with
+/// `--gc-sections`: no bind flow reaches the heap.
+#[test]
+fn no_flow_reaches_hal_malloc() {
+    let lib = release_archive();
+    let dir = target_dir().join("symbols-check");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let alloc = ["os_zalloc", "awss_cpy_coap_ctx", "awss_release_coap_ctx"];
+    let data = ["aes_random", "awss_report_token_suc", "awss_report_token_cnt"];
+    let mut main = String::from("#include <stddef.h>\n");
+    let exports = abi_list("exports.txt");
+    let funcs: Vec<&String> = exports
+        .iter()
+        .filter(|n| !alloc.contains(&n.as_str()) && !data.contains(&n.as_str()))
+        .collect();
+    for f in &funcs {
+        main += &format!("extern void {f}(void);\n");
+    }
+    for d in data {
+        main += &format!("extern char {d}[];\n");
+    }
+    main += "void *volatile keep[] = {\n";
+    for f in &funcs {
+        main += &format!("    (void *){f},\n");
+    }
+    for d in data {
+        main += &format!("    (void *){d},\n");
+    }
+    main += "};\nint main(void) { return keep[0] == NULL; }\n";
+    let mut stubs = String::new();
+    for i in abi_list("imports.txt") {
+        if i != "HAL_Malloc" && i != "HAL_Free" {
+            stubs += &format!("void {i}(void) {{}}\n");
+        }
+    }
+    for i in EXTRA_IMPORTS {
+        stubs += &format!("void {i}(void) {{}}\n");
+    }
+    std::fs::write(dir.join("main.c"), main).expect("write main.c");
+    std::fs::write(dir.join("stubs.c"), stubs).expect("write stubs.c");
+    let out = Command::new("gcc")
+        .args(["-Os", "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections", "-o"])
+        .arg(dir.join("no_malloc"))
+        .arg(dir.join("main.c"))
+        .arg(dir.join("stubs.c"))
+        .arg(&lib)
+        .output()
+        .expect("run gcc");
+    assert!(
+        out.status.success(),
+        "linking every non-allocating export without HAL_Malloc/HAL_Free failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
