@@ -680,7 +680,17 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             Notify::Running { due: None, .. } => self.notify_step(now, sink),
             _ => {}
         }
-        if !self.pending.is_empty() {
+        if !self.pending.is_empty() && !self.token_valid(now) {
+            // The ack came later than the token's lifetime (a config whose lifetime is shorter
+            // than the report retry): nobody gets an expired token; try a fresh one.
+            sink.log(
+                Level::Info,
+                &[Part::Str(
+                    "token expired before its ack: queries keep waiting",
+                )],
+            );
+            self.rotate(now, sink);
+        } else if !self.pending.is_empty() {
             let p = self.pending.remove(0);
             let id = p.echo();
             self.answer(now, p.ctx, p.mcast, id, sink);
