@@ -1,20 +1,13 @@
 /*
- * The library's C API as the tests use it. Uses the generated include/iot_dev_bind.h when it is
- * on the include path; the declarations below are the same prototypes (SPEC section 3), kept
- * for building the tests against a library whose header is not generated yet.
+ * The library's C API as the tests use it: the generated include/iot_dev_bind.h when built with
+ * DEV_BIND_USE_GENERATED_HEADER, else the same prototypes (SPEC section 3) declared here.
  */
 #ifndef DEV_BIND_DECLS_H
 #define DEV_BIND_DECLS_H
 
 #include <stdint.h>
 
-#if defined(__has_include)
-#if __has_include("iot_dev_bind.h") && !defined(DEV_BIND_LOCAL_DECLS)
-#define DEV_BIND_HAVE_HEADER 1
-#endif
-#endif
-
-#ifdef DEV_BIND_HAVE_HEADER
+#ifdef DEV_BIND_USE_GENERATED_HEADER
 #include "iot_dev_bind.h"
 #else
 typedef struct {

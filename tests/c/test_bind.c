@@ -734,8 +734,10 @@ static void hostile_mqtt_one(const char *topic, void (*handler)(void *, void *, 
     }
     LOGGED(CHECK_EQ(mock_mqtt_deliver(topic, bin, 300), 0));
     /* NUL inside, non-UTF-8 bytes */
-    LOGGED(CHECK_EQ(mock_mqtt_deliver(topic, "{\"id\":\"0\0\",\"code\":200}", 24), 0));
-    LOGGED(CHECK_EQ(mock_mqtt_deliver(topic, "{\"id\":\"\xff\xfe\",\"code\":200}", 23), 0));
+    static const char nul_inside[] = "{\"id\":\"0\0\",\"code\":200}";
+    static const char not_utf8[] = "{\"id\":\"\xff\xfe\",\"code\":200}";
+    LOGGED(CHECK_EQ(mock_mqtt_deliver(topic, nul_inside, (int)sizeof(nul_inside) - 1), 0));
+    LOGGED(CHECK_EQ(mock_mqtt_deliver(topic, not_utf8, (int)sizeof(not_utf8) - 1), 0));
     /* huge and deeply nested */
     size_t n = 200000;
     char *huge = malloc(n);
@@ -986,7 +988,7 @@ static void legacy_api(void)
     CHECK_EQ(awss_report_token(), 0);
     fx_report_id(-1, id);
     CHECK_EQ(fx_match_reply(id), 0);
-    mock_advance(100000);
+    mock_advance(1000);
     int mc = mock_mcast_count();
     CHECK_EQ(awss_dev_bind_notify(), 0);
     CHECK_EQ(mock_mcast_count(), mc + 1);
