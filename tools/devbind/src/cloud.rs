@@ -360,7 +360,10 @@ impl Cloud {
             .and_then(|r| r.strip_suffix("/bind"))
         {
             let reply_topic = format!("/devbind/phone/{phone}/bind_reply");
-            let id = obj.and_then(|o| o.get("id")).cloned().unwrap_or(Value::Null);
+            let id = obj
+                .and_then(|o| o.get("id"))
+                .cloned()
+                .unwrap_or(Value::Null);
             let token = obj
                 .and_then(|o| o.get("token"))
                 .and_then(|t| t.as_str())
@@ -398,14 +401,19 @@ impl Cloud {
                     .and_then(|p| p.get("token"))
                     .and_then(|t| t.as_str())
                     .map(|t| t.to_ascii_uppercase());
-                let reply_topic = format!("/sys/{}/{}/thing/awss/enrollee/match_reply", device.pk, device.dn);
+                let reply_topic = format!(
+                    "/sys/{}/{}/thing/awss/enrollee/match_reply",
+                    device.pk, device.dn
+                );
                 let idv = id.clone().unwrap_or(Value::Null);
                 match token {
                     Some(t) if is_token(&t) => {
                         let again = self.report(device.clone(), &t, now_ms);
                         out.push((
                             reply_topic,
-                            json!({"id":idv,"code":200,"data":{}}).to_string().into_bytes(),
+                            json!({"id":idv,"code":200,"data":{}})
+                                .to_string()
+                                .into_bytes(),
                         ));
                         ev.push(Event::TokenReported {
                             device,
@@ -439,7 +447,9 @@ impl Cloud {
                 let idv = id.clone().unwrap_or(Value::Null);
                 out.push((
                     format!("/sys/{}/{}/thing/reset_reply", device.pk, device.dn),
-                    json!({"id":idv,"code":200,"data":{}}).to_string().into_bytes(),
+                    json!({"id":idv,"code":200,"data":{}})
+                        .to_string()
+                        .into_bytes(),
                 ));
                 ev.push(Event::Reset {
                     device,

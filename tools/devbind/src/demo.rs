@@ -83,7 +83,10 @@ impl Timeline {
         let _g = self.out.lock().unwrap_or_else(|e| e.into_inner());
         let t = self.ms();
         if self.json {
-            println!("{}", json!({"t": t as f64 / 1000.0, "who": who, "text": text}));
+            println!(
+                "{}",
+                json!({"t": t as f64 / 1000.0, "who": who, "text": text})
+            );
         } else {
             let stamp = format!("{:>7.3}s", t as f64 / 1000.0);
             println!("{}  {}", self.paint("2", &stamp), self.paint(code, text));
@@ -119,12 +122,17 @@ impl Timeline {
             Some(Mark::ReportToken(_)) | Some(Mark::ReportRes(_)) => {
                 self.checkpoint(2, "token reported (`report token`)");
             }
-            Some(Mark::ReplyHandled) => self.checkpoint(3, "cloud reply handled (`awss_report_token_reply`)"),
+            Some(Mark::ReplyHandled) => {
+                self.checkpoint(3, "cloud reply handled (`awss_report_token_reply`)")
+            }
             Some(Mark::NotifyTopic) | Some(Mark::NotifyPayload(..)) => {
                 if let Some(Mark::NotifyPayload(Some(t), r)) = mark {
                     self.say(
                         "device",
-                        &format!("device -> phone  notify token {t} remainTime {}", r.unwrap_or(-1)),
+                        &format!(
+                            "device -> phone  notify token {t} remainTime {}",
+                            r.unwrap_or(-1)
+                        ),
                         "33",
                     );
                 }
@@ -146,10 +154,14 @@ impl Timeline {
                 self.checkpoint(5, "query answered (`sending message to app`)");
             }
             Some(Mark::UpdateToken) => self.say("device", "device  update token", "33"),
-            Some(Mark::TryFail(n)) => self.say("device", &format!("device  try {n} times fail"), "31"),
-            Some(Mark::NoMatchingTopic) => {
-                self.say("device", "device  NO matching any topic (subscription failed)", "31")
+            Some(Mark::TryFail(n)) => {
+                self.say("device", &format!("device  try {n} times fail"), "31")
             }
+            Some(Mark::NoMatchingTopic) => self.say(
+                "device",
+                "device  NO matching any topic (subscription failed)",
+                "31",
+            ),
             _ => {
                 if self.verbose || line.contains("[err]") || line.contains("panic") {
                     self.say("device", &format!("device  | {line}"), "2");
@@ -171,7 +183,11 @@ impl Timeline {
                 return Some(v);
             }
             let left = deadline.checked_duration_since(Instant::now())?;
-            g = self.cv.wait_timeout(g, left).unwrap_or_else(|e| e.into_inner()).0;
+            g = self
+                .cv
+                .wait_timeout(g, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 
@@ -184,12 +200,34 @@ impl Timeline {
         })
     }
 
-    fn last_report(&self) -> Option<(u64, String)> {
-        let g = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        g.iter().rev().find_map(|(t, e)| match e {
-            Ev::Cloud(Event::TokenReported { token, .. }) => Some((*t, token.clone())),
-            _ => None,
-        })
+    /// The last reported token that no phone was given yet (waits for its report to land).
+    fn unhanded_report(&self, timeout: Duration) -> Option<(u64, String)> {
+        let deadline = Instant::now() + timeout;
+        let mut g = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let handed: Vec<&String> = g
+                .iter()
+                .filter_map(|(_, e)| match e {
+                    Ev::Device(_, Some(Mark::Answered(Some(t), _)))
+                    | Ev::Device(_, Some(Mark::NotifyPayload(Some(t), _)))
+                    | Ev::Cloud(Event::Bound { token: t, .. }) => Some(t),
+                    _ => None,
+                })
+                .collect();
+            let found = g.iter().rev().find_map(|(t, e)| match e {
+                Ev::Cloud(Event::TokenReported { token, .. }) => Some((*t, token.clone())),
+                _ => None,
+            });
+            if let Some(f) = found.filter(|f| !handed.contains(&&f.1)) {
+                return Some(f);
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            g = self
+                .cv
+                .wait_timeout(g, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
     }
 }
 
@@ -235,19 +273,55 @@ impl Env {
         let notify = self.notify.to_string();
         let life = LIFETIME_MS.to_string();
         let args: Vec<&str> = vec![
-            "--broker", &self.broker, "--pk", PK, "--dn", DN, "--ip", "127.0.0.1",
-            "--coap-bind", &coap, "--notify-to", &notify,
-            "--kv", kv.to_str().unwrap_or("kv.txt"),
-            "--report-retry-ms", "2000", "--report-attempts", "2",
-            "--token-lifetime-ms", &life, "--notify-count", "3", "--notify-step-ms", "100",
-            "--reset-retry-ms", "500", "--log-level", "5", "--run-ms", "60000",
+            "--broker",
+            &self.broker,
+            "--pk",
+            PK,
+            "--dn",
+            DN,
+            "--ip",
+            "127.0.0.1",
+            "--coap-bind",
+            &coap,
+            "--notify-to",
+            &notify,
+            "--kv",
+            kv.to_str().unwrap_or("kv.txt"),
+            "--report-retry-ms",
+            "2000",
+            "--report-attempts",
+            "2",
+            "--token-lifetime-ms",
+            &life,
+            "--notify-count",
+            "3",
+            "--notify-step-ms",
+            "100",
+            "--reset-retry-ms",
+            "500",
+            "--log-level",
+            "5",
+            "--run-ms",
+            "60000",
         ];
         cmd.args(&args).args(extra);
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().map_err(|e| format!("cannot start the device: {e}"))?;
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start the device: {e}"))?;
         self.tl.say(
             "demo",
-            &format!("demo  device started (pid {}){}", child.id(), if extra.is_empty() { String::new() } else { format!(" with {}", extra.join(" ")) }),
+            &format!(
+                "demo  device started (pid {}){}",
+                child.id(),
+                if extra.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with {}", extra.join(" "))
+                }
+            ),
             "1",
         );
         let mut readers = Vec::new();
@@ -294,18 +368,40 @@ impl Phone {
 
     fn bind(&mut self, tl: &Timeline, token: &str) -> Result<cloud::BindResult, String> {
         self.next_id += 1;
-        tl.say("phone", &format!("phone {} -> cloud  bind {token}", self.name), "35");
-        cloud::phone_bind_with(&self.mqtt, &self.name, token, self.next_id, Duration::from_secs(5))
-            .map_err(|e| e.to_string())
+        tl.say(
+            "phone",
+            &format!("phone {} -> cloud  bind {token}", self.name),
+            "35",
+        );
+        cloud::phone_bind_with(
+            &self.mqtt,
+            &self.name,
+            token,
+            self.next_id,
+            Duration::from_secs(5),
+        )
+        .map_err(|e| e.to_string())
     }
 
-    fn query(&self, tl: &Timeline, target: SocketAddr, path: &str, wait: Duration) -> Result<phone::DevInfo, String> {
-        tl.say("phone", &format!("phone {} -> device  query {path}", self.name), "35");
+    fn query(
+        &self,
+        tl: &Timeline,
+        target: SocketAddr,
+        path: &str,
+        wait: Duration,
+    ) -> Result<phone::DevInfo, String> {
+        tl.say(
+            "phone",
+            &format!("phone {} -> device  query {path}", self.name),
+            "35",
+        );
         let a = phone::query(target, path, "123", false, wait).map_err(|e| e.to_string())?;
         if a.json.get("code").and_then(|c| c.as_i64()) != Some(200) {
             return Err(format!("answer without code 200: {}", a.json));
         }
-        let info = a.info.ok_or_else(|| format!("answer without device info: {}", a.json))?;
+        let info = a
+            .info
+            .ok_or_else(|| format!("answer without device info: {}", a.json))?;
         tl.say(
             "phone",
             &format!(
@@ -337,23 +433,46 @@ fn flow1(env: &Env, listener: &mut Listener, p1: &mut Phone) -> FlowResult {
         .recv(Duration::from_secs(10))
         .map_err(|e| e.to_string())?
         .ok_or("no device.info.notify reached the phone within 10 s")?;
-    let info = n.info.clone().ok_or(format!("notify without device info: {}", n.json))?;
+    let info = n
+        .info
+        .clone()
+        .ok_or(format!("notify without device info: {}", n.json))?;
     tl.say(
         "phone",
-        &format!("phone p1 <- device  notify id {} token {} remainTime {}", n.id_text(), info.token, info.remain_ms),
+        &format!(
+            "phone p1 <- device  notify id {} token {} remainTime {}",
+            n.id_text(),
+            info.token,
+            info.remain_ms
+        ),
         "35",
     );
     if info.pk != PK || info.dn != DN {
-        return Err(format!("notify for {}/{}, expected {PK}/{DN}", info.pk, info.dn));
+        return Err(format!(
+            "notify for {}/{}, expected {PK}/{DN}",
+            info.pk, info.dn
+        ));
     }
     let since = tl.len();
     listener.ack(&n).map_err(|e| e.to_string())?;
-    tl.say("phone", "phone p1 -> device  notify ack {\"code\":200}", "35");
+    tl.say(
+        "phone",
+        "phone p1 -> device  notify ack {\"code\":200}",
+        "35",
+    );
     let fresh = tl
-        .reported_since(since, Duration::from_secs(5), &[info.token.clone()])
+        .reported_since(
+            since,
+            Duration::from_secs(5),
+            std::slice::from_ref(&info.token),
+        )
         .ok_or("the device did not report a fresh token after the phone's ack")?;
     expect_bound(p1.bind(tl, &info.token)?)?;
-    Ok(format!("notify token {} bound; fresh token {} reported after the ack", short(&info.token), short(&fresh)))
+    Ok(format!(
+        "notify token {} bound; fresh token {} reported after the ack",
+        short(&info.token),
+        short(&fresh)
+    ))
 }
 
 fn short(t: &str) -> String {
@@ -366,34 +485,67 @@ fn flow_query(env: &Env, p: &mut Phone, path: &str) -> FlowResult {
         return Err(format!("answered token has remainTime {}", info.remain_ms));
     }
     expect_bound(p.bind(&env.tl, &info.token)?)?;
-    Ok(format!("token {} (remainTime {}) bound", short(&info.token), info.remain_ms))
+    Ok(format!(
+        "token {} (remainTime {}) bound",
+        short(&info.token),
+        info.remain_ms
+    ))
 }
 
 fn flow4(env: &Env, p: &mut Phone) -> FlowResult {
     let tl = &env.tl;
-    let (t, old) = tl.last_report().ok_or("no token reported yet")?;
+    let (t, old) = tl
+        .unhanded_report(Duration::from_secs(5))
+        .ok_or("the device reported no fresh token after the last query")?;
     let wait = (t + LIFETIME_MS + 300).saturating_sub(tl.ms());
-    tl.say("demo", &format!("demo  waiting {wait} ms for token {} to expire", short(&old)), "1");
+    tl.say(
+        "demo",
+        &format!(
+            "demo  waiting {wait} ms for token {} to expire",
+            short(&old)
+        ),
+        "1",
+    );
     thread::sleep(Duration::from_millis(wait));
     let since = tl.len();
-    let info = p.query(tl, env.coap, &phone::unicast_path(PK, DN), Duration::from_secs(8))?;
+    let info = p.query(
+        tl,
+        env.coap,
+        &phone::unicast_path(PK, DN),
+        Duration::from_secs(8),
+    )?;
     let fresh = tl
         .reported_since(since, Duration::from_millis(10), &[])
         .ok_or("the device answered without reporting a new token first")?;
     if info.token != fresh {
-        return Err(format!("answered token {} is not the freshly reported {}", info.token, fresh));
+        return Err(format!(
+            "answered token {} is not the freshly reported {}",
+            info.token, fresh
+        ));
     }
     let r = p.bind(tl, &old)?;
     if r.code != 410 {
-        return Err(format!("the expired token {old} was not refused as expired: {} {}", r.code, r.message));
+        return Err(format!(
+            "the expired token {old} was not refused as expired: {} {}",
+            r.code, r.message
+        ));
     }
     expect_bound(p.bind(tl, &info.token)?)?;
-    Ok(format!("answered with the new token {} after its ack; expired {} refused (410)", short(&fresh), short(&old)))
+    Ok(format!(
+        "answered with the new token {} after its ack; expired {} refused (410)",
+        short(&fresh),
+        short(&old)
+    ))
 }
 
 fn flow6(env: &Env, a: &mut Phone, b: &mut Phone, c: &mut Phone) -> FlowResult {
     let tl = &env.tl;
-    let ia = a.query(tl, env.coap, &phone::unicast_path(PK, DN), Duration::from_secs(8))?;
+    let ia = a.query(
+        tl,
+        env.coap,
+        &phone::unicast_path(PK, DN),
+        Duration::from_secs(8),
+    )?;
     let ib = b.query(tl, env.coap, MCAST_PATH, Duration::from_secs(8))?;
     if ia.token == ib.token {
         return Err(format!("both phones got the same token {}", ia.token));
@@ -402,9 +554,15 @@ fn flow6(env: &Env, a: &mut Phone, b: &mut Phone, c: &mut Phone) -> FlowResult {
     expect_bound(b.bind(tl, &ib.token)?)?;
     let r = c.bind(tl, &ia.token)?;
     if r.code != 409 {
-        return Err(format!("a used token was not refused: {} {}", r.code, r.message));
+        return Err(format!(
+            "a used token was not refused: {} {}",
+            r.code, r.message
+        ));
     }
-    Ok(format!("{} and {} both bound; reusing a token refused (409)", a.name, b.name))
+    Ok(format!(
+        "{} and {} both bound; reusing a token refused (409)",
+        a.name, b.name
+    ))
 }
 
 fn flow5(env: &Env, p: &mut Phone) -> Result<(String, DeviceProc), String> {
@@ -412,10 +570,20 @@ fn flow5(env: &Env, p: &mut Phone) -> Result<(String, DeviceProc), String> {
     let mut raw = [0u8; 16];
     phone::fill_random(&mut raw);
     let token: String = raw.iter().map(|b| format!("{b:02X}")).collect();
-    tl.say("phone", &format!("phone {} makes token {token} and provisions the device with it", p.name), "35");
+    tl.say(
+        "phone",
+        &format!(
+            "phone {} makes token {token} and provisions the device with it",
+            p.name
+        ),
+        "35",
+    );
     let r = p.bind(tl, &token)?;
     if r.code != 404 {
-        return Err(format!("before the device reported it, the cloud answered {} {}", r.code, r.message));
+        return Err(format!(
+            "before the device reported it, the cloud answered {} {}",
+            r.code, r.message
+        ));
     }
     let dev = env.spawn(&["--token", &token])?;
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -431,7 +599,10 @@ fn flow5(env: &Env, p: &mut Phone) -> Result<(String, DeviceProc), String> {
             return Err(format!("poll {polls}: {} {}", r.code, r.message));
         }
     }
-    Ok((format!("the device reported the phone's token; bound after {polls} polls"), dev))
+    Ok((
+        format!("the device reported the phone's token; bound after {polls} polls"),
+        dev,
+    ))
 }
 
 fn flow7(env: &Env, p: &mut Phone, before: Vec<String>) -> Result<(String, DeviceProc), String> {
@@ -445,14 +616,28 @@ fn flow7(env: &Env, p: &mut Phone, before: Vec<String>) -> Result<(String, Devic
         })
         .ok_or("the cloud saw no /thing/reset within 10 s")?;
     if unbound.is_empty() || unbound.len() != before.len() {
-        return Err(format!("reset unbound {unbound:?}, phones bound before: {before:?}"));
+        return Err(format!(
+            "reset unbound {unbound:?}, phones bound before: {before:?}"
+        ));
     }
     let reset_at = tl.len();
     tl.reported_since(reset_at.saturating_sub(1), Duration::from_secs(10), &[])
         .ok_or("the device reported no token after the reset")?;
-    let info = p.query(tl, env.coap, &phone::unicast_path(PK, DN), Duration::from_secs(8))?;
+    let info = p.query(
+        tl,
+        env.coap,
+        &phone::unicast_path(PK, DN),
+        Duration::from_secs(8),
+    )?;
     expect_bound(p.bind(tl, &info.token)?)?;
-    Ok((format!("reset unbound {}; bound again by {}", unbound.join(", "), p.name), dev))
+    Ok((
+        format!(
+            "reset unbound {}; bound again by {}",
+            unbound.join(", "),
+            p.name
+        ),
+        dev,
+    ))
 }
 
 /// Runs the demo; returns the exit code.
@@ -492,9 +677,15 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>) -> Result<Results, String> {
     let baddr = broker.addr().to_string();
     tl.say("demo", &format!("demo  broker on {baddr}"), "1");
     let tl2 = tl.clone();
-    let _cloud = CloudRunner::start(&baddr, LIFETIME_MS, move |e, _c, _| tl2.push(Ev::Cloud(e.clone())))
-        .map_err(|e| format!("cloud: {e}"))?;
-    tl.say("demo", &format!("demo  cloud simulator connected (token ttl {LIFETIME_MS} ms)"), "1");
+    let _cloud = CloudRunner::start(&baddr, LIFETIME_MS, move |e, _c, _| {
+        tl2.push(Ev::Cloud(e.clone()))
+    })
+    .map_err(|e| format!("cloud: {e}"))?;
+    tl.say(
+        "demo",
+        &format!("demo  cloud simulator connected (token ttl {LIFETIME_MS} ms)"),
+        "1",
+    );
     let mut listener = Listener::bind("127.0.0.1:0").map_err(|e| format!("phone listener: {e}"))?;
     let dir = std::env::temp_dir().join(format!("devbind-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -525,11 +716,21 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>) -> Result<Results, String> {
     };
 
     let dev1 = env.spawn(&[])?;
-    run_flow(1, "active notify, phone acks", &mut || flow1(&env, &mut listener, &mut p1));
-    run_flow(2, "passive query, unicast", &mut || flow_query(&env, &mut p2, &phone::unicast_path(PK, DN)));
-    run_flow(3, "passive query, broadcast path", &mut || flow_query(&env, &mut p3, MCAST_PATH));
-    run_flow(4, "query with an expired token", &mut || flow4(&env, &mut p1));
-    run_flow(6, "two phones bind the same device", &mut || flow6(&env, &mut p2, &mut p3, &mut p1));
+    run_flow(1, "active notify, phone acks", &mut || {
+        flow1(&env, &mut listener, &mut p1)
+    });
+    run_flow(2, "passive query, unicast", &mut || {
+        flow_query(&env, &mut p2, &phone::unicast_path(PK, DN))
+    });
+    run_flow(3, "passive query, broadcast path", &mut || {
+        flow_query(&env, &mut p3, MCAST_PATH)
+    });
+    run_flow(4, "query with an expired token", &mut || {
+        flow4(&env, &mut p1)
+    });
+    run_flow(6, "two phones bind the same device", &mut || {
+        flow6(&env, &mut p2, &mut p3, &mut p1)
+    });
     drop(dev1);
     let log1 = std::fs::read_to_string(&log_path).unwrap_or_default();
     let mut dev2 = None;
@@ -545,7 +746,9 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>) -> Result<Results, String> {
         let mut phones: Vec<String> = Vec::new();
         for (_, e) in g.iter() {
             match e {
-                Ev::Cloud(Event::Bound { phone, .. }) if !phones.contains(phone) => phones.push(phone.clone()),
+                Ev::Cloud(Event::Bound { phone, .. }) if !phones.contains(phone) => {
+                    phones.push(phone.clone())
+                }
                 Ev::Cloud(Event::Reset { .. }) => phones.clear(),
                 _ => {}
             }
@@ -563,13 +766,27 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>) -> Result<Results, String> {
     run_flow(8, "doctor on the device log (flows 1-4, 6)", &mut || {
         let r = doctor::analyse(&log1);
         if r.ok() && r.steps.iter().all(|s| s.status == doctor::Status::Pass) {
-            Ok(format!("all 5 steps passed over {} lines ({})", r.lines, log_path.display()))
+            Ok(format!("all 5 steps passed over {} lines", r.lines))
         } else {
-            let bad: Vec<String> = r.steps.iter().filter(|s| s.status != doctor::Status::Pass).map(|s| format!("step {} {}", s.number, s.status.as_str())).collect();
+            let bad: Vec<String> = r
+                .steps
+                .iter()
+                .filter(|s| s.status != doctor::Status::Pass)
+                .map(|s| format!("step {} {}", s.number, s.status.as_str()))
+                .collect();
             Err(format!("{} in {}", bad.join(", "), log_path.display()))
         }
     });
     let _ = std::fs::remove_file(dir.join("kv.txt"));
+    if results.iter().all(|r| r.2.is_ok()) {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        tl.say(
+            "demo",
+            &format!("demo  device log kept in {}", log_path.display()),
+            "1",
+        );
+    }
     Ok(results)
 }
 
@@ -582,13 +799,25 @@ fn summary(tl: &Timeline, results: &Results) -> i32 {
             .iter()
             .map(|(n, name, r, ms)| json!({"flow":n,"name":name,"ok":r.is_ok(),"detail":match r {Ok(s)|Err(s)=>s},"ms":ms}))
             .collect();
-        println!("{}", json!({"summary":{"flows":flows,"passed":sorted.len()-failed,"failed":failed,"seconds":tl.ms() as f64/1000.0}}));
+        println!(
+            "{}",
+            json!({"summary":{"flows":flows,"passed":sorted.len()-failed,"failed":failed,"seconds":tl.ms() as f64/1000.0}})
+        );
     } else {
         println!();
         println!("{}", tl.paint("1", "flow  result  time     what"));
         for (n, name, r, ms) in &sorted {
-            let (mark, code) = if r.is_ok() { ("pass", "32") } else { ("FAIL", "31;1") };
-            println!("{:>4}  {}    {:>6.1}s  {name}", n, tl.paint(code, mark), *ms as f64 / 1000.0);
+            let (mark, code) = if r.is_ok() {
+                ("pass", "32")
+            } else {
+                ("FAIL", "31;1")
+            };
+            println!(
+                "{:>4}  {}    {:>6.1}s  {name}",
+                n,
+                tl.paint(code, mark),
+                *ms as f64 / 1000.0
+            );
             if let Err(e) = r {
                 println!("                       {}", tl.paint("31", e));
             }
@@ -597,11 +826,20 @@ fn summary(tl: &Timeline, results: &Results) -> i32 {
             "{}",
             tl.paint(
                 if failed == 0 { "32;1" } else { "31;1" },
-                &format!("{} passed, {} failed in {:.1} s", sorted.len() - failed, failed, tl.ms() as f64 / 1000.0)
+                &format!(
+                    "{} passed, {} failed in {:.1} s",
+                    sorted.len() - failed,
+                    failed,
+                    tl.ms() as f64 / 1000.0
+                )
             )
         );
     }
-    if failed == 0 { 0 } else { 1 }
+    if failed == 0 {
+        0
+    } else {
+        1
+    }
 }
 
 /// Colour when stdout is a terminal, unless `NO_COLOR` is set.

@@ -182,9 +182,15 @@ impl Report {
 const TITLES: [(&str, &str); 5] = [
     ("MQTT connected to the cloud", "mqtt connect success!"),
     ("token reported to the cloud", "report token"),
-    ("cloud replied to the token report", "enrollee/match_reply, awss_report_token_reply"),
+    (
+        "cloud replied to the token report",
+        "enrollee/match_reply, awss_report_token_reply",
+    ),
     ("token broadcast to phones", "device.info.notify"),
-    ("phone query received and answered", "Request path is /sys/device/info/get, sending message to app"),
+    (
+        "phone query received and answered",
+        "Request path is /sys/device/info/get, sending message to app",
+    ),
 ];
 
 const CAUSES_1: &[&str] = &[
@@ -303,7 +309,9 @@ pub fn analyse(text: &str) -> Report {
         } else {
             steps[1].status = Status::Pass;
             if reports.is_empty() {
-                steps[1].note = "only `report token res:` seen: switch the log to debug to see the token".into();
+                steps[1].note =
+                    "only `report token res:` seen: switch the log to debug to see the token"
+                        .into();
             } else if res_vals.is_empty() {
                 steps[1].note = "no `report token res:` line (publish result not logged)".into();
             }
@@ -332,10 +340,14 @@ pub fn analyse(text: &str) -> Report {
                     steps[2].evidence.push(t.clone());
                 }
                 steps[2].evidence.push(n.clone());
-                steps[2].note = "the match_reply arrived but no handler took it: the subscription failed".into();
+                steps[2].note =
+                    "the match_reply arrived but no handler took it: the subscription failed"
+                        .into();
                 steps[2].causes = CAUSES_3_NOMATCH.to_vec();
             } else {
-                steps[2].evidence.extend(find(&|m| matches!(m, Mark::TryFail(_))));
+                steps[2]
+                    .evidence
+                    .extend(find(&|m| matches!(m, Mark::TryFail(_))));
                 steps[2].note = "no `awss_report_token_reply`: the cloud's answer never reached the bind module".into();
                 steps[2].causes = CAUSES_3.to_vec();
             }
@@ -372,7 +384,9 @@ pub fn analyse(text: &str) -> Report {
         } else if let Some(q) = queries.first() {
             steps[4].status = Status::Fail;
             steps[4].evidence.push(q.clone());
-            steps[4].note = "a phone asked but the device never answered (`sending message to app` missing)".into();
+            steps[4].note =
+                "a phone asked but the device never answered (`sending message to app` missing)"
+                    .into();
             steps[4].causes = CAUSES_5_NOANSWER.to_vec();
         } else {
             steps[4].status = Status::Skipped;
@@ -429,7 +443,13 @@ pub fn analyse(text: &str) -> Report {
     if !tokens.is_empty() {
         let list: Vec<String> = tokens
             .iter()
-            .map(|(t, c)| if *c > 1 { format!("{t} (x{c})") } else { t.clone() })
+            .map(|(t, c)| {
+                if *c > 1 {
+                    format!("{t} (x{c})")
+                } else {
+                    t.clone()
+                }
+            })
             .collect();
         findings.push(format!("tokens reported: {}", list.join(", ")));
     }
@@ -449,7 +469,10 @@ pub fn analyse(text: &str) -> Report {
         }
     }
     if !remains.is_empty() {
-        let list: Vec<String> = remains.iter().map(|(n, r)| format!("{r} ms (line {n})")).collect();
+        let list: Vec<String> = remains
+            .iter()
+            .map(|(n, r)| format!("{r} ms (line {n})"))
+            .collect();
         findings.push(format!("remainTime: {}", list.join(", ")));
         for (n, r) in &remains {
             if *r <= 0 {
@@ -459,9 +482,14 @@ pub fn analyse(text: &str) -> Report {
             }
         }
     }
-    let updates = marks.iter().filter(|(_, _, m)| *m == Mark::UpdateToken).count();
+    let updates = marks
+        .iter()
+        .filter(|(_, _, m)| *m == Mark::UpdateToken)
+        .count();
     if updates > 0 {
-        findings.push(format!("`update token` {updates} time(s): tokens rotated after being handed out"));
+        findings.push(format!(
+            "`update token` {updates} time(s): tokens rotated after being handed out"
+        ));
     }
     Report {
         lines,
@@ -509,8 +537,8 @@ pub fn to_text(r: &Report, source: &str, color: bool) -> String {
     };
     let clip = |s: &str| -> String {
         let s = s.trim();
-        if s.chars().count() > 150 {
-            let c: String = s.chars().take(147).collect();
+        if s.chars().count() > 200 {
+            let c: String = s.chars().take(197).collect();
             format!("{c}...")
         } else {
             s.to_string()
@@ -526,7 +554,12 @@ pub fn to_text(r: &Report, source: &str, color: bool) -> String {
         };
         o.push_str(&paint(
             code,
-            &format!("{mark} step {} {}: {}", s.number, s.title, s.status.as_str()),
+            &format!(
+                "{mark} step {} {}: {}",
+                s.number,
+                s.title,
+                s.status.as_str()
+            ),
         ));
         o.push('\n');
         for (n, l) in &s.evidence {

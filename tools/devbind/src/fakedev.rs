@@ -45,7 +45,10 @@ impl Options {
         };
         let s = |k: &str, d: &str| f.get(k).cloned().unwrap_or_else(|| d.to_string());
         Ok(Options {
-            broker: f.get("broker").cloned().ok_or("--broker HOST:PORT is required")?,
+            broker: f
+                .get("broker")
+                .cloned()
+                .ok_or("--broker HOST:PORT is required")?,
             pk: s("pk", "a1demoPK01"),
             dn: s("dn", "demo_device_01"),
             mac: s("mac", "02:00:00:00:00:01").to_ascii_uppercase(),
@@ -120,8 +123,8 @@ impl Dev {
     }
 
     fn devinfo(&self) -> Value {
-        let left = (self.o.token_lifetime_ms as i64)
-            - self.last_report.elapsed().as_millis() as i64;
+        let left =
+            (self.o.token_lifetime_ms as i64) - self.last_report.elapsed().as_millis() as i64;
         json!({"awssVer":{"smartconfig":"2.0","zconfig":"2.0","router":"2.0","ap":"2.0","softap":"2.0"},
             "productKey":self.o.pk,"deviceName":self.o.dn,"mac":self.o.mac,"ip":self.o.ip,
             "cipherType":3,"token":self.token,"remainTime":left.max(0),"type":0})
@@ -193,7 +196,10 @@ impl Dev {
         if topic == self.topic("thing/awss/enrollee/match_reply") {
             self.log("inf", "awss_report_token_reply");
             if !code_ok || !id.is_some_and(|i| self.ids.contains(&i)) {
-                self.log("wrn", "match_reply ignored: not for the current token or code not 200");
+                self.log(
+                    "wrn",
+                    "match_reply ignored: not for the current token or code not 200",
+                );
                 return;
             }
             self.acked = true;
@@ -208,14 +214,12 @@ impl Dev {
                 self.answer(q);
                 self.new_token("token handed to a waiting phone");
             }
-        } else if topic == self.topic("thing/reset_reply") {
-            if self.reset_pending && code_ok {
-                self.reset_pending = false;
-                self.next_reset = None;
-                let _ = std::fs::write(&self.o.kv, "");
-                self.log("inf", "reset report acknowledged, awss.rst cleared");
-                self.start_bind();
-            }
+        } else if topic == self.topic("thing/reset_reply") && self.reset_pending && code_ok {
+            self.reset_pending = false;
+            self.next_reset = None;
+            let _ = std::fs::write(&self.o.kv, "");
+            self.log("inf", "reset report acknowledged, awss.rst cleared");
+            self.start_bind();
         }
     }
 
@@ -258,9 +262,7 @@ impl Dev {
             let _ = self.sock.send_to(&b, d);
         }
         if self.notify_sent < self.o.notify_count {
-            self.next_notify = Some(
-                Instant::now() + Duration::from_millis(self.notify_step_gap()),
-            );
+            self.next_notify = Some(Instant::now() + Duration::from_millis(self.notify_step_gap()));
         } else {
             self.next_notify = None;
         }
@@ -300,8 +302,12 @@ impl Dev {
                     return;
                 };
                 let id = match v.get("id") {
-                    Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-                        s.parse::<u64>().map(Value::from).unwrap_or(Value::String(s.clone()))
+                    Some(Value::String(s))
+                        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        s.parse::<u64>()
+                            .map(Value::from)
+                            .unwrap_or(Value::String(s.clone()))
                     }
                     Some(x) => x.clone(),
                     None => Value::Null,
@@ -389,8 +395,12 @@ pub fn run(o: Options) -> io::Result<()> {
     d.dlog("mqtt connect success!");
     d.mqtt
         .subscribe(&d.topic("thing/awss/enrollee/match_reply"), QoS::AtMostOnce)?;
-    d.mqtt.subscribe(&d.topic("thing/reset_reply"), QoS::AtMostOnce)?;
-    d.log("inf", &format!("sub {} success", d.topic("thing/awss/enrollee/match_reply")));
+    d.mqtt
+        .subscribe(&d.topic("thing/reset_reply"), QoS::AtMostOnce)?;
+    d.log(
+        "inf",
+        &format!("sub {} success", d.topic("thing/awss/enrollee/match_reply")),
+    );
     if d.o.factory_reset {
         std::fs::write(&d.o.kv, "awss.rst=01\n")?;
     }

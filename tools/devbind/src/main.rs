@@ -49,7 +49,10 @@ fn parse(args: &[String], valued: &[&str], switches: &[&str]) -> Result<Args, St
             } else if valued.contains(&name) {
                 let v = match inline {
                     Some(v) => v,
-                    None => it.next().cloned().ok_or(format!("--{name} needs a value"))?,
+                    None => it
+                        .next()
+                        .cloned()
+                        .ok_or(format!("--{name} needs a value"))?,
                 };
                 flags.insert(name.to_string(), v);
             } else {
@@ -80,7 +83,9 @@ fn broker_addr(s: &str) -> String {
         .trim_start_matches("mqtt://")
         .trim_start_matches("tcp://")
         .trim_end_matches('/');
-    if s.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+    if s.rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
         s.to_string()
     } else {
         format!("{s}:1883")
@@ -132,9 +137,14 @@ fn cmd_demo(a: &[String]) -> Result<u8, String> {
 
 fn cmd_broker(a: &[String]) -> Result<u8, String> {
     let a = parse(a, &["listen"], &[])?;
-    let listen = a.flags.get("listen").cloned().unwrap_or("127.0.0.1:1883".into());
+    let listen = a
+        .flags
+        .get("listen")
+        .cloned()
+        .unwrap_or("127.0.0.1:1883".into());
     let (tx, rx) = std::sync::mpsc::channel();
-    let b = mqtt::Broker::start(&listen, Some(tx)).map_err(|e| format!("listen on {listen}: {e}"))?;
+    let b =
+        mqtt::Broker::start(&listen, Some(tx)).map_err(|e| format!("listen on {listen}: {e}"))?;
     println!("broker listening on {}", b.addr());
     for line in rx {
         println!("{line}");
@@ -144,7 +154,11 @@ fn cmd_broker(a: &[String]) -> Result<u8, String> {
 
 fn cmd_cloud(a: &[String]) -> Result<u8, String> {
     let a = parse(a, &["broker", "token-ttl-ms", "run-ms"], &["json"])?;
-    let broker = broker_addr(a.flags.get("broker").ok_or("--broker HOST:PORT is required")?);
+    let broker = broker_addr(
+        a.flags
+            .get("broker")
+            .ok_or("--broker HOST:PORT is required")?,
+    );
     let ttl = a.num("token-ttl-ms", cloud::DEFAULT_TTL_MS)?;
     let json_out = a.has("json");
     let _runner = cloud::CloudRunner::start(&broker, ttl, move |e, c, now| {
@@ -216,7 +230,11 @@ fn phone_query(a: &[String]) -> Result<u8, String> {
                 a.has("json"),
                 &ans.json,
                 &ans.info,
-                &format!("answer from {} on {path} after {} ms", ans.from, ans.elapsed.as_millis()),
+                &format!(
+                    "answer from {} on {path} after {} ms",
+                    ans.from,
+                    ans.elapsed.as_millis()
+                ),
             );
             Ok(0)
         }
@@ -232,12 +250,22 @@ fn phone_query(a: &[String]) -> Result<u8, String> {
 
 fn phone_listen(a: &[String]) -> Result<u8, String> {
     let a = parse(a, &["bind", "count", "timeout-ms"], &["ack", "json"])?;
-    let bind = a.flags.get("bind").cloned().unwrap_or("0.0.0.0:5683".into());
+    let bind = a
+        .flags
+        .get("bind")
+        .cloned()
+        .unwrap_or("0.0.0.0:5683".into());
     let mut l = phone::Listener::bind(&bind).map_err(|e| format!("bind {bind}: {e}"))?;
     let count = a.num("count", 0)?;
-    let timeout = a.flags.get("timeout-ms").map(|v| v.parse::<u64>().unwrap_or(0));
+    let timeout = a
+        .flags
+        .get("timeout-ms")
+        .map(|v| v.parse::<u64>().unwrap_or(0));
     if !a.has("json") {
-        eprintln!("listening for device.info.notify on {}", l.local_addr().map_err(|e| e.to_string())?);
+        eprintln!(
+            "listening for device.info.notify on {}",
+            l.local_addr().map_err(|e| e.to_string())?
+        );
     }
     let start = Instant::now();
     let mut got = 0u64;
@@ -249,9 +277,16 @@ fn phone_listen(a: &[String]) -> Result<u8, String> {
             },
             None => Duration::from_secs(3600),
         };
-        let Some(n) = l.recv(left).map_err(|e| e.to_string())? else { continue };
+        let Some(n) = l.recv(left).map_err(|e| e.to_string())? else {
+            continue;
+        };
         got += 1;
-        print_info(a.has("json"), &n.json, &n.info, &format!("notify #{got} from {} (id {})", n.from, n.id_text()));
+        print_info(
+            a.has("json"),
+            &n.json,
+            &n.info,
+            &format!("notify #{got} from {} (id {})", n.from, n.id_text()),
+        );
         if a.has("ack") {
             l.ack(&n).map_err(|e| e.to_string())?;
             if !a.has("json") {
@@ -271,16 +306,25 @@ fn phone_listen(a: &[String]) -> Result<u8, String> {
 
 fn phone_bind(a: &[String]) -> Result<u8, String> {
     let a = parse(a, &["broker", "token", "phone", "wait-ms"], &["json"])?;
-    let broker = broker_addr(a.flags.get("broker").ok_or("--broker HOST:PORT is required")?);
+    let broker = broker_addr(
+        a.flags
+            .get("broker")
+            .ok_or("--broker HOST:PORT is required")?,
+    );
     let token = a.flags.get("token").ok_or("--token HEX is required")?;
     let name = a.flags.get("phone").cloned().unwrap_or("phone1".into());
     let wait = Duration::from_millis(a.num("wait-ms", 0)?);
-    let client = mqtt::Client::connect(&broker, &format!("devbind-phone-{name}-{}", std::process::id()), Duration::from_secs(5))
-        .map_err(|e| format!("broker {broker}: {e}"))?;
+    let client = mqtt::Client::connect(
+        &broker,
+        &format!("devbind-phone-{name}-{}", std::process::id()),
+        Duration::from_secs(5),
+    )
+    .map_err(|e| format!("broker {broker}: {e}"))?;
     let start = Instant::now();
     let mut id = 1;
     let r = loop {
-        let r = cloud::phone_bind_with(&client, &name, token, id, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+        let r = cloud::phone_bind_with(&client, &name, token, id, Duration::from_secs(5))
+            .map_err(|e| e.to_string())?;
         if r.code != 404 || start.elapsed() >= wait {
             break r;
         }
@@ -288,8 +332,11 @@ fn phone_bind(a: &[String]) -> Result<u8, String> {
         std::thread::sleep(Duration::from_millis(500));
     };
     if a.has("json") {
-        println!("{}", json!({"code": r.code, "message": r.message, "polls": id,
-            "productKey": r.device.as_ref().map(|d| d.pk.clone()), "deviceName": r.device.as_ref().map(|d| d.dn.clone())}));
+        println!(
+            "{}",
+            json!({"code": r.code, "message": r.message, "polls": id,
+            "productKey": r.device.as_ref().map(|d| d.pk.clone()), "deviceName": r.device.as_ref().map(|d| d.dn.clone())})
+        );
     } else {
         println!("bind {token} as {name}: {} {}", r.code, r.message);
     }
@@ -301,7 +348,9 @@ fn cmd_doctor(a: &[String]) -> Result<u8, String> {
     let src = a.pos.first().ok_or("doctor LOGFILE (or - for stdin)")?;
     let mut bytes = Vec::new();
     if src == "-" {
-        std::io::stdin().read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
     } else {
         bytes = std::fs::read(src).map_err(|e| format!("{src}: {e}"))?;
     }
@@ -311,7 +360,10 @@ fn cmd_doctor(a: &[String]) -> Result<u8, String> {
     if a.has("json") {
         println!("{}", doctor::to_json(&r, name));
     } else {
-        print!("{}", doctor::to_text(&r, name, demo::want_color(a.has("no-color"))));
+        print!(
+            "{}",
+            doctor::to_text(&r, name, demo::want_color(a.has("no-color")))
+        );
     }
     Ok(if r.ok() { 0 } else { 1 })
 }
@@ -319,9 +371,25 @@ fn cmd_doctor(a: &[String]) -> Result<u8, String> {
 fn cmd_fake(a: &[String]) -> Result<u8, String> {
     let a = parse(
         a,
-        &["broker", "pk", "dn", "mac", "ip", "coap-bind", "notify-to", "kv", "token", "report-retry-ms",
-          "report-attempts", "token-lifetime-ms", "notify-count", "notify-step-ms", "reset-retry-ms",
-          "log-level", "run-ms"],
+        &[
+            "broker",
+            "pk",
+            "dn",
+            "mac",
+            "ip",
+            "coap-bind",
+            "notify-to",
+            "kv",
+            "token",
+            "report-retry-ms",
+            "report-attempts",
+            "token-lifetime-ms",
+            "notify-count",
+            "notify-step-ms",
+            "reset-retry-ms",
+            "log-level",
+            "run-ms",
+        ],
         &["factory-reset"],
     )?;
     let o = fakedev::Options::from_flags(&a.flags)?;

@@ -20,7 +20,11 @@ pub fn unicast_path(pk: &str, dn: &str) -> String {
 
 /// `HOST[:PORT]` with 5683 as the default port.
 pub fn resolve(host: &str, default_port: u16) -> io::Result<SocketAddr> {
-    let with_port = if host.parse::<SocketAddr>().is_ok() || host.rsplit_once(':').is_some_and(|(h, p)| !h.contains(':') && p.parse::<u16>().is_ok()) {
+    let with_port = if host.parse::<SocketAddr>().is_ok()
+        || host
+            .rsplit_once(':')
+            .is_some_and(|(h, p)| !h.contains(':') && p.parse::<u16>().is_ok())
+    {
         host.to_string()
     } else {
         format!("{host}:{default_port}")
@@ -123,7 +127,8 @@ pub fn fill_random(buf: &mut [u8]) {
             return;
         }
     }
-    let mut x = Instant::now().elapsed().as_nanos() as u64 ^ 0x9E37_79B9_7F4A_7C15
+    let mut x = Instant::now().elapsed().as_nanos() as u64
+        ^ 0x9E37_79B9_7F4A_7C15
         ^ (std::process::id() as u64) << 32;
     for b in buf {
         x ^= x << 13;
@@ -163,7 +168,11 @@ pub fn query(
         sock.set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
         let (n, from) = match sock.recv_from(&mut buf) {
             Ok(x) => x,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut => break,
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut =>
+            {
+                break
+            }
             Err(e) => return Err(e),
         };
         if let Some(v) = parse_answer(&buf[..n], &token) {
@@ -178,7 +187,10 @@ pub fn query(
     }
     Err(io::Error::new(
         io::ErrorKind::TimedOut,
-        format!("no answer from {target} on {path} within {} ms", timeout.as_millis()),
+        format!(
+            "no answer from {target} on {path} within {} ms",
+            timeout.as_millis()
+        ),
     ))
 }
 
@@ -224,11 +236,13 @@ pub fn parse_notify(bytes: &[u8], from: SocketAddr) -> Option<Notify> {
 /// string id goes as a number, like the phone apps do).
 pub fn notify_ack(n: &Notify, msgid: u16) -> Vec<u8> {
     let id_text = n.id_text();
-    let id = if !id_text.is_empty() && id_text.len() < 10 && id_text.bytes().all(|b| b.is_ascii_digit()) {
-        json!(id_text.parse::<u64>().unwrap_or(0))
-    } else {
-        n.json.get("id").cloned().unwrap_or(Value::Null)
-    };
+    let id =
+        if !id_text.is_empty() && id_text.len() < 10 && id_text.bytes().all(|b| b.is_ascii_digit())
+        {
+            json!(id_text.parse::<u64>().unwrap_or(0))
+        } else {
+            n.json.get("id").cloned().unwrap_or(Value::Null)
+        };
     let mut p = Packet::new();
     p.header.set_type(MessageType::NonConfirmable);
     p.header.code = MessageClass::Response(ResponseType::Content);
