@@ -639,6 +639,7 @@ impl MqttClient {
                     on_connected();
                     match self.run_session(stream) {
                         Ok(()) => {}
+                        Err(_) if self.stop.load(Ordering::SeqCst) => {}
                         Err(e) => crate::hlog!("mqtt: connection lost: {e}"),
                     }
                 }
