@@ -170,7 +170,7 @@ impl Sink<Q> for FuzzSink {
     }
 }
 
-fn pick<'a>(r: &mut XorShift, v: &'a [u32]) -> u32 {
+fn pick(r: &mut XorShift, v: &[u32]) -> u32 {
     if v.is_empty() || r.chance(8) {
         match r.below(6) {
             0 => 0,

@@ -1,7 +1,5 @@
 //! The JSON scanner and the id echo rules (SPEC section 6, "Answering queries").
 
-mod common_core;
-use common_core::*;
 use iot_dev_bind::core::json::{self, id_echo, scan, Error, Top, Value, MAX_DEPTH};
 use iot_dev_bind::core::IdKind;
 

@@ -1,8 +1,8 @@
 //! The bind state machine (SPEC sections 5-8).
 //!
-//! Each concern is a small state kept beside the others: the session ([`Session`]), the current
-//! token and its report ([`Current`], [`Report`]), the notify round ([`Notify`]), the reset
-//! report ([`Reset`]) and the phones waiting for a token. Deadlines are absolute instants;
+//! Each concern is a small state kept beside the others: the session (`Session`), the current
+//! token and its report (`Current`, `Report`), the notify round (`Notify`), the reset
+//! report (`Reset`) and the phones waiting for a token. Deadlines are absolute instants;
 //! [`Machine::poll_at`] is the earliest of them and [`Machine::poll`] acts on the due ones.
 //!
 //! Time is hostile too: a clock that jumps or goes backwards only makes deadlines fire late or
