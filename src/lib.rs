@@ -13,7 +13,9 @@
 #![forbid(clippy::undocumented_unsafe_blocks)]
 
 #[cfg(all(not(panic = "abort"), not(any(test, feature = "std"))))]
-compile_error!("iot_dev_bind must be built with `panic = \"abort\"`: a panic must never unwind into C");
+compile_error!(
+    "iot_dev_bind must be built with `panic = \"abort\"`: a panic must never unwind into C"
+);
 
 pub mod config;
 pub mod core;

@@ -42,11 +42,16 @@ fn header_is_up_to_date() {
 #[test]
 fn header_declares_every_export_and_no_sdk_type() {
     let header = generate();
-    let exports = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/abi/exports.txt"))
-        .expect("tests/abi/exports.txt");
+    let exports = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/abi/exports.txt"
+    ))
+    .expect("tests/abi/exports.txt");
     for name in exports.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let declared = [" ", "*"].iter().any(|pre| {
-            ["(", "[", ";"].iter().any(|post| header.contains(&format!("{pre}{name}{post}")))
+            ["(", "[", ";"]
+                .iter()
+                .any(|post| header.contains(&format!("{pre}{name}{post}")))
         });
         assert!(declared, "{name} is not declared in the header");
     }
@@ -60,20 +65,44 @@ fn header_declares_every_export_and_no_sdk_type() {
     ] {
         assert!(header.contains(new_api), "{new_api} missing");
     }
-    for sdk_type in ["NetworkAddr", "CoAPMessage", "CoapMessage", "iotx_mqtt", "MqttEventMsg", "MqttTopicInfo", "ReplyCtx"] {
-        for definition in [format!("}} {sdk_type};"), format!("struct {sdk_type} "), format!("struct {sdk_type}{{")] {
-            assert!(!header.contains(&definition), "the header must not define {sdk_type}");
+    for sdk_type in [
+        "NetworkAddr",
+        "CoAPMessage",
+        "CoapMessage",
+        "iotx_mqtt",
+        "MqttEventMsg",
+        "MqttTopicInfo",
+        "ReplyCtx",
+    ] {
+        for definition in [
+            format!("}} {sdk_type};"),
+            format!("struct {sdk_type} "),
+            format!("struct {sdk_type}{{"),
+        ] {
+            assert!(
+                !header.contains(&definition),
+                "the header must not define {sdk_type}"
+            );
         }
     }
     assert!(header.contains("#ifdef __cplusplus") && header.contains("extern \"C\""));
-    let imports = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/abi/imports.txt"))
-        .expect("tests/abi/imports.txt");
+    let imports = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/abi/imports.txt"
+    ))
+    .expect("tests/abi/imports.txt");
     for name in imports.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        assert!(!header.contains(&format!(" {name}(")), "the header must not re-declare the import {name}");
+        assert!(
+            !header.contains(&format!(" {name}(")),
+            "the header must not re-declare the import {name}"
+        );
     }
     let defines: Vec<&str> = header
         .lines()
         .filter(|l| l.starts_with("#define") && l.trim() != "#define IOT_DEV_BIND_H")
         .collect();
-    assert!(defines.is_empty(), "the header must not define constants that may clash: {defines:?}");
+    assert!(
+        defines.is_empty(),
+        "the header must not define constants that may clash: {defines:?}"
+    );
 }

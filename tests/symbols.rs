@@ -51,7 +51,13 @@ fn abi_list(name: &str) -> BTreeSet<String> {
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { Path::new(MANIFEST).join(p) })
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                Path::new(MANIFEST).join(p)
+            }
+        })
         .unwrap_or_else(|| Path::new(MANIFEST).join("target"))
 }
 
@@ -73,7 +79,11 @@ fn release_archive() -> PathBuf {
 /// (binutils `nm` may hand the objects' embedded LLVM bitcode to an incompatible plugin and
 /// then report no symbols at all).
 fn symbols(lib: &Path) -> Vec<(bool, bool, String, String, String)> {
-    let out = Command::new("readelf").arg("-sW").arg(lib).output().expect("run readelf");
+    let out = Command::new("readelf")
+        .arg("-sW")
+        .arg(lib)
+        .output()
+        .expect("run readelf");
     assert!(out.status.success(), "readelf failed");
     let mut member = String::new();
     String::from_utf8_lossy(&out.stdout)
@@ -90,7 +100,13 @@ fn symbols(lib: &Path) -> Vec<(bool, bool, String, String, String)> {
             }
             let defined = f[6] != "UND";
             let global = matches!(f[4], "GLOBAL" | "WEAK");
-            Some((defined, global, f[3].to_string(), f[7].to_string(), member.clone()))
+            Some((
+                defined,
+                global,
+                f[3].to_string(),
+                f[7].to_string(),
+                member.clone(),
+            ))
         })
         .collect()
 }
@@ -105,11 +121,22 @@ fn archive_matches_the_abi_lists() {
         .map(|(_, _, _, n, _)| n.as_str())
         .collect();
     let exports = abi_list("exports.txt");
-    let missing: Vec<&String> = exports.iter().filter(|n| !defined.contains(n.as_str())).collect();
-    assert!(missing.is_empty(), "exports not defined in the archive: {missing:?}");
-    for data in ["aes_random", "awss_report_token_suc", "awss_report_token_cnt"] {
+    let missing: Vec<&String> = exports
+        .iter()
+        .filter(|n| !defined.contains(n.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "exports not defined in the archive: {missing:?}"
+    );
+    for data in [
+        "aes_random",
+        "awss_report_token_suc",
+        "awss_report_token_cnt",
+    ] {
         assert!(
-            syms.iter().any(|(d, _, t, n, _)| *d && t == "OBJECT" && n == data),
+            syms.iter()
+                .any(|(d, _, t, n, _)| *d && t == "OBJECT" && n == data),
             "{data} must be a data symbol"
         );
     }
@@ -131,7 +158,9 @@ fn archive_matches_the_abi_lists() {
         .map(|s| s.4.as_str())
         .collect();
     assert!(
-        personality_users.iter().all(|m| m.contains("(compiler_builtins-") || m.contains("(core-")),
+        personality_users
+            .iter()
+            .all(|m| m.contains("(compiler_builtins-") || m.contains("(core-")),
         "rust_eh_personality referenced outside the sysroot objects: {personality_users:?}"
     );
     let unexpected: Vec<&&str> = undefined
@@ -139,10 +168,19 @@ fn archive_matches_the_abi_lists() {
         .filter(|n| **n != "rust_eh_personality")
         .filter(|n| !imports.contains(**n) && !LIBC.contains(*n) && !EXTRA_IMPORTS.contains(*n))
         .collect();
-    assert!(unexpected.is_empty(), "undefined symbols outside imports.txt and libc: {unexpected:?}");
-    let extra: Vec<&&str> = undefined.iter().filter(|n| EXTRA_IMPORTS.contains(*n)).collect();
+    assert!(
+        unexpected.is_empty(),
+        "undefined symbols outside imports.txt and libc: {unexpected:?}"
+    );
+    let extra: Vec<&&str> = undefined
+        .iter()
+        .filter(|n| EXTRA_IMPORTS.contains(*n))
+        .collect();
     println!("imports beyond imports.txt (SPEC section 4 HAL functions): {extra:?}");
-    let unused: Vec<&String> = imports.iter().filter(|n| !undefined.contains(n.as_str())).collect();
+    let unused: Vec<&String> = imports
+        .iter()
+        .filter(|n| !undefined.contains(n.as_str()))
+        .collect();
     println!("imports.txt entries the archive does not need: {unused:?}");
 }
 
@@ -155,7 +193,11 @@ fn no_flow_reaches_hal_malloc() {
     let dir = target_dir().join("symbols-check");
     std::fs::create_dir_all(&dir).expect("mkdir");
     let alloc = ["os_zalloc", "awss_cpy_coap_ctx", "awss_release_coap_ctx"];
-    let data = ["aes_random", "awss_report_token_suc", "awss_report_token_cnt"];
+    let data = [
+        "aes_random",
+        "awss_report_token_suc",
+        "awss_report_token_cnt",
+    ];
     let mut main = String::from("#include <stddef.h>\n");
     let exports = abi_list("exports.txt");
     let funcs: Vec<&String> = exports
@@ -188,7 +230,13 @@ fn no_flow_reaches_hal_malloc() {
     std::fs::write(dir.join("main.c"), main).expect("write main.c");
     std::fs::write(dir.join("stubs.c"), stubs).expect("write stubs.c");
     let out = Command::new("gcc")
-        .args(["-Os", "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections", "-o"])
+        .args([
+            "-Os",
+            "-ffunction-sections",
+            "-fdata-sections",
+            "-Wl,--gc-sections",
+            "-o",
+        ])
         .arg(dir.join("no_malloc"))
         .arg(dir.join("main.c"))
         .arg(dir.join("stubs.c"))

@@ -1,0 +1,75 @@
+#!/bin/sh
+# Footprint of libiot_dev_bind.a in a firmware-like link (prints figures; not a test).
+#
+# Links a C program that keeps every export alive (a table of their addresses and the data
+# symbols) with gcc -Os, function/data sections and --gc-sections, once against the release
+# archive plus empty stubs of the imports, once against the stubs alone (same-sized table of
+# NULLs), and prints the text/data/bss the library adds (`size` difference). Also reports any
+# `core::fmt` code that survived into the linked program.
+#
+# The C module's figures, for comparison: 11,708 bytes of text and 313 bytes of static RAM.
+#
+# Usage: benches/footprint/footprint.sh   (honours CARGO_TARGET_DIR; needs gcc, size, nm)
+set -eu
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+target=${CARGO_TARGET_DIR:-$repo/target}
+case $target in /*) ;; *) target=$repo/$target ;; esac
+abi=$repo/../shared/abi
+[ -f "$abi/exports.txt" ] || abi=$repo/tests/abi
+work=$target/footprint
+mkdir -p "$work"
+
+(cd "$repo" && CARGO_TARGET_DIR=$target cargo build --release --lib --quiet)
+lib=$target/release/libiot_dev_bind.a
+
+data="aes_random awss_report_token_suc awss_report_token_cnt"
+funcs=$(grep -v -x -e aes_random -e awss_report_token_suc -e awss_report_token_cnt "$abi/exports.txt" | grep .)
+n=$(printf '%s\n' $funcs $data | wc -l)
+
+{
+    echo '#include <stddef.h>'
+    echo '#ifndef BASELINE'
+    for f in $funcs; do echo "extern void $f(void);"; done
+    for d in $data; do echo "extern char $d[];"; done
+    echo 'void *volatile keep[] = {'
+    for f in $funcs; do echo "    (void *)$f,"; done
+    for d in $data; do echo "    (void *)$d,"; done
+    echo '};'
+    echo '#else'
+    echo "void *volatile keep[$n] = { (void *)1 };"
+    echo '#endif'
+    echo 'int main(void) { return keep[0] == NULL; }'
+} > "$work/keep.c"
+
+{
+    for i in $(cat "$abi/imports.txt") HAL_Reboot; do echo "void $i(void) {}"; done
+} > "$work/stubs.c"
+
+cflags="-Os -no-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables"
+gcc $cflags -c "$work/stubs.c" -o "$work/stubs.o"
+rm -f "$work/libstubs.a"
+ar rcs "$work/libstubs.a" "$work/stubs.o"
+
+gcc $cflags -Wl,--gc-sections -o "$work/with_lib" "$work/keep.c" "$lib" "$work/libstubs.a"
+gcc $cflags -DBASELINE -Wl,--gc-sections -o "$work/baseline" "$work/keep.c" "$work/libstubs.a"
+
+echo "== size (with the library, then the baseline)"
+size "$work/with_lib" "$work/baseline"
+set -- $(size "$work/with_lib" | tail -1)
+t1=$1 d1=$2 b1=$3
+set -- $(size "$work/baseline" | tail -1)
+t0=$1 d0=$2 b0=$3
+echo "== added by libiot_dev_bind.a (x86_64, gcc -Os, --gc-sections)"
+echo "text: $((t1 - t0)) bytes   (C module: 11708)"
+echo "data: $((d1 - d0)) bytes"
+echo "bss:  $((b1 - b0)) bytes"
+echo "static RAM (data + bss): $((d1 - d0 + b1 - b0)) bytes   (C module: 313)"
+echo "== sections of the linked program (the library's share is most of it)"
+size -A "$work/with_lib" | grep -E '^\.(text|rodata|eh_frame|data|bss)' || true
+echo "== largest library functions"
+nm -C --size-sort -S "$work/with_lib" | grep -i -e ' t ' -e ' T ' | tail -12
+echo "== core::fmt code in the linked program"
+fmt=$(nm -C "$work/with_lib" | grep -c 'core::fmt' || true)
+echo "$fmt core::fmt symbols"
+nm -C "$work/with_lib" | grep 'core::fmt' | head -10 || true
