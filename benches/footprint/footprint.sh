@@ -4,8 +4,14 @@
 # Links a C program that keeps every export alive (a table of their addresses and the data
 # symbols) with gcc -Os, function/data sections and --gc-sections, once against the release
 # archive plus empty stubs of the imports, once against the stubs alone (same-sized table of
-# NULLs), and prints the text/data/bss the library adds (`size` difference). Also reports any
-# `core::fmt` code that survived into the linked program.
+# NULLs), and prints the text/data/bss the library adds (`size` difference), with and without
+# the unwind tables (`.eh_frame`, `.eh_frame_hdr`). Also reports any `core::fmt` and
+# `core::panicking` code that survived into the linked program.
+#
+# The archive is built for this measurement with `-C force-unwind-tables=no` (firmware targets
+# such as thumbv7em emit none anyway) into its own target directory, so the ordinary release
+# build is not disturbed. The host's prebuilt `core` still carries tables for whatever of it is
+# linked: the figure "without unwind tables" is the one to compare with the C module.
 #
 # The C module's figures, for comparison: 11,708 bytes of text and 313 bytes of static RAM.
 #
@@ -20,8 +26,9 @@ abi=$repo/../shared/abi
 work=$target/footprint
 mkdir -p "$work"
 
-(cd "$repo" && CARGO_TARGET_DIR=$target cargo build --release --lib --quiet)
-lib=$target/release/libiot_dev_bind.a
+(cd "$repo" && CARGO_TARGET_DIR=$work/cargo RUSTFLAGS="-C force-unwind-tables=no" \
+    cargo build --release --lib --quiet)
+lib=$work/cargo/release/libiot_dev_bind.a
 
 data="aes_random awss_report_token_suc awss_report_token_cnt"
 funcs=$(grep -v -x -e aes_random -e awss_report_token_suc -e awss_report_token_cnt "$abi/exports.txt" | grep .)
@@ -54,14 +61,25 @@ ar rcs "$work/libstubs.a" "$work/stubs.o"
 gcc $cflags -Wl,--gc-sections -o "$work/with_lib" "$work/keep.c" "$lib" "$work/libstubs.a"
 gcc $cflags -DBASELINE -Wl,--gc-sections -o "$work/baseline" "$work/keep.c" "$work/libstubs.a"
 
+# Sum of the named sections of an ELF file (`size -A`).
+sections() {
+    size -A "$1" | awk -v re="$2" '$1 ~ re { s += $2 } END { print s + 0 }'
+}
+
 echo "== size (with the library, then the baseline)"
 size "$work/with_lib" "$work/baseline"
 set -- $(size "$work/with_lib" | tail -1)
 t1=$1 d1=$2 b1=$3
 set -- $(size "$work/baseline" | tail -1)
 t0=$1 d0=$2 b0=$3
+eh1=$(sections "$work/with_lib" '^\.eh_frame')
+eh0=$(sections "$work/baseline" '^\.eh_frame')
+ro1=$(sections "$work/with_lib" '^\.rodata')
+ro0=$(sections "$work/baseline" '^\.rodata')
 echo "== added by libiot_dev_bind.a (x86_64, gcc -Os, --gc-sections)"
-echo "text: $((t1 - t0)) bytes   (C module: 11708)"
+echo "text without unwind tables: $((t1 - eh1 - t0 + eh0)) bytes   (C module: 11708)"
+echo "text with .eh_frame*:       $((t1 - t0)) bytes"
+echo "  of which .rodata:         $((ro1 - ro0)) bytes"
 echo "data: $((d1 - d0)) bytes"
 echo "bss:  $((b1 - b0)) bytes"
 echo "static RAM (data + bss): $((d1 - d0 + b1 - b0)) bytes   (C module: 313)"
@@ -69,7 +87,8 @@ echo "== sections of the linked program (the library's share is most of it)"
 size -A "$work/with_lib" | grep -E '^\.(text|rodata|eh_frame|data|bss)' || true
 echo "== largest library functions"
 nm -C --size-sort -S "$work/with_lib" | grep -i -e ' t ' -e ' T ' | tail -12
-echo "== core::fmt code in the linked program"
+echo "== core::fmt and core::panicking code in the linked program"
 fmt=$(nm -C "$work/with_lib" | grep -c 'core::fmt' || true)
-echo "$fmt core::fmt symbols"
-nm -C "$work/with_lib" | grep 'core::fmt' | head -10 || true
+pan=$(nm -C "$work/with_lib" | grep -c 'core::panicking' || true)
+echo "$fmt core::fmt symbols, $pan core::panicking symbols"
+nm -C "$work/with_lib" | grep -e 'core::fmt' -e 'core::panicking' | head -10 || true
