@@ -112,10 +112,8 @@ fn request_reaches_handler_as_mirror_and_answer_echoes_msgid_and_token() {
     let srv = server();
     let ctx = srv.ctx();
     // SAFETY: valid context, C string and handler.
-    assert_eq!(
-        unsafe { CoAPServer_register(ctx, c"/sys/device/info/get".as_ptr(), Some(on_get)) },
-        0
-    );
+    let rc = unsafe { CoAPServer_register(ctx, c"/sys/device/info/get".as_ptr(), Some(on_get)) };
+    assert_eq!(rc, 0);
     let ph = phone();
     let mut p = Packet::new();
     p.header.set_type(MessageType::NonConfirmable);
@@ -174,12 +172,10 @@ fn request_reaches_handler_as_mirror_and_answer_echoes_msgid_and_token() {
 fn con_request_gets_empty_ack_then_answer_and_unknown_path_gets_404() {
     let srv = server();
     // SAFETY: valid arguments.
-    assert_eq!(
-        unsafe {
-            CoAPServer_register(srv.ctx(), c"sys/a/b/device/info/get".as_ptr(), Some(on_get))
-        },
-        0
-    );
+    let rc = unsafe {
+        CoAPServer_register(srv.ctx(), c"sys/a/b/device/info/get".as_ptr(), Some(on_get))
+    };
+    assert_eq!(rc, 0);
     let ph = phone();
     let mut p = Packet::new();
     p.header.set_type(MessageType::Confirmable);

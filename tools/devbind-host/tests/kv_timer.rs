@@ -48,36 +48,29 @@ fn hal_kv_exports_round_trip_through_the_file() {
     devbind_host::hal::open_kv(path.to_str().unwrap()).unwrap();
     let v = [0x01u8];
     // SAFETY: valid key and value.
-    assert_eq!(
-        unsafe { devbind_host::hal::HAL_Kv_Set(c"awss.rst".as_ptr(), v.as_ptr().cast(), 1, 1) },
-        0
-    );
+    let rc =
+        unsafe { devbind_host::hal::HAL_Kv_Set(c"awss.rst".as_ptr(), v.as_ptr().cast(), 1, 1) };
+    assert_eq!(rc, 0);
     let mut out = [0u8; 4];
     let mut len = 4i32;
     // SAFETY: valid buffers.
-    assert_eq!(
-        unsafe {
-            devbind_host::hal::HAL_Kv_Get(c"awss.rst".as_ptr(), out.as_mut_ptr().cast(), &mut len)
-        },
-        0
-    );
+    let rc = unsafe {
+        devbind_host::hal::HAL_Kv_Get(c"awss.rst".as_ptr(), out.as_mut_ptr().cast(), &mut len)
+    };
+    assert_eq!(rc, 0);
     assert_eq!((len, out[0]), (1, 1));
     let mut len = 4i32;
     // SAFETY: valid buffers.
-    assert_eq!(
-        unsafe {
-            devbind_host::hal::HAL_Kv_Get(c"absent".as_ptr(), out.as_mut_ptr().cast(), &mut len)
-        },
-        -1
-    );
+    let rc = unsafe {
+        devbind_host::hal::HAL_Kv_Get(c"absent".as_ptr(), out.as_mut_ptr().cast(), &mut len)
+    };
+    assert_eq!(rc, -1);
     let mut len = 0i32;
     // SAFETY: valid buffers; too small.
-    assert_eq!(
-        unsafe {
-            devbind_host::hal::HAL_Kv_Get(c"awss.rst".as_ptr(), out.as_mut_ptr().cast(), &mut len)
-        },
-        -1
-    );
+    let rc = unsafe {
+        devbind_host::hal::HAL_Kv_Get(c"awss.rst".as_ptr(), out.as_mut_ptr().cast(), &mut len)
+    };
+    assert_eq!(rc, -1);
     assert_eq!(len, 1, "the needed length is reported");
     // SAFETY: NULLs are part of the contract.
     unsafe {

@@ -220,7 +220,8 @@ fn connect_subscribe_publish_qos0_and_qos1() {
     assert!(c.is_connected());
     assert!(broker.wait_event("CONNECT pk.dn clean=true ka=60", Duration::from_secs(2)));
 
-    let got: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    type Got = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    let got: Got = Arc::default();
     let g = Arc::clone(&got);
     let id = c
         .subscribe(
