@@ -227,6 +227,19 @@ pub unsafe extern "C" fn devbind_host_init(cfg: *const DevbindHostConfig) -> c_i
             .map_or_else(|| "(as asked)".to_string(), |a| a.to_string()),
         cfg.kv_path
     );
+    // The client exists from now on, so subscriptions made before the connection (a factory
+    // reset reported at boot) are recorded and sent with the first CONNECT.
+    if let Some(broker) = cfg.broker.clone() {
+        let client = MqttClient::new(MqttOptions {
+            broker,
+            client_id: format!("{}.{}", cfg.product_key, cfg.device_name),
+            keep_alive_s: cfg.keep_alive_s,
+            log_traffic: cfg.traffic_log,
+        });
+        if let Some(old) = set_mqtt(Some(client)) {
+            old.shutdown();
+        }
+    }
     set(cfg);
     0
 }
@@ -243,23 +256,14 @@ pub unsafe extern "C" fn devbind_host_init(cfg: *const DevbindHostConfig) -> c_i
 /// 0, or -1 if no broker is configured or a client already runs.
 #[no_mangle]
 pub unsafe extern "C" fn devbind_host_connect(on_connected: Option<extern "C" fn()>) -> c_int {
-    let cfg = get();
-    let Some(broker) = cfg.broker.clone() else {
-        crate::hlog!("connect: no broker configured");
+    let Some(client) = mqtt() else {
+        crate::hlog!("connect: no broker configured (devbind_host_init with a broker first)");
         return -1;
     };
-    if mqtt().is_some() {
+    if client.is_started() {
         crate::hlog!("connect: already started");
         return -1;
     }
-    let opts = MqttOptions {
-        broker,
-        client_id: format!("{}.{}", cfg.product_key, cfg.device_name),
-        keep_alive_s: cfg.keep_alive_s,
-        log_traffic: cfg.traffic_log,
-    };
-    let client = MqttClient::new(opts);
-    set_mqtt(Some(Arc::clone(&client)));
     client.start(Box::new(move || {
         if let Some(cb) = on_connected {
             cb();

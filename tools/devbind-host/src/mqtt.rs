@@ -611,6 +611,14 @@ impl MqttClient {
         Ok(())
     }
 
+    /// Whether [`MqttClient::start`] has been called.
+    pub fn is_started(&self) -> bool {
+        self.thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
     /// Starts the client thread: connect, call `on_connected`, read; on loss, reconnect after
     /// 1, 2, 4, 8, 8... seconds.
     pub fn start(self: &Arc<Self>, on_connected: Box<dyn Fn() + Send>) {
