@@ -14,6 +14,8 @@ JOBS ?= 2
 
 TARGET_DIR := $(abspath $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target))
 LIB := $(TARGET_DIR)/release/libiot_dev_bind.a
+TOOLS_TARGET_DIR := $(abspath $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),tools/target))
+HOST_LIB := $(TOOLS_TARGET_DIR)/release/libdevbind_host.so
 
 .PHONY: all lib demo test test-rust test-c test-tools clean
 
@@ -41,7 +43,12 @@ test-c: lib
 	$(CMAKE) --build $(BUILD)/tests-c -j $(JOBS)
 	cd $(BUILD)/tests-c && $(CTEST) --output-on-failure -j $(JOBS)
 
-test-tools:
+# The host tools' tests drive the example device (c_examples/host -> build/host/devbind-device),
+# which links the library and the tools' Linux stand-in of the SDK.
+test-tools: lib
+	cd tools && $(CARGO) build --release -p devbind-host
+	$(CMAKE) -S c_examples/host -B $(BUILD)/host -DDEV_BIND_LIB=$(LIB) -DDEVBIND_HOST_LIB=$(HOST_LIB)
+	$(CMAKE) --build $(BUILD)/host -j $(JOBS)
 	cd tools && $(CARGO) test
 
 clean:
