@@ -126,7 +126,9 @@ impl Timeline {
                 self.checkpoint(3, "cloud reply handled (`awss_report_token_reply`)")
             }
             Some(Mark::NotifyTopic) | Some(Mark::NotifyPayload(..)) => {
-                if let Some(Mark::NotifyPayload(Some(t), r)) = mark {
+                if let (Some(Mark::NotifyPayload(Some(t), r)), true) =
+                    (mark, line.contains("payload:"))
+                {
                     self.say(
                         "device",
                         &format!(
@@ -453,20 +455,41 @@ fn flow1(env: &Env, listener: &mut Listener, p1: &mut Phone) -> FlowResult {
             info.pk, info.dn
         ));
     }
-    let since = tl.len();
-    listener.ack(&n).map_err(|e| e.to_string())?;
-    tl.say(
-        "phone",
-        "phone p1 -> device  notify ack {\"code\":200}",
-        "35",
-    );
-    let fresh = tl
-        .reported_since(
+    // A phone app acks every broadcast it gets; ack until the device rotates (at most 3).
+    let mut n = n;
+    let mut fresh = None;
+    for attempt in 1..=3 {
+        let since = tl.len();
+        listener.ack(&n).map_err(|e| e.to_string())?;
+        tl.say(
+            "phone",
+            &format!("phone p1 -> device  notify ack #{attempt} {{\"code\":200}}"),
+            "35",
+        );
+        fresh = tl.reported_since(
             since,
-            Duration::from_secs(5),
+            Duration::from_millis(if attempt == 3 { 3000 } else { 400 }),
             std::slice::from_ref(&info.token),
-        )
-        .ok_or("the device did not report a fresh token after the phone's ack")?;
+        );
+        if fresh.is_some() {
+            break;
+        }
+        match listener
+            .recv(Duration::from_millis(300))
+            .map_err(|e| e.to_string())?
+        {
+            Some(next) => {
+                tl.say(
+                    "demo",
+                    "demo  no token rotation after that ack yet: acking the next notify",
+                    "33",
+                );
+                n = next;
+            }
+            None => break,
+        }
+    }
+    let fresh = fresh.ok_or("the device did not report a fresh token after the phone's ack")?;
     expect_bound(p1.bind(tl, &info.token)?)?;
     Ok(format!(
         "notify token {} bound; fresh token {} reported after the ack",
