@@ -10,16 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iot_dev_bind.h"
 #include "mock_sdk.h"
-
-/* The library's API (include/iot_dev_bind.h declares the same). */
-int awss_report_cloud(void);
-int awss_bind_deinit(void);
-int awss_check_reset(void);
-int awss_report_reset(void);
-int awss_token_remain_time(void);
-extern uint8_t aes_random[16];
-void dev_bind_set_log_level(int level);
 
 #define PK "a1GQc8iJOWI"
 #define DN "gateway_test01"
