@@ -7,7 +7,6 @@ use core::ffi::c_int;
 use super::coap::{self, ReplyCtx, QUERY_MCAST};
 use super::imports::{self, Hal, Platform};
 use super::log;
-use super::shell::OUTBOX_CAP;
 use crate::core::render::{self, Identity, Topic, Writer};
 use crate::core::{Action, Level, Part, Sub, IOTX_AWSS_BIND_NOTIFY};
 
@@ -173,7 +172,7 @@ pub fn register_queries(hal: &Hal) -> c_int {
 }
 
 /// Execute `actions` in order.
-pub fn run(hal: &Hal, actions: heapless::Vec<Action<ReplyCtx>, OUTBOX_CAP>) -> Summary {
+pub fn run(hal: &Hal, actions: &[Action<ReplyCtx>]) -> Summary {
     let mut summary = Summary::default();
     for action in actions {
         execute(hal, action, &mut summary);
@@ -181,9 +180,9 @@ pub fn run(hal: &Hal, actions: heapless::Vec<Action<ReplyCtx>, OUTBOX_CAP>) -> S
     summary
 }
 
-fn execute(hal: &Hal, action: Action<ReplyCtx>, summary: &mut Summary) {
+fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
     let mut buf = [0u8; PAYLOAD_MAX];
-    match action {
+    match *action {
         Action::Subscribe(sub) => {
             subscribe(hal, sub, true);
         }
@@ -303,15 +302,15 @@ fn execute(hal: &Hal, action: Action<ReplyCtx>, summary: &mut Summary) {
         }
         Action::CancelNotify => coap::cancel_notify(),
         Action::Answer {
-            ctx,
+            ref ctx,
             mcast,
-            id,
+            ref id,
             token,
             remain_ms,
         } => {
             let ids = Ids::all(hal);
             let mut w = Writer::new(&mut buf);
-            render::answer(&mut w, &id, &ids.identity(), &token, remain_ms);
+            render::answer(&mut w, id, &ids.identity(), &token, remain_ms);
             let Some(payload) = rendered(hal, &w, "answer") else {
                 return;
             };
@@ -329,7 +328,7 @@ fn execute(hal: &Hal, action: Action<ReplyCtx>, summary: &mut Summary) {
             let Some(path) = path else {
                 return;
             };
-            let rc = coap::answer(&ctx, path, payload);
+            let rc = coap::answer(ctx, path, payload);
             if rc != 0 {
                 log::log(
                     hal,

@@ -11,7 +11,7 @@ use core::sync::atomic::{AtomicI8, AtomicU8, Ordering};
 use super::coap::ReplyCtx;
 use super::exec::{self, Summary};
 use super::imports::{Hal, Platform};
-use super::lock::Locked;
+use super::lock::{Guard, Locked};
 use super::log;
 use super::timer;
 use crate::config::MAX_PENDING_QUERIES;
@@ -52,6 +52,7 @@ impl Shell {
     }
 
     /// The machine, created and seeded on first use.
+    #[inline(never)]
     pub fn machine(&mut self, hal: &impl Platform) -> &mut M {
         if !self.ready {
             self.machine.write(M::new());
@@ -169,32 +170,63 @@ pub struct Entered<R> {
     pub summary: Summary,
 }
 
+/// The module lock held for one entry. [`Held::finish`] or [`Held::unlock`] ends it.
+pub struct Held {
+    /// The module's state, locked.
+    pub shell: Guard<'static, Shell>,
+    /// `HAL_UptimeMs()` at the start of the entry.
+    pub now: u64,
+}
+
+/// Start an entry: take the lock and create (and seed) the machine. `None` (after an error
+/// line) when the module lock cannot be created.
+#[inline(never)]
+pub fn begin() -> Option<Held> {
+    let hal = &Hal;
+    let Some(mut shell) = SHELL.lock() else {
+        log::log(
+            hal,
+            Level::Error,
+            &[Part::Str("cannot create the module mutex")],
+        );
+        return None;
+    };
+    let now = hal.uptime_ms();
+    let _ = shell.machine(hal);
+    Some(Held { shell, now })
+}
+
+impl Held {
+    /// Mirror the C data symbols, unlock, execute the actions queued in `out` in order and
+    /// re-arm the timer.
+    #[inline(never)]
+    pub fn finish(self, out: &Outbox<'_, Hal>) -> Summary {
+        self.unlock();
+        let summary = exec::run(&Hal, &out.actions);
+        timer::arm();
+        summary
+    }
+
+    /// End an entry that queued no action: mirror the C data symbols and unlock.
+    #[inline(never)]
+    pub fn unlock(self) {
+        let Held { mut shell, .. } = self;
+        mirror(&mut shell, &Hal);
+    }
+}
+
 /// Run `f` on the machine under the lock, then execute its actions and re-arm the timer.
 /// `None` (after an error line) when the module lock cannot be created.
+///
+/// Inlined: the entry itself is [`begin`] and [`Held::finish`], which exist once.
+#[inline(always)]
 pub fn enter<R>(
     f: impl FnOnce(&mut Shell, &Hal, u64, &mut Outbox<'_, Hal>) -> R,
 ) -> Option<Entered<R>> {
-    let hal = Hal;
-    let mut out = Outbox::new(&hal);
-    let value = {
-        let Some(mut guard) = SHELL.lock() else {
-            log::log(
-                &hal,
-                Level::Error,
-                &[Part::Str("cannot create the module mutex")],
-            );
-            return None;
-        };
-        let shell: &mut Shell = &mut guard;
-        let now = hal.uptime_ms();
-        // Create (and seed) the machine before `f` sees the shell.
-        let _ = shell.machine(&hal);
-        let value = f(shell, &hal, now, &mut out);
-        mirror(shell, &hal);
-        value
-    };
-    let summary = exec::run(&hal, out.actions);
-    timer::arm();
+    let mut held = begin()?;
+    let mut out = Outbox::new(&Hal);
+    let value = f(&mut held.shell, &Hal, held.now, &mut out);
+    let summary = held.finish(&out);
     Some(Entered { value, summary })
 }
 
@@ -214,30 +246,22 @@ fn mirror(shell: &mut Shell, hal: &Hal) {
 
 /// Run `f` on the shell under the lock, for calls that queue no action (no timer change).
 /// `None` (after an error line) when the module lock cannot be created.
+#[inline(always)]
 pub fn locked<R>(f: impl FnOnce(&mut Shell, &Hal, u64) -> R) -> Option<R> {
-    let hal = Hal;
-    let Some(mut guard) = SHELL.lock() else {
-        log::log(
-            &hal,
-            Level::Error,
-            &[Part::Str("cannot create the module mutex")],
-        );
-        return None;
-    };
-    let now = hal.uptime_ms();
-    let shell: &mut Shell = &mut guard;
-    let _ = shell.machine(&hal);
-    let value = f(shell, &hal, now);
-    mirror(shell, &hal);
+    let mut held = begin()?;
+    let value = f(&mut held.shell, &Hal, held.now);
+    held.unlock();
     Some(value)
 }
 
 /// Read the machine under the lock.
+#[inline(always)]
 pub fn read<R>(f: impl FnOnce(&M, u64) -> R) -> Option<R> {
     locked(|shell, hal, now| f(shell.machine(hal), now))
 }
 
 /// Change the machine under the lock, for calls that queue no action.
+#[inline(always)]
 pub fn read_mut<R>(f: impl FnOnce(&mut M, u64) -> R) -> Option<R> {
     locked(|shell, hal, now| f(shell.machine(hal), now))
 }
