@@ -184,15 +184,9 @@ fn archive_matches_the_abi_lists() {
     println!("imports.txt entries the archive does not need: {unused:?}");
 }
 
-/// A C program that takes the address of every export except the legacy allocators links
-/// against the archive and stubs of every import but `HAL_Malloc`/`HAL_Free`, with
-/// `--gc-sections`: no bind flow reaches the heap.
-#[test]
-fn no_flow_reaches_hal_malloc() {
-    let lib = release_archive();
-    let dir = target_dir().join("symbols-check");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let alloc = ["os_zalloc", "awss_cpy_coap_ctx", "awss_release_coap_ctx"];
+/// A C program that keeps every export but those of `skip` alive (a volatile table of their
+/// addresses and of the data symbols).
+fn keep_alive_main(skip: &[&str]) -> String {
     let data = [
         "aes_random",
         "awss_report_token_suc",
@@ -202,7 +196,7 @@ fn no_flow_reaches_hal_malloc() {
     let exports = abi_list("exports.txt");
     let funcs: Vec<&String> = exports
         .iter()
-        .filter(|n| !alloc.contains(&n.as_str()) && !data.contains(&n.as_str()))
+        .filter(|n| !skip.contains(&n.as_str()) && !data.contains(&n.as_str()))
         .collect();
     for f in &funcs {
         main += &format!("extern void {f}(void);\n");
@@ -218,17 +212,38 @@ fn no_flow_reaches_hal_malloc() {
         main += &format!("    (void *){d},\n");
     }
     main += "};\nint main(void) { return keep[0] == NULL; }\n";
+    main
+}
+
+/// Empty C stubs of every import (and of the SPEC section 4 extras) but those of `skip`.
+fn import_stubs(skip: &[&str]) -> String {
     let mut stubs = String::new();
     for i in abi_list("imports.txt") {
-        if i != "HAL_Malloc" && i != "HAL_Free" {
+        if !skip.contains(&i.as_str()) {
             stubs += &format!("void {i}(void) {{}}\n");
         }
     }
     for i in EXTRA_IMPORTS {
         stubs += &format!("void {i}(void) {{}}\n");
     }
-    std::fs::write(dir.join("main.c"), main).expect("write main.c");
-    std::fs::write(dir.join("stubs.c"), stubs).expect("write stubs.c");
+    stubs
+}
+
+/// A C program that takes the address of every export except the legacy allocators links
+/// against the archive and stubs of every import but `HAL_Malloc`/`HAL_Free`, with
+/// `--gc-sections`: no bind flow reaches the heap.
+#[test]
+fn no_flow_reaches_hal_malloc() {
+    let lib = release_archive();
+    let dir = target_dir().join("symbols-check");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let alloc = ["os_zalloc", "awss_cpy_coap_ctx", "awss_release_coap_ctx"];
+    std::fs::write(dir.join("main.c"), keep_alive_main(&alloc)).expect("write main.c");
+    std::fs::write(
+        dir.join("stubs.c"),
+        import_stubs(&["HAL_Malloc", "HAL_Free"]),
+    )
+    .expect("write stubs.c");
     let out = Command::new("gcc")
         .args([
             "-Os",
@@ -247,5 +262,69 @@ fn no_flow_reaches_hal_malloc() {
         out.status.success(),
         "linking every non-allocating export without HAL_Malloc/HAL_Free failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The firmware-like link of `benches/footprint/footprint.sh` (every export kept alive, gcc
+/// `-Os`, `--gc-sections`) contains no panic path: no `core::fmt` (several KB of flash), no
+/// `core::panicking` or bounds-check failure, no panic handler. A slice index, a
+/// `copy_from_slice`, an `unwrap` or a `heapless::Vec::remove` in the library brings them back.
+#[test]
+fn firmware_link_has_no_panic_or_fmt_code() {
+    let lib = release_archive();
+    let dir = target_dir().join("symbols-check");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("keep_all.c"), keep_alive_main(&[])).expect("write keep_all.c");
+    std::fs::write(dir.join("stubs_all.c"), import_stubs(&[])).expect("write stubs_all.c");
+    let exe = dir.join("keep_all");
+    let out = Command::new("gcc")
+        .args([
+            "-Os",
+            "-no-pie",
+            "-ffunction-sections",
+            "-fdata-sections",
+            "-fno-asynchronous-unwind-tables",
+            "-Wl,--gc-sections",
+            "-o",
+        ])
+        .arg(&exe)
+        .arg(dir.join("keep_all.c"))
+        .arg(dir.join("stubs_all.c"))
+        .arg(&lib)
+        .output()
+        .expect("run gcc");
+    assert!(
+        out.status.success(),
+        "linking every export failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nm = Command::new("nm")
+        .arg("-C")
+        .arg(&exe)
+        .output()
+        .expect("run nm");
+    assert!(nm.status.success(), "nm failed");
+    let text = String::from_utf8_lossy(&nm.stdout);
+    assert!(
+        text.contains("awss_report_cloud"),
+        "nm lists no library symbol: the check would be vacuous"
+    );
+    let offending: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            [
+                "core::fmt",
+                "core::panicking",
+                "panic_bounds_check",
+                "rust_begin_unwind",
+            ]
+            .iter()
+            .any(|p| l.contains(p))
+        })
+        .collect();
+    assert!(
+        offending.is_empty(),
+        "panic or formatting code in the firmware link:\n{}",
+        offending.join("\n")
     );
 }

@@ -691,10 +691,16 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             );
             self.rotate(now, sink);
         } else if !self.pending.is_empty() {
-            let p = self.pending.remove(0);
-            let id = p.echo();
-            self.answer(now, p.ctx, p.mcast, id, sink);
-            self.rotate(now, sink);
+            // The oldest query (FIFO); reverse, pop, reverse keeps the order without the
+            // bounds-checked `remove`.
+            self.pending.reverse();
+            let first = self.pending.pop();
+            self.pending.reverse();
+            if let Some(p) = first {
+                let id = p.echo();
+                self.answer(now, p.ctx, p.mcast, id, sink);
+                self.rotate(now, sink);
+            }
         }
     }
 

@@ -28,6 +28,17 @@ pub const IOTX_AWSS_BIND_NOTIFY: i32 = 0x100F;
 /// Event code posted when the cloud acknowledges a reset report (`IOTX_RESET`).
 pub const IOTX_RESET: i32 = 0x3000;
 
+/// Copy the first `min(dst.len(), src.len())` bytes of `src` into `dst` and return that count.
+/// Unlike `copy_from_slice` it has no length-mismatch panic (and so links no panic code).
+pub fn copy_bytes(dst: &mut [u8], src: &[u8]) -> usize {
+    let mut n = 0;
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+        n += 1;
+    }
+    n
+}
+
 /// Run-time tunables; the mirror of the C `dev_bind_config_t` (SPEC section 6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {

@@ -42,12 +42,11 @@ impl<'a> Writer<'a> {
 
     /// Append bytes as they are.
     pub fn bytes(&mut self, b: &[u8]) -> &mut Self {
-        let room = self.buf.len().saturating_sub(self.len);
-        let n = b.len().min(room);
-        if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..self.len + n), b.get(..n)) {
-            dst.copy_from_slice(src);
-            self.len += n;
-        }
+        let n = match self.buf.get_mut(self.len..) {
+            Some(dst) => super::copy_bytes(dst, b),
+            None => 0,
+        };
+        self.len += n;
         if n < b.len() {
             self.overflow = true;
         }

@@ -42,11 +42,10 @@ const fn words<const N: usize>(bytes: &[u8]) -> [u32; N] {
 }
 
 fn block_words(key: &[u32; 8], counter: u32, nonce: &[u32; 3]) -> [u8; BLOCK_LEN] {
-    let mut init = [0u32; 16];
-    init[..4].copy_from_slice(&SIGMA);
-    init[4..12].copy_from_slice(key);
-    init[12] = counter;
-    init[13..].copy_from_slice(nonce);
+    let init = [
+        SIGMA[0], SIGMA[1], SIGMA[2], SIGMA[3], key[0], key[1], key[2], key[3], key[4], key[5],
+        key[6], key[7], counter, nonce[0], nonce[1], nonce[2],
+    ];
     let mut s = init;
     for _ in 0..10 {
         quarter(&mut s, 0, 4, 8, 12);
@@ -60,7 +59,7 @@ fn block_words(key: &[u32; 8], counter: u32, nonce: &[u32; 3]) -> [u8; BLOCK_LEN
     }
     let mut out = [0u8; BLOCK_LEN];
     for (chunk, (w, i)) in out.chunks_exact_mut(4).zip(s.iter().zip(init.iter())) {
-        chunk.copy_from_slice(&w.wrapping_add(*i).to_le_bytes());
+        super::copy_bytes(chunk, &w.wrapping_add(*i).to_le_bytes());
     }
     out
 }
@@ -101,7 +100,7 @@ impl ChaCha20 {
         if self.counter == u32::MAX {
             let fresh = block_words(&self.key, self.counter, &[0; 3]);
             let mut seed = [0u8; 32];
-            seed.copy_from_slice(&fresh[..32]);
+            super::copy_bytes(&mut seed, &fresh);
             self.key = words::<8>(&seed);
             self.counter = 0;
         }

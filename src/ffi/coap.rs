@@ -11,7 +11,7 @@ use super::imports::{
 use super::shell;
 use super::types::{CoapMessage, CoapMsgHeader, CoapMsgOption, NetworkAddr, COAP_OPTION_OBSERVE};
 use crate::config::{COAP_MSG_MAX_OPTION_NUM, COAP_MSG_MAX_TOKEN_LEN};
-use crate::core::{Level, Part, QueryCtx};
+use crate::core::{copy_bytes, Level, Part, QueryCtx};
 
 /// The CoAP server context (NULL until the first registration or send).
 static CTX: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
@@ -95,8 +95,8 @@ impl ReplyCtx {
     pub fn from_request(remote: &NetworkAddr, req: &CoapMessage) -> (ReplyCtx, Option<usize>) {
         let tokenlen = usize::from(req.header.tokenlen()).min(TOKEN_MAX);
         let mut token = [0u8; COAP_MSG_MAX_TOKEN_LEN];
-        if let (Some(dst), Some(src)) = (token.get_mut(..tokenlen), req.token.get(..tokenlen)) {
-            dst.copy_from_slice(src);
+        if let Some(dst) = token.get_mut(..tokenlen) {
+            copy_bytes(dst, &req.token);
         }
         let mut observe = [0u8; OBSERVE_MAX];
         let mut observe_len = None;
@@ -115,9 +115,7 @@ impl ReplyCtx {
                 // SAFETY: the server's option points at `len` bytes of the request it is
                 // handing us; the handler runs before the buffer is reused.
                 let src = unsafe { core::slice::from_raw_parts(opt.val, len) };
-                if let Some(dst) = observe.get_mut(..len) {
-                    dst.copy_from_slice(src);
-                }
+                copy_bytes(&mut observe, src);
             }
             observe_len = Some(len as u8);
             break;
@@ -289,10 +287,10 @@ pub fn notify_send(host: &[u8], payload: &[u8]) -> c_int {
         addr: [0; 16],
         port: NOTIFY_PORT,
     };
-    let Some(dst) = addr.addr.get_mut(..host.len()) else {
+    if host.len() > addr.addr.len() {
         return -1;
-    };
-    dst.copy_from_slice(host);
+    }
+    copy_bytes(&mut addr.addr, host);
     let Some(c) = ctx_or_init() else {
         return -1;
     };
