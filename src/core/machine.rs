@@ -34,6 +34,17 @@ fn elapsed(now: Millis, since: Millis) -> u64 {
     now.saturating_sub(since)
 }
 
+/// Remove and return the first element, keeping the order of the others (`Vec::remove(0)`
+/// without its bounds-check panic): rotate left by one, then pop.
+fn pop_front<T, const N: usize>(v: &mut heapless::Vec<T, N>) -> Option<T> {
+    if let Some((first, rest)) = v.split_first_mut() {
+        for x in rest.iter_mut().rev() {
+            core::mem::swap(first, x);
+        }
+    }
+    v.pop()
+}
+
 /// Where the bind session stands.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Session {
@@ -691,12 +702,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             );
             self.rotate(now, sink);
         } else if !self.pending.is_empty() {
-            // The oldest query (FIFO); reverse, pop, reverse keeps the order without the
-            // bounds-checked `remove`.
-            self.pending.reverse();
-            let first = self.pending.pop();
-            self.pending.reverse();
-            if let Some(p) = first {
+            if let Some(p) = pop_front(&mut self.pending) {
                 let id = p.echo();
                 self.answer(now, p.ctx, p.mcast, id, sink);
                 self.rotate(now, sink);

@@ -58,8 +58,12 @@ fn block_words(key: &[u32; 8], counter: u32, nonce: &[u32; 3]) -> [u8; BLOCK_LEN
         quarter(&mut s, 3, 4, 9, 14);
     }
     let mut out = [0u8; BLOCK_LEN];
-    for (chunk, (w, i)) in out.chunks_exact_mut(4).zip(s.iter().zip(init.iter())) {
-        super::copy_bytes(chunk, &w.wrapping_add(*i).to_le_bytes());
+    let bytes = s
+        .iter()
+        .zip(init.iter())
+        .flat_map(|(w, i)| w.wrapping_add(*i).to_le_bytes());
+    for (o, b) in out.iter_mut().zip(bytes) {
+        *o = b;
     }
     out
 }

@@ -79,10 +79,13 @@ impl Shell {
 /// 32 seed bytes: `base` XOR 8 x `HAL_Random(0xFFFFFFFF)`, the uptime mixed into the first 8.
 fn entropy(hal: &impl Platform, base: &[u8; 32]) -> [u8; 32] {
     let mut seed = *base;
-    for chunk in seed.chunks_exact_mut(4) {
-        let r = hal.random_u32().to_le_bytes();
-        for (b, x) in chunk.iter_mut().zip(r) {
-            *b ^= x;
+    let mut r = [0u8; 4];
+    for (i, b) in seed.iter_mut().enumerate() {
+        if i % 4 == 0 {
+            r = hal.random_u32().to_le_bytes();
+        }
+        if let Some(x) = r.get(i % 4) {
+            *b ^= *x;
         }
     }
     for (b, x) in seed.iter_mut().zip(hal.uptime_ms().to_le_bytes()) {
