@@ -14,8 +14,27 @@ pub const BLOCK_LEN: usize = 64;
 /// "expand 32-byte k", little-endian words.
 const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
 
-#[inline(always)]
-fn quarter(s: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
+/// The eight quarter rounds of a double round: four columns, then four diagonals.
+const ROUNDS: [[u8; 4]; 8] = [
+    [0, 4, 8, 12],
+    [1, 5, 9, 13],
+    [2, 6, 10, 14],
+    [3, 7, 11, 15],
+    [0, 5, 10, 15],
+    [1, 6, 11, 12],
+    [2, 7, 8, 13],
+    [3, 4, 9, 14],
+];
+
+/// One quarter round on the state words `q` (masked to 0..16, so never out of bounds).
+fn quarter(s: &mut [u32; 16], q: [u8; 4]) {
+    let [a, b, c, d] = q;
+    let (a, b, c, d) = (
+        usize::from(a & 15),
+        usize::from(b & 15),
+        usize::from(c & 15),
+        usize::from(d & 15),
+    );
     s[a] = s[a].wrapping_add(s[b]);
     s[d] = (s[d] ^ s[a]).rotate_left(16);
     s[c] = s[c].wrapping_add(s[d]);
@@ -48,14 +67,9 @@ fn block_words(key: &[u32; 8], counter: u32, nonce: &[u32; 3]) -> [u8; BLOCK_LEN
     ];
     let mut s = init;
     for _ in 0..10 {
-        quarter(&mut s, 0, 4, 8, 12);
-        quarter(&mut s, 1, 5, 9, 13);
-        quarter(&mut s, 2, 6, 10, 14);
-        quarter(&mut s, 3, 7, 11, 15);
-        quarter(&mut s, 0, 5, 10, 15);
-        quarter(&mut s, 1, 6, 11, 12);
-        quarter(&mut s, 2, 7, 8, 13);
-        quarter(&mut s, 3, 4, 9, 14);
+        for q in ROUNDS {
+            quarter(&mut s, q);
+        }
     }
     let mut out = [0u8; BLOCK_LEN];
     let bytes = s
