@@ -59,6 +59,58 @@ pub struct Top<'a> {
     pub code: Option<Value<'a>>,
 }
 
+/// Where UTF-8 validation failed: `valid_up_to` and `error_len` exactly as
+/// `core::str::Utf8Error` reports them (`None`: the input ends inside a sequence).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Utf8Error {
+    /// Length of the valid prefix.
+    pub valid_up_to: usize,
+    /// Length of the invalid sequence at `valid_up_to`, `None` when the input ends first.
+    pub error_len: Option<usize>,
+}
+
+/// `core::str::from_utf8` without its speed-tuned code (a fraction of its size in flash):
+/// shortest forms only, no surrogates, nothing above U+10FFFF.
+pub fn utf8_check(b: &[u8]) -> Result<(), Utf8Error> {
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        // Sequence length and the range of its second byte.
+        let (n, lo, hi) = match c {
+            0x00..=0x7F => (1, 0, 0),
+            0xC2..=0xDF => (2, 0x80, 0xBF),
+            0xE0 => (3, 0xA0, 0xBF),
+            0xE1..=0xEC | 0xEE..=0xEF => (3, 0x80, 0xBF),
+            0xED => (3, 0x80, 0x9F),
+            0xF0 => (4, 0x90, 0xBF),
+            0xF1..=0xF3 => (4, 0x80, 0xBF),
+            0xF4 => (4, 0x80, 0x8F),
+            _ => (0, 0, 0),
+        };
+        let mut k = 1;
+        while k < n {
+            let (l, h) = if k == 1 { (lo, hi) } else { (0x80, 0xBF) };
+            match b.get(i + k) {
+                None => {
+                    return Err(Utf8Error {
+                        valid_up_to: i,
+                        error_len: None,
+                    })
+                }
+                Some(&x) if (l..=h).contains(&x) => k += 1,
+                Some(_) => break,
+            }
+        }
+        if n == 0 || k < n {
+            return Err(Utf8Error {
+                valid_up_to: i,
+                error_len: Some(k),
+            });
+        }
+        i += n;
+    }
+    Ok(())
+}
+
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
@@ -105,8 +157,8 @@ fn string_end(b: &[u8], i: usize) -> Result<usize, Error> {
         }
     }
     let content = b.get(start..j).unwrap_or(&[]);
-    if let Err(e) = core::str::from_utf8(content) {
-        return Err(Error::Invalid(start + e.valid_up_to()));
+    if let Err(e) = utf8_check(content) {
+        return Err(Error::Invalid(start + e.valid_up_to));
     }
     Ok(j + 1)
 }
@@ -132,7 +184,7 @@ pub fn is_string_content(b: &[u8]) -> bool {
             _ => i += 1,
         }
     }
-    core::str::from_utf8(b).is_ok()
+    utf8_check(b).is_ok()
 }
 
 fn digits_end(b: &[u8], mut i: usize) -> usize {
@@ -410,4 +462,50 @@ pub fn id_echo(payload: Option<&[u8]>) -> Result<IdEcho, Error> {
     };
     let text = heapless::Vec::from_slice(text).map_err(|_| Error::IdTooLong)?;
     Ok(IdEcho { kind, text })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utf8_check;
+
+    /// `utf8_check` reports exactly what `core::str::from_utf8` does.
+    fn same(b: &[u8]) {
+        let ours = utf8_check(b);
+        match core::str::from_utf8(b) {
+            Ok(_) => assert_eq!(ours, Ok(()), "{b:x?}"),
+            Err(e) => {
+                let ours = ours.expect_err("accepted invalid UTF-8");
+                assert_eq!(ours.valid_up_to, e.valid_up_to(), "{b:x?}");
+                assert_eq!(ours.error_len, e.error_len(), "{b:x?}");
+            }
+        }
+    }
+
+    #[test]
+    fn utf8_check_matches_core() {
+        // Every sequence of up to two bytes, and three- and four-byte sequences built from
+        // the boundary values of each byte class.
+        let edges: Vec<u8> = vec![
+            0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0,
+            0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF,
+        ];
+        for a in 0..=255u8 {
+            same(&[a]);
+            for b in 0..=255u8 {
+                same(&[a, b]);
+                same(&[b'x', a, b, b'y']);
+            }
+        }
+        for &a in &edges {
+            for &b in &edges {
+                for &c in &edges {
+                    same(&[a, b, c]);
+                    for &d in &edges {
+                        same(&[a, b, c, d]);
+                        same(&[a, b, c, d, 0xE2, 0x82]);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -121,16 +121,16 @@ impl<'a> Writer<'a> {
     fn escaped(&mut self, b: &[u8], upper: bool) -> &mut Self {
         let mut rest = b;
         loop {
-            match core::str::from_utf8(rest) {
-                Ok(_) => {
+            match json::utf8_check(rest) {
+                Ok(()) => {
                     self.escaped_utf8(rest, upper);
                     return self;
                 }
                 Err(e) => {
-                    let good = e.valid_up_to();
+                    let good = e.valid_up_to;
                     self.escaped_utf8(rest.get(..good).unwrap_or(&[]), upper);
                     self.bytes(b"\\uFFFD");
-                    let skip = good.saturating_add(e.error_len().unwrap_or(rest.len()).max(1));
+                    let skip = good.saturating_add(e.error_len.unwrap_or(rest.len()).max(1));
                     rest = rest.get(skip..).unwrap_or(&[]);
                 }
             }
