@@ -228,6 +228,82 @@ pub struct Machine<Q, const P: usize> {
     next_stats_id: u32,
 }
 
+/// `<a><b>` at `level` (one out-of-line call instead of a slice built at every site).
+#[inline(never)]
+fn note2<Q>(sink: &mut impl Sink<Q>, level: Level, a: &str, b: &str) {
+    sink.log(level, &[Part::Str(a), Part::Str(b)]);
+}
+
+/// `<text>` at `level`.
+fn note<Q>(sink: &mut impl Sink<Q>, level: Level, text: &str) {
+    note2(sink, level, text, "");
+}
+
+/// `<a><b><n>` at `level`.
+#[inline(never)]
+fn say<Q>(sink: &mut impl Sink<Q>, level: Level, a: &str, b: &str, n: i64) {
+    sink.log(level, &[Part::Str(a), Part::Str(b), Part::Num(n)]);
+}
+
+/// `<why><what><excerpt of payload>` at Warn: a reply refused for its content.
+#[inline(never)]
+fn bad_payload<Q>(sink: &mut impl Sink<Q>, why: &str, what: &str, payload: &[u8]) {
+    sink.log(
+        Level::Warn,
+        &[
+            Part::Str(why),
+            Part::Str(what),
+            Part::Bytes(excerpt(payload)),
+        ],
+    );
+}
+
+/// `<why><reason>: <excerpt of payload>` at Warn: a payload that is not a usable JSON object.
+#[inline(never)]
+fn refused<Q>(sink: &mut impl Sink<Q>, why: &str, reason: &str, payload: &[u8]) {
+    sink.log(
+        Level::Warn,
+        &[
+            Part::Str(why),
+            Part::Str(reason),
+            Part::Str(": "),
+            Part::Bytes(excerpt(payload)),
+        ],
+    );
+}
+
+/// Scan a reply; `None` after `<why><reason>: <excerpt>` when it is not a JSON object.
+#[inline(never)]
+fn scan_reply<'p, Q>(
+    sink: &mut impl Sink<Q>,
+    why: &str,
+    payload: &'p [u8],
+) -> Option<json::Top<'p>> {
+    match json::scan(payload) {
+        Ok(top) => Some(top),
+        Err(e) => {
+            refused(sink, why, e.reason(), payload);
+            None
+        }
+    }
+}
+
+/// True when `code` is 200 (a number or a string of digits); else logs
+/// `<why>code is not 200: <excerpt>`.
+#[inline(never)]
+fn code_200<Q>(
+    sink: &mut impl Sink<Q>,
+    why: &str,
+    code: Option<json::Value<'_>>,
+    payload: &[u8],
+) -> bool {
+    let ok = code.and_then(|v| v.as_u32()) == Some(200);
+    if !ok {
+        bad_payload(sink, why, "code is not 200: ", payload);
+    }
+    ok
+}
+
 impl<Q: QueryCtx, const P: usize> Default for Machine<Q, P> {
     fn default() -> Self {
         Self::new()
@@ -287,11 +363,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         sink: &mut impl Sink<Q>,
     ) -> Result<(), ()> {
         if !cfg.is_valid() {
-            sink.log(Level::Warn, &[Part::Str("config refused: a field is zero")]);
+            note(sink, Level::Warn, "config refused: a field is zero");
             return Err(());
         }
         self.cfg = cfg;
-        sink.log(Level::Info, &[Part::Str("config updated")]);
+        note(sink, Level::Info, "config updated");
         Ok(())
     }
 
@@ -307,7 +383,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         sink: &mut impl Sink<Q>,
     ) {
         if self.session != Session::Idle {
-            sink.log(Level::Debug, &[Part::Str("bind session already active")]);
+            note(sink, Level::Debug, "bind session already active");
             return;
         }
         self.open_session(sink);
@@ -315,11 +391,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.stored = Some(t);
         }
         if reset_flag {
-            sink.log(
+            note(
+                sink,
                 Level::Info,
-                &[Part::Str(
-                    "reset flag set: reporting the reset before binding",
-                )],
+                "reset flag set: reporting the reset before binding",
             );
             self.report_reset_now(now, sink);
         } else {
@@ -344,7 +419,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn start_bind(&mut self, now: Millis, provisioned: Option<Token>, sink: &mut impl Sink<Q>) {
         match self.session {
             Session::Binding => {
-                sink.log(Level::Debug, &[Part::Str("bind already running")]);
+                note(sink, Level::Debug, "bind already running");
                 return;
             }
             Session::Idle => self.open_session(sink),
@@ -358,7 +433,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         let stored = self.stored.take();
         let token = match provisioned.filter(|t| *t != NO_TOKEN).or(stored) {
             Some(t) => {
-                sink.log(Level::Info, &[Part::Str("reporting the provisioned token")]);
+                note(sink, Level::Info, "reporting the provisioned token");
                 t
             }
             None => self.fresh(),
@@ -402,7 +477,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.session = Session::Idle;
         self.event_posted = false;
         self.stored = None;
-        sink.log(Level::Info, &[Part::Str("bind deinit")]);
+        note(sink, Level::Info, "bind deinit");
     }
 
     /// A fresh random token, never all zero.
@@ -450,7 +525,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// A fresh token, reported now.
     fn rotate(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        sink.log(Level::Info, &[Part::Str("update token")]);
+        note(sink, Level::Info, "update token");
         let t = self.fresh();
         self.begin_token(now, t, sink);
     }
@@ -480,20 +555,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     fn report_ended(&mut self, why: &str, sink: &mut impl Sink<Q>) {
         self.drop_pending(why, sink);
         if let Notify::Running { due: None, .. } = self.notify {
-            sink.log(
-                Level::Info,
-                &[Part::Str("notify round ended: "), Part::Str(why)],
-            );
+            note2(sink, Level::Info, "notify round ended: ", why);
             self.end_round(sink);
         }
     }
 
     fn drop_pending(&mut self, why: &str, sink: &mut impl Sink<Q>) {
         while self.pending.pop().is_some() {
-            sink.log(
-                Level::Info,
-                &[Part::Str("query dropped unanswered: "), Part::Str(why)],
-            );
+            note2(sink, Level::Info, "query dropped unanswered: ", why);
         }
     }
 
@@ -512,17 +581,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         sink: &mut impl Sink<Q>,
     ) -> Result<(), ()> {
         if token == NO_TOKEN {
-            sink.log(
-                Level::Warn,
-                &[Part::Str("set_token refused: all-zero token")],
-            );
+            note(sink, Level::Warn, "set_token refused: all-zero token");
             return Err(());
         }
         if self.session == Session::Binding {
-            sink.log(
-                Level::Info,
-                &[Part::Str("reporting the token set by the app")],
-            );
+            note(sink, Level::Info, "reporting the token set by the app");
             self.begin_token(now, token, sink);
         } else {
             self.stored = Some(token);
@@ -600,83 +663,37 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `match_reply` payload from MQTT (any bytes).
     pub fn on_match_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
         let why = "match_reply ignored: ";
-        let top = match json::scan(payload) {
-            Ok(top) => top,
-            Err(e) => {
-                sink.log(
-                    Level::Warn,
-                    &[
-                        Part::Str(why),
-                        Part::Str(e.reason()),
-                        Part::Str(": "),
-                        Part::Bytes(excerpt(payload)),
-                    ],
-                );
-                return;
-            }
+        let Some(top) = scan_reply(sink, why, payload) else {
+            return;
         };
         let Some(id) = top.id.and_then(|v| v.as_u32()) else {
-            sink.log(
-                Level::Warn,
-                &[
-                    Part::Str(why),
-                    Part::Str("no numeric id: "),
-                    Part::Bytes(excerpt(payload)),
-                ],
-            );
-            return;
+            return bad_payload(sink, why, "no numeric id: ", payload);
         };
         if !self.cur.reported {
-            sink.log(
-                Level::Warn,
-                &[
-                    Part::Str(why),
-                    Part::Str("no token reported, id "),
-                    Part::Num(id.into()),
-                ],
-            );
-            return;
+            return say(sink, Level::Warn, why, "no token reported, id ", id.into());
         }
         let span = self.next_report_id.wrapping_sub(self.cur.first_id);
         if id.wrapping_sub(self.cur.first_id) >= span {
-            sink.log(
+            return say(
+                sink,
                 Level::Warn,
-                &[
-                    Part::Str(why),
-                    Part::Str("not a report of the current token, id "),
-                    Part::Num(id.into()),
-                ],
+                why,
+                "not a report of the current token, id ",
+                id.into(),
             );
-            return;
         }
-        if top.code.and_then(|v| v.as_u32()) != Some(200) {
-            sink.log(
-                Level::Warn,
-                &[
-                    Part::Str(why),
-                    Part::Str("code is not 200: "),
-                    Part::Bytes(excerpt(payload)),
-                ],
-            );
+        if !code_200(sink, why, top.code, payload) {
             return;
         }
         if self.cur.acked {
-            sink.log(
-                Level::Debug,
-                &[
-                    Part::Str(why),
-                    Part::Str("duplicate, id "),
-                    Part::Num(id.into()),
-                ],
-            );
-            return;
+            return say(sink, Level::Debug, why, "duplicate, id ", id.into());
         }
-        sink.log(
+        say(
+            sink,
             Level::Info,
-            &[
-                Part::Str("awss_report_token_reply id "),
-                Part::Num(id.into()),
-            ],
+            "awss_report_token_reply id ",
+            "",
+            id.into(),
         );
         self.cur.acked = true;
         self.report = Report::Idle;
@@ -694,11 +711,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if !self.pending.is_empty() && !self.token_valid(now) {
             // The ack came later than the token's lifetime (a config whose lifetime is shorter
             // than the report retry): nobody gets an expired token; try a fresh one.
-            sink.log(
+            note(
+                sink,
                 Level::Info,
-                &[Part::Str(
-                    "token expired before its ack: queries keep waiting",
-                )],
+                "token expired before its ack: queries keep waiting",
             );
             self.rotate(now, sink);
         } else if !self.pending.is_empty() {
@@ -724,57 +740,21 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn on_reset_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
         let why = "reset_reply ignored: ";
         if self.reset == Reset::Idle {
-            sink.log(
-                Level::Info,
-                &[Part::Str(why), Part::Str("no reset report outstanding")],
-            );
-            return;
+            return note2(sink, Level::Info, why, "no reset report outstanding");
         }
-        let top = match json::scan(payload) {
-            Ok(top) => top,
-            Err(e) => {
-                sink.log(
-                    Level::Warn,
-                    &[
-                        Part::Str(why),
-                        Part::Str(e.reason()),
-                        Part::Str(": "),
-                        Part::Bytes(excerpt(payload)),
-                    ],
-                );
-                return;
-            }
+        let Some(top) = scan_reply(sink, why, payload) else {
+            return;
         };
-        if let Some(code) = top.code {
-            if code.as_u32() != Some(200) {
-                sink.log(
-                    Level::Warn,
-                    &[
-                        Part::Str(why),
-                        Part::Str("code is not 200: "),
-                        Part::Bytes(excerpt(payload)),
-                    ],
-                );
-                return;
-            }
+        if top.code.is_some() && !code_200(sink, why, top.code, payload) {
+            return;
         }
         if let Some(id) = top.id {
             match id.as_u32() {
                 Some(n) if n < self.next_reset_id => {}
-                _ => {
-                    sink.log(
-                        Level::Warn,
-                        &[
-                            Part::Str(why),
-                            Part::Str("id is not one we sent: "),
-                            Part::Bytes(excerpt(payload)),
-                        ],
-                    );
-                    return;
-                }
+                _ => return bad_payload(sink, why, "id is not one we sent: ", payload),
             }
         }
-        sink.log(Level::Info, &[Part::Str("reset acknowledged by the cloud")]);
+        note(sink, Level::Info, "reset acknowledged by the cloud");
         self.reset = Reset::Idle;
         sink.act(Action::SetResetFlag(false));
         sink.act(Action::PostEvent(IOTX_RESET));
@@ -795,67 +775,28 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     ) {
         let why = "notify ack ignored: ";
         if result != 0 {
-            sink.log(
+            return say(
+                sink,
                 Level::Debug,
-                &[
-                    Part::Str(why),
-                    Part::Str("no response, result "),
-                    Part::Num(result.into()),
-                ],
+                why,
+                "no response, result ",
+                result.into(),
             );
-            return;
         }
         if code >= 0x60 {
-            sink.log(
-                Level::Info,
-                &[
-                    Part::Str(why),
-                    Part::Str("CoAP code "),
-                    Part::Num(code.into()),
-                ],
-            );
-            return;
+            return say(sink, Level::Info, why, "CoAP code ", code.into());
         }
         let Some(payload) = payload else {
-            sink.log(Level::Warn, &[Part::Str(why), Part::Str("no payload")]);
+            return note2(sink, Level::Warn, why, "no payload");
+        };
+        let Some(top) = scan_reply(sink, why, payload) else {
             return;
         };
-        let top = match json::scan(payload) {
-            Ok(top) => top,
-            Err(e) => {
-                sink.log(
-                    Level::Warn,
-                    &[
-                        Part::Str(why),
-                        Part::Str(e.reason()),
-                        Part::Str(": "),
-                        Part::Bytes(excerpt(payload)),
-                    ],
-                );
-                return;
-            }
-        };
-        if top.code.and_then(|v| v.as_u32()) != Some(200) {
-            sink.log(
-                Level::Warn,
-                &[
-                    Part::Str(why),
-                    Part::Str("code is not 200: "),
-                    Part::Bytes(excerpt(payload)),
-                ],
-            );
+        if !code_200(sink, why, top.code, payload) {
             return;
         }
         let Some(id) = top.id.and_then(|v| v.as_u32()) else {
-            sink.log(
-                Level::Warn,
-                &[
-                    Part::Str(why),
-                    Part::Str("no numeric id: "),
-                    Part::Bytes(excerpt(payload)),
-                ],
-            );
-            return;
+            return bad_payload(sink, why, "no numeric id: ", payload);
         };
         let next = self.next_notify_id;
         let span = next
@@ -866,22 +807,20 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             && self.cur.token != NO_TOKEN
             && (id == LEGACY_NOTIFY_ACK_ID || (back >= 1 && back <= span));
         if !ours {
-            sink.log(
+            return say(
+                sink,
                 Level::Warn,
-                &[
-                    Part::Str(why),
-                    Part::Str("not a broadcast of the current token, id "),
-                    Part::Num(id.into()),
-                ],
+                why,
+                "not a broadcast of the current token, id ",
+                id.into(),
             );
-            return;
         }
-        sink.log(
+        say(
+            sink,
             Level::Info,
-            &[
-                Part::Str("notify acknowledged by a phone, id "),
-                Part::Num(id.into()),
-            ],
+            "notify acknowledged by a phone, id ",
+            "",
+            id.into(),
         );
         if let Notify::Running { .. } = self.notify {
             self.end_round(sink);
@@ -900,24 +839,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     ) {
         let why = "query ignored: ";
         if self.session != Session::Binding {
-            sink.log(
-                Level::Info,
-                &[Part::Str(why), Part::Str("bind not running")],
-            );
+            note2(sink, Level::Info, why, "bind not running");
             return;
         }
         let id = match json::id_echo(payload) {
             Ok(id) => id,
             Err(e) => {
-                sink.log(
-                    Level::Warn,
-                    &[
-                        Part::Str(why),
-                        Part::Str(e.reason()),
-                        Part::Str(": "),
-                        Part::Bytes(excerpt(payload.unwrap_or(&[]))),
-                    ],
-                );
+                refused(sink, why, e.reason(), payload.unwrap_or(&[]));
                 return;
             }
         };
@@ -927,10 +855,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             return;
         }
         if let Some(p) = self.pending.iter_mut().find(|p| p.ctx.same_request(&ctx)) {
-            sink.log(
-                Level::Debug,
-                &[Part::Str("query retransmitted: still waiting")],
-            );
+            note(sink, Level::Debug, "query retransmitted: still waiting");
             *p = Pending::new(ctx, mcast, &id);
             return;
         }
@@ -945,9 +870,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             );
             return;
         }
-        sink.log(
+        note(
+            sink,
             Level::Debug,
-            &[Part::Str("query waits for the token acknowledgement")],
+            "query waits for the token acknowledgement",
         );
         if !self.report_in_flight() {
             self.rotate(now, sink);
@@ -994,7 +920,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             return;
         };
         if sent >= count {
-            sink.log(Level::Debug, &[Part::Str("notify round done")]);
+            note(sink, Level::Debug, "notify round done");
             self.end_round(sink);
         } else if self.token_valid(now) {
             let id = self.next_notify_id;
@@ -1015,9 +941,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 remain_ms: self.token_remain_ms(now),
             });
         } else if !self.cur.acked && self.report_in_flight() {
-            sink.log(
+            note(
+                sink,
                 Level::Debug,
-                &[Part::Str("notify waits for the token acknowledgement")],
+                "notify waits for the token acknowledgement",
             );
             self.notify = Notify::Running {
                 sent,
@@ -1025,10 +952,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 due: None,
             };
         } else {
-            sink.log(
-                Level::Info,
-                &[Part::Str("notify round ended: no valid token")],
-            );
+            note(sink, Level::Info, "notify round ended: no valid token");
             self.end_round(sink);
         }
     }
@@ -1037,7 +961,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn notify_stop(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         self.notify_armed = false;
         if let Notify::Running { .. } = self.notify {
-            sink.log(Level::Debug, &[Part::Str("notify round stopped")]);
+            note(sink, Level::Debug, "notify round stopped");
             self.end_round(sink);
         }
     }
@@ -1071,7 +995,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_stop_report_reset()`: stop retrying; the flag stays.
     pub fn stop_report_reset(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         if self.reset != Reset::Idle {
-            sink.log(Level::Info, &[Part::Str("reset report stopped")]);
+            note(sink, Level::Info, "reset report stopped");
         }
         self.reset = Reset::Idle;
     }
@@ -1082,10 +1006,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if let Report::InFlight { retry_at } = self.report {
             if retry_at <= now {
                 if self.cur.attempts < self.cfg.report_attempts {
-                    sink.log(
-                        Level::Debug,
-                        &[Part::Str("no match_reply: reporting again")],
-                    );
+                    note(sink, Level::Debug, "no match_reply: reporting again");
                     self.publish_report(now, sink);
                 } else {
                     sink.log(
@@ -1108,10 +1029,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         if let Reset::Outstanding { retry_at, delay_ms } = self.reset {
             if retry_at <= now {
-                sink.log(
-                    Level::Debug,
-                    &[Part::Str("no reset_reply: reporting again")],
-                );
+                note(sink, Level::Debug, "no reset_reply: reporting again");
                 let cap = RESET_RETRY_MAX_MS.max(self.cfg.reset_retry_ms);
                 let next = delay_ms.saturating_mul(2).min(cap);
                 self.publish_reset(now, next, sink);
