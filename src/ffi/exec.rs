@@ -202,19 +202,9 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
                 Topic::MatchReport,
                 QOS1,
                 "report token",
-                |payload| {
-                    log::log(
-                        hal,
-                        Level::Debug,
-                        &[Part::Str("report token:"), Part::Bytes(payload)],
-                    );
-                },
+                "report token:",
             );
-            log::log(
-                hal,
-                Level::Info,
-                &[Part::Str("report token res:"), Part::Num(i64::from(rc))],
-            );
+            log::num(hal, Level::Info, "report token res:", rc.into());
             summary.report_rc.get_or_insert(rc);
         }
         Action::PublishReset { id } => {
@@ -226,27 +216,16 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
                 Topic::ResetReport,
                 QOS0,
                 "report reset",
-                |payload| {
-                    log::log(
-                        hal,
-                        Level::Debug,
-                        &[Part::Str("report reset:"), Part::Bytes(payload)],
-                    );
-                },
+                "report reset:",
             );
-            log::log(
-                hal,
-                Level::Debug,
-                &[Part::Str("report reset result:"), Part::Num(i64::from(rc))],
-            );
+            log::num(hal, Level::Debug, "report reset result:", rc.into());
             summary.reset_rc.get_or_insert(rc);
         }
         Action::PublishStats { id, stats } => {
             let mut w = Writer::new(&mut buf);
             render::stats(&mut w, id, hal.uptime_ms(), &stats);
-            let rc = publish(hal, &w, Topic::LogPost, QOS0, "bind statis", |payload| {
-                log::log(hal, Level::Debug, &[Part::Bytes(payload)]);
-            });
+            // The statistics payload is logged without a label.
+            let rc = publish(hal, &w, Topic::LogPost, QOS0, "bind statis", "");
             log::log(
                 hal,
                 Level::Info,
@@ -293,11 +272,7 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
             );
             let rc = coap::notify_send(host, payload);
             if rc != 0 {
-                log::log(
-                    hal,
-                    Level::Warn,
-                    &[Part::Str("notify send res:"), Part::Num(i64::from(rc))],
-                );
+                log::num(hal, Level::Warn, "notify send res:", i64::from(rc));
             }
         }
         Action::CancelNotify => coap::cancel_notify(),
@@ -330,13 +305,11 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
             };
             let rc = coap::answer(ctx, path, payload);
             if rc != 0 {
-                log::log(
+                log::num(
                     hal,
                     Level::Warn,
-                    &[
-                        Part::Str("sending message to app res:"),
-                        Part::Num(i64::from(rc)),
-                    ],
+                    "sending message to app res:",
+                    i64::from(rc),
                 );
             }
         }
@@ -353,32 +326,18 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
         Action::SetResetFlag(set) => {
             let rc = hal.kv_set_reset(u8::from(set));
             if rc != 0 {
-                log::log(
-                    hal,
-                    Level::Warn,
-                    &[
-                        Part::Str("HAL_Kv_Set(awss.rst) res:"),
-                        Part::Num(i64::from(rc)),
-                    ],
-                );
+                log::num(hal, Level::Warn, "HAL_Kv_Set(awss.rst) res:", i64::from(rc));
             }
         }
     }
 }
 
-/// Publish the JSON in `w` to `which`, logging it with `log_payload` first.
-fn publish(
-    hal: &Hal,
-    w: &Writer<'_>,
-    which: Topic,
-    qos: c_int,
-    what: &str,
-    log_payload: impl FnOnce(&[u8]),
-) -> c_int {
+/// Publish the JSON in `w` to `which`, after logging it at debug level as `<label><payload>`.
+fn publish(hal: &Hal, w: &Writer<'_>, which: Topic, qos: c_int, what: &str, label: &str) -> c_int {
     let Some(payload) = rendered(hal, w, what) else {
         return -1;
     };
-    log_payload(payload);
+    log::log(hal, Level::Debug, &[Part::Str(label), Part::Bytes(payload)]);
     let ids = Ids::keys(hal);
     let mut tbuf = [0u8; TOPIC_MAX];
     let Some(t) = topic(hal, &mut tbuf, which, &ids) else {

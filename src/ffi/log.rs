@@ -154,6 +154,12 @@ pub fn log(hal: &impl Platform, level: Level, parts: &[Part<'_>]) {
     hal.print_cstr(line.finish());
 }
 
+/// Print `<text><n>` at `level` (the common shape of a result line), out of line.
+#[inline(never)]
+pub fn num(hal: &impl Platform, level: Level, text: &str, n: i64) {
+    log(hal, level, &[Part::Str(text), Part::Num(n)]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
