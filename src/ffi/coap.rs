@@ -170,12 +170,11 @@ pub unsafe fn on_query(
     }
     // SAFETY: guaranteed by the caller (payload valid for payloadlen bytes during the call).
     let payload = unsafe { coap_payload(req) };
-    match shell::enter(|shell, hal, now, out| {
-        shell.machine(hal).on_query(now, ctx, mcast, payload, out)
-    }) {
-        Some(_) => 0,
-        None => -1,
-    }
+    shell::run_rc(shell::Event::Query {
+        ctx,
+        mcast,
+        payload,
+    })
 }
 
 /// The `CoAPRecvMsgHandler` registered for `/sys/device/info/get`.
@@ -271,10 +270,10 @@ unsafe extern "C" fn notify_resp_cb(
     let code = msg.map_or(NO_CODE, |m| m.header.code);
     // SAFETY: a message from the server has `payloadlen` bytes at `payload` for the call.
     let payload = msg.and_then(|m| unsafe { coap_payload(m) });
-    let _ = shell::enter(|shell, hal, now, out| {
-        shell
-            .machine(hal)
-            .on_notify_ack(now, result, code, payload, out)
+    let _ = shell::run(shell::Event::NotifyAck {
+        result,
+        code,
+        payload,
     });
 }
 

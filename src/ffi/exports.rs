@@ -11,7 +11,7 @@ use core::ffi::{c_int, c_void};
 use super::coap;
 use super::imports::{Hal, Platform};
 use super::log;
-use super::shell::{self, provisioned_token};
+use super::shell::{self, Event};
 use super::types::{
     dev_bind_config_t, CoapMessage, MqttEventMsg, MqttTopicInfo, NetworkAddr,
     MQTT_EVENT_PUBLISH_RECEIVED,
@@ -20,15 +20,6 @@ use crate::core::{Config, Level, Part};
 
 /// Longest MQTT reply payload looked at; longer ones are logged and ignored.
 pub const MQTT_PAYLOAD_MAX: usize = 4096;
-
-/// `0` when the entry ran, `-1` when the module lock could not be created.
-fn rc<T>(entered: Option<T>) -> c_int {
-    if entered.is_some() {
-        0
-    } else {
-        -1
-    }
-}
 
 /// The persisted reset flag; a failed read is logged and counts as "not set".
 fn reset_flag(hal: &impl Platform) -> bool {
@@ -62,12 +53,7 @@ fn reset_flag(hal: &impl Platform) -> bool {
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_cloud() -> c_int {
     let reset = reset_flag(&Hal);
-    rc(shell::enter(|shell, hal, now, out| {
-        shell.reseed(hal);
-        let m = shell.machine(hal);
-        let provisioned = provisioned_token(m);
-        m.connect(now, reset, provisioned, out);
-    }))
+    shell::run_rc(Event::Connect { reset })
 }
 
 /// Start binding now (idempotent within a session): report a token, register the query
@@ -80,11 +66,7 @@ pub unsafe extern "C" fn awss_report_cloud() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_start_bind() -> c_int {
-    rc(shell::enter(|shell, hal, now, out| {
-        let m = shell.machine(hal);
-        let provisioned = provisioned_token(m);
-        m.start_bind(now, provisioned, out);
-    }))
+    shell::run_rc(Event::StartBind)
 }
 
 /// Stop every retry and the notify round, unsubscribe, deinit the CoAP server, drop pending
@@ -98,9 +80,7 @@ pub unsafe extern "C" fn awss_start_bind() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_bind_deinit() -> c_int {
-    rc(shell::enter(|shell, hal, now, out| {
-        shell.machine(hal).deinit(now, out)
-    }))
+    shell::run_rc(Event::Deinit)
 }
 
 /// Whether the persisted reset flag (`HAL_Kv_Get("awss.rst")`, one byte `0x01`) is set.
@@ -126,7 +106,7 @@ pub unsafe extern "C" fn awss_check_reset() -> c_int {
 /// module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_reset() -> c_int {
-    match shell::enter(|shell, hal, now, out| shell.machine(hal).report_reset(now, out)) {
+    match shell::run(Event::ReportReset) {
         Some(e) => e.summary.reset_rc.unwrap_or(0),
         None => -1,
     }
@@ -141,7 +121,7 @@ pub unsafe extern "C" fn awss_report_reset() -> c_int {
 /// As [`awss_report_reset`].
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_reset_to_cloud() -> c_int {
-    match shell::enter(|shell, hal, now, out| shell.machine(hal).report_reset_now(now, out)) {
+    match shell::run(Event::ReportResetNow) {
         Some(e) => e.summary.reset_rc.unwrap_or(0),
         None => -1,
     }
@@ -156,9 +136,7 @@ pub unsafe extern "C" fn awss_report_reset_to_cloud() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_stop_report_reset() -> c_int {
-    rc(shell::enter(|shell, hal, now, out| {
-        shell.machine(hal).stop_report_reset(now, out)
-    }))
+    shell::run_rc(Event::StopReportReset)
 }
 
 /// The payload of an MQTT event, or `None` after one log line saying why it is ignored.
@@ -244,8 +222,7 @@ pub unsafe extern "C" fn awss_report_reset_reply(
     let Some(payload) = (unsafe { mqtt_payload(msg, "awss_report_reset_reply") }) else {
         return;
     };
-    let _ =
-        shell::enter(|shell, hal, now, out| shell.machine(hal).on_reset_reply(now, payload, out));
+    let _ = shell::run(Event::ResetReply(payload));
 }
 
 /// Report the current token now (a fresh one if none), restarting its attempts.
@@ -258,7 +235,7 @@ pub unsafe extern "C" fn awss_report_reset_reply(
 /// module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_token() -> c_int {
-    match shell::enter(|shell, hal, now, out| shell.machine(hal).report_token(now, out)) {
+    match shell::run(Event::ReportToken) {
         Some(e) => e.summary.report_rc.unwrap_or(0),
         None => -1,
     }
@@ -273,9 +250,7 @@ pub unsafe extern "C" fn awss_report_token() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_stop_report_token() -> c_int {
-    rc(shell::enter(|shell, hal, now, out| {
-        shell.machine(hal).stop_report_token(now, out)
-    }))
+    shell::run_rc(Event::StopReportToken)
 }
 
 /// Make a fresh token and report it now (logs `update token`).
@@ -287,9 +262,7 @@ pub unsafe extern "C" fn awss_stop_report_token() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_update_token() -> c_int {
-    rc(shell::enter(|shell, hal, now, out| {
-        shell.machine(hal).update_token(now, out)
-    }))
+    shell::run_rc(Event::UpdateToken)
 }
 
 /// Milliseconds the current token stays valid.
@@ -336,8 +309,7 @@ pub unsafe extern "C" fn awss_report_token_reply(
     let Some(payload) = (unsafe { mqtt_payload(msg, "awss_report_token_reply") }) else {
         return;
     };
-    let _ =
-        shell::enter(|shell, hal, now, out| shell.machine(hal).on_match_reply(now, payload, out));
+    let _ = shell::run(Event::MatchReply(payload));
 }
 
 /// Start (or restart) a notify round of the configured number of broadcasts.
@@ -349,9 +321,7 @@ pub unsafe extern "C" fn awss_report_token_reply(
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_dev_bind_notify() -> c_int {
-    rc(shell::enter(|shell, hal, now, out| {
-        shell.machine(hal).notify_start(now, None, out)
-    }))
+    shell::run_rc(Event::NotifyStart(None))
 }
 
 /// Stop the notify round and cancel its last CoAP message.
@@ -363,9 +333,7 @@ pub unsafe extern "C" fn awss_dev_bind_notify() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_dev_bind_notify_stop() -> c_int {
-    rc(shell::enter(|shell, hal, now, out| {
-        shell.machine(hal).notify_stop(now, out)
-    }))
+    shell::run_rc(Event::NotifyStop)
 }
 
 /// Notify type 1 (`AWSS_NOTIFY_DEV_BIND_TOKEN`): start a round of `count` broadcasts (clamped
@@ -389,9 +357,7 @@ pub unsafe extern "C" fn awss_notify_dev_info(r#type: c_int, count: c_int) -> c_
         return -1;
     }
     let count = u8::try_from(count.clamp(1, 255)).unwrap_or(u8::MAX);
-    rc(shell::enter(|shell, hal, now, out| {
-        shell.machine(hal).notify_start(now, Some(count), out)
-    }))
+    shell::run_rc(Event::NotifyStart(Some(count)))
 }
 
 /// The CoAP handler of `/sys/device/info/get`: the request is copied at once; the answer goes
@@ -500,8 +466,8 @@ pub unsafe extern "C" fn dev_bind_set_config(cfg: *const dev_bind_config_t) -> c
     if !cfg.is_valid() {
         return -1;
     }
-    match shell::enter(|shell, hal, now, out| shell.machine(hal).set_config(now, cfg, out)) {
-        Some(e) if e.value.is_ok() => 0,
+    match shell::run(Event::SetConfig(cfg)) {
+        Some(e) if e.ok => 0,
         _ => -1,
     }
 }
@@ -541,8 +507,8 @@ pub unsafe extern "C" fn dev_bind_set_token(token: *const u8) -> c_int {
     if token == [0; 16] {
         return -1;
     }
-    match shell::enter(|shell, hal, now, out| shell.machine(hal).set_token(now, token, out)) {
-        Some(e) if e.value.is_ok() => 0,
+    match shell::run(Event::SetToken(token)) {
+        Some(e) if e.ok => 0,
         _ => -1,
     }
 }

@@ -14,7 +14,7 @@ use super::imports::{
     MqttEventHandler, Platform,
 };
 use super::log;
-use super::shell::{self, read_aes_random};
+use super::shell::{self, read_aes_random, Event};
 use super::types::{
     CoapMessage, CoapRecvMsgHandler, CoapSendMsgHandler, MqttEventMsg, MqttTopicInfo, NetworkAddr,
     MQTT_EVENT_PUBLISH_RECEIVED,
@@ -92,10 +92,7 @@ pub unsafe extern "C" fn awss_bind_disp_statis() {
 #[no_mangle]
 pub unsafe extern "C" fn awss_bind_report_statis(module: *const c_char) -> c_int {
     let _ = module;
-    match shell::enter(|shell, hal, _, out| shell.machine(hal).report_stats(out)) {
-        Some(_) => 0,
-        None => -1,
-    }
+    shell::run_rc(Event::ReportStats)
 }
 
 /// `0` = a token report started now, `1` = a success measured from the last start (ignored
@@ -626,7 +623,7 @@ pub unsafe extern "C" fn awss_cmp_online_deinit() -> c_int {
     if !ONLINE.swap(false, Ordering::AcqRel) {
         return 0;
     }
-    let _ = shell::enter(|shell, hal, now, out| shell.machine(hal).notify_stop(now, out));
+    let _ = shell::run(Event::NotifyStop);
     exec::subscribe(&Hal, Sub::MatchReply, false);
     0
 }

@@ -5,6 +5,7 @@
 //! unlock -> execute the queued actions in order (MQTT, CoAP, KV, events) -> re-arm the timer.
 //! Log lines are printed at once (only `HAL_Printf` is called under the lock).
 
+use core::ffi::c_int;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicI8, AtomicU8, Ordering};
 
@@ -15,7 +16,7 @@ use super::lock::{Guard, Locked};
 use super::log;
 use super::timer;
 use crate::config::MAX_PENDING_QUERIES;
-use crate::core::{Action, Level, Machine, Part, Sink, Token};
+use crate::core::{Action, Config, Level, Machine, Part, Sink, Token};
 
 /// The machine the shell runs.
 pub type M = Machine<ReplyCtx, MAX_PENDING_QUERIES>;
@@ -165,12 +166,136 @@ impl<H: Platform> Sink<ReplyCtx> for Outbox<'_, H> {
     }
 }
 
-/// What an entry gives back: the closure's result and what executing its actions produced.
-pub struct Entered<R> {
-    /// The closure's result.
-    pub value: R,
+/// What an entry does to the machine: one variant per entry point, dispatched in one place
+/// ([`run`]) so that the firmware holds one copy of the entry code.
+pub enum Event<'a> {
+    /// `awss_report_cloud`: reseed, then connect (`reset`: the persisted reset flag).
+    Connect {
+        /// The persisted reset flag.
+        reset: bool,
+    },
+    /// `awss_start_bind`.
+    StartBind,
+    /// `awss_bind_deinit`.
+    Deinit,
+    /// `awss_report_reset`.
+    ReportReset,
+    /// `awss_report_reset_to_cloud`.
+    ReportResetNow,
+    /// `awss_stop_report_reset`.
+    StopReportReset,
+    /// A `reset_reply` payload.
+    ResetReply(&'a [u8]),
+    /// `awss_report_token`.
+    ReportToken,
+    /// `awss_stop_report_token`.
+    StopReportToken,
+    /// `awss_update_token`.
+    UpdateToken,
+    /// A `match_reply` payload.
+    MatchReply(&'a [u8]),
+    /// Start a notify round (`None`: the configured count).
+    NotifyStart(Option<u8>),
+    /// Stop the notify round.
+    NotifyStop,
+    /// A phone's query.
+    Query {
+        /// What an answer needs of the request.
+        ctx: ReplyCtx,
+        /// True for `/sys/device/info/get`.
+        mcast: bool,
+        /// The request's payload.
+        payload: Option<&'a [u8]>,
+    },
+    /// The send callback of a notify broadcast.
+    NotifyAck {
+        /// The callback's result (0: a response arrived).
+        result: i32,
+        /// The response's CoAP code byte.
+        code: u8,
+        /// The response's payload.
+        payload: Option<&'a [u8]>,
+    },
+    /// `dev_bind_set_config`.
+    SetConfig(Config),
+    /// `dev_bind_set_token`.
+    SetToken(Token),
+    /// `awss_bind_report_statis`.
+    ReportStats,
+    /// The timer fired.
+    Poll,
+}
+
+/// What an entry gives back.
+pub struct Entered {
+    /// False when the machine refused the call (`SetConfig`, `SetToken`).
+    pub ok: bool,
     /// Results of the executed actions.
     pub summary: Summary,
+}
+
+/// Run `event` on the machine under the lock, then execute its actions (outside the lock) and
+/// re-arm the timer. `None` (after an error line) when the module lock cannot be created.
+#[inline(never)]
+pub fn run(event: Event<'_>) -> Option<Entered> {
+    let mut held = begin()?;
+    let hal = &Hal;
+    let now = held.now;
+    let mut out = Outbox::new(hal);
+    let o = &mut out;
+    let shell = &mut *held.shell;
+    let mut ok = true;
+    if let Event::Connect { .. } = event {
+        shell.reseed(hal);
+    }
+    let m = shell.machine(hal);
+    match event {
+        Event::Connect { reset } => {
+            let provisioned = provisioned_token(m);
+            m.connect(now, reset, provisioned, o);
+        }
+        Event::StartBind => {
+            let provisioned = provisioned_token(m);
+            m.start_bind(now, provisioned, o);
+        }
+        Event::Deinit => m.deinit(now, o),
+        Event::ReportReset => m.report_reset(now, o),
+        Event::ReportResetNow => m.report_reset_now(now, o),
+        Event::StopReportReset => m.stop_report_reset(now, o),
+        Event::ResetReply(payload) => m.on_reset_reply(now, payload, o),
+        Event::ReportToken => m.report_token(now, o),
+        Event::StopReportToken => m.stop_report_token(now, o),
+        Event::UpdateToken => m.update_token(now, o),
+        Event::MatchReply(payload) => m.on_match_reply(now, payload, o),
+        Event::NotifyStart(count) => m.notify_start(now, count, o),
+        Event::NotifyStop => m.notify_stop(now, o),
+        Event::Query {
+            ctx,
+            mcast,
+            payload,
+        } => m.on_query(now, ctx, mcast, payload, o),
+        Event::NotifyAck {
+            result,
+            code,
+            payload,
+        } => m.on_notify_ack(now, result, code, payload, o),
+        Event::SetConfig(cfg) => ok = m.set_config(now, cfg, o).is_ok(),
+        Event::SetToken(token) => ok = m.set_token(now, token, o).is_ok(),
+        Event::ReportStats => m.report_stats(o),
+        Event::Poll => m.poll(now, o),
+    }
+    let summary = held.finish(&out);
+    Some(Entered { ok, summary })
+}
+
+/// [`run`] for entries whose only result is whether they ran: `0`, or `-1` when the module
+/// lock cannot be created.
+#[inline(never)]
+pub fn run_rc(event: Event<'_>) -> c_int {
+    match run(event) {
+        Some(_) => 0,
+        None => -1,
+    }
 }
 
 /// The module lock held for one entry. [`Held::finish`] or [`Held::unlock`] ends it.
@@ -216,21 +341,6 @@ impl Held {
         let Held { mut shell, .. } = self;
         mirror(&mut shell, &Hal);
     }
-}
-
-/// Run `f` on the machine under the lock, then execute its actions and re-arm the timer.
-/// `None` (after an error line) when the module lock cannot be created.
-///
-/// Inlined: the entry itself is [`begin`] and [`Held::finish`], which exist once.
-#[inline(always)]
-pub fn enter<R>(
-    f: impl FnOnce(&mut Shell, &Hal, u64, &mut Outbox<'_, Hal>) -> R,
-) -> Option<Entered<R>> {
-    let mut held = begin()?;
-    let mut out = Outbox::new(&Hal);
-    let value = f(&mut held.shell, &Hal, held.now, &mut out);
-    let summary = held.finish(&out);
-    Some(Entered { value, summary })
 }
 
 /// Copy the machine's token and counters into the C data symbols.
