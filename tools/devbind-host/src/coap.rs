@@ -309,7 +309,25 @@ impl CoapServer {
         }
         p.set_content_format(ContentFormat::ApplicationJSON);
         p.payload = payload.to_vec();
-        self.send_packet(&p, dest)?;
+        // Remember the send before it leaves: a phone on loopback may answer before send_to
+        // returns, and its response must find the callback.
+        if let Some(cb) = cb {
+            let mut st = lock(&self.state);
+            st.pending.retain(|x| x.at.elapsed() < PENDING_TTL);
+            while st.pending.len() >= MAX_PENDING {
+                st.pending.pop_front();
+            }
+            st.pending.push_back(Pending {
+                token: token.clone(),
+                msgid,
+                cb,
+                at: Instant::now(),
+            });
+        }
+        if let Err(e) = self.send_packet(&p, dest) {
+            lock(&self.state).pending.retain(|x| x.msgid != msgid);
+            return Err(e);
+        }
         self.log(format_args!(
             "tx NON POST {} to {dest}{} (mid {msgid}, token {}) {}",
             normalise(uri),
@@ -320,19 +338,6 @@ impl CoapServer {
             hex(&token),
             crate::log::printable(payload, 600)
         ));
-        if let Some(cb) = cb {
-            let mut st = lock(&self.state);
-            st.pending.retain(|x| x.at.elapsed() < PENDING_TTL);
-            while st.pending.len() >= MAX_PENDING {
-                st.pending.pop_front();
-            }
-            st.pending.push_back(Pending {
-                token,
-                msgid,
-                cb,
-                at: Instant::now(),
-            });
-        }
         Ok(msgid)
     }
 
