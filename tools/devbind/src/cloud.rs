@@ -493,7 +493,7 @@ pub struct CloudRunner {
 
 impl CloudRunner {
     /// Connects to `broker`, subscribes, and calls `on_event(event, summary_json, summary_line)`
-    /// for every event.
+    /// for every event, before the replies of the message that caused it are published.
     pub fn start<F>(broker: &str, ttl_ms: u64, mut on_event: F) -> io::Result<CloudRunner>
     where
         F: FnMut(&Event, &Cloud, u64) + Send + 'static,
@@ -513,11 +513,13 @@ impl CloudRunner {
                 };
                 let now = start.elapsed().as_millis() as u64;
                 let (replies, events) = cloud.handle(&m.topic, &m.payload, now);
-                for (t, p) in replies {
-                    let _ = client.publish(&t, &p, QoS::AtMostOnce);
-                }
+                // Events first: whoever waits on them (the demo) must see a report or a bind
+                // before the device or the phone can act on the reply.
                 for e in &events {
                     on_event(e, &cloud, now);
+                }
+                for (t, p) in replies {
+                    let _ = client.publish(&t, &p, QoS::AtMostOnce);
                 }
             }
         });

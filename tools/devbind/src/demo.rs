@@ -53,6 +53,9 @@ pub fn default_device() -> Option<PathBuf> {
 enum Ev {
     Cloud(Event),
     Device(String, Option<Mark>),
+    /// A phone received this token (from a notify or a query answer). Recorded by the demo
+    /// itself, so it is in the timeline before the phone acts, whatever the device's log lags.
+    PhoneGot(String),
 }
 
 struct Timeline {
@@ -98,6 +101,7 @@ impl Timeline {
         match &ev {
             Ev::Cloud(e) => self.say("cloud", &e.line(), "36"),
             Ev::Device(line, mark) => self.show_device(line, mark.as_ref()),
+            Ev::PhoneGot(_) => {}
         }
         let mut g = self.events.lock().unwrap_or_else(|e| e.into_inner());
         g.push((self.ms(), ev));
@@ -212,7 +216,8 @@ impl Timeline {
                 .filter_map(|(_, e)| match e {
                     Ev::Device(_, Some(Mark::Answered(Some(t), _)))
                     | Ev::Device(_, Some(Mark::NotifyPayload(Some(t), _)))
-                    | Ev::Cloud(Event::Bound { token: t, .. }) => Some(t),
+                    | Ev::Cloud(Event::Bound { token: t, .. })
+                    | Ev::PhoneGot(t) => Some(t),
                     _ => None,
                 })
                 .collect();
@@ -404,6 +409,7 @@ impl Phone {
         let info = a
             .info
             .ok_or_else(|| format!("answer without device info: {}", a.json))?;
+        tl.push(Ev::PhoneGot(info.token.clone()));
         tl.say(
             "phone",
             &format!(
@@ -439,6 +445,7 @@ fn flow1(env: &Env, listener: &mut Listener, p1: &mut Phone) -> FlowResult {
         .info
         .clone()
         .ok_or(format!("notify without device info: {}", n.json))?;
+    tl.push(Ev::PhoneGot(info.token.clone()));
     tl.say(
         "phone",
         &format!(
@@ -463,7 +470,10 @@ fn flow1(env: &Env, listener: &mut Listener, p1: &mut Phone) -> FlowResult {
         listener.ack(&n).map_err(|e| e.to_string())?;
         tl.say(
             "phone",
-            &format!("phone p1 -> device  notify ack #{attempt} {{\"code\":200}}"),
+            &format!(
+                "phone p1 -> device  notify ack #{attempt} {}",
+                phone::notify_ack_payload(&n)
+            ),
             "35",
         );
         fresh = tl.reported_since(
@@ -537,8 +547,10 @@ fn flow4(env: &Env, p: &mut Phone) -> FlowResult {
         &phone::unicast_path(PK, DN),
         Duration::from_secs(8),
     )?;
+    // The cloud records a report before it acknowledges it, and the device answers only after
+    // the acknowledgement: the report is already in the timeline when the answer arrives.
     let fresh = tl
-        .reported_since(since, Duration::from_millis(10), &[])
+        .reported_since(since, Duration::from_millis(500), &[])
         .ok_or("the device answered without reporting a new token first")?;
     if info.token != fresh {
         return Err(format!(
@@ -628,7 +640,12 @@ fn flow5(env: &Env, p: &mut Phone) -> Result<(String, DeviceProc), String> {
     ))
 }
 
-fn flow7(env: &Env, p: &mut Phone, before: Vec<String>) -> Result<(String, DeviceProc), String> {
+fn flow7(
+    env: &Env,
+    listener: &mut Listener,
+    p: &mut Phone,
+    before: Vec<String>,
+) -> Result<(String, DeviceProc), String> {
     let tl = &env.tl;
     let since = tl.len();
     let dev = env.spawn(&["--factory-reset"])?;
@@ -644,8 +661,31 @@ fn flow7(env: &Env, p: &mut Phone, before: Vec<String>) -> Result<(String, Devic
         ));
     }
     let reset_at = tl.len();
-    tl.reported_since(reset_at.saturating_sub(1), Duration::from_secs(10), &[])
+    let token = tl
+        .reported_since(reset_at.saturating_sub(1), Duration::from_secs(10), &[])
         .ok_or("the device reported no token after the reset")?;
+    // The device registers its CoAP resources only after it reported the token (as the SDK
+    // does): a query sent at once may find no resource and be dropped. Its notify of the
+    // acknowledged token says it is on the LAN; older notifies (flow 5's device) are skipped.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .ok_or(format!("no notify of the new token {token} within 5 s"))?;
+        let n = listener.recv(left).map_err(|e| e.to_string())?;
+        if n.and_then(|n| n.info).is_some_and(|i| i.token == token) {
+            break;
+        }
+    }
+    tl.say(
+        "phone",
+        &format!(
+            "phone {} <- device  notify token {} after the reset",
+            p.name,
+            short(&token)
+        ),
+        "35",
+    );
     let info = p.query(
         tl,
         env.coap,
@@ -780,7 +820,7 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>) -> Result<Results, String> {
     };
     let mut dev3 = None;
     run_flow(7, "factory reset, then bind again", &mut || {
-        flow7(&env, &mut p2, bound_before.clone()).map(|(s, d)| {
+        flow7(&env, &mut listener, &mut p2, bound_before.clone()).map(|(s, d)| {
             dev3 = Some(d);
             s
         })

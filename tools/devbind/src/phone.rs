@@ -235,6 +235,19 @@ pub fn parse_notify(bytes: &[u8], from: SocketAddr) -> Option<Notify> {
 /// The phone's ack: NON 2.05 with the notify's token, payload `{"id":<id>,"code":200}` (a digit
 /// string id goes as a number, like the phone apps do).
 pub fn notify_ack(n: &Notify, msgid: u16) -> Vec<u8> {
+    let mut p = Packet::new();
+    p.header.set_type(MessageType::NonConfirmable);
+    p.header.code = MessageClass::Response(ResponseType::Content);
+    p.header.message_id = msgid;
+    p.set_token(n.coap_token.clone());
+    p.set_content_format(ContentFormat::ApplicationJSON);
+    p.payload = notify_ack_payload(n).to_string().into_bytes();
+    p.to_bytes().unwrap_or_default()
+}
+
+/// The JSON of the phone's ack of `n`: `{"id":<the notify's id>,"code":200}`; the device
+/// ignores an ack whose id is not one of its broadcasts.
+pub fn notify_ack_payload(n: &Notify) -> Value {
     let id_text = n.id_text();
     let id =
         if !id_text.is_empty() && id_text.len() < 10 && id_text.bytes().all(|b| b.is_ascii_digit())
@@ -243,14 +256,7 @@ pub fn notify_ack(n: &Notify, msgid: u16) -> Vec<u8> {
         } else {
             n.json.get("id").cloned().unwrap_or(Value::Null)
         };
-    let mut p = Packet::new();
-    p.header.set_type(MessageType::NonConfirmable);
-    p.header.code = MessageClass::Response(ResponseType::Content);
-    p.header.message_id = msgid;
-    p.set_token(n.coap_token.clone());
-    p.set_content_format(ContentFormat::ApplicationJSON);
-    p.payload = json!({"id":id,"code":200}).to_string().into_bytes();
-    p.to_bytes().unwrap_or_default()
+    json!({"id":id,"code":200})
 }
 
 /// A phone listening for notify broadcasts.
