@@ -1,10 +1,15 @@
 # iot-dev-bind: one entry point for the demo and for every test.
 #
-#   make demo   build the library, build c_examples/ and run the bind demo
-#   make test   everything CI runs: fmt, clippy, Rust tests, release build, C tests (plain,
-#               ASan/UBSan, valgrind, TSan) through ctest, then the host tools' tests
+#   make demo       build the library, the example device (the library + the Linux stand-in
+#                   of the SDK) and `devbind`, then play every bind flow of the guide for real:
+#                   MQTT broker, cloud simulator, phones and the device, on loopback
+#   make demo-mock  the older demo: the flows against the C mock of the SDK (c_examples/)
+#   make device     only build the example device (build/host/devbind-device)
+#   make test       everything CI runs: fmt, clippy, Rust tests, release build, C tests (plain,
+#                   ASan/UBSan, valgrind, TSan) through ctest, then the host tools' tests
 #
-# CARGO_TARGET_DIR is respected: the C builds link $(CARGO_TARGET_DIR)/release/libiot_dev_bind.a.
+# CARGO_TARGET_DIR is respected: the C builds link $(CARGO_TARGET_DIR)/release/libiot_dev_bind.a,
+# and the tools (a separate cargo workspace) build into it too (else into tools/target).
 
 CARGO ?= cargo
 CMAKE ?= cmake
@@ -16,15 +21,29 @@ TARGET_DIR := $(abspath $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target))
 LIB := $(TARGET_DIR)/release/libiot_dev_bind.a
 TOOLS_TARGET_DIR := $(abspath $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),tools/target))
 HOST_LIB := $(TOOLS_TARGET_DIR)/release/libdevbind_host.so
+DEVBIND := $(TOOLS_TARGET_DIR)/release/devbind
+DEVICE := $(BUILD)/host/devbind-device
 
-.PHONY: all lib demo test test-rust test-c test-tools clean
+.PHONY: all lib device devbind demo demo-mock test test-rust test-c test-tools clean
 
 all: lib
 
 lib:
 	$(CARGO) build --release
 
-demo: lib
+# The example device: the firmware library linked with the tools' Linux stand-in of the SDK.
+device: lib
+	cd tools && $(CARGO) build --release -p devbind-host
+	$(CMAKE) -S c_examples/host -B $(BUILD)/host -DDEV_BIND_LIB=$(LIB) -DDEVBIND_HOST_LIB=$(HOST_LIB)
+	$(CMAKE) --build $(BUILD)/host -j $(JOBS)
+
+devbind:
+	cd tools && $(CARGO) build --release -p devbind
+
+demo: device devbind
+	$(DEVBIND) demo --device $(DEVICE)
+
+demo-mock: lib
 	$(CMAKE) -S c_examples -B $(BUILD)/c_examples -DDEV_BIND_LIB=$(LIB)
 	$(CMAKE) --build $(BUILD)/c_examples -j $(JOBS)
 	$(BUILD)/c_examples/bind_demo
@@ -45,11 +64,10 @@ test-c: lib
 
 # The host tools' tests drive the example device (c_examples/host -> build/host/devbind-device),
 # which links the library and the tools' Linux stand-in of the SDK.
-test-tools: lib
-	cd tools && $(CARGO) build --release -p devbind-host
-	$(CMAKE) -S c_examples/host -B $(BUILD)/host -DDEV_BIND_LIB=$(LIB) -DDEVBIND_HOST_LIB=$(HOST_LIB)
-	$(CMAKE) --build $(BUILD)/host -j $(JOBS)
-	cd tools && $(CARGO) test
+test-tools: device
+	cd tools && $(CARGO) fmt --check
+	cd tools && $(CARGO) clippy --all-targets -- -D warnings
+	cd tools && DEVBIND_DEVICE=$(abspath $(DEVICE)) $(CARGO) test
 
 clean:
 	rm -rf $(BUILD)

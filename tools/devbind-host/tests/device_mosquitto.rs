@@ -4,9 +4,11 @@
 //! `match_reply`; a UDP socket stands where the notify broadcasts are sent (`--notify-to`).
 //!
 //! Needs `mosquitto`, `coap-client-notls` (Debian `mosquitto`, `libcoap3-bin`), `cmake` and a C
-//! compiler: the test fails, saying so, if one is missing. It builds the firmware library
-//! (`cargo build --release` at the repo root), this crate's cdylib and the device, each in a
-//! target directory of its own under `tools/target/e2e-device/`.
+//! compiler: the test fails, saying so, if one is missing. It uses the device named by
+//! `DEVBIND_DEVICE` when set (`make test` sets it to the `build/host/devbind-device` it just
+//! built); otherwise it builds the firmware library (`cargo build --release` at the repo root),
+//! this crate's cdylib and the device, each in a target directory of its own under
+//! `tools/target/e2e-device/`.
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -146,7 +148,14 @@ fn device_binds_against_mosquitto_and_answers_libcoap() {
         .parent()
         .unwrap()
         .to_path_buf();
-    let device = build_device(&tools);
+    let device = match std::env::var_os("DEVBIND_DEVICE") {
+        Some(p) => {
+            let p = PathBuf::from(p);
+            assert!(p.is_file(), "DEVBIND_DEVICE={} does not exist", p.display());
+            p
+        }
+        None => build_device(&tools),
+    };
     let work = tools.join("target").join("e2e-device").join("run");
     std::fs::create_dir_all(&work).unwrap();
 
