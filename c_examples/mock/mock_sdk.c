@@ -127,6 +127,7 @@ static struct {
     int cloud_enable, cloud_delay, cloud_sent;
     int kv_fail_get, kv_fail_set, kv_sets;
     int pub_result;
+    int sub_result; /* 0: subscriptions succeed; else what IOT_MQTT_Subscribe returns */
     int sub_calls, unsub_calls;
     int mallocs, frees;
     mock_mutex_stats_t mx;
@@ -193,6 +194,7 @@ void mock_reset(void)
     M.kv_fail_get = M.kv_fail_set = 0;
     M.kv_sets = 0;
     M.pub_result = 0;
+    M.sub_result = 0;
     M.mallocs = M.frees = 0;
     M.status_cb = NULL;
     UNLOCK();
@@ -865,6 +867,11 @@ int IOT_MQTT_Subscribe(void *handle, const char *topic_filter, int qos,
     }
     LOCK();
     M.sub_calls++;
+    if (M.sub_result != 0) {
+        int r = M.sub_result;
+        UNLOCK();
+        return r;
+    }
     msub_t *slot = NULL;
     for (int i = 0; i < MAX_SUBS; i++) {
         if (M.subs[i].used && strcmp(M.subs[i].topic, topic_filter) == 0) {
@@ -1030,6 +1037,13 @@ int mock_pub_find(const char *suffix, int nth, mock_pub_t *out)
     }
     UNLOCK();
     return -1;
+}
+
+void mock_sub_set_result(int result)
+{
+    LOCK();
+    M.sub_result = result;
+    UNLOCK();
 }
 
 void mock_pub_set_result(int result)

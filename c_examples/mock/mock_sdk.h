@@ -207,6 +207,7 @@ mock_pub_t mock_pub_get(int index);                 /* index < 0 counts from the
 int mock_pub_count_topic(const char *topic_suffix); /* publishes whose topic ends with suffix */
 int mock_pub_find(const char *topic_suffix, int nth, mock_pub_t *out); /* nth match, 0-based */
 void mock_pub_set_result(int result);               /* what IOT_MQTT_Publish_Simple returns */
+void mock_sub_set_result(int result);               /* non-zero: IOT_MQTT_Subscribe fails */
 int mock_sub_active(const char *topic);             /* 1 if topic is subscribed */
 int mock_sub_count(void);                           /* IOT_MQTT_Subscribe calls */
 int mock_unsub_count(void);

@@ -21,6 +21,8 @@ pub const NO_TOKEN: Token = [0; 16];
 pub const LEGACY_NOTIFY_ACK_ID: u32 = 123;
 /// Longest excerpt of hostile bytes quoted in a log line.
 pub const LOG_EXCERPT: usize = 64;
+/// Wait before subscribing again a reply topic whose subscription failed.
+pub const SUBSCRIBE_RETRY_MS: u64 = 3_000;
 
 fn excerpt(b: &[u8]) -> &[u8] {
     b.get(..LOG_EXCERPT).unwrap_or(b)
@@ -204,8 +206,12 @@ pub struct Machine<Q, const P: usize> {
     session: Session,
     /// `RegisterQueries` was emitted in this session.
     coap: bool,
+    /// `match_reply` is subscribed (or the subscription is under way).
     sub_match: bool,
+    /// `reset_reply` is subscribed (or the subscription is under way).
     sub_reset: bool,
+    /// A subscription failed: try the missing ones again then.
+    sub_retry_at: Option<Millis>,
     /// The session's notify round starts at the first acknowledgement.
     notify_armed: bool,
     /// `IOTX_AWSS_BIND_NOTIFY` was posted in this session.
@@ -320,6 +326,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             coap: false,
             sub_match: false,
             sub_reset: false,
+            sub_retry_at: None,
             notify_armed: false,
             event_posted: false,
             cur: Current::none(0, 1),
@@ -404,14 +411,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     fn open_session(&mut self, sink: &mut impl Sink<Q>) {
         self.session = Session::AwaitReset;
-        if !self.sub_match {
-            self.sub_match = true;
-            sink.act(Action::Subscribe(Sub::MatchReply));
-        }
-        if !self.sub_reset {
-            self.sub_reset = true;
-            sink.act(Action::Subscribe(Sub::ResetReply));
-        }
+        self.resubscribe(sink);
     }
 
     /// `awss_start_bind()`: start binding now (idempotent within a session). Without a session
@@ -460,6 +460,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.report = Report::Idle;
         self.reset = Reset::Idle;
         self.drop_pending("bind deinit", sink);
+        self.sub_retry_at = None;
         if self.sub_match {
             self.sub_match = false;
             sink.act(Action::Unsubscribe(Sub::MatchReply));
@@ -1000,9 +1001,46 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.reset = Reset::Idle;
     }
 
+    /// The shell could not subscribe `sub` (the MQTT client refused: not connected yet, out of
+    /// resources). The subscription is tried again after [`SUBSCRIBE_RETRY_MS`], and at the
+    /// next `connect`, for as long as the topic is still wanted.
+    pub fn subscribe_failed(&mut self, now: Millis, sub: Sub, sink: &mut impl Sink<Q>) {
+        match sub {
+            Sub::MatchReply => self.sub_match = false,
+            Sub::ResetReply => self.sub_reset = false,
+        }
+        if self.wants(sub) && self.sub_retry_at.is_none() {
+            note(sink, Level::Warn, "subscribe failed: trying again in 3 s");
+            self.sub_retry_at = Some(after(now, SUBSCRIBE_RETRY_MS));
+        }
+    }
+
+    /// A reply topic is wanted while a session runs (both) or a reset report is outstanding
+    /// (`reset_reply`).
+    fn wants(&self, sub: Sub) -> bool {
+        self.session != Session::Idle
+            || (sub == Sub::ResetReply && matches!(self.reset, Reset::Outstanding { .. }))
+    }
+
+    /// Subscribe every wanted reply topic that is not subscribed.
+    fn resubscribe(&mut self, sink: &mut impl Sink<Q>) {
+        if !self.sub_match && self.wants(Sub::MatchReply) {
+            self.sub_match = true;
+            sink.act(Action::Subscribe(Sub::MatchReply));
+        }
+        if !self.sub_reset && self.wants(Sub::ResetReply) {
+            self.sub_reset = true;
+            sink.act(Action::Subscribe(Sub::ResetReply));
+        }
+    }
+
     /// The timer fired (or any time): act on every deadline that is due at `now`. Each
     /// concern acts at most once per call, so a clock stuck at its maximum cannot loop.
     pub fn poll(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        if self.sub_retry_at.is_some_and(|at| at <= now) {
+            self.sub_retry_at = None;
+            self.resubscribe(sink);
+        }
         if let Report::InFlight { retry_at } = self.report {
             if retry_at <= now {
                 if self.cur.attempts < self.cfg.report_attempts {
@@ -1051,7 +1089,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             Reset::Outstanding { retry_at, .. } => Some(retry_at),
             Reset::Idle => None,
         };
-        [report, notify, reset].into_iter().flatten().min()
+        [report, notify, reset, self.sub_retry_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Current statistics.

@@ -27,6 +27,8 @@ pub struct Summary {
     pub report_rc: Option<i32>,
     /// Result of the first reset report publish, if one was made.
     pub reset_rc: Option<i32>,
+    /// Subscriptions the MQTT client refused (`match_reply`, `reset_reply`).
+    pub sub_failed: [bool; 2],
 }
 
 /// The identity read from the HAL (zeroed buffers, cut at the first NUL).
@@ -134,6 +136,14 @@ fn sub_handler(sub: Sub) -> imports::MqttEventHandler {
     }
 }
 
+/// Index of `sub` in [`Summary::sub_failed`].
+pub fn sub_index(sub: Sub) -> usize {
+    match sub {
+        Sub::MatchReply => 0,
+        Sub::ResetReply => 1,
+    }
+}
+
 /// Subscribe (or unsubscribe) a reply topic; returns the MQTT result.
 pub fn subscribe(hal: &Hal, sub: Sub, on: bool) -> c_int {
     let ids = Ids::keys(hal);
@@ -184,7 +194,9 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
     let mut buf = [0u8; PAYLOAD_MAX];
     match *action {
         Action::Subscribe(sub) => {
-            subscribe(hal, sub, true);
+            if subscribe(hal, sub, true) < 0 {
+                summary.sub_failed[sub_index(sub)] = true;
+            }
         }
         Action::Unsubscribe(sub) => {
             subscribe(hal, sub, false);

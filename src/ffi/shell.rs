@@ -16,7 +16,7 @@ use super::lock::{Guard, Locked};
 use super::log;
 use super::timer;
 use crate::config::MAX_PENDING_QUERIES;
-use crate::core::{Action, Config, Level, Machine, Part, Sink, Token};
+use crate::core::{Action, Config, Level, Machine, Part, Sink, Sub, Token};
 
 /// The machine the shell runs.
 pub type M = Machine<ReplyCtx, MAX_PENDING_QUERIES>;
@@ -224,6 +224,8 @@ pub enum Event<'a> {
     ReportStats,
     /// The timer fired.
     Poll,
+    /// The MQTT client refused these subscriptions (`match_reply`, `reset_reply`).
+    SubscribeFailed([bool; 2]),
 }
 
 /// What an entry gives back.
@@ -283,8 +285,22 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
         Event::SetToken(token) => ok = m.set_token(now, token, o).is_ok(),
         Event::ReportStats => m.report_stats(o),
         Event::Poll => m.poll(now, o),
+        Event::SubscribeFailed(failed) => {
+            for (sub, _) in [Sub::MatchReply, Sub::ResetReply]
+                .into_iter()
+                .zip(failed)
+                .filter(|(_, f)| *f)
+            {
+                m.subscribe_failed(now, sub, o);
+            }
+        }
     }
     let summary = held.finish(&out);
+    if summary.sub_failed.contains(&true) {
+        // Tell the machine, which schedules another try (this entry queues no subscription,
+        // so it cannot recurse more than once).
+        run(Event::SubscribeFailed(summary.sub_failed));
+    }
     Some(Entered { ok, summary })
 }
 

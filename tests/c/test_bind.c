@@ -627,6 +627,43 @@ static void reset_report_api(void)
     CHECK_EQ(awss_check_reset(), 1);
 }
 
+/* A factory reset at boot: awss_report_reset() runs before the MQTT client can subscribe.
+ * The refused reset_reply subscription is made again when MQTT connects, so the reset's
+ * acknowledgement is received and binding starts. */
+static void reset_before_connect(void)
+{
+    uint8_t v = 0;
+    mock_sub_set_result(-1);
+    uint64_t t0 = mock_now();
+    CHECK_EQ(awss_report_reset(), 0);
+    CHECK(!mock_sub_active(TOPIC_RESET_REPLY));
+    check_reset_publish(0, "0", t0);
+    mock_sub_set_result(0);
+    mock_advance(1000);
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK(mock_sub_active(TOPIC_RESET_REPLY));
+    CHECK(mock_sub_active(TOPIC_MATCH_REPLY));
+    CHECK_EQ(fx_reset_reply("0"), 0);
+    CHECK_EQ(mock_kv_read("awss.rst", &v, 1), 1);
+    CHECK_EQ(v, 0x00);
+    CHECK_EQ(mock_event_count_of(MOCK_IOTX_RESET), 1);
+    CHECK_EQ(fx_reports(), 1);
+}
+
+/* A subscription refused while connected is tried again a few seconds later. */
+static void subscribe_retry(void)
+{
+    mock_sub_set_result(-1);
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK(!mock_sub_active(TOPIC_MATCH_REPLY));
+    mock_sub_set_result(0);
+    mock_advance(2999);
+    CHECK(!mock_sub_active(TOPIC_MATCH_REPLY));
+    mock_advance(1);
+    CHECK(mock_sub_active(TOPIC_MATCH_REPLY));
+    CHECK(mock_sub_active(TOPIC_RESET_REPLY));
+}
+
 /* ---- deinit ------------------------------------------------------------------------------- */
 
 static void deinit_restart(void)
@@ -1021,6 +1058,8 @@ static const struct {
     {"flow_c_set_token", flow_c_set_token},
     {"reset_flow", reset_flow},
     {"reset_report_api", reset_report_api},
+    {"reset_before_connect", reset_before_connect},
+    {"subscribe_retry", subscribe_retry},
     {"deinit_restart", deinit_restart},
     {"hostile_mqtt", hostile_mqtt},
     {"hostile_coap", hostile_coap},
