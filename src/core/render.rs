@@ -203,104 +203,233 @@ pub enum Topic {
     Notify,
 }
 
+/// Placeholder bytes of the payload templates (no fixed payload text contains a byte below
+/// 0x20, so none can be mistaken for text).
+mod code {
+    /// The next number of [`super::Fields::nums`], in decimal.
+    pub const NUM: u8 = 1;
+    /// The token, 32 upper-case hex digits.
+    pub const TOKEN: u8 = 2;
+    /// The product key, as is (topics).
+    pub const PK: u8 = 3;
+    /// The device name, as is (topics).
+    pub const DN: u8 = 4;
+    /// The product key, JSON-escaped.
+    pub const PK_ESC: u8 = 5;
+    /// The device name, JSON-escaped.
+    pub const DN_ESC: u8 = 6;
+    /// The MAC, JSON-escaped and upper-cased.
+    pub const MAC_ESC: u8 = 7;
+    /// The IP, JSON-escaped.
+    pub const IP_ESC: u8 = 8;
+    /// The echoed query id.
+    pub const ID: u8 = 9;
+    /// The common DEVINFO members ([`super::BASE`]).
+    pub const BASE: u8 = 10;
+    /// The DEVINFO members ([`super::DEVINFO`]).
+    pub const DEVINFO: u8 = 11;
+}
+
+/// The DEVINFO members common to every variant, up to and including `"cipherType":3`.
+const BASE: &[u8] = b"\"awssVer\":{\"smartconfig\":\"2.0\",\"zconfig\":\"2.0\",\"router\":\"2.0\",\
+\"ap\":\"2.0\",\"softap\":\"2.0\"},\"productKey\":\"\x05\",\"deviceName\":\"\x06\",\"mac\":\"\x07\",\
+\"ip\":\"\x08\",\"cipherType\":3";
+/// The DEVINFO members: the common ones, the token and its remaining time.
+const DEVINFO: &[u8] = b"\x0a,\"token\":\"\x02\",\"remainTime\":\x01,\"type\":0";
+const REPORT: &[u8] =
+    b"{\"id\":\"\x01\",\"version\":\"1.0\",\"method\":\"thing.awss.enrollee.match\",\
+\"params\":{\"token\":\"\x02\"}}";
+const RESET: &[u8] =
+    b"{\"id\":\"\x01\", \"version\":\"1.0\", \"method\":\"thing.reset\", \"params\":{}}";
+const STATS: &[u8] = b"{\"id\":\x01,\"version\":\"1.0\",\"method\":\"things.log.post\",\"params\":\
+{\"template\":\"timestamp logLevel module traceContext logContent\",\"contents\":[\"\x01 BIND_TRACE \
+dev_bind \x01 [SyncToken max:\x01 min:\x01 mean:\x01 cnt:\x01 suc:\x01]\"]}}";
+const NOTIFY: &[u8] =
+    b"{\"id\":\"\x01\",\"version\":\"1.0\",\"method\":\"device.info.notify\",\"params\":{\x0b}}";
+const ANSWER: &[u8] = b"{\"id\":\x09,\"code\":200,\"data\":{\x0b}}";
+const CONNECTAP: &[u8] = b"{\"id\":\x09,\"code\":200,\"data\":{\x0a,\"type\":0}}";
+/// Topics and paths, indexed by [`Topic`].
+const TOPICS: [&[u8]; 8] = [
+    b"/sys/\x03/\x04/thing/awss/enrollee/match",
+    b"/sys/\x03/\x04/thing/awss/enrollee/match_reply",
+    b"/sys/\x03/\x04/thing/reset",
+    b"/sys/\x03/\x04/thing/reset_reply",
+    b"/sys/\x03/\x04/thing/log/post",
+    b"/sys/device/info/get",
+    b"/sys/\x03/\x04/device/info/get",
+    b"/sys/device/info/notify",
+];
+
+/// What the placeholders of a template stand for.
+struct Fields<'a> {
+    /// The numbers, in the order the template's [`code::NUM`]s take them.
+    nums: &'a [u64],
+    token: &'a Token,
+    who: &'a Identity<'a>,
+    id: &'a IdEcho,
+}
+
+/// Write `tpl` with its placeholders filled from `f`; `next` counts the numbers taken.
+fn fill(w: &mut Writer<'_>, tpl: &[u8], f: &Fields<'_>, next: &mut usize) {
+    for &c in tpl {
+        match c {
+            code::NUM => {
+                w.u64(f.nums.get(*next).copied().unwrap_or(0));
+                *next += 1;
+            }
+            code::TOKEN => {
+                w.hex(f.token);
+            }
+            code::PK => {
+                w.bytes(f.who.product_key);
+            }
+            code::DN => {
+                w.bytes(f.who.device_name);
+            }
+            code::PK_ESC => {
+                w.escaped(f.who.product_key, false);
+            }
+            code::DN_ESC => {
+                w.escaped(f.who.device_name, false);
+            }
+            code::MAC_ESC => {
+                w.escaped(f.who.mac, true);
+            }
+            code::IP_ESC => {
+                w.escaped(f.who.ip, false);
+            }
+            code::ID => id_echo(w, f.id),
+            code::BASE => fill(w, BASE, f, next),
+            code::DEVINFO => fill(w, DEVINFO, f, next),
+            _ => w.byte(c),
+        }
+    }
+}
+
+/// The payloads, for [`payload`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// [`report`]: numbers `[id]`.
+    Report,
+    /// [`reset`]: numbers `[id]`.
+    Reset,
+    /// [`stats`]: numbers `[id, uptime, trace_id, max, min, mean, cnt, suc]`.
+    Stats,
+    /// [`notify`]: numbers `[id, remain_ms]`.
+    Notify,
+    /// [`answer`]: numbers `[remain_ms]`.
+    Answer,
+    /// [`connectap_answer`]: no number.
+    ConnectAp,
+}
+
+/// Payload templates, indexed by [`Payload`].
+const PAYLOADS: [&[u8]; 6] = [REPORT, RESET, STATS, NOTIFY, ANSWER, CONNECTAP];
+
+/// "No id": the echo of a query without one.
+pub const NO_ID: IdEcho = IdEcho {
+    kind: IdKind::Missing,
+    text: heapless::Vec::new(),
+};
+
+/// An identity with every field empty (for payloads that name no device).
+pub const NOBODY: Identity<'static> = Identity {
+    product_key: &[],
+    device_name: &[],
+    mac: &[],
+    ip: &[],
+};
+
+/// One payload, its fields taken from `nums` (in the order [`Payload`] lists), `token`, `who`
+/// and `id` (each used only by the payloads that carry it).
+pub fn payload(
+    w: &mut Writer<'_>,
+    which: Payload,
+    nums: &[u64],
+    token: &Token,
+    who: &Identity<'_>,
+    id: &IdEcho,
+) {
+    let tpl = PAYLOADS.get(which as usize).copied().unwrap_or(&[]);
+    template(w, tpl, nums, token, who, id);
+}
+
+/// [`fill`] from the first number.
+#[inline(never)]
+fn template(
+    w: &mut Writer<'_>,
+    tpl: &[u8],
+    nums: &[u64],
+    token: &Token,
+    who: &Identity<'_>,
+    id: &IdEcho,
+) {
+    let f = Fields {
+        nums,
+        token,
+        who,
+        id,
+    };
+    fill(w, tpl, &f, &mut 0);
+}
+
 /// The topic or CoAP path `topic` for this device.
 pub fn topic(w: &mut Writer<'_>, topic: Topic, product_key: &[u8], device_name: &[u8]) {
-    let tail = match topic {
-        Topic::QueryMcast => {
-            w.str("/sys/device/info/get");
-            return;
-        }
-        Topic::Notify => {
-            w.str("/sys/device/info/notify");
-            return;
-        }
-        Topic::MatchReport => "/thing/awss/enrollee/match",
-        Topic::MatchReply => "/thing/awss/enrollee/match_reply",
-        Topic::ResetReport => "/thing/reset",
-        Topic::ResetReply => "/thing/reset_reply",
-        Topic::LogPost => "/thing/log/post",
-        Topic::QueryUcast => "/device/info/get",
+    let who = Identity {
+        product_key,
+        device_name,
+        mac: &[],
+        ip: &[],
     };
-    w.str("/sys/")
-        .bytes(product_key)
-        .str("/")
-        .bytes(device_name)
-        .str(tail);
+    let tpl = TOPICS.get(topic as usize).copied().unwrap_or(&[]);
+    template(w, tpl, &[], &[0; 16], &who, &NO_ID);
 }
 
 /// `{"id":"<id>","version":"1.0","method":"thing.awss.enrollee.match","params":{"token":"<HEX>"}}`
 pub fn report(w: &mut Writer<'_>, id: u32, token: &Token) {
-    w.str("{\"id\":\"")
-        .u64(id.into())
-        .str("\",\"version\":\"1.0\",\"method\":\"thing.awss.enrollee.match\",\"params\":{\"token\":\"")
-        .hex(token)
-        .str("\"}}");
+    template(w, REPORT, &[id.into()], token, &NOBODY, &NO_ID);
 }
 
 /// `{"id":"<id>", "version":"1.0", "method":"thing.reset", "params":{}}`
 pub fn reset(w: &mut Writer<'_>, id: u32) {
-    w.str("{\"id\":\"")
-        .u64(id.into())
-        .str("\", \"version\":\"1.0\", \"method\":\"thing.reset\", \"params\":{}}");
+    template(w, RESET, &[id.into()], &[0; 16], &NOBODY, &NO_ID);
 }
 
 /// The `things.log.post` statistics payload (SPEC section 5).
 pub fn stats(w: &mut Writer<'_>, id: u32, uptime_ms: u64, stats: &Stats) {
-    w.str("{\"id\":")
-        .u64(id.into())
-        .str(
-            ",\"version\":\"1.0\",\"method\":\"things.log.post\",\"params\":{\"template\":\
-             \"timestamp logLevel module traceContext logContent\",\"contents\":[\"",
-        )
-        .u64(uptime_ms)
-        .str(" BIND_TRACE dev_bind ")
-        .u64(stats.trace_id.into())
-        .str(" [SyncToken max:")
-        .u64(stats.max_ms.into())
-        .str(" min:")
-        .u64(stats.min_ms.into())
-        .str(" mean:")
-        .u64(stats.mean_ms.into())
-        .str(" cnt:")
-        .u64(stats.cnt.into())
-        .str(" suc:")
-        .u64(stats.suc.into())
-        .str("]\"]}}");
+    let nums = [
+        id.into(),
+        uptime_ms,
+        stats.trace_id.into(),
+        stats.max_ms.into(),
+        stats.min_ms.into(),
+        stats.mean_ms.into(),
+        stats.cnt.into(),
+        stats.suc.into(),
+    ];
+    template(w, STATS, &nums, &[0; 16], &NOBODY, &NO_ID);
 }
 
 /// The DEVINFO members common to every variant, up to and including `"cipherType":3`.
 pub fn dev_info_base(w: &mut Writer<'_>, who: &Identity<'_>) {
-    w.str(
-        "\"awssVer\":{\"smartconfig\":\"2.0\",\"zconfig\":\"2.0\",\"router\":\"2.0\",\
-         \"ap\":\"2.0\",\"softap\":\"2.0\"},\"productKey\":\"",
-    )
-    .json_escaped(who.product_key)
-    .str("\",\"deviceName\":\"")
-    .json_escaped(who.device_name)
-    .str("\",\"mac\":\"");
-    w.escaped(who.mac, true);
-    w.str("\",\"ip\":\"")
-        .json_escaped(who.ip)
-        .str("\",\"cipherType\":3");
+    template(w, BASE, &[], &[0; 16], who, &NO_ID);
 }
 
 /// The DEVINFO members (no braces), in SPEC order.
 pub fn dev_info(w: &mut Writer<'_>, who: &Identity<'_>, token: &Token, remain_ms: u32) {
-    dev_info_base(w, who);
-    w.str(",\"token\":\"")
-        .hex(token)
-        .str("\",\"remainTime\":")
-        .u64(remain_ms.into())
-        .str(",\"type\":0");
+    template(w, DEVINFO, &[remain_ms.into()], token, who, &NO_ID);
 }
 
 /// `{"id":"<id>","version":"1.0","method":"device.info.notify","params":{DEVINFO}}`
 pub fn notify(w: &mut Writer<'_>, id: u32, who: &Identity<'_>, token: &Token, remain_ms: u32) {
-    w.str("{\"id\":\"")
-        .u64(id.into())
-        .str("\",\"version\":\"1.0\",\"method\":\"device.info.notify\",\"params\":{");
-    dev_info(w, who, token, remain_ms);
-    w.str("}}");
+    template(
+        w,
+        NOTIFY,
+        &[id.into(), remain_ms.into()],
+        token,
+        who,
+        &NO_ID,
+    );
 }
 
 /// The echoed `id` of an answer. Text that is not what its kind promises (an [`IdEcho`] built
@@ -328,49 +457,49 @@ pub fn id_echo(w: &mut Writer<'_>, id: &IdEcho) {
 
 /// `{"id":<echo>,"code":200,"data":{DEVINFO}}`
 pub fn answer(w: &mut Writer<'_>, id: &IdEcho, who: &Identity<'_>, token: &Token, remain_ms: u32) {
-    w.str("{\"id\":");
-    id_echo(w, id);
-    w.str(",\"code\":200,\"data\":{");
-    dev_info(w, who, token, remain_ms);
-    w.str("}}");
+    template(w, ANSWER, &[remain_ms.into()], token, who, id);
 }
 
-/// Up to the first `keep` dotted parts of `ip` when it is a dotted quad (four parts of one to
-/// three digits, each at most 255).
-fn dotted_quad(ip: &[u8]) -> Option<[&[u8]; 4]> {
-    let mut parts: [&[u8]; 4] = [&[]; 4];
-    let mut n = 0;
-    for part in ip.split(|c| *c == b'.') {
-        let slot = parts.get_mut(n)?;
-        if part.is_empty() || part.len() > 3 || !part.iter().all(u8::is_ascii_digit) {
+/// The end of the first `keep` dotted parts of `ip` when it is a dotted quad (four parts of
+/// one to three digits, each at most 255).
+fn quad_prefix(ip: &[u8], keep: usize) -> Option<usize> {
+    let mut parts = 0;
+    let mut digits = 0;
+    let mut value = 0u32;
+    let mut end = 0;
+    let mut i = 0;
+    while i <= ip.len() {
+        // The end of the text closes the fourth part, as a '.' closes the others.
+        let c = ip.get(i).copied().unwrap_or(b'.');
+        if c == b'.' {
+            if digits == 0 || value > 255 {
+                return None;
+            }
+            parts += 1;
+            if parts == keep {
+                end = i;
+            }
+            digits = 0;
+            value = 0;
+        } else if c.is_ascii_digit() && digits < 3 {
+            digits += 1;
+            value = value * 10 + u32::from(c - b'0');
+        } else {
             return None;
         }
-        let v = part
-            .iter()
-            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
-        if v > 255 {
-            return None;
-        }
-        *slot = part;
-        n += 1;
+        i += 1;
     }
-    (n == 4).then_some(parts)
+    (parts == 4).then_some(end)
 }
 
 /// The notify destination host for cycle position `dest` (see `Action::Notify`).
 pub fn broadcast_host(w: &mut Writer<'_>, dest: u8, ip: &[u8]) {
     let keep = usize::from(dest % 4);
-    match dotted_quad(ip) {
-        Some(parts) if keep > 0 => {
-            for (i, part) in parts.iter().enumerate() {
-                if i > 0 {
-                    w.str(".");
-                }
-                if i < keep {
-                    w.bytes(part);
-                } else {
-                    w.str("255");
-                }
+    match quad_prefix(ip, keep) {
+        Some(end) if keep > 0 => {
+            w.bytes(ip.get(..end).unwrap_or(&[]));
+            for _ in keep..4 {
+                w.str(".255");
             }
         }
         _ => {
@@ -381,9 +510,5 @@ pub fn broadcast_host(w: &mut Writer<'_>, dest: u8, ip: &[u8]) {
 
 /// Answer to a connect-AP info query: `{"id":<echo>,"code":200,"data":{BASE,"type":0}}`.
 pub fn connectap_answer(w: &mut Writer<'_>, id: &IdEcho, who: &Identity<'_>) {
-    w.str("{\"id\":");
-    id_echo(w, id);
-    w.str(",\"code\":200,\"data\":{");
-    dev_info_base(w, who);
-    w.str(",\"type\":0}}");
+    template(w, CONNECTAP, &[], &[0; 16], who, id);
 }

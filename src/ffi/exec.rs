@@ -7,7 +7,7 @@ use core::ffi::c_int;
 use super::coap::{self, ReplyCtx, QUERY_MCAST};
 use super::imports::{self, Hal, Platform};
 use super::log;
-use crate::core::render::{self, Identity, Topic, Writer};
+use crate::core::render::{self, Identity, Payload, Topic, Writer};
 use crate::core::{Action, Level, Part, Sub, IOTX_AWSS_BIND_NOTIFY};
 
 /// Payload buffer: the longest payload (a query answer with a 32-byte id and the longest
@@ -108,20 +108,6 @@ pub fn topic<'b>(
     buf.get(..len + 1)
 }
 
-/// The JSON in `w`, or `None` after an error line when it overflowed.
-fn rendered<'b>(hal: &impl Platform, w: &'b Writer<'_>, what: &str) -> Option<&'b [u8]> {
-    if w.ok() {
-        Some(w.as_bytes())
-    } else {
-        log::log(
-            hal,
-            Level::Error,
-            &[Part::Str(what), Part::Str(": payload too long, not sent")],
-        );
-        None
-    }
-}
-
 fn sub_topic(sub: Sub) -> Topic {
     match sub {
         Sub::MatchReply => Topic::MatchReply,
@@ -191,74 +177,121 @@ pub fn run(hal: &Hal, actions: &[Action<ReplyCtx>]) -> Summary {
 }
 
 fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
-    let mut buf = [0u8; PAYLOAD_MAX];
-    match *action {
+    let mut nums = [0u64; 8];
+    let mut token = [0u8; 16];
+    let mut id = &render::NO_ID;
+    let which = match *action {
         Action::Subscribe(sub) => {
             if subscribe(hal, sub, true) < 0 {
                 summary.sub_failed[sub_index(sub)] = true;
             }
+            return;
         }
         Action::Unsubscribe(sub) => {
             subscribe(hal, sub, false);
+            return;
         }
         Action::RegisterQueries => {
             register_queries(hal);
+            return;
         }
-        Action::DeinitCoap => coap::deinit(),
-        Action::PublishReport { id, token } => {
-            let mut w = Writer::new(&mut buf);
-            render::report(&mut w, id, &token);
-            let rc = publish(
-                hal,
-                &w,
-                Topic::MatchReport,
-                QOS1,
-                "report token",
-                "report token:",
-            );
-            log::num(hal, Level::Info, "report token res:", rc.into());
-            summary.report_rc.get_or_insert(rc);
+        Action::DeinitCoap => return coap::deinit(),
+        Action::CancelNotify => return coap::cancel_notify(),
+        Action::PostEvent(code) => {
+            if code == IOTX_AWSS_BIND_NOTIFY {
+                log::log(
+                    hal,
+                    Level::Debug,
+                    &[Part::Str("post event IOTX_AWSS_BIND_NOTIFY")],
+                );
+            }
+            imports::post_event(code);
+            return;
+        }
+        Action::SetResetFlag(set) => {
+            let rc = hal.kv_set_reset(u8::from(set));
+            if rc != 0 {
+                log::num(hal, Level::Warn, "HAL_Kv_Set(awss.rst) res:", i64::from(rc));
+            }
+            return;
+        }
+        Action::PublishReport { id, token: t } => {
+            nums[0] = id.into();
+            token = t;
+            Payload::Report
         }
         Action::PublishReset { id } => {
-            let mut w = Writer::new(&mut buf);
-            render::reset(&mut w, id);
-            let rc = publish(
-                hal,
-                &w,
-                Topic::ResetReport,
-                QOS0,
-                "report reset",
-                "report reset:",
-            );
-            log::num(hal, Level::Debug, "report reset result:", rc.into());
-            summary.reset_rc.get_or_insert(rc);
+            nums[0] = id.into();
+            Payload::Reset
         }
-        Action::PublishStats { id, stats } => {
-            let mut w = Writer::new(&mut buf);
-            render::stats(&mut w, id, hal.uptime_ms(), &stats);
-            // The statistics payload is logged without a label.
-            let rc = publish(hal, &w, Topic::LogPost, QOS0, "bind statis", "");
-            log::log(
-                hal,
-                Level::Info,
-                &[
-                    Part::Str("bind report statis "),
-                    Part::Str(if rc >= 0 { "success" } else { "fail" }),
-                ],
-            );
+        Action::PublishStats { id, stats: s } => {
+            nums = [
+                id.into(),
+                hal.uptime_ms(),
+                s.trace_id.into(),
+                s.max_ms.into(),
+                s.min_ms.into(),
+                s.mean_ms.into(),
+                s.cnt.into(),
+                s.suc.into(),
+            ];
+            Payload::Stats
         }
         Action::Notify {
             id,
-            dest,
-            token,
+            token: t,
             remain_ms,
+            ..
         } => {
-            let ids = Ids::all(hal);
-            let mut w = Writer::new(&mut buf);
-            render::notify(&mut w, id, &ids.identity(), &token, remain_ms);
-            let Some(payload) = rendered(hal, &w, "notify") else {
-                return;
-            };
+            nums[0] = id.into();
+            nums[1] = remain_ms.into();
+            token = t;
+            Payload::Notify
+        }
+        Action::Answer {
+            id: ref i,
+            token: t,
+            remain_ms,
+            ..
+        } => {
+            nums[0] = remain_ms.into();
+            token = t;
+            id = i;
+            Payload::Answer
+        }
+    };
+    // MQTT payloads name no device; CoAP ones carry DEVINFO.
+    let mqtt = matches!(which, Payload::Report | Payload::Reset | Payload::Stats);
+    let ids = if mqtt { Ids::keys(hal) } else { Ids::all(hal) };
+    let mut buf = [0u8; PAYLOAD_MAX];
+    let mut w = Writer::new(&mut buf);
+    let who = if mqtt { render::NOBODY } else { ids.identity() };
+    render::payload(&mut w, which, &nums, &token, &who, id);
+    let Some(&(what, label, level)) = LABELS.get(which as usize) else {
+        return;
+    };
+    let payload = if w.ok() {
+        Some(w.as_bytes())
+    } else {
+        log::log(
+            hal,
+            Level::Error,
+            &[Part::Str(what), Part::Str(": payload too long, not sent")],
+        );
+        None
+    };
+    if let Some(p) = payload {
+        if which == Payload::Notify {
+            log::log(
+                hal,
+                Level::Info,
+                &[Part::Str("topic:/sys/device/info/notify")],
+            );
+        }
+        log::log(hal, level, &[Part::Str(label), Part::Bytes(p)]);
+    }
+    match (action, payload) {
+        (&Action::Notify { dest, .. }, Some(payload)) => {
             let mut host = [0u8; 16];
             let mut hw = Writer::new(&mut host);
             render::broadcast_host(&mut hw, dest, ids.ip());
@@ -272,42 +305,14 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
                 );
                 return;
             };
-            log::log(
-                hal,
-                Level::Info,
-                &[Part::Str("topic:/sys/device/info/notify")],
-            );
-            log::log(
-                hal,
-                Level::Debug,
-                &[Part::Str("payload:"), Part::Bytes(payload)],
-            );
             let rc = coap::notify_send(host, payload);
             if rc != 0 {
                 log::num(hal, Level::Warn, "notify send res:", i64::from(rc));
             }
         }
-        Action::CancelNotify => coap::cancel_notify(),
-        Action::Answer {
-            ref ctx,
-            mcast,
-            ref id,
-            token,
-            remain_ms,
-        } => {
-            let ids = Ids::all(hal);
-            let mut w = Writer::new(&mut buf);
-            render::answer(&mut w, id, &ids.identity(), &token, remain_ms);
-            let Some(payload) = rendered(hal, &w, "answer") else {
-                return;
-            };
-            log::log(
-                hal,
-                Level::Info,
-                &[Part::Str("sending message to app: "), Part::Bytes(payload)],
-            );
+        (Action::Answer { ctx, mcast, .. }, Some(payload)) => {
             let mut tbuf = [0u8; TOPIC_MAX];
-            let path = if mcast {
+            let path = if *mcast {
                 Some(QUERY_MCAST)
             } else {
                 topic(hal, &mut tbuf, Topic::QueryUcast, &ids)
@@ -325,35 +330,47 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
                 );
             }
         }
-        Action::PostEvent(code) => {
-            if code == IOTX_AWSS_BIND_NOTIFY {
-                log::log(
+        (Action::Notify { .. } | Action::Answer { .. }, None) => {}
+        (_, payload) => {
+            let (t, qos) = match which {
+                Payload::Report => (Topic::MatchReport, QOS1),
+                Payload::Reset => (Topic::ResetReport, QOS0),
+                _ => (Topic::LogPost, QOS0),
+            };
+            let mut tbuf = [0u8; TOPIC_MAX];
+            let rc = match (payload, topic(hal, &mut tbuf, t, &ids)) {
+                (Some(p), Some(t)) => imports::mqtt_publish(t, qos, p),
+                _ => -1,
+            };
+            match which {
+                Payload::Report => {
+                    log::num(hal, Level::Info, "report token res:", rc.into());
+                    summary.report_rc.get_or_insert(rc);
+                }
+                Payload::Reset => {
+                    log::num(hal, Level::Debug, "report reset result:", rc.into());
+                    summary.reset_rc.get_or_insert(rc);
+                }
+                _ => log::log(
                     hal,
-                    Level::Debug,
-                    &[Part::Str("post event IOTX_AWSS_BIND_NOTIFY")],
-                );
-            }
-            imports::post_event(code);
-        }
-        Action::SetResetFlag(set) => {
-            let rc = hal.kv_set_reset(u8::from(set));
-            if rc != 0 {
-                log::num(hal, Level::Warn, "HAL_Kv_Set(awss.rst) res:", i64::from(rc));
+                    Level::Info,
+                    &[
+                        Part::Str("bind report statis "),
+                        Part::Str(if rc >= 0 { "success" } else { "fail" }),
+                    ],
+                ),
             }
         }
     }
 }
 
-/// Publish the JSON in `w` to `which`, after logging it at debug level as `<label><payload>`.
-fn publish(hal: &Hal, w: &Writer<'_>, which: Topic, qos: c_int, what: &str, label: &str) -> c_int {
-    let Some(payload) = rendered(hal, w, what) else {
-        return -1;
-    };
-    log::log(hal, Level::Debug, &[Part::Str(label), Part::Bytes(payload)]);
-    let ids = Ids::keys(hal);
-    let mut tbuf = [0u8; TOPIC_MAX];
-    let Some(t) = topic(hal, &mut tbuf, which, &ids) else {
-        return -1;
-    };
-    imports::mqtt_publish(t, qos, payload)
-}
+/// Per [`Payload`]: its name in the "too long" error, the label of its payload log line and
+/// that line's level.
+const LABELS: [(&str, &str, Level); 5] = [
+    ("report token", "report token:", Level::Debug),
+    ("report reset", "report reset:", Level::Debug),
+    // The statistics payload is logged without a label.
+    ("bind statis", "", Level::Debug),
+    ("notify", "payload:", Level::Debug),
+    ("answer", "sending message to app: ", Level::Info),
+];
