@@ -101,6 +101,12 @@ pub unsafe extern "C" fn IOT_MQTT_Subscribe(
         );
         return -1;
     };
+    // Like the SDK's default client, refuse until the first connection is up: a module that
+    // subscribes at boot (a factory reset reported before MQTT connects) must retry.
+    if !client.is_connected() {
+        crate::hlog!("IOT_MQTT_Subscribe {filter}: not connected yet");
+        return -1;
+    }
     let handler = Arc::new(CHandler { cb, ctx: pcontext });
     match client.subscribe(
         filter,

@@ -384,9 +384,25 @@ unsafe extern "C" fn on_publish(
 fn c_exports_subscribe_publish_and_deliver_topic_info() {
     let broker = Broker::start();
     let c = client(&broker, "c-api", 60);
-    run_one_session(&c);
     devbind_host::config::set_mqtt(Some(Arc::clone(&c)));
     let filter = c"/sys/pk/dn/thing/reset_reply";
+    // Like the SDK's client: no subscription before the connection is up.
+    // SAFETY: valid C strings and a callback with the right signature.
+    let early = unsafe {
+        devbind_host::mqtt_ffi::IOT_MQTT_Subscribe(
+            std::ptr::null_mut(),
+            filter.as_ptr(),
+            0,
+            Some(on_publish),
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(early, -1);
+    run_one_session(&c);
+    let t0 = std::time::Instant::now();
+    while !c.is_connected() && t0.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     // SAFETY: valid C strings and a callback with the right signature.
     let rc = unsafe {
         devbind_host::mqtt_ffi::IOT_MQTT_Subscribe(
