@@ -201,6 +201,10 @@ pub enum Topic {
     QueryUcast,
     /// `/sys/device/info/notify`
     Notify,
+    /// `/sys/awss/device/connectap/info/get`
+    ConnectApMcast,
+    /// `/sys/${pk}/${dn}/awss/device/connectap/info/get`
+    ConnectApUcast,
 }
 
 /// Placeholder bytes of the payload templates (no fixed payload text contains a byte below
@@ -228,6 +232,8 @@ mod code {
     pub const BASE: u8 = 10;
     /// The DEVINFO members ([`super::DEVINFO`]).
     pub const DEVINFO: u8 = 11;
+    /// The `SyncToken` statistics ([`super::SYNC`]).
+    pub const SYNC: u8 = 12;
 }
 
 /// The DEVINFO members common to every variant, up to and including `"cipherType":3`.
@@ -243,13 +249,15 @@ const RESET: &[u8] =
     b"{\"id\":\"\x01\", \"version\":\"1.0\", \"method\":\"thing.reset\", \"params\":{}}";
 const STATS: &[u8] = b"{\"id\":\x01,\"version\":\"1.0\",\"method\":\"things.log.post\",\"params\":\
 {\"template\":\"timestamp logLevel module traceContext logContent\",\"contents\":[\"\x01 BIND_TRACE \
-dev_bind \x01 [SyncToken max:\x01 min:\x01 mean:\x01 cnt:\x01 suc:\x01]\"]}}";
+dev_bind \x01 [\x0c]\"]}}";
+/// The statistics as the statistics post and `awss_bind_disp_statis` show them.
+const SYNC: &[u8] = b"SyncToken max:\x01 min:\x01 mean:\x01 cnt:\x01 suc:\x01";
 const NOTIFY: &[u8] =
     b"{\"id\":\"\x01\",\"version\":\"1.0\",\"method\":\"device.info.notify\",\"params\":{\x0b}}";
 const ANSWER: &[u8] = b"{\"id\":\x09,\"code\":200,\"data\":{\x0b}}";
 const CONNECTAP: &[u8] = b"{\"id\":\x09,\"code\":200,\"data\":{\x0a,\"type\":0}}";
 /// Topics and paths, indexed by [`Topic`].
-const TOPICS: [&[u8]; 8] = [
+const TOPICS: [&[u8]; 10] = [
     b"/sys/\x03/\x04/thing/awss/enrollee/match",
     b"/sys/\x03/\x04/thing/awss/enrollee/match_reply",
     b"/sys/\x03/\x04/thing/reset",
@@ -258,6 +266,8 @@ const TOPICS: [&[u8]; 8] = [
     b"/sys/device/info/get",
     b"/sys/\x03/\x04/device/info/get",
     b"/sys/device/info/notify",
+    b"/sys/awss/device/connectap/info/get",
+    b"/sys/\x03/\x04/awss/device/connectap/info/get",
 ];
 
 /// What the placeholders of a template stand for.
@@ -301,6 +311,7 @@ fn fill(w: &mut Writer<'_>, tpl: &[u8], f: &Fields<'_>, next: &mut usize) {
             code::ID => id_echo(w, f.id),
             code::BASE => fill(w, BASE, f, next),
             code::DEVINFO => fill(w, DEVINFO, f, next),
+            code::SYNC => fill(w, SYNC, f, next),
             _ => w.byte(c),
         }
     }
@@ -321,10 +332,13 @@ pub enum Payload {
     Answer,
     /// [`connectap_answer`]: no number.
     ConnectAp,
+    /// `SyncToken max:<max> min:<min> mean:<mean> cnt:<cnt> suc:<suc>` (a log line's text):
+    /// numbers `[max, min, mean, cnt, suc]`.
+    SyncToken,
 }
 
 /// Payload templates, indexed by [`Payload`].
-const PAYLOADS: [&[u8]; 6] = [REPORT, RESET, STATS, NOTIFY, ANSWER, CONNECTAP];
+const PAYLOADS: [&[u8]; 7] = [REPORT, RESET, STATS, NOTIFY, ANSWER, CONNECTAP, SYNC];
 
 /// "No id": the echo of a query without one.
 pub const NO_ID: IdEcho = IdEcho {

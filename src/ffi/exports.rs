@@ -145,62 +145,41 @@ pub unsafe extern "C" fn awss_stop_report_reset() -> c_int {
 /// `msg` must be NULL or point to a valid `iotx_mqtt_event_msg_t` whose `msg` (for event 12)
 /// is NULL or a valid `iotx_mqtt_topic_info_t` with `payload_len` readable bytes at `payload`.
 unsafe fn mqtt_payload<'a>(msg: *mut c_void, handler: &str) -> Option<&'a [u8]> {
-    let hal = Hal;
-    // SAFETY: guaranteed by the caller.
-    let Some(ev) = (unsafe { msg.cast::<MqttEventMsg>().as_ref() }) else {
-        log::log(
-            &hal,
-            Level::Warn,
-            &[Part::Str(handler), Part::Str(": NULL message, ignored")],
-        );
-        return None;
+    // Why the message is ignored: (level, reason, number printed after the reason, end).
+    let (level, why, n, end) = 'ignored: {
+        // SAFETY: guaranteed by the caller.
+        let Some(ev) = (unsafe { msg.cast::<MqttEventMsg>().as_ref() }) else {
+            break 'ignored (Level::Warn, ": NULL message", None, ", ignored");
+        };
+        if ev.event_type != MQTT_EVENT_PUBLISH_RECEIVED {
+            let n = i64::from(ev.event_type);
+            break 'ignored (Level::Debug, ": event ", Some(n), " ignored");
+        }
+        // SAFETY: for event 12 the MQTT client passes a topic info (or NULL), per the caller.
+        let Some(info) = (unsafe { ev.msg.cast::<MqttTopicInfo>().as_ref() }) else {
+            break 'ignored (Level::Warn, ": NULL topic info", None, ", ignored");
+        };
+        if info.payload.is_null() {
+            break 'ignored (Level::Warn, ": NULL payload", None, ", ignored");
+        }
+        let len = usize::try_from(info.payload_len).unwrap_or(usize::MAX);
+        if len > MQTT_PAYLOAD_MAX {
+            let n = i64::from(info.payload_len);
+            break 'ignored (Level::Warn, ": payload of ", Some(n), " bytes ignored");
+        }
+        // SAFETY: non-NULL and `payload_len` bytes long, per the caller.
+        return Some(unsafe { core::slice::from_raw_parts(info.payload, len) });
     };
-    if ev.event_type != MQTT_EVENT_PUBLISH_RECEIVED {
-        log::log(
-            &hal,
-            Level::Debug,
-            &[
-                Part::Str(handler),
-                Part::Str(": event "),
-                Part::Num(i64::from(ev.event_type)),
-                Part::Str(" ignored"),
-            ],
-        );
-        return None;
-    }
-    // SAFETY: for event 12 the MQTT client passes a topic info (or NULL), per the caller.
-    let Some(info) = (unsafe { ev.msg.cast::<MqttTopicInfo>().as_ref() }) else {
-        log::log(
-            &hal,
-            Level::Warn,
-            &[Part::Str(handler), Part::Str(": NULL topic info, ignored")],
-        );
-        return None;
+    let num = match n {
+        Some(n) => Part::Num(n),
+        None => Part::Str(""),
     };
-    if info.payload.is_null() {
-        log::log(
-            &hal,
-            Level::Warn,
-            &[Part::Str(handler), Part::Str(": NULL payload, ignored")],
-        );
-        return None;
-    }
-    let len = usize::try_from(info.payload_len).unwrap_or(usize::MAX);
-    if len > MQTT_PAYLOAD_MAX {
-        log::log(
-            &hal,
-            Level::Warn,
-            &[
-                Part::Str(handler),
-                Part::Str(": payload of "),
-                Part::Num(i64::from(info.payload_len)),
-                Part::Str(" bytes ignored"),
-            ],
-        );
-        return None;
-    }
-    // SAFETY: non-NULL and `payload_len` bytes long, per the caller.
-    Some(unsafe { core::slice::from_raw_parts(info.payload, len) })
+    log::log(
+        &Hal,
+        level,
+        &[Part::Str(handler), Part::Str(why), num, Part::Str(end)],
+    );
+    None
 }
 
 /// The MQTT handler of `/sys/${pk}/${dn}/thing/reset_reply`.

@@ -19,7 +19,7 @@ use super::types::{
     CoapMessage, CoapRecvMsgHandler, CoapSendMsgHandler, MqttEventMsg, MqttTopicInfo, NetworkAddr,
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
-use crate::core::render::{self, Writer};
+use crate::core::render::{self, Payload, Topic, Writer};
 use crate::core::{json, Level, Part, Sub};
 
 /// `AWSS_LC_INIT_SUC` and `AWSS_LC_INIT_BIND`: the stages that serve device-info queries.
@@ -64,21 +64,18 @@ pub unsafe extern "C" fn awss_bind_disp_statis() {
     let Some(s) = shell::read(|m, _| m.stats()) else {
         return;
     };
-    shell::log_line(
-        Level::Debug,
-        &[
-            Part::Str("SyncToken max:"),
-            Part::Num(i64::from(s.max_ms)),
-            Part::Str(" min:"),
-            Part::Num(i64::from(s.min_ms)),
-            Part::Str(" mean:"),
-            Part::Num(i64::from(s.mean_ms)),
-            Part::Str(" cnt:"),
-            Part::Num(i64::from(s.cnt)),
-            Part::Str(" suc:"),
-            Part::Num(i64::from(s.suc)),
-        ],
+    let nums = [s.max_ms, s.min_ms, s.mean_ms, s.cnt, s.suc].map(u64::from);
+    let mut buf = [0u8; 96];
+    let mut w = Writer::new(&mut buf);
+    render::payload(
+        &mut w,
+        Payload::SyncToken,
+        &nums,
+        &[0; 16],
+        &render::NOBODY,
+        &render::NO_ID,
     );
+    shell::log_line(Level::Debug, &[Part::Bytes(w.as_bytes())]);
 }
 
 /// Post the bind statistics to `/sys/${pk}/${dn}/thing/log/post` if a token-sync count exists.
@@ -793,19 +790,12 @@ pub unsafe extern "C" fn process_get_device_info(
     }
     let answer = w.as_bytes();
     let mut pbuf = [0u8; exec::TOPIC_MAX];
-    let mut pw = Writer::new(&mut pbuf);
-    if is_mcast != 0 {
-        pw.str("/sys/awss/device/connectap/info/get");
+    let which = if is_mcast != 0 {
+        Topic::ConnectApMcast
     } else {
-        pw.str("/sys/")
-            .bytes(ids.pk())
-            .str("/")
-            .bytes(ids.dn())
-            .str("/awss/device/connectap/info/get");
-    }
-    let path_ok = pw.ok() && pw.nul_terminate();
-    let path_len = pw.len();
-    let Some(path) = pbuf.get(..path_len + 1).filter(|_| path_ok) else {
+        Topic::ConnectApUcast
+    };
+    let Some(path) = exec::topic(&hal, &mut pbuf, which, &ids) else {
         return -1;
     };
     log::log(
