@@ -6,7 +6,9 @@
 #   make demo-mock  the older demo: the flows against the C mock of the SDK (c_examples/)
 #   make device     only build the example device (build/host/devbind-device)
 #   make test       everything CI runs: fmt, clippy, Rust tests, release build, C tests (plain,
-#                   ASan/UBSan, valgrind, TSan) through ctest, then the host tools' tests
+#                   ASan/UBSan, valgrind, TSan) through ctest, the host tools' tests, then a
+#                   short libFuzzer run of every fuzz target (FUZZ_SECONDS each)
+#   make bench      figures, not tests: flash/RAM footprint, stack high-water marks, core speed
 #
 # CARGO_TARGET_DIR is respected: the C builds link $(CARGO_TARGET_DIR)/release/libiot_dev_bind.a,
 # and the tools (a separate cargo workspace) build into it too (else into tools/target).
@@ -16,6 +18,7 @@ CMAKE ?= cmake
 CTEST ?= ctest
 BUILD ?= build
 JOBS ?= 2
+FUZZ_SECONDS ?= 10
 
 TARGET_DIR := $(abspath $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target))
 LIB := $(TARGET_DIR)/release/libiot_dev_bind.a
@@ -24,7 +27,7 @@ HOST_LIB := $(TOOLS_TARGET_DIR)/release/libdevbind_host.so
 DEVBIND := $(TOOLS_TARGET_DIR)/release/devbind
 DEVICE := $(BUILD)/host/devbind-device
 
-.PHONY: all lib device devbind demo demo-mock test test-rust test-c test-tools clean
+.PHONY: all lib device devbind demo demo-mock test test-rust test-c test-tools test-fuzz bench clean
 
 all: lib
 
@@ -50,6 +53,7 @@ demo-mock: lib
 
 test: test-rust test-c
 	$(MAKE) test-tools
+	$(MAKE) test-fuzz
 
 test-rust:
 	$(CARGO) fmt --check
@@ -68,6 +72,16 @@ test-tools: device
 	cd tools && $(CARGO) fmt --check
 	cd tools && $(CARGO) clippy --all-targets -- -D warnings
 	cd tools && DEVBIND_DEVICE=$(abspath $(DEVICE)) $(CARGO) test
+
+# Coverage-guided fuzzing of every hostile input path through the C ABI (clang's libFuzzer);
+# fails on any crash, sanitizer report or broken invariant.
+test-fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+bench: lib
+	sh benches/footprint/footprint.sh
+	benches/stack/run.sh
+	$(CARGO) test --release --test core_speed_figures -- --nocapture
 
 clean:
 	rm -rf $(BUILD)
