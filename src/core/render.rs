@@ -335,10 +335,16 @@ pub enum Payload {
     /// `SyncToken max:<max> min:<min> mean:<mean> cnt:<cnt> suc:<suc>` (a log line's text):
     /// numbers `[max, min, mean, cnt, suc]`.
     SyncToken,
+    /// [`dev_info`]: numbers `[remain_ms]`.
+    DevInfo,
+    /// [`dev_info_base`]: no number.
+    DevInfoBase,
 }
 
 /// Payload templates, indexed by [`Payload`].
-const PAYLOADS: [&[u8]; 7] = [REPORT, RESET, STATS, NOTIFY, ANSWER, CONNECTAP, SYNC];
+const PAYLOADS: [&[u8]; 9] = [
+    REPORT, RESET, STATS, NOTIFY, ANSWER, CONNECTAP, SYNC, DEVINFO, BASE,
+];
 
 /// "No id": the echo of a query without one.
 pub const NO_ID: IdEcho = IdEcho {

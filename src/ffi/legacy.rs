@@ -135,11 +135,20 @@ pub unsafe extern "C" fn awss_build_dev_info(
     let token = read_aes_random();
     let (text_len, ok) = {
         let mut w = Writer::new(out.get_mut(..len - 1).unwrap_or(&mut []));
-        if r#type == NOTIFY_DEV_BIND_TOKEN {
-            render::dev_info(&mut w, &ids.identity(), &token, remain);
+        let which = if r#type == NOTIFY_DEV_BIND_TOKEN {
+            Payload::DevInfo
         } else {
-            render::dev_info_base(&mut w, &ids.identity());
-        }
+            Payload::DevInfoBase
+        };
+        let who = ids.identity();
+        render::payload(
+            &mut w,
+            which,
+            &[remain.into()],
+            &token,
+            &who,
+            &render::NO_ID,
+        );
         (w.len(), w.ok())
     };
     if let Some(nul) = out.get_mut(text_len) {
