@@ -1077,22 +1077,22 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// The earliest deadline, if any.
     pub fn poll_at(&self) -> Option<Millis> {
-        let report = match self.report {
-            Report::InFlight { retry_at } => Some(retry_at),
-            _ => None,
+        let mut at = self.sub_retry_at;
+        let mut consider = |d: Option<Millis>| {
+            if let Some(d) = d {
+                at = Some(at.map_or(d, |a| a.min(d)));
+            }
         };
-        let notify = match self.notify {
-            Notify::Running { due, .. } => due,
-            Notify::Idle => None,
-        };
-        let reset = match self.reset {
-            Reset::Outstanding { retry_at, .. } => Some(retry_at),
-            Reset::Idle => None,
-        };
-        [report, notify, reset, self.sub_retry_at]
-            .into_iter()
-            .flatten()
-            .min()
+        if let Report::InFlight { retry_at } = self.report {
+            consider(Some(retry_at));
+        }
+        if let Notify::Running { due, .. } = self.notify {
+            consider(due);
+        }
+        if let Reset::Outstanding { retry_at, .. } = self.reset {
+            consider(Some(retry_at));
+        }
+        at
     }
 
     /// Current statistics.
