@@ -141,6 +141,34 @@ fn archive_matches_the_abi_lists() {
         );
     }
 
+    // The same check the way SPEC 3.2 reads the C module's list, with `nm -g --defined-only`
+    // (an explicit BFD target keeps nm from handing the objects' LLVM bitcode to an
+    // incompatible linker plugin, which would make it report no symbols).
+    let nm = Command::new("nm")
+        .args(["-g", "--defined-only", "--target=elf64-x86-64"])
+        .arg(&lib)
+        .output()
+        .expect("run nm");
+    assert!(nm.status.success(), "nm failed");
+    let nm_defined: BTreeSet<String> = String::from_utf8_lossy(&nm.stdout)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            match f.as_slice() {
+                [_, t, name] if "TDBR".contains(*t) => Some((*name).to_string()),
+                _ => None,
+            }
+        })
+        .collect();
+    let nm_missing: Vec<&String> = exports
+        .iter()
+        .filter(|n| !nm_defined.contains(n.as_str()))
+        .collect();
+    assert!(
+        nm_missing.is_empty(),
+        "nm: exports not defined in the archive: {nm_missing:?}"
+    );
+
     let imports = abi_list("imports.txt");
     let all_defined: BTreeSet<&str> = syms.iter().filter(|s| s.0).map(|s| s.3.as_str()).collect();
     let undefined: BTreeSet<&str> = syms
