@@ -4,7 +4,7 @@
 mod common_core;
 use common_core::*;
 use iot_dev_bind::core::render::{self, Writer};
-use iot_dev_bind::core::{json, Action, Config, Level, Machine, Part, Sink, Token};
+use iot_dev_bind::core::{json, Action, Config, Line, Machine, Piece, Sink, Token};
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
@@ -145,9 +145,15 @@ impl Sink<Q> for FuzzSink {
             _ => {}
         }
     }
-    fn log(&mut self, _level: Level, parts: &[Part<'_>]) {
+    fn log(&mut self, line: Line, bytes: &[u8], num: i64) {
         self.logs += 1;
-        if let Some(Part::Str(first)) = parts.first() {
+        let mut first: Option<Vec<u8>> = None;
+        line.pieces(bytes, num, &mut |p| {
+            if let (None, Piece::Text(t)) = (&first, p) {
+                first = Some(t.to_vec());
+            }
+        });
+        if let Some(first) = first {
             for (i, key) in [
                 "awss_report_token_reply",
                 "notify acknowledged",
@@ -157,16 +163,12 @@ impl Sink<Q> for FuzzSink {
             .iter()
             .enumerate()
             {
-                if first.starts_with(key) {
+                if first.starts_with(key.as_bytes()) {
                     self.accepted[i] += 1;
                 }
             }
         }
-        for p in parts {
-            if let Part::Bytes(b) = p {
-                assert!(b.len() <= 64);
-            }
-        }
+        assert!(bytes.len() <= 64);
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
 use iot_dev_bind::core::render::{self, Identity, Writer};
-use iot_dev_bind::core::{Action, Level, Machine, Millis, Part, QueryCtx, Sink, Token};
+use iot_dev_bind::core::{Action, Level, Line, Machine, Millis, Piece, QueryCtx, Sink, Token};
 
 /// A phone's reply context, the size of the shell's copy (address, message id, token, Observe).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,26 +118,24 @@ impl Sink<Q> for World {
         self.bytes_rendered += w.len() as u64;
     }
 
-    fn log(&mut self, level: Level, parts: &[Part<'_>]) {
-        if level > Level::Info {
+    fn log(&mut self, line: Line, bytes: &[u8], num: i64) {
+        if line.level() > Level::Info {
             return;
         }
         let mut buf = [0u8; 600];
         let mut w = Writer::new(&mut buf);
         w.str("[inf] dev_bind: ");
-        for p in parts {
-            match p {
-                Part::Str(s) => {
-                    w.str(s);
-                }
-                Part::Bytes(b) => {
-                    w.bytes(b);
-                }
-                Part::Num(n) => {
-                    w.i64(*n);
-                }
+        line.pieces(bytes, num, &mut |p| match p {
+            Piece::Text(t) => {
+                w.bytes(t);
             }
-        }
+            Piece::Bytes(b) => {
+                w.bytes(b);
+            }
+            Piece::Num(n) => {
+                w.i64(n);
+            }
+        });
         self.log_lines += 1;
         self.bytes_rendered += w.len() as u64;
     }

@@ -38,14 +38,15 @@ pub enum Error {
 }
 
 impl Error {
-    /// A short description for log lines.
-    pub fn reason(&self) -> &'static str {
+    /// A short description for log lines, followed by the payload's excerpt.
+    pub fn reason(&self) -> super::Msg {
+        use super::Msg;
         match self {
-            Error::Invalid(_) => "invalid JSON",
-            Error::NotObject => "not a JSON object",
-            Error::TooDeep => "JSON nested too deep",
-            Error::IdTooLong => "id too long",
-            Error::Empty => "no payload",
+            Error::Invalid(_) => Msg::JsonInvalid,
+            Error::NotObject => Msg::JsonNotObject,
+            Error::TooDeep => Msg::JsonTooDeep,
+            Error::IdTooLong => Msg::JsonIdTooLong,
+            Error::Empty => Msg::JsonEmpty,
         }
     }
 }

@@ -10,8 +10,8 @@
 
 use super::rng::ChaCha20;
 use super::{
-    json, Action, Config, IdEcho, IdKind, Level, Millis, Part, QueryCtx, Sink, Stats, Sub, Token,
-    IOTX_AWSS_BIND_NOTIFY, IOTX_RESET, MAX_ID_LEN, RESET_RETRY_MAX_MS,
+    json, Action, Config, IdEcho, IdKind, Level, Line, Millis, Msg, QueryCtx, Sink, Stats, Sub,
+    Token, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET, MAX_ID_LEN, RESET_RETRY_MAX_MS,
 };
 use rand_core::RngCore;
 
@@ -234,61 +234,35 @@ pub struct Machine<Q, const P: usize> {
     next_stats_id: u32,
 }
 
-/// `<a><b>` at `level` (one out-of-line call instead of a slice built at every site).
+/// `line` without arguments (one out-of-line call instead of the sink's five arguments).
 #[inline(never)]
-fn note2<Q>(sink: &mut impl Sink<Q>, level: Level, a: &str, b: &str) {
-    sink.log(level, &[Part::Str(a), Part::Str(b)]);
+fn note<Q>(sink: &mut impl Sink<Q>, line: Line) {
+    sink.log(line, &[], 0);
 }
 
-/// `<text>` at `level`.
-fn note<Q>(sink: &mut impl Sink<Q>, level: Level, text: &str) {
-    note2(sink, level, text, "");
+/// `line` with the number `n`.
+#[inline(never)]
+fn say<Q>(sink: &mut impl Sink<Q>, line: Line, n: i64) {
+    sink.log(line, &[], n);
 }
 
-/// `<a><b><n>` at `level`.
+/// `<why><what>` at Warn with an excerpt of `payload`: a reply refused for its content.
 #[inline(never)]
-fn say<Q>(sink: &mut impl Sink<Q>, level: Level, a: &str, b: &str, n: i64) {
-    sink.log(level, &[Part::Str(a), Part::Str(b), Part::Num(n)]);
-}
-
-/// `<why><what><excerpt of payload>` at Warn: a reply refused for its content.
-#[inline(never)]
-fn bad_payload<Q>(sink: &mut impl Sink<Q>, why: &str, what: &str, payload: &[u8]) {
-    sink.log(
-        Level::Warn,
-        &[
-            Part::Str(why),
-            Part::Str(what),
-            Part::Bytes(excerpt(payload)),
-        ],
-    );
-}
-
-/// `<why><reason>: <excerpt of payload>` at Warn: a payload that is not a usable JSON object.
-#[inline(never)]
-fn refused<Q>(sink: &mut impl Sink<Q>, why: &str, reason: &str, payload: &[u8]) {
-    sink.log(
-        Level::Warn,
-        &[
-            Part::Str(why),
-            Part::Str(reason),
-            Part::Str(": "),
-            Part::Bytes(excerpt(payload)),
-        ],
-    );
+fn bad_payload<Q>(sink: &mut impl Sink<Q>, why: Msg, what: Msg, payload: &[u8]) {
+    sink.log(Line::new(Level::Warn, why, what), excerpt(payload), 0);
 }
 
 /// Scan a reply; `None` after `<why><reason>: <excerpt>` when it is not a JSON object.
 #[inline(never)]
 fn scan_reply<'p, Q>(
     sink: &mut impl Sink<Q>,
-    why: &str,
+    why: Msg,
     payload: &'p [u8],
 ) -> Option<json::Top<'p>> {
     match json::scan(payload) {
         Ok(top) => Some(top),
         Err(e) => {
-            refused(sink, why, e.reason(), payload);
+            bad_payload(sink, why, e.reason(), payload);
             None
         }
     }
@@ -299,13 +273,13 @@ fn scan_reply<'p, Q>(
 #[inline(never)]
 fn code_200<Q>(
     sink: &mut impl Sink<Q>,
-    why: &str,
+    why: Msg,
     code: Option<json::Value<'_>>,
     payload: &[u8],
 ) -> bool {
     let ok = code.and_then(|v| v.as_u32()) == Some(200);
     if !ok {
-        bad_payload(sink, why, "code is not 200: ", payload);
+        bad_payload(sink, why, Msg::CodeNot200, payload);
     }
     ok
 }
@@ -370,11 +344,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         sink: &mut impl Sink<Q>,
     ) -> Result<(), ()> {
         if !cfg.is_valid() {
-            note(sink, Level::Warn, "config refused: a field is zero");
+            note(sink, Line::new(Level::Warn, Msg::ConfigRefused, Msg::None));
             return Err(());
         }
         self.cfg = cfg;
-        note(sink, Level::Info, "config updated");
+        note(sink, Line::new(Level::Info, Msg::ConfigUpdated, Msg::None));
         Ok(())
     }
 
@@ -390,7 +364,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         sink: &mut impl Sink<Q>,
     ) {
         if self.session != Session::Idle {
-            note(sink, Level::Debug, "bind session already active");
+            note(sink, Line::new(Level::Debug, Msg::SessionActive, Msg::None));
             return;
         }
         self.open_session(sink);
@@ -398,11 +372,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.stored = Some(t);
         }
         if reset_flag {
-            note(
-                sink,
-                Level::Info,
-                "reset flag set: reporting the reset before binding",
-            );
+            note(sink, Line::new(Level::Info, Msg::ResetFirst, Msg::None));
             self.report_reset_now(now, sink);
         } else {
             self.begin_bind(now, None, sink);
@@ -419,7 +389,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn start_bind(&mut self, now: Millis, provisioned: Option<Token>, sink: &mut impl Sink<Q>) {
         match self.session {
             Session::Binding => {
-                note(sink, Level::Debug, "bind already running");
+                note(sink, Line::new(Level::Debug, Msg::BindRunning, Msg::None));
                 return;
             }
             Session::Idle => self.open_session(sink),
@@ -433,7 +403,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         let stored = self.stored.take();
         let token = match provisioned.filter(|t| *t != NO_TOKEN).or(stored) {
             Some(t) => {
-                note(sink, Level::Info, "reporting the provisioned token");
+                note(
+                    sink,
+                    Line::new(Level::Info, Msg::ReportProvisioned, Msg::None),
+                );
                 t
             }
             None => self.fresh(),
@@ -459,7 +432,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.notify_armed = false;
         self.report = Report::Idle;
         self.reset = Reset::Idle;
-        self.drop_pending("bind deinit", sink);
+        self.drop_pending(Msg::BindDeinit, sink);
         self.sub_retry_at = None;
         if self.sub_match {
             self.sub_match = false;
@@ -478,7 +451,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.session = Session::Idle;
         self.event_posted = false;
         self.stored = None;
-        note(sink, Level::Info, "bind deinit");
+        note(sink, Line::new(Level::Info, Msg::BindDeinit, Msg::None));
     }
 
     /// A fresh random token, never all zero.
@@ -526,7 +499,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// A fresh token, reported now.
     fn rotate(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        note(sink, Level::Info, "update token");
+        note(sink, Line::new(Level::Info, Msg::UpdateToken, Msg::None));
         let t = self.fresh();
         self.begin_token(now, t, sink);
     }
@@ -549,21 +522,21 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.report = Report::Idle;
         self.cur = Current::none(self.next_report_id, self.next_notify_id);
         self.stats.started_at = None;
-        self.report_ended("token reporting stopped", sink);
+        self.report_ended(Msg::TokenStopped, sink);
     }
 
     /// Nothing is in flight any more: nobody waits for an acknowledgement.
-    fn report_ended(&mut self, why: &str, sink: &mut impl Sink<Q>) {
+    fn report_ended(&mut self, why: Msg, sink: &mut impl Sink<Q>) {
         self.drop_pending(why, sink);
         if let Notify::Running { due: None, .. } = self.notify {
-            note2(sink, Level::Info, "notify round ended: ", why);
+            note(sink, Line::new(Level::Info, Msg::RoundEnded, why));
             self.end_round(sink);
         }
     }
 
-    fn drop_pending(&mut self, why: &str, sink: &mut impl Sink<Q>) {
+    fn drop_pending(&mut self, why: Msg, sink: &mut impl Sink<Q>) {
         while self.pending.pop().is_some() {
-            note2(sink, Level::Info, "query dropped unanswered: ", why);
+            note(sink, Line::new(Level::Info, Msg::DroppedUnanswered, why));
         }
     }
 
@@ -582,11 +555,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         sink: &mut impl Sink<Q>,
     ) -> Result<(), ()> {
         if token == NO_TOKEN {
-            note(sink, Level::Warn, "set_token refused: all-zero token");
+            note(sink, Line::new(Level::Warn, Msg::SetTokenZero, Msg::None));
             return Err(());
         }
         if self.session == Session::Binding {
-            note(sink, Level::Info, "reporting the token set by the app");
+            note(sink, Line::new(Level::Info, Msg::ReportAppToken, Msg::None));
             self.begin_token(now, token, sink);
         } else {
             self.stored = Some(token);
@@ -663,23 +636,25 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `match_reply` payload from MQTT (any bytes).
     pub fn on_match_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
-        let why = "match_reply ignored: ";
+        let why = Msg::MatchIgnored;
         let Some(top) = scan_reply(sink, why, payload) else {
             return;
         };
         let Some(id) = top.id.and_then(|v| v.as_u32()) else {
-            return bad_payload(sink, why, "no numeric id: ", payload);
+            return bad_payload(sink, why, Msg::NoNumericId, payload);
         };
         if !self.cur.reported {
-            return say(sink, Level::Warn, why, "no token reported, id ", id.into());
+            return say(
+                sink,
+                Line::new(Level::Warn, why, Msg::NoTokenReported),
+                id.into(),
+            );
         }
         let span = self.next_report_id.wrapping_sub(self.cur.first_id);
         if id.wrapping_sub(self.cur.first_id) >= span {
             return say(
                 sink,
-                Level::Warn,
-                why,
-                "not a report of the current token, id ",
+                Line::new(Level::Warn, why, Msg::NotCurrentReport),
                 id.into(),
             );
         }
@@ -687,13 +662,15 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             return;
         }
         if self.cur.acked {
-            return say(sink, Level::Debug, why, "duplicate, id ", id.into());
+            return say(
+                sink,
+                Line::new(Level::Debug, why, Msg::Duplicate),
+                id.into(),
+            );
         }
         say(
             sink,
-            Level::Info,
-            "awss_report_token_reply id ",
-            "",
+            Line::new(Level::Info, Msg::TokenReply, Msg::None),
             id.into(),
         );
         self.cur.acked = true;
@@ -714,8 +691,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             // than the report retry): nobody gets an expired token; try a fresh one.
             note(
                 sink,
-                Level::Info,
-                "token expired before its ack: queries keep waiting",
+                Line::new(Level::Info, Msg::TokenExpiredBeforeAck, Msg::None),
             );
             self.rotate(now, sink);
         } else if !self.pending.is_empty() {
@@ -739,9 +715,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `reset_reply` payload from MQTT (any bytes).
     pub fn on_reset_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
-        let why = "reset_reply ignored: ";
+        let why = Msg::ResetIgnored;
         if self.reset == Reset::Idle {
-            return note2(sink, Level::Info, why, "no reset report outstanding");
+            return note(sink, Line::new(Level::Info, why, Msg::NoResetOutstanding));
         }
         let Some(top) = scan_reply(sink, why, payload) else {
             return;
@@ -752,10 +728,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if let Some(id) = top.id {
             match id.as_u32() {
                 Some(n) if n < self.next_reset_id => {}
-                _ => return bad_payload(sink, why, "id is not one we sent: ", payload),
+                _ => return bad_payload(sink, why, Msg::IdNotOurs, payload),
             }
         }
-        note(sink, Level::Info, "reset acknowledged by the cloud");
+        note(sink, Line::new(Level::Info, Msg::ResetAcked, Msg::None));
         self.reset = Reset::Idle;
         sink.act(Action::SetResetFlag(false));
         sink.act(Action::PostEvent(IOTX_RESET));
@@ -774,21 +750,23 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         payload: Option<&[u8]>,
         sink: &mut impl Sink<Q>,
     ) {
-        let why = "notify ack ignored: ";
+        let why = Msg::AckIgnored;
         if result != 0 {
             return say(
                 sink,
-                Level::Debug,
-                why,
-                "no response, result ",
+                Line::new(Level::Debug, why, Msg::NoResponse),
                 result.into(),
             );
         }
         if code >= 0x60 {
-            return say(sink, Level::Info, why, "CoAP code ", code.into());
+            return say(
+                sink,
+                Line::new(Level::Info, why, Msg::CoapCode),
+                code.into(),
+            );
         }
         let Some(payload) = payload else {
-            return note2(sink, Level::Warn, why, "no payload");
+            return note(sink, Line::new(Level::Warn, why, Msg::NoPayload));
         };
         let Some(top) = scan_reply(sink, why, payload) else {
             return;
@@ -797,7 +775,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             return;
         }
         let Some(id) = top.id.and_then(|v| v.as_u32()) else {
-            return bad_payload(sink, why, "no numeric id: ", payload);
+            return bad_payload(sink, why, Msg::NoNumericId, payload);
         };
         let next = self.next_notify_id;
         let span = next
@@ -810,17 +788,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if !ours {
             return say(
                 sink,
-                Level::Warn,
-                why,
-                "not a broadcast of the current token, id ",
+                Line::new(Level::Warn, why, Msg::NotCurrentBroadcast),
                 id.into(),
             );
         }
         say(
             sink,
-            Level::Info,
-            "notify acknowledged by a phone, id ",
-            "",
+            Line::new(Level::Info, Msg::NotifyAcked, Msg::None),
             id.into(),
         );
         if let Notify::Running { .. } = self.notify {
@@ -838,15 +812,15 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         payload: Option<&[u8]>,
         sink: &mut impl Sink<Q>,
     ) {
-        let why = "query ignored: ";
+        let why = Msg::QueryIgnored;
         if self.session != Session::Binding {
-            note2(sink, Level::Info, why, "bind not running");
+            note(sink, Line::new(Level::Info, why, Msg::BindNotRunning));
             return;
         }
         let id = match json::id_echo(payload) {
             Ok(id) => id,
             Err(e) => {
-                refused(sink, why, e.reason(), payload.unwrap_or(&[]));
+                bad_payload(sink, why, e.reason(), payload.unwrap_or(&[]));
                 return;
             }
         };
@@ -856,26 +830,23 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             return;
         }
         if let Some(p) = self.pending.iter_mut().find(|p| p.ctx.same_request(&ctx)) {
-            note(sink, Level::Debug, "query retransmitted: still waiting");
+            note(
+                sink,
+                Line::new(Level::Debug, Msg::QueryRetransmitted, Msg::None),
+            );
             *p = Pending::new(ctx, mcast, &id);
             return;
         }
         if self.pending.push(Pending::new(ctx, mcast, &id)).is_err() {
-            sink.log(
-                Level::Warn,
-                &[
-                    Part::Str("query dropped: "),
-                    Part::Num(self.pending.len() as i64),
-                    Part::Str(" queries already waiting"),
-                ],
+            let n = self.pending.len() as i64;
+            say(
+                sink,
+                Line::new(Level::Warn, Msg::QueriesWaiting, Msg::None),
+                n,
             );
             return;
         }
-        note(
-            sink,
-            Level::Debug,
-            "query waits for the token acknowledgement",
-        );
+        note(sink, Line::new(Level::Debug, Msg::QueryWaits, Msg::None));
         if !self.report_in_flight() {
             self.rotate(now, sink);
         }
@@ -921,7 +892,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             return;
         };
         if sent >= count {
-            note(sink, Level::Debug, "notify round done");
+            note(sink, Line::new(Level::Debug, Msg::RoundDone, Msg::None));
             self.end_round(sink);
         } else if self.token_valid(now) {
             let id = self.next_notify_id;
@@ -942,18 +913,17 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 remain_ms: self.token_remain_ms(now),
             });
         } else if !self.cur.acked && self.report_in_flight() {
-            note(
-                sink,
-                Level::Debug,
-                "notify waits for the token acknowledgement",
-            );
+            note(sink, Line::new(Level::Debug, Msg::NotifyWaits, Msg::None));
             self.notify = Notify::Running {
                 sent,
                 count,
                 due: None,
             };
         } else {
-            note(sink, Level::Info, "notify round ended: no valid token");
+            note(
+                sink,
+                Line::new(Level::Info, Msg::RoundEnded, Msg::NoValidToken),
+            );
             self.end_round(sink);
         }
     }
@@ -962,7 +932,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn notify_stop(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         self.notify_armed = false;
         if let Notify::Running { .. } = self.notify {
-            note(sink, Level::Debug, "notify round stopped");
+            note(sink, Line::new(Level::Debug, Msg::RoundStopped, Msg::None));
             self.end_round(sink);
         }
     }
@@ -996,7 +966,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_stop_report_reset()`: stop retrying; the flag stays.
     pub fn stop_report_reset(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         if self.reset != Reset::Idle {
-            note(sink, Level::Info, "reset report stopped");
+            note(sink, Line::new(Level::Info, Msg::ResetStopped, Msg::None));
         }
         self.reset = Reset::Idle;
     }
@@ -1010,7 +980,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             Sub::ResetReply => self.sub_reset = false,
         }
         if self.wants(sub) && self.sub_retry_at.is_none() {
-            note(sink, Level::Warn, "subscribe failed: trying again in 3 s");
+            note(
+                sink,
+                Line::new(Level::Warn, Msg::SubscribeFailed, Msg::None),
+            );
             self.sub_retry_at = Some(after(now, SUBSCRIBE_RETRY_MS));
         }
     }
@@ -1044,19 +1017,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if let Report::InFlight { retry_at } = self.report {
             if retry_at <= now {
                 if self.cur.attempts < self.cfg.report_attempts {
-                    note(sink, Level::Debug, "no match_reply: reporting again");
+                    note(sink, Line::new(Level::Debug, Msg::NoMatchReply, Msg::None));
                     self.publish_report(now, sink);
                 } else {
-                    sink.log(
-                        Level::Info,
-                        &[
-                            Part::Str("try "),
-                            Part::Num(self.cur.attempts.into()),
-                            Part::Str(" times fail"),
-                        ],
-                    );
+                    let n = self.cur.attempts.into();
+                    say(sink, Line::new(Level::Info, Msg::TryFail, Msg::None), n);
                     self.report = Report::GaveUp;
-                    self.report_ended("the cloud did not acknowledge the token", sink);
+                    self.report_ended(Msg::NoAck, sink);
                 }
             }
         }
@@ -1067,7 +1034,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         if let Reset::Outstanding { retry_at, delay_ms } = self.reset {
             if retry_at <= now {
-                note(sink, Level::Debug, "no reset_reply: reporting again");
+                note(sink, Line::new(Level::Debug, Msg::NoResetReply, Msg::None));
                 let cap = RESET_RETRY_MAX_MS.max(self.cfg.reset_retry_ms);
                 let next = delay_ms.saturating_mul(2).min(cap);
                 self.publish_reset(now, next, sink);

@@ -12,10 +12,12 @@
 
 pub mod json;
 pub mod machine;
+pub mod msg;
 pub mod render;
 pub mod rng;
 
 pub use machine::Machine;
+pub use msg::{Line, Msg, Piece};
 
 /// Milliseconds of uptime, as `HAL_UptimeMs()` returns them.
 pub type Millis = u64;
@@ -99,18 +101,6 @@ pub enum Level {
     Info = 4,
     /// Debug (`[dbg]`): the payloads the guide's troubleshooting reads.
     Debug = 5,
-}
-
-/// A piece of a log line: text or a number. A line is a slice of pieces, so the core never
-/// needs `core::fmt`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Part<'a> {
-    /// Literal text.
-    Str(&'a str),
-    /// Raw bytes from the network, printed with non-printable bytes escaped.
-    Bytes(&'a [u8]),
-    /// A signed number in decimal.
-    Num(i64),
 }
 
 /// MQTT subscriptions the machine manages.
@@ -243,6 +233,7 @@ pub enum Action<Q> {
 pub trait Sink<Q> {
     /// Queue an action.
     fn act(&mut self, action: Action<Q>);
-    /// Emit a log line made of `parts` at `level`.
-    fn log(&mut self, level: Level, parts: &[Part<'_>]);
+    /// Emit `line` (its level and texts), with `bytes` and `num` at its placeholders (see
+    /// [`msg`]); both are ignored when its texts have no placeholder.
+    fn log(&mut self, line: Line, bytes: &[u8], num: i64);
 }

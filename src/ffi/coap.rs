@@ -8,10 +8,10 @@ use super::imports::{
     coap_msg, coap_payload, CoAPMessageId_cancel, CoAPServerMultiCast_send, CoAPServerResp_send,
     CoAPServer_deinit, CoAPServer_init, CoAPServer_register,
 };
-use super::shell;
 use super::types::{CoapMessage, CoapMsgHeader, CoapMsgOption, NetworkAddr, COAP_OPTION_OBSERVE};
+use super::{log, shell};
 use crate::config::{COAP_MSG_MAX_OPTION_NUM, COAP_MSG_MAX_TOKEN_LEN};
-use crate::core::{copy_bytes, Level, Part, QueryCtx};
+use crate::core::{copy_bytes, Level, Line, Msg, QueryCtx};
 
 /// The CoAP server context (NULL until the first registration or send).
 static CTX: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
@@ -48,7 +48,7 @@ pub fn ctx_or_init() -> Option<*mut c_void> {
     // SAFETY: no arguments; returns the server context or NULL.
     let fresh = unsafe { CoAPServer_init() };
     if fresh.is_null() {
-        shell::log_line(Level::Error, &[Part::Str("CoAPServer_init failed")]);
+        log::note(Level::Error, Msg::CoapInitFailed);
         return None;
     }
     match CTX.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
@@ -144,29 +144,17 @@ pub unsafe fn on_query(
 ) -> c_int {
     // SAFETY: guaranteed by the caller.
     let Some(remote) = (unsafe { remote.as_ref() }) else {
-        shell::log_line(
-            Level::Warn,
-            &[Part::Str("query without a remote address, ignored")],
-        );
+        log::note(Level::Warn, Msg::QueryNoRemote);
         return -1;
     };
     // SAFETY: guaranteed by the caller.
     let Some(req) = (unsafe { coap_msg(request) }) else {
-        shell::log_line(
-            Level::Warn,
-            &[Part::Str("query without a message, ignored")],
-        );
+        log::note(Level::Warn, Msg::QueryNoMessage);
         return -1;
     };
     let (ctx, dropped) = ReplyCtx::from_request(remote, req);
     if let Some(len) = dropped {
-        shell::log_line(
-            Level::Warn,
-            &[
-                Part::Str("query: Observe option ignored, length "),
-                Part::Num(len as i64),
-            ],
-        );
+        log::num(Level::Warn, Msg::ObserveIgnored, len as i64);
     }
     // SAFETY: guaranteed by the caller (payload valid for payloadlen bytes during the call).
     let payload = unsafe { coap_payload(req) };
@@ -220,14 +208,10 @@ pub fn register_queries(ucast_path: &[u8]) -> c_int {
         // `cb` has the `CoAPRecvMsgHandler` type.
         let r = unsafe { CoAPServer_register(c, path.as_ptr().cast(), Some(cb)) };
         if r != 0 {
-            shell::log_line(
-                Level::Warn,
-                &[
-                    Part::Str("register "),
-                    Part::Bytes(path.split_last().map_or(path, |(_, p)| p)),
-                    Part::Str(" res:"),
-                    Part::Num(i64::from(r)),
-                ],
+            log::line(
+                Line::new(Level::Warn, Msg::RegisterRes, Msg::None),
+                path.split_last().map_or(path, |(_, p)| p),
+                i64::from(r),
             );
             rc = -1;
         }
@@ -324,10 +308,7 @@ pub fn answer(ctx: &ReplyCtx, path: &[u8], payload: &[u8]) -> c_int {
         return -1;
     }
     let Some(c) = self::ctx() else {
-        shell::log_line(
-            Level::Warn,
-            &[Part::Str("answer dropped: CoAP server not running")],
-        );
+        log::note(Level::Warn, Msg::AnswerNoServer);
         return -1;
     };
     let mut remote = ctx.remote;

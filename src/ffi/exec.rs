@@ -8,7 +8,7 @@ use super::coap::{self, ReplyCtx, QUERY_MCAST};
 use super::imports::{self, Hal, Platform};
 use super::log;
 use crate::core::render::{self, Identity, Payload, Topic, Writer};
-use crate::core::{Action, Level, Part, Sub, IOTX_AWSS_BIND_NOTIFY};
+use crate::core::{Action, Level, Line, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
 
 /// Payload buffer: the longest payload (a query answer with a 32-byte id and the longest
 /// identity) is about 400 bytes.
@@ -91,18 +91,13 @@ impl Ids {
 }
 
 /// Render a NUL-terminated topic into `buf`; `None` (logged) if it does not fit.
-pub fn topic<'b>(
-    hal: &impl Platform,
-    buf: &'b mut [u8; TOPIC_MAX],
-    which: Topic,
-    ids: &Ids,
-) -> Option<&'b [u8]> {
+pub fn topic<'b>(buf: &'b mut [u8; TOPIC_MAX], which: Topic, ids: &Ids) -> Option<&'b [u8]> {
     let mut w = Writer::new(buf);
     render::topic(&mut w, which, ids.pk(), ids.dn());
     let ok = w.ok() && w.nul_terminate();
     let len = w.len();
     if !ok {
-        log::log(hal, Level::Error, &[Part::Str("topic too long")]);
+        log::note(Level::Error, Msg::TopicTooLong);
         return None;
     }
     buf.get(..len + 1)
@@ -134,7 +129,7 @@ pub fn sub_index(sub: Sub) -> usize {
 pub fn subscribe(hal: &Hal, sub: Sub, on: bool) -> c_int {
     let ids = Ids::keys(hal);
     let mut tbuf = [0u8; TOPIC_MAX];
-    let Some(t) = topic(hal, &mut tbuf, sub_topic(sub), &ids) else {
+    let Some(t) = topic(&mut tbuf, sub_topic(sub), &ids) else {
         return -1;
     };
     let rc = if on {
@@ -144,16 +139,8 @@ pub fn subscribe(hal: &Hal, sub: Sub, on: bool) -> c_int {
     };
     let text = t.split_last().map_or(t, |(_, rest)| rest);
     let level = if rc < 0 { Level::Warn } else { Level::Debug };
-    log::log(
-        hal,
-        level,
-        &[
-            Part::Str(if on { "sub " } else { "unsub " }),
-            Part::Bytes(text),
-            Part::Str(" res:"),
-            Part::Num(i64::from(rc)),
-        ],
-    );
+    let msg = if on { Msg::SubRes } else { Msg::UnsubRes };
+    log::line(Line::new(level, msg, Msg::None), text, i64::from(rc));
     rc
 }
 
@@ -161,7 +148,7 @@ pub fn subscribe(hal: &Hal, sub: Sub, on: bool) -> c_int {
 pub fn register_queries(hal: &Hal) -> c_int {
     let ids = Ids::keys(hal);
     let mut tbuf = [0u8; TOPIC_MAX];
-    let Some(ucast) = topic(hal, &mut tbuf, Topic::QueryUcast, &ids) else {
+    let Some(ucast) = topic(&mut tbuf, Topic::QueryUcast, &ids) else {
         return -1;
     };
     coap::register_queries(ucast)
@@ -199,11 +186,7 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
         Action::CancelNotify => return coap::cancel_notify(),
         Action::PostEvent(code) => {
             if code == IOTX_AWSS_BIND_NOTIFY {
-                log::log(
-                    hal,
-                    Level::Debug,
-                    &[Part::Str("post event IOTX_AWSS_BIND_NOTIFY")],
-                );
+                log::note(Level::Debug, Msg::PostBindNotify);
             }
             imports::post_event(code);
             return;
@@ -211,7 +194,7 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
         Action::SetResetFlag(set) => {
             let rc = hal.kv_set_reset(u8::from(set));
             if rc != 0 {
-                log::num(hal, Level::Warn, "HAL_Kv_Set(awss.rst) res:", i64::from(rc));
+                log::num(Level::Warn, Msg::KvSetRes, i64::from(rc));
             }
             return;
         }
@@ -273,22 +256,14 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
     let payload = if w.ok() {
         Some(w.as_bytes())
     } else {
-        log::log(
-            hal,
-            Level::Error,
-            &[Part::Str(what), Part::Str(": payload too long, not sent")],
-        );
+        log::line(Line::new(Level::Error, what, Msg::PayloadTooLong), &[], 0);
         None
     };
     if let Some(p) = payload {
         if which == Payload::Notify {
-            log::log(
-                hal,
-                Level::Info,
-                &[Part::Str("topic:/sys/device/info/notify")],
-            );
+            log::note(Level::Info, Msg::NotifyTopic);
         }
-        log::log(hal, level, &[Part::Str(label), Part::Bytes(p)]);
+        log::line(Line::new(level, label, Msg::None), p, 0);
     }
     match (action, payload) {
         (&Action::Notify { dest, .. }, Some(payload)) => {
@@ -298,16 +273,12 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
             let host_ok = hw.ok() && hw.nul_terminate();
             let host_len = hw.len();
             let Some(host) = host.get(..host_len + 1).filter(|_| host_ok) else {
-                log::log(
-                    hal,
-                    Level::Error,
-                    &[Part::Str("notify: bad broadcast address")],
-                );
+                log::note(Level::Error, Msg::BadBroadcast);
                 return;
             };
             let rc = coap::notify_send(host, payload);
             if rc != 0 {
-                log::num(hal, Level::Warn, "notify send res:", i64::from(rc));
+                log::num(Level::Warn, Msg::NotifySendRes, i64::from(rc));
             }
         }
         (Action::Answer { ctx, mcast, .. }, Some(payload)) => {
@@ -315,19 +286,14 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
             let path = if *mcast {
                 Some(QUERY_MCAST)
             } else {
-                topic(hal, &mut tbuf, Topic::QueryUcast, &ids)
+                topic(&mut tbuf, Topic::QueryUcast, &ids)
             };
             let Some(path) = path else {
                 return;
             };
             let rc = coap::answer(ctx, path, payload);
             if rc != 0 {
-                log::num(
-                    hal,
-                    Level::Warn,
-                    "sending message to app res:",
-                    i64::from(rc),
-                );
+                log::num(Level::Warn, Msg::AnswerRes, i64::from(rc));
             }
         }
         (Action::Notify { .. } | Action::Answer { .. }, None) => {}
@@ -338,26 +304,26 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
                 _ => (Topic::LogPost, QOS0),
             };
             let mut tbuf = [0u8; TOPIC_MAX];
-            let rc = match (payload, topic(hal, &mut tbuf, t, &ids)) {
+            let rc = match (payload, topic(&mut tbuf, t, &ids)) {
                 (Some(p), Some(t)) => imports::mqtt_publish(t, qos, p),
                 _ => -1,
             };
             match which {
                 Payload::Report => {
-                    log::num(hal, Level::Info, "report token res:", rc.into());
+                    log::num(Level::Info, Msg::ReportRes, rc.into());
                     summary.report_rc.get_or_insert(rc);
                 }
                 Payload::Reset => {
-                    log::num(hal, Level::Debug, "report reset result:", rc.into());
+                    log::num(Level::Debug, Msg::ResetRes, rc.into());
                     summary.reset_rc.get_or_insert(rc);
                 }
-                _ => log::log(
-                    hal,
+                _ => log::note(
                     Level::Info,
-                    &[
-                        Part::Str("bind report statis "),
-                        Part::Str(if rc >= 0 { "success" } else { "fail" }),
-                    ],
+                    if rc >= 0 {
+                        Msg::StatisSuccess
+                    } else {
+                        Msg::StatisFail
+                    },
                 ),
             }
         }
@@ -366,11 +332,11 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
 
 /// Per [`Payload`]: its name in the "too long" error, the label of its payload log line and
 /// that line's level.
-const LABELS: [(&str, &str, Level); 5] = [
-    ("report token", "report token:", Level::Debug),
-    ("report reset", "report reset:", Level::Debug),
+const LABELS: [(Msg, Msg, Level); 5] = [
+    (Msg::NameReport, Msg::LabelReport, Level::Debug),
+    (Msg::NameReset, Msg::LabelReset, Level::Debug),
     // The statistics payload is logged without a label.
-    ("bind statis", "", Level::Debug),
-    ("notify", "payload:", Level::Debug),
-    ("answer", "sending message to app: ", Level::Info),
+    (Msg::NameStatis, Msg::Bytes, Level::Debug),
+    (Msg::NameNotify, Msg::LabelNotify, Level::Debug),
+    (Msg::NameAnswer, Msg::LabelAnswer, Level::Info),
 ];

@@ -16,7 +16,7 @@ use super::types::{
     dev_bind_config_t, CoapMessage, MqttEventMsg, MqttTopicInfo, NetworkAddr,
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
-use crate::core::{Config, Level, Part};
+use crate::core::{Config, Level, Line, Msg};
 
 /// Longest MQTT reply payload looked at; longer ones are logged and ignored.
 pub const MQTT_PAYLOAD_MAX: usize = 4096;
@@ -26,15 +26,7 @@ fn reset_flag(hal: &impl Platform) -> bool {
     match hal.kv_get_reset() {
         Ok(b) => b == 0x01,
         Err(code) => {
-            log::log(
-                hal,
-                Level::Debug,
-                &[
-                    Part::Str("HAL_Kv_Get(awss.rst) res:"),
-                    Part::Num(i64::from(code)),
-                    Part::Str(", no reset flag"),
-                ],
-            );
+            log::num(Level::Debug, Msg::KvGetRes, i64::from(code));
             false
         }
     }
@@ -144,41 +136,33 @@ pub unsafe extern "C" fn awss_stop_report_reset() -> c_int {
 /// # Safety
 /// `msg` must be NULL or point to a valid `iotx_mqtt_event_msg_t` whose `msg` (for event 12)
 /// is NULL or a valid `iotx_mqtt_topic_info_t` with `payload_len` readable bytes at `payload`.
-unsafe fn mqtt_payload<'a>(msg: *mut c_void, handler: &str) -> Option<&'a [u8]> {
-    // Why the message is ignored: (level, reason, number printed after the reason, end).
-    let (level, why, n, end) = 'ignored: {
+unsafe fn mqtt_payload<'a>(msg: *mut c_void, handler: Msg) -> Option<&'a [u8]> {
+    // Why the message is ignored: (level, reason, number printed in the reason).
+    let (level, why, n) = 'ignored: {
         // SAFETY: guaranteed by the caller.
         let Some(ev) = (unsafe { msg.cast::<MqttEventMsg>().as_ref() }) else {
-            break 'ignored (Level::Warn, ": NULL message", None, ", ignored");
+            break 'ignored (Level::Warn, Msg::NullMessage, 0);
         };
         if ev.event_type != MQTT_EVENT_PUBLISH_RECEIVED {
             let n = i64::from(ev.event_type);
-            break 'ignored (Level::Debug, ": event ", Some(n), " ignored");
+            break 'ignored (Level::Debug, Msg::EventIgnored, n);
         }
         // SAFETY: for event 12 the MQTT client passes a topic info (or NULL), per the caller.
         let Some(info) = (unsafe { ev.msg.cast::<MqttTopicInfo>().as_ref() }) else {
-            break 'ignored (Level::Warn, ": NULL topic info", None, ", ignored");
+            break 'ignored (Level::Warn, Msg::NullTopicInfo, 0);
         };
         if info.payload.is_null() {
-            break 'ignored (Level::Warn, ": NULL payload", None, ", ignored");
+            break 'ignored (Level::Warn, Msg::NullPayload, 0);
         }
         let len = usize::try_from(info.payload_len).unwrap_or(usize::MAX);
         if len > MQTT_PAYLOAD_MAX {
             let n = i64::from(info.payload_len);
-            break 'ignored (Level::Warn, ": payload of ", Some(n), " bytes ignored");
+            break 'ignored (Level::Warn, Msg::PayloadOfIgnored, n);
         }
         // SAFETY: non-NULL and `payload_len` bytes long, per the caller.
         return Some(unsafe { core::slice::from_raw_parts(info.payload, len) });
     };
-    let num = match n {
-        Some(n) => Part::Num(n),
-        None => Part::Str(""),
-    };
-    log::log(
-        &Hal,
-        level,
-        &[Part::Str(handler), Part::Str(why), num, Part::Str(end)],
-    );
+    log::line(Line::new(level, handler, why), &[], n);
     None
 }
 
@@ -198,7 +182,7 @@ pub unsafe extern "C" fn awss_report_reset_reply(
 ) {
     let _ = (pcontext, pclient);
     // SAFETY: forwarded from the caller's contract.
-    let Some(payload) = (unsafe { mqtt_payload(msg, "awss_report_reset_reply") }) else {
+    let Some(payload) = (unsafe { mqtt_payload(msg, Msg::HandlerResetReply) }) else {
         return;
     };
     let _ = shell::run(Event::ResetReply(payload));
@@ -285,7 +269,7 @@ pub unsafe extern "C" fn awss_report_token_reply(
 ) {
     let _ = (pcontext, pclient);
     // SAFETY: forwarded from the caller's contract.
-    let Some(payload) = (unsafe { mqtt_payload(msg, "awss_report_token_reply") }) else {
+    let Some(payload) = (unsafe { mqtt_payload(msg, Msg::HandlerTokenReply) }) else {
         return;
     };
     let _ = shell::run(Event::MatchReply(payload));
@@ -326,13 +310,7 @@ pub unsafe extern "C" fn awss_dev_bind_notify_stop() -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn awss_notify_dev_info(r#type: c_int, count: c_int) -> c_int {
     if r#type != 1 {
-        shell::log_line(
-            Level::Warn,
-            &[
-                Part::Str("awss_notify_dev_info: unsupported type "),
-                Part::Num(i64::from(r#type)),
-            ],
-        );
+        log::num(Level::Warn, Msg::NotifyDevInfoType, i64::from(r#type));
         return -1;
     }
     let count = u8::try_from(count.clamp(1, 255)).unwrap_or(u8::MAX);

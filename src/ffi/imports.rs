@@ -117,8 +117,8 @@ pub trait Platform {
     fn uptime_ms(&self) -> u64;
     /// `HAL_Random(0xFFFFFFFF)`.
     fn random_u32(&self) -> u32;
-    /// `HAL_Printf("%s", line)`; `line` must end with a NUL.
-    fn print_cstr(&self, line: &[u8]);
+    /// `HAL_Printf("%.*s", len, text)`: print `text` (no NUL needed).
+    fn print(&self, text: &[u8]);
     /// Fill `buf` (zeroed first) with the product key; returns the text up to its NUL.
     fn product_key<'a>(&self, buf: &'a mut [u8; 21]) -> &'a [u8];
     /// Fill `buf` (zeroed first) with the device name; returns the text up to its NUL.
@@ -153,13 +153,11 @@ impl Platform for Hal {
         // SAFETY: no pointer arguments.
         unsafe { HAL_Random(0xFFFF_FFFF) }
     }
-    fn print_cstr(&self, line: &[u8]) {
-        if line.last() != Some(&0) {
-            return;
-        }
-        // SAFETY: both the format and `line` are NUL-terminated and live for the call; "%s"
-        // consumes exactly one `char *` argument.
-        unsafe { HAL_Printf(c"%s".as_ptr(), line.as_ptr()) }
+    fn print(&self, text: &[u8]) {
+        let len = c_int::try_from(text.len()).unwrap_or(c_int::MAX);
+        // SAFETY: the format is NUL-terminated; "%.*s" consumes an `int` precision and a
+        // `char *` of which it reads at most `len` bytes, all within `text`, live for the call.
+        unsafe { HAL_Printf(c"%.*s".as_ptr(), len, text.as_ptr()) }
     }
     fn product_key<'a>(&self, buf: &'a mut [u8; 21]) -> &'a [u8] {
         *buf = [0; 21];

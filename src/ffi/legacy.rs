@@ -20,7 +20,7 @@ use super::types::{
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
 use crate::core::render::{self, Payload, Topic, Writer};
-use crate::core::{json, Level, Part, Sub};
+use crate::core::{json, Level, Line, Msg, Sub};
 
 /// `AWSS_LC_INIT_SUC` and `AWSS_LC_INIT_BIND`: the stages that serve device-info queries.
 const LC_INIT_SUC: c_int = 0x08;
@@ -75,7 +75,11 @@ pub unsafe extern "C" fn awss_bind_disp_statis() {
         &render::NOBODY,
         &render::NO_ID,
     );
-    shell::log_line(Level::Debug, &[Part::Bytes(w.as_bytes())]);
+    log::line(
+        Line::new(Level::Debug, Msg::Bytes, Msg::None),
+        w.as_bytes(),
+        0,
+    );
 }
 
 /// Post the bind statistics to `/sys/${pk}/${dn}/thing/log/post` if a token-sync count exists.
@@ -155,10 +159,7 @@ pub unsafe extern "C" fn awss_build_dev_info(
         *nul = 0;
     }
     if !ok {
-        shell::log_line(
-            Level::Warn,
-            &[Part::Str("awss_build_dev_info: buffer too small, cut")],
-        );
+        log::note(Level::Warn, Msg::BuildDevInfoCut);
     }
     dev_info
 }
@@ -758,11 +759,11 @@ pub unsafe extern "C" fn process_get_device_info(
     let hal = Hal;
     if r#type != NOTIFY_SUCCESS {
         let why = if r#type == NOTIFY_DEV_RAND_SIGN {
-            "process_get_device_info: type 2 needs the wifi-provision build"
+            Msg::DevInfoType2
         } else {
-            "process_get_device_info: unsupported type"
+            Msg::DevInfoType
         };
-        log::log(&hal, Level::Warn, &[Part::Str(why)]);
+        log::note(Level::Warn, why);
         return -1;
     }
     if remote.is_null() {
@@ -777,11 +778,7 @@ pub unsafe extern "C" fn process_get_device_info(
     let id = match json::id_echo(payload) {
         Ok(id) => id,
         Err(_) => {
-            log::log(
-                &hal,
-                Level::Warn,
-                &[Part::Str("connectap info query: bad request, no answer")],
-            );
+            log::note(Level::Warn, Msg::ConnectapBad);
             return -1;
         }
     };
@@ -790,11 +787,7 @@ pub unsafe extern "C" fn process_get_device_info(
     let mut w = Writer::new(&mut buf);
     render::connectap_answer(&mut w, &id, &ids.identity());
     if !w.ok() {
-        log::log(
-            &hal,
-            Level::Error,
-            &[Part::Str("connectap answer too long")],
-        );
+        log::note(Level::Error, Msg::ConnectapTooLong);
         return -1;
     }
     let answer = w.as_bytes();
@@ -804,25 +797,18 @@ pub unsafe extern "C" fn process_get_device_info(
     } else {
         Topic::ConnectApUcast
     };
-    let Some(path) = exec::topic(&hal, &mut pbuf, which, &ids) else {
+    let Some(path) = exec::topic(&mut pbuf, which, &ids) else {
         return -1;
     };
-    log::log(
-        &hal,
-        Level::Info,
-        &[Part::Str("sending message to app: "), Part::Bytes(answer)],
+    log::line(
+        Line::new(Level::Info, Msg::LabelAnswer, Msg::None),
+        answer,
+        0,
     );
     // SAFETY: `remote` and `request` are valid for the call, per the caller.
     let rc = unsafe { coap::answer_now(remote.cast::<NetworkAddr>(), request, path, answer) };
     if rc != 0 {
-        log::log(
-            &hal,
-            Level::Warn,
-            &[
-                Part::Str("tx dev info rsp fail, res:"),
-                Part::Num(i64::from(rc)),
-            ],
-        );
+        log::num(Level::Warn, Msg::TxDevInfoRes, i64::from(rc));
     }
     0
 }

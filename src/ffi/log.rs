@@ -1,16 +1,15 @@
-//! Log lines through `HAL_Printf`: `[dbg]|[inf]|[wrn]|[err] dev_bind: <parts>\r\n`, with a
-//! run-time threshold (default Info). Lines are built in a stack buffer without `core::fmt`.
+//! Log lines through `HAL_Printf`: `[dbg]|[inf]|[wrn]|[err] dev_bind: <text>\r\n`, with a
+//! run-time threshold (default Info). A line is printed piece by piece (prefix, texts from the
+//! table of [`crate::core::msg`], number, escaped bytes), as the SDK's own log does, so no line
+//! buffer sits on the stack and no `core::fmt` is linked.
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use super::imports::Platform;
-use crate::core::{Level, Part};
+use super::imports::{Hal, Platform};
+use crate::core::{Level, Line, Msg, Piece};
 
 /// The current threshold (a [`Level`] number); lines above it are dropped.
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Info as u8);
-
-/// Longest line, NUL included; longer lines are cut and end with `...`.
-const LINE_MAX: usize = 600;
 
 /// Set the threshold: values below Error (2) clamp to Error, above Debug (5) to Debug.
 pub fn set_level(level: i32) {
@@ -29,99 +28,6 @@ pub fn enabled(level: Level) -> bool {
     (level as u8) <= LEVEL.load(Ordering::Relaxed)
 }
 
-/// A bounded line buffer that never fails: excess is dropped and marked.
-pub struct Line {
-    buf: [u8; LINE_MAX],
-    len: usize,
-    cut: bool,
-}
-
-/// Room kept at the end for `...\r\n\0`.
-const TAIL: usize = 6;
-
-impl Line {
-    /// An empty line.
-    pub const fn new() -> Self {
-        Line {
-            buf: [0; LINE_MAX],
-            len: 0,
-            cut: false,
-        }
-    }
-
-    /// Append one byte (dropped, and the line marked as cut, when full).
-    pub fn push(&mut self, b: u8) {
-        if self.len + TAIL >= LINE_MAX {
-            self.cut = true;
-            return;
-        }
-        if let Some(slot) = self.buf.get_mut(self.len) {
-            *slot = b;
-            self.len += 1;
-        }
-    }
-
-    /// Append text as is.
-    pub fn text(&mut self, s: &[u8]) {
-        for &b in s {
-            self.push(b);
-        }
-    }
-
-    /// Append bytes from the network: printable ASCII as is, the rest as `\xNN`.
-    pub fn escaped(&mut self, s: &[u8]) {
-        const HEX: &[u8; 16] = b"0123456789ABCDEF";
-        for &b in s {
-            if (0x20..0x7F).contains(&b) && b != b'\\' {
-                self.push(b);
-            } else {
-                self.text(b"\\x");
-                self.push(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'?'));
-                self.push(HEX.get(usize::from(b & 0x0F)).copied().unwrap_or(b'?'));
-            }
-        }
-    }
-
-    /// Append a signed decimal number.
-    pub fn num(&mut self, n: i64) {
-        if n < 0 {
-            self.push(b'-');
-        }
-        let mut v = n.unsigned_abs();
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            if let Some(d) = digits.get_mut(i) {
-                *d = b'0' + (v % 10) as u8;
-            }
-            v /= 10;
-            if v == 0 || i == 0 {
-                break;
-            }
-        }
-        self.text(digits.get(i..).unwrap_or(&[]));
-    }
-
-    /// Close the line with `\r\n` and a NUL (and `...` before them if it was cut).
-    pub fn finish(&mut self) -> &[u8] {
-        let tail: &[u8] = if self.cut { b"...\r\n\0" } else { b"\r\n\0" };
-        for &b in tail {
-            if let Some(slot) = self.buf.get_mut(self.len) {
-                *slot = b;
-                self.len += 1;
-            }
-        }
-        self.buf.get(..self.len).unwrap_or(&[])
-    }
-}
-
-impl Default for Line {
-    fn default() -> Self {
-        Line::new()
-    }
-}
-
 /// The `[xxx] dev_bind: ` prefix of a level.
 fn prefix(level: Level) -> &'static [u8] {
     match level {
@@ -132,70 +38,114 @@ fn prefix(level: Level) -> &'static [u8] {
     }
 }
 
-/// Render `parts` into `line` (prefix included, not finished).
-pub fn render(line: &mut Line, level: Level, parts: &[Part<'_>]) {
-    line.text(prefix(level));
-    for part in parts {
-        match *part {
-            Part::Str(s) => line.text(s.as_bytes()),
-            Part::Bytes(b) => line.escaped(b),
-            Part::Num(n) => line.num(n),
+/// Hand `line` to `out` as printable chunks: the prefix, its pieces (bytes from the network
+/// with printable ASCII as is and the rest as `\xNN`, numbers in decimal) and `\r\n`.
+pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&[u8])) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out(prefix(line.level()));
+    line.pieces(bytes, num, &mut |piece| match piece {
+        Piece::Text(t) => out(t),
+        Piece::Bytes(mut rest) => {
+            while !rest.is_empty() {
+                let run = rest
+                    .iter()
+                    .position(|&b| !(0x20..0x7F).contains(&b) || b == b'\\')
+                    .unwrap_or(rest.len());
+                if run > 0 {
+                    out(rest.get(..run).unwrap_or(&[]));
+                }
+                if let Some(&b) = rest.get(run) {
+                    let hex = |n: u8| HEX.get(usize::from(n & 0x0F)).copied().unwrap_or(b'?');
+                    out(&[b'\\', b'x', hex(b >> 4), hex(b)]);
+                }
+                rest = rest.get(run + 1..).unwrap_or(&[]);
+            }
         }
-    }
+        Piece::Num(n) => {
+            let mut digits = [0u8; 20];
+            let mut i = digits.len();
+            let mut v = n.unsigned_abs();
+            loop {
+                i -= 1;
+                if let Some(d) = digits.get_mut(i) {
+                    *d = b'0' + (v % 10) as u8;
+                }
+                v /= 10;
+                if v == 0 || i == 0 {
+                    break;
+                }
+            }
+            if n < 0 {
+                out(b"-");
+            }
+            out(digits.get(i..).unwrap_or(&[]));
+        }
+    });
+    out(b"\r\n");
 }
 
-/// Print a line made of `parts` at `level` if the threshold lets it through.
-pub fn log(hal: &impl Platform, level: Level, parts: &[Part<'_>]) {
-    if !enabled(level) {
+/// Print `line` with `bytes` and `num` at its placeholders, if the threshold lets it through.
+#[inline(never)]
+pub fn line(line: Line, bytes: &[u8], num: i64) {
+    if !enabled(line.level()) {
         return;
     }
-    let mut line = Line::new();
-    render(&mut line, level, parts);
-    hal.print_cstr(line.finish());
+    chunks(line, bytes, num, &mut |t| Hal.print(t));
 }
 
-/// Print `<text><n>` at `level` (the common shape of a result line), out of line.
+/// Print the text of `msg` at `level` (one out-of-line call per site).
 #[inline(never)]
-pub fn num(hal: &impl Platform, level: Level, text: &str, n: i64) {
-    log(hal, level, &[Part::Str(text), Part::Num(n)]);
+pub fn note(level: Level, msg: Msg) {
+    line(Line::new(level, msg, Msg::None), &[], 0);
+}
+
+/// Print the text of `msg` at `level` with `n` at its placeholder.
+#[inline(never)]
+pub fn num(level: Level, msg: Msg, n: i64) {
+    line(Line::new(level, msg, Msg::None), &[], n);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn rendered(level: Level, parts: &[Part<'_>]) -> Vec<u8> {
-        let mut line = Line::new();
-        render(&mut line, level, parts);
-        line.finish().to_vec()
+    fn rendered(line: Line, bytes: &[u8], num: i64) -> Vec<u8> {
+        let mut v = Vec::new();
+        chunks(line, bytes, num, &mut |t| v.extend_from_slice(t));
+        v
     }
 
     #[test]
     fn formats_levels_numbers_and_escapes() {
         assert_eq!(
+            rendered(Line::new(Level::Info, Msg::ReportRes, Msg::None), &[], -12),
+            b"[inf] dev_bind: report token res:-12\r\n".to_vec()
+        );
+        assert_eq!(
             rendered(
-                Level::Info,
-                &[Part::Str("report token res:"), Part::Num(-12)]
+                Line::new(Level::Debug, Msg::TryFail, Msg::None),
+                &[],
+                i64::MIN
             ),
-            b"[inf] dev_bind: report token res:-12\r\n\0".to_vec()
+            b"[dbg] dev_bind: try -9223372036854775808 times fail\r\n".to_vec()
         );
         assert_eq!(
-            rendered(Level::Debug, &[Part::Num(i64::MIN)]),
-            b"[dbg] dev_bind: -9223372036854775808\r\n\0".to_vec()
-        );
-        assert_eq!(
-            rendered(Level::Warn, &[Part::Bytes(b"a\x00\"\\\xff"), Part::Num(0)]),
-            b"[wrn] dev_bind: a\\x00\"\\x5C\\xFF0\r\n\0".to_vec()
+            rendered(
+                Line::new(Level::Warn, Msg::SubRes, Msg::None),
+                b"a\x00\"\\\xff",
+                0
+            ),
+            b"[wrn] dev_bind: sub a\\x00\"\\x5C\\xFF res:0\r\n".to_vec()
         );
     }
 
     #[test]
-    fn long_lines_are_cut_and_terminated() {
+    fn long_lines_are_printed_whole() {
         let big = [b'a'; 2000];
-        let out = rendered(Level::Error, &[Part::Bytes(&big)]);
-        assert!(out.len() <= LINE_MAX);
-        assert!(out.ends_with(b"...\r\n\0"));
+        let out = rendered(Line::new(Level::Error, Msg::Bytes, Msg::None), &big, 0);
+        assert_eq!(out.len(), 16 + 2000 + 2);
         assert!(out.starts_with(b"[err] dev_bind: aaa"));
+        assert!(out.ends_with(b"aaa\r\n"));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::lock::{Guard, Locked};
 use super::log;
 use super::timer;
 use crate::config::MAX_PENDING_QUERIES;
-use crate::core::{Action, Config, Level, Machine, Part, Sink, Sub, Token};
+use crate::core::{Action, Config, Level, Line, Machine, Msg, Sink, Sub, Token};
 
 /// The machine the shell runs.
 pub type M = Machine<ReplyCtx, MAX_PENDING_QUERIES>;
@@ -137,32 +137,26 @@ pub fn provisioned_token(m: &M) -> Option<Token> {
 }
 
 /// The sink of one entry: actions queued on the caller's stack, log lines printed at once.
-pub struct Outbox<'h, H: Platform> {
-    hal: &'h H,
+pub struct Outbox {
     actions: heapless::Vec<Action<ReplyCtx>, OUTBOX_CAP>,
 }
 
-impl<'h, H: Platform> Outbox<'h, H> {
-    fn new(hal: &'h H) -> Self {
+impl Outbox {
+    fn new() -> Self {
         Outbox {
-            hal,
             actions: heapless::Vec::new(),
         }
     }
 }
 
-impl<H: Platform> Sink<ReplyCtx> for Outbox<'_, H> {
+impl Sink<ReplyCtx> for Outbox {
     fn act(&mut self, action: Action<ReplyCtx>) {
         if self.actions.push(action).is_err() {
-            log::log(
-                self.hal,
-                Level::Error,
-                &[Part::Str("action queue full, action dropped")],
-            );
+            log::note(Level::Error, Msg::QueueFull);
         }
     }
-    fn log(&mut self, level: Level, parts: &[Part<'_>]) {
-        log::log(self.hal, level, parts);
+    fn log(&mut self, line: Line, bytes: &[u8], num: i64) {
+        log::line(line, bytes, num);
     }
 }
 
@@ -243,7 +237,7 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
     let mut held = begin()?;
     let hal = &Hal;
     let now = held.now;
-    let mut out = Outbox::new(hal);
+    let mut out = Outbox::new();
     let o = &mut out;
     let shell = &mut *held.shell;
     let mut ok = true;
@@ -328,11 +322,7 @@ pub struct Held {
 pub fn begin() -> Option<Held> {
     let hal = &Hal;
     let Some(mut shell) = SHELL.lock() else {
-        log::log(
-            hal,
-            Level::Error,
-            &[Part::Str("cannot create the module mutex")],
-        );
+        log::note(Level::Error, Msg::NoMutex);
         return None;
     };
     let now = hal.uptime_ms();
@@ -344,7 +334,7 @@ impl Held {
     /// Mirror the C data symbols, unlock, execute the actions queued in `out` in order and
     /// re-arm the timer.
     #[inline(never)]
-    pub fn finish(self, out: &Outbox<'_, Hal>) -> Summary {
+    pub fn finish(self, out: &Outbox) -> Summary {
         self.unlock();
         let summary = exec::run(&Hal, &out.actions);
         timer::arm();
@@ -393,9 +383,4 @@ pub fn read<R>(f: impl FnOnce(&M, u64) -> R) -> Option<R> {
 #[inline(always)]
 pub fn read_mut<R>(f: impl FnOnce(&mut M, u64) -> R) -> Option<R> {
     locked(|shell, hal, now| f(shell.machine(hal), now))
-}
-
-/// Log a line outside any entry.
-pub fn log_line(level: Level, parts: &[Part<'_>]) {
-    log::log(&Hal, level, parts);
 }

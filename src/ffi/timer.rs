@@ -9,8 +9,9 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use super::imports::{
     HAL_Timer_Create, HAL_Timer_Delete, HAL_Timer_Start, HAL_Timer_Stop, Hal, Platform,
 };
+use super::log;
 use super::shell::{self, SHELL};
-use crate::core::{Level, Part};
+use crate::core::{Level, Msg};
 
 static TIMER: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
 
@@ -32,7 +33,7 @@ fn timer() -> Option<*mut c_void> {
     // SAFETY: the name is NUL-terminated and static; `on_timer` has the callback type.
     let fresh = unsafe { HAL_Timer_Create(c"dev_bind".as_ptr(), Some(on_timer), ptr::null_mut()) };
     if fresh.is_null() {
-        shell::log_line(Level::Error, &[Part::Str("cannot create the HAL timer")]);
+        log::note(Level::Error, Msg::NoTimer);
         return None;
     }
     match TIMER.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {

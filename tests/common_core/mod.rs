@@ -4,7 +4,8 @@
 
 use iot_dev_bind::core::render::{self, Identity, Writer};
 use iot_dev_bind::core::{
-    Action, Config, IdEcho, IdKind, Level, Machine, Millis, Part, QueryCtx, Sink, Token,
+    Action, Config, IdEcho, IdKind, Level, Line as LogLine, Machine, Millis, Piece, QueryCtx, Sink,
+    Token,
 };
 
 /// The shell's reply context stand-in: a peer, a CoAP message id and padding up to 48 bytes
@@ -49,23 +50,21 @@ pub struct Rec {
     pub logs: Vec<Line>,
 }
 
-pub fn render_parts(parts: &[Part<'_>]) -> String {
+pub fn render_line(line: LogLine, bytes: &[u8], num: i64) -> String {
     let mut s = String::new();
-    for p in parts {
-        match p {
-            Part::Str(t) => s.push_str(t),
-            Part::Num(n) => s.push_str(&n.to_string()),
-            Part::Bytes(b) => {
-                for &c in *b {
-                    if (0x20..0x7f).contains(&c) {
-                        s.push(c as char);
-                    } else {
-                        s.push_str(&format!("\\x{c:02x}"));
-                    }
+    line.pieces(bytes, num, &mut |p| match p {
+        Piece::Text(t) => s.push_str(std::str::from_utf8(t).expect("log texts are ASCII")),
+        Piece::Num(n) => s.push_str(&n.to_string()),
+        Piece::Bytes(b) => {
+            for &c in b {
+                if (0x20..0x7f).contains(&c) {
+                    s.push(c as char);
+                } else {
+                    s.push_str(&format!("\\x{c:02x}"));
                 }
             }
         }
-    }
+    });
     s
 }
 
@@ -73,10 +72,10 @@ impl Sink<Q> for Rec {
     fn act(&mut self, action: Action<Q>) {
         self.actions.push(action);
     }
-    fn log(&mut self, level: Level, parts: &[Part<'_>]) {
+    fn log(&mut self, line: LogLine, bytes: &[u8], num: i64) {
         self.logs.push(Line {
-            level,
-            text: render_parts(parts),
+            level: line.level(),
+            text: render_line(line, bytes, num),
         });
     }
 }
