@@ -4,7 +4,7 @@
 mod common_core;
 use common_core::*;
 use iot_dev_bind::core::render::{self, Writer};
-use iot_dev_bind::core::{json, Action, Config, Line, Machine, Piece, Sink, Token};
+use iot_dev_bind::core::{json, Action, Answer, Config, Line, Machine, Piece, Sink, Token};
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
@@ -39,9 +39,9 @@ fn flood_of_queries_is_bounded_by_cloud_acks() {
                     reports_n += 1;
                     acks.push_back((s.now + 50, id));
                 }
-                Action::Answer {
+                Action::Answer(Answer {
                     token, remain_ms, ..
-                } => {
+                }) => {
                     answers_n += 1;
                     assert!(tokens.insert(token), "a token handed out twice");
                     assert!(remain_ms > 0);
@@ -107,14 +107,19 @@ struct FuzzSink {
     actions: u64,
     logs: u64,
     reports_this_call: u32,
+    /// Answers and actions of the current call: the shell keeps one answer aside and queues
+    /// at most 10 actions per entry.
+    answers_this_call: u32,
+    actions_this_call: u32,
     notifies: u64,
     /// Accepted match_reply, notify acks, reset acks, report give-ups.
     accepted: [u64; 4],
 }
 
 impl Sink<Q> for FuzzSink {
-    fn act(&mut self, action: Action<Q>) {
+    fn act(&mut self, action: Action<Answer<Q>>) {
         self.actions += 1;
+        self.actions_this_call += 1;
         match action {
             Action::PublishReport { id, token } => {
                 assert_ne!(token, [0; 16]);
@@ -127,15 +132,16 @@ impl Sink<Q> for FuzzSink {
                 self.notifies += 1;
             }
             Action::PublishReset { id } => self.reset_ids.push(id),
-            Action::Answer {
+            Action::Answer(Answer {
                 token,
                 remain_ms,
                 id,
                 ..
-            } => {
+            }) => {
                 assert!(remain_ms > 0, "answer with an invalid token");
                 assert!(self.answered.insert(token), "a token handed to two phones");
                 self.answers += 1;
+                self.answers_this_call += 1;
                 let mut buf = [0u8; 1024];
                 let mut w = Writer::new(&mut buf);
                 render::answer(&mut w, &id, &WHO, &token, remain_ms);
@@ -310,6 +316,8 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
     let mut now: u64 = 0;
     for _ in 0..iterations {
         f.reports_this_call = 0;
+        f.answers_this_call = 0;
+        f.actions_this_call = 0;
         match r.below(22) {
             0..=3 => {
                 now = match r.below(20) {
@@ -441,6 +449,16 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
         if m.pending_queries() > 0 {
             assert!(m.report_in_flight(), "a phone waits with nothing in flight");
         }
+        assert!(
+            f.answers_this_call <= 1,
+            "{} answers in one call",
+            f.answers_this_call
+        );
+        assert!(
+            f.actions_this_call <= 10,
+            "{} actions in one call",
+            f.actions_this_call
+        );
         assert!(
             f.reports_this_call <= 2,
             "{} reports in one call",

@@ -3,10 +3,10 @@
 
 mod common_core;
 use common_core::*;
-use iot_dev_bind::core::{Action, Stats, Sub, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET};
+use iot_dev_bind::core::{Action, Answer, Stats, Sub, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET};
 
 /// Run the clock deadline by deadline until `end`, returning (time, action) pairs.
-fn run_until(s: &mut Sim, end: u64) -> Vec<(u64, Action<Q>)> {
+fn run_until(s: &mut Sim, end: u64) -> Vec<(u64, Action<Answer<Q>>)> {
     let mut out = Vec::new();
     while let Some(t) = s.m.poll_at() {
         if t > end {
@@ -155,7 +155,7 @@ fn flow_b_valid_token_answered_at_once_then_rotated() {
         )
     );
     // Then a fresh token, reported at once (answer first, report after).
-    assert!(matches!(acts[0], Action::Answer { .. }));
+    assert!(matches!(acts[0], Action::Answer(_)));
     let (id1, t1) = last_report(&acts);
     assert_eq!(id1, 1);
     assert_ne!(t1, t0);
@@ -223,7 +223,7 @@ fn flow_b_query_before_first_ack_waits_for_it() {
         .map(|a| match a {
             Action::PostEvent(_) => "event",
             Action::Notify { .. } => "notify",
-            Action::Answer { .. } => "answer",
+            Action::Answer(_) => "answer",
             Action::PublishReport { .. } => "report",
             _ => "other",
         })

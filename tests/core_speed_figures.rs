@@ -7,7 +7,9 @@ use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
 use iot_dev_bind::core::render::{self, Identity, Writer};
-use iot_dev_bind::core::{Action, Level, Line, Machine, Millis, Piece, QueryCtx, Sink, Token};
+use iot_dev_bind::core::{
+    Action, Answer, Level, Line, Machine, Millis, Piece, QueryCtx, Sink, Token,
+};
 
 /// A phone's reply context, the size of the shell's copy (address, message id, token, Observe).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,7 +73,7 @@ impl World {
 }
 
 impl Sink<Q> for World {
-    fn act(&mut self, action: Action<Q>) {
+    fn act(&mut self, action: Action<Answer<Q>>) {
         let mut buf = [0u8; 768];
         let mut w = Writer::new(&mut buf);
         match action {
@@ -93,12 +95,12 @@ impl Sink<Q> for World {
                     self.phone_acks.push_back((self.now + 50, id));
                 }
             }
-            Action::Answer {
+            Action::Answer(Answer {
                 id,
                 token,
                 remain_ms,
                 ..
-            } => {
+            }) => {
                 render::answer(&mut w, &id, &WHO, &token, remain_ms);
                 assert!(
                     self.reported.contains(&token),

@@ -6,9 +6,9 @@ mod common_core;
 
 use common_core::Sim;
 use iot_dev_bind::core::machine::SUBSCRIBE_RETRY_MS;
-use iot_dev_bind::core::{Action, Sub};
+use iot_dev_bind::core::{Action, Answer, Sub};
 
-fn subscribes(actions: &[Action<common_core::Q>], sub: Sub) -> usize {
+fn subscribes(actions: &[Action<Answer<common_core::Q>>], sub: Sub) -> usize {
     actions
         .iter()
         .filter(|a| **a == Action::Subscribe(sub))

@@ -10,8 +10,8 @@
 
 use super::rng::ChaCha20;
 use super::{
-    json, Action, Config, IdEcho, IdKind, Level, Line, Millis, Msg, QueryCtx, Sink, Stats, Sub,
-    Token, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET, MAX_ID_LEN, RESET_RETRY_MAX_MS,
+    json, Action, Answer, Config, IdEcho, IdKind, Level, Line, Millis, Msg, QueryCtx, Sink, Stats,
+    Sub, Token, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET, MAX_ID_LEN, RESET_RETRY_MAX_MS,
 };
 use rand_core::RngCore;
 
@@ -704,13 +704,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     fn answer(&mut self, now: Millis, ctx: Q, mcast: bool, id: IdEcho, sink: &mut impl Sink<Q>) {
-        sink.act(Action::Answer {
+        sink.act(Action::Answer(Answer {
             ctx,
             mcast,
             id,
             token: self.cur.token,
             remain_ms: self.token_remain_ms(now),
-        });
+        }));
     }
 
     /// `reset_reply` payload from MQTT (any bytes).

@@ -164,9 +164,27 @@ pub struct Stats {
     pub trace_id: u32,
 }
 
-/// Something the machine wants done. The shell executes actions in order, outside its lock.
+/// Answer a phone's query with `{"id":<echo>,"code":200,"data":{DEVINFO}}` (CoAP 2.05, NON).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action<Q> {
+pub struct Answer<Q> {
+    /// What the shell kept of the request.
+    pub ctx: Q,
+    /// True for `/sys/device/info/get`, false for `/sys/${pk}/${dn}/device/info/get`.
+    pub mcast: bool,
+    /// The request's id, to echo.
+    pub id: IdEcho,
+    /// The token handed to this phone.
+    pub token: Token,
+    /// Its remaining lifetime, ms.
+    pub remain_ms: u32,
+}
+
+/// Something the machine wants done. The shell executes actions in order, outside its lock.
+/// `A` is what an answer carries: the machine emits `Action<Answer<Q>>`; the shell queues
+/// `Action<()>` and keeps the (at most one per entry) answer aside, so that its queue of
+/// actions stays small on the stack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action<A> {
     /// `IOT_MQTT_Subscribe` the topic (qos 0) with its handler.
     Subscribe(Sub),
     /// `IOT_MQTT_Unsubscribe` the topic.
@@ -209,30 +227,49 @@ pub enum Action<Q> {
     },
     /// Cancel the CoAP message of the last broadcast (`CoAPMessageId_cancel`).
     CancelNotify,
-    /// Answer a phone's query with `{"id":<echo>,"code":200,"data":{DEVINFO}}` (CoAP 2.05, NON).
-    Answer {
-        /// What the shell kept of the request.
-        ctx: Q,
-        /// True for `/sys/device/info/get`, false for `/sys/${pk}/${dn}/device/info/get`.
-        mcast: bool,
-        /// The request's id, to echo.
-        id: IdEcho,
-        /// The token handed to this phone.
-        token: Token,
-        /// Its remaining lifetime, ms.
-        remain_ms: u32,
-    },
+    /// Answer a phone's query (see [`Answer`]; the shell queues a marker in its place).
+    Answer(A),
     /// `iotx_event_post(code)`, then the `ITE_AWSS_STATUS` callback if one is registered.
     PostEvent(i32),
     /// Persist the reset flag: `HAL_Kv_Set("awss.rst", {0x01 or 0x00}, 1, 0)`.
     SetResetFlag(bool),
 }
 
+impl<A> Action<A> {
+    /// The same action, its answer (if it is one) turned into `f(answer)`.
+    pub fn map_answer<B>(self, f: impl FnOnce(A) -> B) -> Action<B> {
+        match self {
+            Action::Subscribe(s) => Action::Subscribe(s),
+            Action::Unsubscribe(s) => Action::Unsubscribe(s),
+            Action::RegisterQueries => Action::RegisterQueries,
+            Action::DeinitCoap => Action::DeinitCoap,
+            Action::PublishReport { id, token } => Action::PublishReport { id, token },
+            Action::PublishReset { id } => Action::PublishReset { id },
+            Action::PublishStats { id, stats } => Action::PublishStats { id, stats },
+            Action::Notify {
+                id,
+                dest,
+                token,
+                remain_ms,
+            } => Action::Notify {
+                id,
+                dest,
+                token,
+                remain_ms,
+            },
+            Action::CancelNotify => Action::CancelNotify,
+            Action::Answer(a) => Action::Answer(f(a)),
+            Action::PostEvent(c) => Action::PostEvent(c),
+            Action::SetResetFlag(b) => Action::SetResetFlag(b),
+        }
+    }
+}
+
 /// Where the machine sends its actions and log lines. The shell's sink queues actions for after
 /// the lock and prints log lines through `HAL_Printf`; tests record both.
 pub trait Sink<Q> {
     /// Queue an action.
-    fn act(&mut self, action: Action<Q>);
+    fn act(&mut self, action: Action<Answer<Q>>);
     /// Emit `line` (its level and texts), with `bytes` and `num` at its placeholders (see
     /// [`msg`]); both are ignored when its texts have no placeholder.
     fn log(&mut self, line: Line, bytes: &[u8], num: i64);

@@ -8,7 +8,7 @@ use super::coap::{self, ReplyCtx, QUERY_MCAST};
 use super::imports::{self, Hal, Platform};
 use super::log;
 use crate::core::render::{self, Identity, Payload, Topic, Writer};
-use crate::core::{Action, Level, Line, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
+use crate::core::{Action, Answer, Level, Line, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
 
 /// Payload buffer: the longest payload (a query answer with a 32-byte id and the longest
 /// identity) is about 400 bytes.
@@ -155,15 +155,21 @@ pub fn register_queries(hal: &Hal) -> c_int {
 }
 
 /// Execute `actions` in order.
-pub fn run(hal: &Hal, actions: &[Action<ReplyCtx>]) -> Summary {
+/// `Action::Answer(())` stands for `answer`.
+pub fn run(hal: &Hal, actions: &[Action<()>], answer: Option<&Answer<ReplyCtx>>) -> Summary {
     let mut summary = Summary::default();
     for action in actions {
-        execute(hal, action, &mut summary);
+        execute(hal, action, answer, &mut summary);
     }
     summary
 }
 
-fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
+fn execute(
+    hal: &Hal,
+    action: &Action<()>,
+    answer: Option<&Answer<ReplyCtx>>,
+    summary: &mut Summary,
+) {
     let mut nums = [0u64; 8];
     let mut token = [0u8; 16];
     let mut id = &render::NO_ID;
@@ -231,15 +237,13 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
             token = t;
             Payload::Notify
         }
-        Action::Answer {
-            id: ref i,
-            token: t,
-            remain_ms,
-            ..
-        } => {
-            nums[0] = remain_ms.into();
-            token = t;
-            id = i;
+        Action::Answer(()) => {
+            let Some(a) = answer else {
+                return;
+            };
+            nums[0] = a.remain_ms.into();
+            token = a.token;
+            id = &a.id;
             Payload::Answer
         }
     };
@@ -281,7 +285,10 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
                 log::num(Level::Warn, Msg::NotifySendRes, i64::from(rc));
             }
         }
-        (Action::Answer { ctx, mcast, .. }, Some(payload)) => {
+        (Action::Answer(()), Some(payload)) => {
+            let Some(Answer { ctx, mcast, .. }) = answer else {
+                return;
+            };
             let mut tbuf = [0u8; TOPIC_MAX];
             let path = if *mcast {
                 Some(QUERY_MCAST)
@@ -296,7 +303,7 @@ fn execute(hal: &Hal, action: &Action<ReplyCtx>, summary: &mut Summary) {
                 log::num(Level::Warn, Msg::AnswerRes, i64::from(rc));
             }
         }
-        (Action::Notify { .. } | Action::Answer { .. }, None) => {}
+        (Action::Notify { .. } | Action::Answer(()), None) => {}
         (_, payload) => {
             let (t, qos) = match which {
                 Payload::Report => (Topic::MatchReport, QOS1),

@@ -4,8 +4,8 @@
 
 use iot_dev_bind::core::render::{self, Identity, Writer};
 use iot_dev_bind::core::{
-    Action, Config, IdEcho, IdKind, Level, Line as LogLine, Machine, Millis, Piece, QueryCtx, Sink,
-    Token,
+    Action, Answer, Config, IdEcho, IdKind, Level, Line as LogLine, Machine, Millis, Piece,
+    QueryCtx, Sink, Token,
 };
 
 /// The shell's reply context stand-in: a peer, a CoAP message id and padding up to 48 bytes
@@ -46,7 +46,7 @@ pub struct Line {
 /// Records actions and log lines.
 #[derive(Default)]
 pub struct Rec {
-    pub actions: Vec<Action<Q>>,
+    pub actions: Vec<Action<Answer<Q>>>,
     pub logs: Vec<Line>,
 }
 
@@ -69,7 +69,7 @@ pub fn render_line(line: LogLine, bytes: &[u8], num: i64) -> String {
 }
 
 impl Sink<Q> for Rec {
-    fn act(&mut self, action: Action<Q>) {
+    fn act(&mut self, action: Action<Answer<Q>>) {
         self.actions.push(action);
     }
     fn log(&mut self, line: LogLine, bytes: &[u8], num: i64) {
@@ -132,7 +132,7 @@ impl Sim {
     }
 
     /// Drain the recorded actions.
-    pub fn take(&mut self) -> Vec<Action<Q>> {
+    pub fn take(&mut self) -> Vec<Action<Answer<Q>>> {
         std::mem::take(&mut self.rec.actions)
     }
 
@@ -180,7 +180,7 @@ impl Sim {
 }
 
 /// The report ids and tokens among `actions`.
-pub fn reports(actions: &[Action<Q>]) -> Vec<(u32, Token)> {
+pub fn reports(actions: &[Action<Answer<Q>>]) -> Vec<(u32, Token)> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -191,12 +191,12 @@ pub fn reports(actions: &[Action<Q>]) -> Vec<(u32, Token)> {
 }
 
 /// The last report among `actions`.
-pub fn last_report(actions: &[Action<Q>]) -> (u32, Token) {
+pub fn last_report(actions: &[Action<Answer<Q>>]) -> (u32, Token) {
     *reports(actions).last().expect("a report")
 }
 
 /// (id, dest, token, remain) of every notify among `actions`.
-pub fn notifies(actions: &[Action<Q>]) -> Vec<(u32, u8, Token, u32)> {
+pub fn notifies(actions: &[Action<Answer<Q>>]) -> Vec<(u32, u8, Token, u32)> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -221,17 +221,17 @@ pub struct Ans {
     pub remain_ms: u32,
 }
 
-pub fn answers(actions: &[Action<Q>]) -> Vec<Ans> {
+pub fn answers(actions: &[Action<Answer<Q>>]) -> Vec<Ans> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Answer {
+            Action::Answer(Answer {
                 ctx,
                 mcast,
                 id,
                 token,
                 remain_ms,
-            } => Some(Ans {
+            }) => Some(Ans {
                 ctx: ctx.clone(),
                 mcast: *mcast,
                 id: id.clone(),
@@ -243,7 +243,7 @@ pub fn answers(actions: &[Action<Q>]) -> Vec<Ans> {
         .collect()
 }
 
-pub fn count<F: Fn(&Action<Q>) -> bool>(actions: &[Action<Q>], f: F) -> usize {
+pub fn count<F: Fn(&Action<Answer<Q>>) -> bool>(actions: &[Action<Answer<Q>>], f: F) -> usize {
     actions.iter().filter(|a| f(a)).count()
 }
 
