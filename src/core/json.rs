@@ -126,66 +126,50 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Scans a string starting at the opening quote `b[i]`; returns the index after the closing
-/// quote. The content must be valid UTF-8 with valid escapes and no raw control bytes.
-fn string_end(b: &[u8], i: usize) -> Result<usize, Error> {
-    let start = i + 1;
-    let mut j = start;
-    loop {
-        let Some(&c) = b.get(j) else {
-            return Err(Error::Invalid(j));
-        };
+/// Scans string content from `b[i]` up to the first unescaped `"` or the end of `b`, and
+/// returns that index. The content must be valid UTF-8 with valid escapes (`\uXXXX`
+/// included) and no raw control bytes.
+fn content_end(b: &[u8], i: usize) -> Result<usize, Error> {
+    let mut j = i;
+    while let Some(&c) = b.get(j) {
         match c {
             b'"' => break,
             b'\\' => {
-                match b.get(j + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
-                    Some(b'u') => {
-                        for k in 2..6 {
-                            match b.get(j + k) {
-                                Some(h) if h.is_ascii_hexdigit() => {}
-                                _ => return Err(Error::Invalid(j + k)),
-                            }
-                        }
-                        j += 6;
-                    }
+                let n = match b.get(j + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => 2,
+                    Some(b'u') => 6,
                     _ => return Err(Error::Invalid(j + 1)),
+                };
+                for k in 2..n {
+                    if !b.get(j + k).is_some_and(u8::is_ascii_hexdigit) {
+                        return Err(Error::Invalid(j + k));
+                    }
                 }
-                continue;
+                j += n;
             }
             0..=0x1f => return Err(Error::Invalid(j)),
             _ => j += 1,
         }
     }
-    let content = b.get(start..j).unwrap_or(&[]);
-    if let Err(e) = utf8_check(content) {
-        return Err(Error::Invalid(start + e.valid_up_to));
+    if let Err(e) = utf8_check(b.get(i..j).unwrap_or(&[])) {
+        return Err(Error::Invalid(i + e.valid_up_to));
+    }
+    Ok(j)
+}
+
+/// Scans a string starting at the opening quote `b[i]`; returns the index after the closing
+/// quote.
+fn string_end(b: &[u8], i: usize) -> Result<usize, Error> {
+    let j = content_end(b, i + 1)?;
+    if b.get(j) != Some(&b'"') {
+        return Err(Error::Invalid(j));
     }
     Ok(j + 1)
 }
 
 /// True when `b` is valid JSON string content (what may stand between two quotes).
 pub fn is_string_content(b: &[u8]) -> bool {
-    // Scan it as if quoted: the scanner must stop exactly at the end.
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        match c {
-            b'"' => return false,
-            b'\\' => match b.get(i + 1) {
-                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
-                Some(b'u') => {
-                    if !(2..6).all(|k| b.get(i + k).is_some_and(|h| h.is_ascii_hexdigit())) {
-                        return false;
-                    }
-                    i += 6;
-                }
-                _ => return false,
-            },
-            0..=0x1f => return false,
-            _ => i += 1,
-        }
-    }
-    utf8_check(b).is_ok()
+    content_end(b, 0) == Ok(b.len())
 }
 
 fn digits_end(b: &[u8], mut i: usize) -> usize {
