@@ -986,7 +986,37 @@ pub unsafe extern "C" fn os_wifi_str2mac(mac_str: *mut c_char, mac: *mut c_char)
             break;
         }
     }
-    let Some(parsed) = parse_mac(imports::until_nul(&text)) else {
+    // SAFETY: NULL or 6 writable bytes, per the caller.
+    unsafe { write_mac(imports::until_nul(&text), mac.cast()) }.cast()
+}
+
+/// Six hex numbers, each followed by one separator byte (the last one optionally).
+fn parse_mac(text: &[u8]) -> Option<[u8; 6]> {
+    let mut out = [0u8; 6];
+    let mut bytes = text.iter();
+    for slot in out.iter_mut() {
+        let mut v: u32 = 0;
+        let mut digits = 0;
+        // Digits up to the separator (or the end), which is consumed.
+        while let Some(d) = bytes.next().and_then(|&b| (b as char).to_digit(16)) {
+            v = v.saturating_mul(16).saturating_add(d);
+            digits += 1;
+        }
+        if digits == 0 {
+            return None;
+        }
+        *slot = v as u8;
+    }
+    Some(out)
+}
+
+/// Parse `text` into the 6 bytes at `mac`: `mac`, or NULL when it is NULL or `text` holds
+/// fewer than 6 numbers (`mac` is then left alone).
+///
+/// # Safety
+/// `mac` must be NULL or writable for 6 bytes.
+unsafe fn write_mac(text: &[u8], mac: *mut u8) -> *mut u8 {
+    let Some(parsed) = parse_mac(text) else {
         return ptr::null_mut();
     };
     // SAFETY: NULL or 6 writable bytes, per the caller.
@@ -994,26 +1024,6 @@ pub unsafe extern "C" fn os_wifi_str2mac(mac_str: *mut c_char, mac: *mut c_char)
         *out = parsed;
     }
     mac
-}
-
-/// Six hex numbers, each followed by one separator byte (the last one optionally).
-fn parse_mac(text: &[u8]) -> Option<[u8; 6]> {
-    let mut out = [0u8; 6];
-    let mut rest = text;
-    for slot in out.iter_mut() {
-        let digits = rest.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-        if digits == 0 {
-            return None;
-        }
-        let mut v: u32 = 0;
-        for &b in rest.get(..digits)? {
-            let d = (b as char).to_digit(16)?;
-            v = v.saturating_mul(16).saturating_add(d);
-        }
-        *slot = v as u8;
-        rest = rest.get(digits + 1..).unwrap_or(&[]);
-    }
-    Some(out)
 }
 
 /// The MAC address as 6 bytes.
@@ -1026,16 +1036,8 @@ fn parse_mac(text: &[u8]) -> Option<[u8; 6]> {
 #[no_mangle]
 pub unsafe extern "C" fn os_wifi_get_mac(mac: *mut u8) -> *mut u8 {
     let mut buf = [0u8; 19];
-    let text = Hal.mac(&mut buf);
-    let Some(parsed) = parse_mac(text) else {
-        return ptr::null_mut();
-    };
     // SAFETY: NULL or 6 writable bytes, per the caller.
-    let Some(out) = (unsafe { mac.cast::<[u8; 6]>().as_mut() }) else {
-        return ptr::null_mut();
-    };
-    *out = parsed;
-    mac
+    unsafe { write_mac(Hal.mac(&mut buf), mac) }
 }
 
 #[cfg(test)]
