@@ -269,14 +269,15 @@ fn execute(
         }
         log::line(Line::new(level, label, Msg::None), p, 0);
     }
+    let mut tbuf = [0u8; TOPIC_MAX];
     match (action, payload) {
         (&Action::Notify { dest, .. }, Some(payload)) => {
-            let mut host = [0u8; 16];
-            let mut hw = Writer::new(&mut host);
+            // The host text and its NUL in 16 bytes (the topic buffer is free here).
+            let mut hw = Writer::new(tbuf.get_mut(..16).unwrap_or(&mut []));
             render::broadcast_host(&mut hw, dest, ids.ip());
             let host_ok = hw.ok() && hw.nul_terminate();
             let host_len = hw.len();
-            let Some(host) = host.get(..host_len + 1).filter(|_| host_ok) else {
+            let Some(host) = tbuf.get(..host_len + 1).filter(|_| host_ok) else {
                 log::note(Level::Error, Msg::BadBroadcast);
                 return;
             };
@@ -289,7 +290,6 @@ fn execute(
             let Some(Answer { ctx, mcast, .. }) = answer else {
                 return;
             };
-            let mut tbuf = [0u8; TOPIC_MAX];
             let path = if *mcast {
                 Some(QUERY_MCAST)
             } else {
@@ -310,7 +310,6 @@ fn execute(
                 Payload::Reset => (Topic::ResetReport, QOS0),
                 _ => (Topic::LogPost, QOS0),
             };
-            let mut tbuf = [0u8; TOPIC_MAX];
             let rc = match (payload, topic(&mut tbuf, t, &ids)) {
                 (Some(p), Some(t)) => imports::mqtt_publish(t, qos, p),
                 _ => -1,
