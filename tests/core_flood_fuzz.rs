@@ -116,8 +116,9 @@ struct FuzzSink {
     accepted: [u64; 4],
 }
 
-impl Sink<Q> for FuzzSink {
-    fn act(&mut self, action: Action<Answer<Q>>) {
+impl FuzzSink {
+    /// Record one action (answers included), in order.
+    fn record(&mut self, action: Action<Answer<Q>>) {
         self.actions += 1;
         self.actions_this_call += 1;
         match action {
@@ -150,6 +151,15 @@ impl Sink<Q> for FuzzSink {
             }
             _ => {}
         }
+    }
+}
+
+impl Sink<Q> for FuzzSink {
+    fn act(&mut self, action: Action<()>) {
+        self.record(action.map_answer(|()| unreachable!("answers come through Sink::answer")));
+    }
+    fn answer(&mut self, answer: Answer<Q>) {
+        self.record(Action::Answer(answer));
     }
     fn log(&mut self, line: Line, bytes: &[u8], num: i64) {
         self.logs += 1;

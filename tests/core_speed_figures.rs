@@ -72,8 +72,9 @@ impl World {
     }
 }
 
-impl Sink<Q> for World {
-    fn act(&mut self, action: Action<Answer<Q>>) {
+impl World {
+    /// Record one action (answers included), in order.
+    fn record(&mut self, action: Action<Answer<Q>>) {
         let mut buf = [0u8; 768];
         let mut w = Writer::new(&mut buf);
         match action {
@@ -119,7 +120,15 @@ impl Sink<Q> for World {
         assert!(w.ok(), "a payload overflowed its buffer");
         self.bytes_rendered += w.len() as u64;
     }
+}
 
+impl Sink<Q> for World {
+    fn act(&mut self, action: Action<()>) {
+        self.record(action.map_answer(|()| unreachable!("answers come through Sink::answer")));
+    }
+    fn answer(&mut self, answer: Answer<Q>) {
+        self.record(Action::Answer(answer));
+    }
     fn log(&mut self, line: Line, bytes: &[u8], num: i64) {
         if line.level() > Level::Info {
             return;

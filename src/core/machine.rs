@@ -704,13 +704,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     fn answer(&mut self, now: Millis, ctx: Q, mcast: bool, id: IdEcho, sink: &mut impl Sink<Q>) {
-        sink.act(Action::Answer(Answer {
+        sink.answer(Answer {
             ctx,
             mcast,
             id,
             token: self.cur.token,
             remain_ms: self.token_remain_ms(now),
-        }));
+        });
     }
 
     /// `reset_reply` payload from MQTT (any bytes).

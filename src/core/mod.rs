@@ -180,9 +180,10 @@ pub struct Answer<Q> {
 }
 
 /// Something the machine wants done. The shell executes actions in order, outside its lock.
-/// `A` is what an answer carries: the machine emits `Action<Answer<Q>>`; the shell queues
-/// `Action<()>` and keeps the (at most one per entry) answer aside, so that its queue of
-/// actions stays small on the stack.
+/// `A` is what an answer carries: the machine hands answers to [`Sink::answer`] and every
+/// other action to [`Sink::act`] as an `Action<()>`; the shell queues `Action::Answer(())` in
+/// an answer's place and keeps the answer (at most one per entry) aside, so that its queue of
+/// actions stays small on the stack. Tests record `Action<Answer<Q>>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action<A> {
     /// `IOT_MQTT_Subscribe` the topic (qos 0) with its handler.
@@ -268,8 +269,10 @@ impl<A> Action<A> {
 /// Where the machine sends its actions and log lines. The shell's sink queues actions for after
 /// the lock and prints log lines through `HAL_Printf`; tests record both.
 pub trait Sink<Q> {
-    /// Queue an action.
-    fn act(&mut self, action: Action<Answer<Q>>);
+    /// Queue an action (never `Action::Answer`: answers come through [`Sink::answer`]).
+    fn act(&mut self, action: Action<()>);
+    /// Queue the answer to a phone's query, in order with the actions.
+    fn answer(&mut self, answer: Answer<Q>);
     /// Emit `line` (its level and texts), with `bytes` and `num` at its placeholders (see
     /// [`msg`]); both are ignored when its texts have no placeholder.
     fn log(&mut self, line: Line, bytes: &[u8], num: i64);

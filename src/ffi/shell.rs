@@ -154,16 +154,17 @@ impl Outbox {
 }
 
 impl Sink<ReplyCtx> for Outbox {
-    fn act(&mut self, action: Action<Answer<ReplyCtx>>) {
-        let mut lost = false;
-        let slot = &mut self.answer;
-        let queued = action.map_answer(|a| match slot {
-            None => *slot = Some(a),
-            Some(_) => lost = true,
-        });
-        if lost || self.actions.push(queued).is_err() {
+    fn act(&mut self, action: Action<()>) {
+        if self.actions.push(action).is_err() {
             log::note(Level::Error, Msg::QueueFull);
         }
+    }
+    fn answer(&mut self, answer: Answer<ReplyCtx>) {
+        if self.answer.is_some() {
+            return log::note(Level::Error, Msg::QueueFull);
+        }
+        self.answer = Some(answer);
+        self.act(Action::Answer(()));
     }
     fn log(&mut self, line: Line, bytes: &[u8], num: i64) {
         log::line(line, bytes, num);

@@ -68,9 +68,19 @@ pub fn render_line(line: LogLine, bytes: &[u8], num: i64) -> String {
     s
 }
 
-impl Sink<Q> for Rec {
-    fn act(&mut self, action: Action<Answer<Q>>) {
+impl Rec {
+    /// Record one action (answers included), in order.
+    fn record(&mut self, action: Action<Answer<Q>>) {
         self.actions.push(action);
+    }
+}
+
+impl Sink<Q> for Rec {
+    fn act(&mut self, action: Action<()>) {
+        self.record(action.map_answer(|()| unreachable!("answers come through Sink::answer")));
+    }
+    fn answer(&mut self, answer: Answer<Q>) {
+        self.record(Action::Answer(answer));
     }
     fn log(&mut self, line: LogLine, bytes: &[u8], num: i64) {
         self.logs.push(Line {
