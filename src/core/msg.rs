@@ -1,6 +1,6 @@
 //! Log line texts as a table: a call site passes a packed [`Line`] (level and up to two
 //! [`Msg`] numbers, one immediate) plus an optional byte excerpt and number, so a log call costs
-//! a few bytes and no `&[Part]` array is built at each site.
+//! a few bytes and no array of line pieces is built at each site.
 //!
 //! A text may hold the placeholder `\x01` (the line's number, in decimal) or `\x02` (the line's
 //! bytes, non-printable ones escaped by the printer). A line is `[lvl] dev_bind: ` then the text
