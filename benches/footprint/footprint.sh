@@ -82,7 +82,15 @@ echo "text with .eh_frame*:       $((t1 - t0)) bytes"
 echo "  of which .rodata:         $((ro1 - ro0)) bytes"
 echo "data: $((d1 - d0)) bytes"
 echo "bss:  $((b1 - b0)) bytes"
-echo "static RAM (data + bss): $((d1 - d0 + b1 - b0)) bytes   (C module: 313)"
+echo "data + bss (size): $((d1 - d0 + b1 - b0)) bytes (on x86_64 this includes the GOT that PIC objects need)"
+# The library's own variables: sized .data/.bss symbols of the linked program that the
+# baseline does not have (what a firmware's RAM really pays).
+vars=$(nm -S "$work/with_lib" | awk '$3 ~ /^[bBdD]$/ && NF == 4 {print $4, $2}' | sort)
+base_vars=$(nm -S "$work/baseline" | awk '$3 ~ /^[bBdD]$/ && NF == 4 {print $4}' | sort)
+ram=$(printf '%s\n' "$vars" | while read -r name size; do
+    printf '%s\n' "$base_vars" | grep -qx "$name" || printf '%d\n' "0x$size"
+done | awk '{ s += $1 } END { print s + 0 }')
+echo "static RAM (the library's variables): $ram bytes   (C module: 313)"
 echo "== sections of the linked program (the library's share is most of it)"
 size -A "$work/with_lib" | grep -E '^\.(text|rodata|eh_frame|data|bss)' || true
 echo "== largest library functions"
