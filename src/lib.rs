@@ -3,8 +3,8 @@
 //!
 //! * [`core`] is the bind protocol: a sans-IO state machine in safe Rust. Time and random seeds
 //!   go in, [`core::Action`]s come out. It never touches a raw pointer, a clock or the network.
-//! * `ffi` (built unless testing the core alone) is the C ABI: the legacy `awss_*` exports, the
-//!   HAL/MQTT/CoAP imports, the lock and the timer plumbing. All `unsafe` code lives there.
+//! * `ffi` is the C ABI: the legacy `awss_*` exports, the HAL/MQTT/CoAP imports, the lock and
+//!   the timer plumbing. It is the only module that touches raw pointers.
 //!
 //! The firmware library is `no_std`, has no heap and aborts on panic; the `std` feature exists
 //! only so that `cargo test` can run.
