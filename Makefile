@@ -58,6 +58,7 @@ test: test-rust test-c
 test-rust:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
 	$(CARGO) test
 	$(CARGO) build --release
 

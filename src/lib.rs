@@ -12,7 +12,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![forbid(clippy::undocumented_unsafe_blocks)]
 
-#[cfg(all(not(panic = "abort"), not(any(test, feature = "std"))))]
+#[cfg(all(not(panic = "abort"), not(any(test, doc, feature = "std"))))]
 compile_error!(
     "iot_dev_bind must be built with `panic = \"abort\"`: a panic must never unwind into C"
 );
