@@ -96,14 +96,13 @@ pub unsafe extern "C" fn awss_cpy_coap_ctx(
     } else {
         usize::from(req.payloadlen)
     };
-    let opt_bytes: usize = req
-        .options
-        .iter()
-        .take(used)
-        .filter(|o| !o.val.is_null())
-        .map(|o| usize::from(o.len))
-        .sum();
-    let total = size_of::<CoapMessage>() + payload_len + 1 + opt_bytes;
+    // The message, the payload and its NUL, then the option values.
+    let mut total = size_of::<CoapMessage>() + payload_len + 1;
+    for o in req.options.iter().take(used) {
+        if !o.val.is_null() {
+            total += usize::from(o.len);
+        }
+    }
     let Ok(total32) = u32::try_from(total) else {
         return ptr::null_mut();
     };
@@ -111,7 +110,7 @@ pub unsafe extern "C" fn awss_cpy_coap_ctx(
     let (session, copy, addr_copy) = unsafe {
         (
             os_zalloc(size_of::<CoapSessionCtx>() as u32).cast::<CoapSessionCtx>(),
-            os_zalloc(total32).cast::<u8>(),
+            os_zalloc(total32).cast::<CoapMessage>(),
             os_zalloc(size_of::<NetworkAddr>() as u32).cast::<NetworkAddr>(),
         )
     };
@@ -124,20 +123,18 @@ pub unsafe extern "C" fn awss_cpy_coap_ctx(
         }
         return ptr::null_mut();
     }
-    let mut msg = *req;
     // SAFETY: `copy` has `total` bytes: the message, then the payload and its NUL, then the
     // option values; the sources are valid for their lengths per the caller. `HAL_Malloc`
-    // returns blocks aligned for any type, so the message can be written at the start.
+    // returns blocks aligned for any type, so the message is written at the start and then
+    // edited in place (its pointers moved to the copied bytes).
     unsafe {
-        let mut tail = copy.add(size_of::<CoapMessage>());
-        if payload_len > 0 {
-            ptr::copy_nonoverlapping(req.payload, tail, payload_len);
+        ptr::write(copy, *req);
+        let msg = &mut *copy;
+        let mut tail = copy.cast::<u8>().add(size_of::<CoapMessage>());
+        if !msg.payload.is_null() {
+            ptr::copy_nonoverlapping(msg.payload, tail, payload_len);
+            msg.payload = tail;
         }
-        msg.payload = if req.payload.is_null() {
-            ptr::null_mut()
-        } else {
-            tail
-        };
         msg.payloadlen = payload_len as u16;
         tail = tail.add(payload_len + 1);
         for opt in msg.options.iter_mut().take(used) {
@@ -149,7 +146,6 @@ pub unsafe extern "C" fn awss_cpy_coap_ctx(
             opt.val = tail;
             tail = tail.add(n);
         }
-        ptr::write(copy.cast::<CoapMessage>(), msg);
         ptr::write(addr_copy, *addr);
         ptr::write(
             session,
