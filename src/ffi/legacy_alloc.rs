@@ -158,3 +158,78 @@ pub unsafe extern "C" fn awss_cpy_coap_ctx(
     }
     session.cast()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::types::CoapMsgOption;
+
+    extern "C" {
+        fn malloc(size: usize) -> *mut c_void;
+        fn free(p: *mut c_void);
+    }
+
+    // The test binary's heap for the two HAL imports this file uses.
+    #[no_mangle]
+    extern "C" fn HAL_Malloc(size: u32) -> *mut c_void {
+        // SAFETY: plain libc allocation.
+        unsafe { malloc(size as usize) }
+    }
+    #[no_mangle]
+    extern "C" fn HAL_Free(p: *mut c_void) {
+        // SAFETY: NULL or a block from `HAL_Malloc`.
+        unsafe { free(p) }
+    }
+
+    #[test]
+    fn session_copy_is_deep() {
+        let mut payload = *b"{\"id\":7}";
+        let mut uri = *b"sys";
+        let mut req = CoapMessage::ZERO;
+        req.header.msgid = 0x4242;
+        req.payload = payload.as_mut_ptr();
+        req.payloadlen = payload.len() as u16;
+        req.options[0] = CoapMsgOption {
+            num: 11,
+            len: 3,
+            val: uri.as_mut_ptr(),
+        };
+        req.options[1] = CoapMsgOption {
+            num: 12,
+            len: 0,
+            val: ptr::null_mut(),
+        };
+        req.optcount = 2;
+        let mut addr = NetworkAddr {
+            addr: *b"10.0.0.9\0\0\0\0\0\0\0\0",
+            port: 5683,
+        };
+        let req_ptr = (&mut req as *mut CoapMessage).cast();
+        let addr_ptr = (&mut addr as *mut NetworkAddr).cast();
+        // SAFETY: a valid request (payload and option bytes live here) and address.
+        let session = unsafe { awss_cpy_coap_ctx(req_ptr, addr_ptr, 1) };
+        assert!(!session.is_null());
+        // The originals change (the server reuses its buffer): the copy must not.
+        payload.fill(b'x');
+        uri.fill(b'y');
+        // SAFETY: the session and its blocks are ours until released below.
+        unsafe {
+            let s = &*session.cast::<CoapSessionCtx>();
+            assert_eq!(s.is_mcast, 1);
+            let m = &*s.request.cast::<CoapMessage>();
+            assert_eq!(m.header.msgid, 0x4242);
+            assert_eq!(m.optcount, 2);
+            assert_eq!(usize::from(m.payloadlen), payload.len());
+            let p = core::slice::from_raw_parts(m.payload, payload.len() + 1);
+            assert_eq!(p, b"{\"id\":7}\0");
+            assert_eq!(core::slice::from_raw_parts(m.options[0].val, 3), b"sys");
+            assert!(m.options[1].val.is_null());
+            assert_ne!(s.remote, addr_ptr);
+            let a = &*s.remote.cast::<NetworkAddr>();
+            assert_eq!(a.port, 5683);
+            assert_eq!(&a.addr[..8], b"10.0.0.9");
+            assert_eq!(awss_release_coap_ctx(session), 0);
+            assert!(awss_cpy_coap_ctx(ptr::null_mut(), addr_ptr, 0).is_null());
+        }
+    }
+}
