@@ -164,6 +164,8 @@ pub fn run(hal: &Hal, actions: &[Action<()>], answer: Option<&Answer<ReplyCtx>>)
     summary
 }
 
+/// One action (out of line: `run` stays a loop and the summary is written in place).
+#[inline(never)]
 fn execute(
     hal: &Hal,
     action: &Action<()>,
