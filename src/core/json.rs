@@ -75,21 +75,24 @@ pub struct Utf8Error {
 pub fn utf8_check(b: &[u8]) -> Result<(), Utf8Error> {
     let mut i = 0;
     while let Some(&c) = b.get(i) {
-        // Sequence length and the range of its second byte.
-        let (n, lo, hi) = match c {
+        // Sequence length and the range of its second byte (later bytes: 0x80..=0xBF).
+        let (n, mut lo, mut hi) = match c {
             0x00..=0x7F => (1, 0, 0),
             0xC2..=0xDF => (2, 0x80, 0xBF),
-            0xE0 => (3, 0xA0, 0xBF),
-            0xE1..=0xEC | 0xEE..=0xEF => (3, 0x80, 0xBF),
-            0xED => (3, 0x80, 0x9F),
-            0xF0 => (4, 0x90, 0xBF),
-            0xF1..=0xF3 => (4, 0x80, 0xBF),
-            0xF4 => (4, 0x80, 0x8F),
+            0xE0..=0xEF => (
+                3,
+                if c == 0xE0 { 0xA0 } else { 0x80 },
+                if c == 0xED { 0x9F } else { 0xBF },
+            ),
+            0xF0..=0xF4 => (
+                4,
+                if c == 0xF0 { 0x90 } else { 0x80 },
+                if c == 0xF4 { 0x8F } else { 0xBF },
+            ),
             _ => (0, 0, 0),
         };
         let mut k = 1;
         while k < n {
-            let (l, h) = if k == 1 { (lo, hi) } else { (0x80, 0xBF) };
             match b.get(i + k) {
                 None => {
                     return Err(Utf8Error {
@@ -97,9 +100,10 @@ pub fn utf8_check(b: &[u8]) -> Result<(), Utf8Error> {
                         error_len: None,
                     })
                 }
-                Some(&x) if (l..=h).contains(&x) => k += 1,
+                Some(&x) if (lo..=hi).contains(&x) => k += 1,
                 Some(_) => break,
             }
+            (lo, hi) = (0x80, 0xBF);
         }
         if n == 0 || k < n {
             return Err(Utf8Error {
