@@ -829,15 +829,20 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.rotate(now, sink);
             return;
         }
-        if let Some(p) = self.pending.iter_mut().find(|p| p.ctx.same_request(&ctx)) {
+        let entry = Pending::new(ctx, mcast, &id);
+        if let Some(p) = self
+            .pending
+            .iter_mut()
+            .find(|p| p.ctx.same_request(&entry.ctx))
+        {
             note(
                 sink,
                 Line::new(Level::Debug, Msg::QueryRetransmitted, Msg::None),
             );
-            *p = Pending::new(ctx, mcast, &id);
+            *p = entry;
             return;
         }
-        if self.pending.push(Pending::new(ctx, mcast, &id)).is_err() {
+        if self.pending.push(entry).is_err() {
             let n = self.pending.len() as i64;
             say(
                 sink,
