@@ -33,12 +33,12 @@ fn match_reply_of_an_older_token_is_ignored() {
     assert_ignored(
         &mut s,
         r#"{"id":"0","code":200,"data":{}}"#,
-        "not a report of the current token",
+        "not for the current token",
     );
     assert_ignored(
         &mut s,
         r#"{"id":"2","code":200,"data":{}}"#,
-        "not a report of the current token",
+        "not for the current token",
     );
     s.ack(1);
     assert!(s.m.report_token_suc());
@@ -96,12 +96,9 @@ fn match_reply_bad_ids_and_payloads() {
         (r#"{"code":200}"#, "no numeric id"),
         (
             r#"{"id":"4294967295","code":200}"#,
-            "not a report of the current token",
+            "not for the current token",
         ),
-        (
-            r#"{"id":"12345","code":200}"#,
-            "not a report of the current token",
-        ),
+        (r#"{"id":"12345","code":200}"#, "not for the current token"),
         ("", "invalid JSON"),
         ("\0\0", "invalid JSON"),
         (r#"{"id":"0","code":200"#, "invalid JSON"),

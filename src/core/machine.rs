@@ -654,7 +654,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if id.wrapping_sub(self.cur.first_id) >= span {
             return say(
                 sink,
-                Line::new(Level::Warn, why, Msg::NotCurrentReport),
+                Line::new(Level::Warn, why, Msg::NotCurrentToken),
                 id.into(),
             );
         }
@@ -788,7 +788,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if !ours {
             return say(
                 sink,
-                Line::new(Level::Warn, why, Msg::NotCurrentBroadcast),
+                Line::new(Level::Warn, why, Msg::NotCurrentToken),
                 id.into(),
             );
         }

@@ -144,12 +144,20 @@ pub unsafe fn on_query(
 ) -> c_int {
     // SAFETY: guaranteed by the caller.
     let Some(remote) = (unsafe { remote.as_ref() }) else {
-        log::note(Level::Warn, Msg::QueryNoRemote);
+        log::line(
+            Line::new(Level::Warn, Msg::QueryIgnored, Msg::NoRemote),
+            &[],
+            0,
+        );
         return -1;
     };
     // SAFETY: guaranteed by the caller.
     let Some(req) = (unsafe { coap_msg(request) }) else {
-        log::note(Level::Warn, Msg::QueryNoMessage);
+        log::line(
+            Line::new(Level::Warn, Msg::QueryIgnored, Msg::NoMessage),
+            &[],
+            0,
+        );
         return -1;
     };
     let (ctx, dropped) = ReplyCtx::from_request(remote, req);
