@@ -258,3 +258,24 @@ fn answers_for_every_echo_kind_are_valid_json() {
         }
     }
 }
+
+/// The MQTT payloads name no device: the shell renders them with whatever identity it holds
+/// (product key and device name read for the topic), so their templates must ignore it.
+#[test]
+fn mqtt_payloads_ignore_the_identity() {
+    use iot_dev_bind::core::render::Payload;
+    let who = Identity {
+        product_key: b"a1pk",
+        device_name: b"dev1",
+        mac: b"aa:bb:cc:dd:ee:ff",
+        ip: b"10.0.0.59",
+    };
+    let nums = [7, 8, 9, 10, 11, 12, 13, 14];
+    for which in [Payload::Report, Payload::Reset, Payload::Stats] {
+        let with = out(|w| render::payload(w, which, &nums, &TOKEN, &who, &render::NO_ID));
+        let without =
+            out(|w| render::payload(w, which, &nums, &TOKEN, &render::NOBODY, &render::NO_ID));
+        assert_eq!(with, without);
+        assert!(!with.contains("a1pk") && !with.contains("dev1") && !with.contains("10.0.0"));
+    }
+}

@@ -249,13 +249,13 @@ fn execute(
             Payload::Answer
         }
     };
-    // MQTT payloads name no device; CoAP ones carry DEVINFO.
+    // MQTT payloads name no device (their templates use no identity field, so the MAC and IP
+    // are not read for them); CoAP ones carry DEVINFO.
     let mqtt = matches!(which, Payload::Report | Payload::Reset | Payload::Stats);
     let ids = if mqtt { Ids::keys(hal) } else { Ids::all(hal) };
     let mut buf = [0u8; PAYLOAD_MAX];
     let mut w = Writer::new(&mut buf);
-    let who = if mqtt { render::NOBODY } else { ids.identity() };
-    render::payload(&mut w, which, &nums, &token, &who, id);
+    render::payload(&mut w, which, &nums, &token, &ids.identity(), id);
     let Some(&(what, label, level)) = LABELS.get(which as usize) else {
         return;
     };
