@@ -93,6 +93,7 @@ messages! {
     NameStatis = "bind statis",
     NameNotify = "notify",
     NameAnswer = "answer",
+    NameConnectap = "connectap answer",
     PayloadTooLong = ": payload too long, not sent",
     LabelReport = "report token:\x02",
     LabelReset = "report reset:\x02",
@@ -129,7 +130,6 @@ messages! {
     DevInfoType2 = "process_get_device_info: type 2 needs wifi-provision",
     DevInfoType = "process_get_device_info: unsupported type",
     ConnectapBad = "connectap query: bad request, no answer",
-    ConnectapTooLong = "connectap answer too long",
     TxDevInfoRes = "tx dev info rsp fail, res:\x01",
 }
 

@@ -9,6 +9,7 @@ use super::imports::{self, Hal, Platform};
 use super::log;
 use crate::core::render::{self, Identity, Payload, Topic, Writer};
 use crate::core::{Action, Answer, Level, Line, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
+use crate::core::{IdEcho, Token};
 
 /// Payload buffer: the longest payload (a query answer with a 32-byte id and the longest
 /// identity) is about 400 bytes.
@@ -254,23 +255,7 @@ fn execute(
     let mqtt = matches!(which, Payload::Report | Payload::Reset | Payload::Stats);
     let ids = if mqtt { Ids::keys(hal) } else { Ids::all(hal) };
     let mut buf = [0u8; PAYLOAD_MAX];
-    let mut w = Writer::new(&mut buf);
-    render::payload(&mut w, which, &nums, &token, &ids.identity(), id);
-    let Some(&(what, label, level)) = LABELS.get(which as usize) else {
-        return;
-    };
-    let payload = if w.ok() {
-        Some(w.as_bytes())
-    } else {
-        log::line(Line::new(Level::Error, what, Msg::PayloadTooLong), &[], 0);
-        None
-    };
-    if let Some(p) = payload {
-        if which == Payload::Notify {
-            log::note(Level::Info, Msg::NotifyTopic);
-        }
-        log::line(Line::new(level, label, Msg::None), p, 0);
-    }
+    let payload = render_logged(&mut buf, which, &nums, &token, &ids.identity(), id);
     let mut tbuf = [0u8; TOPIC_MAX];
     match (action, payload) {
         (&Action::Notify { dest, .. }, Some(payload)) => {
@@ -338,13 +323,42 @@ fn execute(
     }
 }
 
+/// Render `which` into `buf` and print its payload line (for a notify, after the topic line);
+/// `None` after an error line when it does not fit.
+#[inline(never)]
+pub fn render_logged<'b>(
+    buf: &'b mut [u8; PAYLOAD_MAX],
+    which: Payload,
+    nums: &[u64],
+    token: &Token,
+    who: &Identity<'_>,
+    id: &IdEcho,
+) -> Option<&'b [u8]> {
+    let &(what, label, level) = LABELS.get(which as usize)?;
+    let mut w = Writer::new(buf);
+    render::payload(&mut w, which, nums, token, who, id);
+    if !w.ok() {
+        log::line(Line::new(Level::Error, what, Msg::PayloadTooLong), &[], 0);
+        return None;
+    }
+    let len = w.len();
+    let p = buf.get(..len)?;
+    if which == Payload::Notify {
+        log::note(Level::Info, Msg::NotifyTopic);
+    }
+    log::line(Line::new(level, label, Msg::None), p, 0);
+    Some(p)
+}
+
 /// Per [`Payload`]: its name in the "too long" error, the label of its payload log line and
 /// that line's level.
-const LABELS: [(Msg, Msg, Level); 5] = [
+const LABELS: [(Msg, Msg, Level); 6] = [
     (Msg::NameReport, Msg::LabelReport, Level::Debug),
     (Msg::NameReset, Msg::LabelReset, Level::Debug),
     // The statistics payload is logged without a label.
     (Msg::NameStatis, Msg::Bytes, Level::Debug),
     (Msg::NameNotify, Msg::LabelNotify, Level::Debug),
     (Msg::NameAnswer, Msg::LabelAnswer, Level::Info),
+    // The connect-AP answer of `process_get_device_info`.
+    (Msg::NameConnectap, Msg::LabelAnswer, Level::Info),
 ];

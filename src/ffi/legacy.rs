@@ -783,14 +783,6 @@ pub unsafe extern "C" fn process_get_device_info(
         }
     };
     let ids = Ids::all(&hal);
-    let mut buf = [0u8; exec::PAYLOAD_MAX];
-    let mut w = Writer::new(&mut buf);
-    render::connectap_answer(&mut w, &id, &ids.identity());
-    if !w.ok() {
-        log::note(Level::Error, Msg::ConnectapTooLong);
-        return -1;
-    }
-    let answer = w.as_bytes();
     let mut pbuf = [0u8; exec::TOPIC_MAX];
     let which = if is_mcast != 0 {
         Topic::ConnectApMcast
@@ -800,11 +792,17 @@ pub unsafe extern "C" fn process_get_device_info(
     let Some(path) = exec::topic(&mut pbuf, which, &ids) else {
         return -1;
     };
-    log::line(
-        Line::new(Level::Info, Msg::LabelAnswer, Msg::None),
-        answer,
-        0,
-    );
+    let mut buf = [0u8; exec::PAYLOAD_MAX];
+    let Some(answer) = exec::render_logged(
+        &mut buf,
+        Payload::ConnectAp,
+        &[],
+        &[0; 16],
+        &ids.identity(),
+        &id,
+    ) else {
+        return -1;
+    };
     // SAFETY: `remote` and `request` are valid for the call, per the caller.
     let rc = unsafe { coap::answer_now(remote.cast::<NetworkAddr>(), request, path, answer) };
     if rc != 0 {
