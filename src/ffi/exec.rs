@@ -327,7 +327,7 @@ fn execute(
 /// `None` after an error line when it does not fit.
 #[inline(never)]
 pub fn render_logged<'b>(
-    buf: &'b mut [u8; PAYLOAD_MAX],
+    buf: &'b mut [u8],
     which: Payload,
     nums: &[u64],
     token: &Token,
@@ -352,7 +352,7 @@ pub fn render_logged<'b>(
 
 /// Per [`Payload`]: its name in the "too long" error, the label of its payload log line and
 /// that line's level.
-const LABELS: [(Msg, Msg, Level); 6] = [
+const LABELS: [(Msg, Msg, Level); 7] = [
     (Msg::NameReport, Msg::LabelReport, Level::Debug),
     (Msg::NameReset, Msg::LabelReset, Level::Debug),
     // The statistics payload is logged without a label.
@@ -361,4 +361,6 @@ const LABELS: [(Msg, Msg, Level); 6] = [
     (Msg::NameAnswer, Msg::LabelAnswer, Level::Info),
     // The connect-AP answer of `process_get_device_info`.
     (Msg::NameConnectap, Msg::LabelAnswer, Level::Info),
+    // The statistics line of `awss_bind_disp_statis`.
+    (Msg::NameStatis, Msg::Bytes, Level::Debug),
 ];

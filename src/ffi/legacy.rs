@@ -20,7 +20,7 @@ use super::types::{
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
 use crate::core::render::{self, Payload, Topic, Writer};
-use crate::core::{json, Level, Line, Msg, Sub};
+use crate::core::{json, Level, Msg, Sub};
 
 /// `AWSS_LC_INIT_SUC` and `AWSS_LC_INIT_BIND`: the stages that serve device-info queries.
 const LC_INIT_SUC: c_int = 0x08;
@@ -66,19 +66,13 @@ pub unsafe extern "C" fn awss_bind_disp_statis() {
     };
     let nums = [s.max_ms, s.min_ms, s.mean_ms, s.cnt, s.suc].map(u64::from);
     let mut buf = [0u8; 96];
-    let mut w = Writer::new(&mut buf);
-    render::payload(
-        &mut w,
+    let _ = exec::render_logged(
+        &mut buf,
         Payload::SyncToken,
         &nums,
         &[0; 16],
         &render::NOBODY,
         &render::NO_ID,
-    );
-    log::line(
-        Line::new(Level::Debug, Msg::Bytes, Msg::None),
-        w.as_bytes(),
-        0,
     );
 }
 
