@@ -1035,6 +1035,76 @@ static void legacy_api(void)
     CHECK_EQ(awss_bind_deinit(), 0);
 }
 
+/* The connect-AP info handlers (exported for the provisioning module) answer at once, on the
+ * connect-AP paths, with the device info and "type":0 but no token, and only inside the 60 s
+ * window that awss_start_connectap_monitor() opens. */
+#define URI_CONNECTAP_MCAST "/sys/awss/device/connectap/info/get"
+#define URI_CONNECTAP_UCAST "/sys/" PK "/" DN "/awss/device/connectap/info/get"
+
+static void connectap_info(void)
+{
+    static const char body[] = "{\"id\":\"77\",\"version\":\"1.0\",\"params\":{}}";
+    const char *expected =
+        "{\"id\":77,\"code\":200,\"data\":{\"awssVer\":{\"smartconfig\":\"2.0\",\"zconfig\":"
+        "\"2.0\",\"router\":\"2.0\",\"ap\":\"2.0\",\"softap\":\"2.0\"},\"productKey\":\"" PK
+        "\",\"deviceName\":\"" DN "\",\"mac\":\"" MAC_UPPER "\",\"ip\":\"" DEV_IP
+        "\",\"cipherType\":3,\"type\":0}}";
+    NetworkAddr remote;
+    memset(&remote, 0, sizeof(remote));
+    memcpy(remote.addr, "10.0.0.7", 9);
+    remote.port = 5683;
+    CoAPMessage req;
+    memset(&req, 0, sizeof(req));
+    req.header.msgid = 0x1234;
+    req.header.tokenlen = 2;
+    req.token[0] = 0xAB;
+    req.token[1] = 0xCD;
+    unsigned char *payload = malloc(sizeof(body) - 1); /* exact size: no NUL after it */
+    CHECK(payload != NULL);
+    memcpy(payload, body, sizeof(body) - 1);
+    req.payload = payload;
+    req.payloadlen = (unsigned short)(sizeof(body) - 1);
+
+    /* Outside the window: no answer. */
+    CHECK_EQ(awss_process_mcast_get_connectap_info(NULL, NULL, &remote, &req), -1);
+    CHECK_EQ(mock_resp_count(), 0);
+
+    CHECK_EQ(awss_start_connectap_monitor(), 0);
+    CHECK_EQ(awss_process_mcast_get_connectap_info(NULL, NULL, &remote, &req), 0);
+    CHECK_EQ(mock_resp_count(), 1);
+    mock_resp_t r = mock_resp_get(0);
+    CHECK_STR(r.paths, URI_CONNECTAP_MCAST);
+    CHECK_BYTES(r.payload, r.len, expected);
+    CHECK_STR(r.addr, "10.0.0.7");
+    CHECK_EQ(r.port, 5683);
+    CHECK_EQ(r.req_msgid, 0x1234);
+    CHECK_EQ(r.req_tokenlen, 2);
+    CHECK_EQ(r.req_token[1], 0xCD);
+    CHECK_EQ(r.qos, 0);
+    CHECK(mock_log_contains("sending message to app: "));
+
+    CHECK_EQ(awss_process_ucast_get_connectap_info(NULL, NULL, &remote, &req), 0);
+    CHECK_EQ(mock_resp_count(), 2);
+    r = mock_resp_get(1);
+    CHECK_STR(r.paths, URI_CONNECTAP_UCAST);
+    CHECK_BYTES(r.payload, r.len, expected);
+
+    /* Hostile or unsupported calls: no answer, no crash. */
+    CHECK_EQ(process_get_device_info(NULL, NULL, &remote, NULL, 1, 3), -1);
+    CHECK_EQ(process_get_device_info(NULL, NULL, NULL, &req, 1, 3), -1);
+    CHECK_EQ(process_get_device_info(NULL, NULL, &remote, &req, 1, 2), -1); /* needs wifi-provision */
+    CHECK_EQ(mock_resp_count(), 2);
+
+    /* The window closes after 60 s, or when stopped. */
+    mock_advance(60001);
+    CHECK_EQ(awss_process_ucast_get_connectap_info(NULL, NULL, &remote, &req), -1);
+    CHECK_EQ(awss_start_connectap_monitor(), 0);
+    CHECK_EQ(awss_stop_connectap_monitor(), 0);
+    CHECK_EQ(awss_process_mcast_get_connectap_info(NULL, NULL, &remote, &req), -1);
+    CHECK_EQ(mock_resp_count(), 2);
+    free(payload);
+}
+
 /* ---- runner --------------------------------------------------------------------------------- */
 
 static const struct {
@@ -1065,6 +1135,7 @@ static const struct {
     {"hostile_coap", hostile_coap},
     {"config_api", config_api},
     {"legacy_api", legacy_api},
+    {"connectap_info", connectap_info},
 };
 
 int main(int argc, char **argv)
