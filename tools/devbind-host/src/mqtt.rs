@@ -230,22 +230,28 @@ impl MqttClient {
         self.lock().connects
     }
 
-    /// Waits until connected; false on timeout.
-    pub fn wait_connected(&self, timeout: Duration) -> bool {
+    /// Waits until `f` finds something in the state (checked at once and on every change);
+    /// None on timeout.
+    fn wait_for<T>(&self, timeout: Duration, mut f: impl FnMut(&Inner) -> Option<T>) -> Option<T> {
         let deadline = Instant::now() + timeout;
         let mut g = self.lock();
-        while !g.connected {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
+        loop {
+            if let Some(v) = f(&g) {
+                return Some(v);
             }
+            let left = deadline.checked_duration_since(Instant::now())?;
             g = self
                 .changed
-                .wait_timeout(g, deadline - now)
+                .wait_timeout(g, left)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        true
+    }
+
+    /// Waits until connected; false on timeout.
+    pub fn wait_connected(&self, timeout: Duration) -> bool {
+        self.wait_for(timeout, |g| g.connected.then_some(()))
+            .is_some()
     }
 
     /// Subscribes `filter` (replacing the handler of an identical filter). Sent now if
@@ -285,22 +291,12 @@ impl MqttClient {
 
     /// Waits for the SUBACK of `pkid`; its return codes, or None on timeout.
     pub fn wait_suback(&self, pkid: u16, timeout: Duration) -> Option<Vec<SubscribeReasonCode>> {
-        let deadline = Instant::now() + timeout;
-        let mut g = self.lock();
-        loop {
-            if let Some((_, codes)) = g.subacks.iter().find(|(id, _)| *id == pkid) {
-                return Some(codes.clone());
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return None;
-            }
-            g = self
-                .changed
-                .wait_timeout(g, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+        self.wait_for(timeout, |g| {
+            g.subacks
+                .iter()
+                .find(|(id, _)| *id == pkid)
+                .map(|(_, codes)| codes.clone())
+        })
     }
 
     /// Forgets `filter`; sends UNSUBSCRIBE if connected. Ok even if it was not subscribed.
@@ -360,22 +356,8 @@ impl MqttClient {
 
     /// Waits for the PUBACK of `pkid`; false on timeout.
     pub fn wait_puback(&self, pkid: u16, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut g = self.lock();
-        loop {
-            if g.pubacks.contains(&pkid) {
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            g = self
-                .changed
-                .wait_timeout(g, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+        self.wait_for(timeout, |g| g.pubacks.contains(&pkid).then_some(()))
+            .is_some()
     }
 
     /// qos 1 publishes not acknowledged yet.

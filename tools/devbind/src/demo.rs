@@ -180,12 +180,17 @@ impl Timeline {
         self.events.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    /// Waits for an event after index `since` for which `f` gives a value.
-    fn wait<T>(&self, since: usize, timeout: Duration, f: impl Fn(&Ev) -> Option<T>) -> Option<T> {
+    /// Waits until `f` finds something in the event list (checked at once and after every new
+    /// event); None on timeout.
+    fn wait_events<T>(
+        &self,
+        timeout: Duration,
+        f: impl Fn(&[(u64, Ev)]) -> Option<T>,
+    ) -> Option<T> {
         let deadline = Instant::now() + timeout;
         let mut g = self.events.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(v) = g.iter().skip(since).find_map(|(_, e)| f(e)) {
+            if let Some(v) = f(&g) {
                 return Some(v);
             }
             let left = deadline.checked_duration_since(Instant::now())?;
@@ -195,6 +200,13 @@ impl Timeline {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+    }
+
+    /// Waits for an event after index `since` for which `f` gives a value.
+    fn wait<T>(&self, since: usize, timeout: Duration, f: impl Fn(&Ev) -> Option<T>) -> Option<T> {
+        self.wait_events(timeout, |evs| {
+            evs.iter().skip(since).find_map(|(_, e)| f(e))
+        })
     }
 
     fn reported_since(&self, since: usize, timeout: Duration, not: &[String]) -> Option<String> {
@@ -208,9 +220,7 @@ impl Timeline {
 
     /// The last reported token that no phone was given yet (waits for its report to land).
     fn unhanded_report(&self, timeout: Duration) -> Option<(u64, String)> {
-        let deadline = Instant::now() + timeout;
-        let mut g = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
+        self.wait_events(timeout, |g| {
             let handed: Vec<&String> = g
                 .iter()
                 .filter_map(|(_, e)| match e {
@@ -225,16 +235,8 @@ impl Timeline {
                 Ev::Cloud(Event::TokenReported { token, .. }) => Some((*t, token.clone())),
                 _ => None,
             });
-            if let Some(f) = found.filter(|f| !handed.contains(&&f.1)) {
-                return Some(f);
-            }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            g = self
-                .cv
-                .wait_timeout(g, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+            found.filter(|f| !handed.contains(&&f.1))
+        })
     }
 }
 
