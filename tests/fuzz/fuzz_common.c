@@ -505,3 +505,15 @@ int fz_json_valid(const unsigned char *s, size_t n)
     jws(&p);
     return p.i == n;
 }
+
+void fz_reply(const char *topic, void (*handler)(void *, void *, void *), const uint8_t *data,
+              size_t size, const char *id)
+{
+    size_t len = 0;
+    unsigned char *payload = fz_subst(data + 2, size - 2, id, &len);
+    int kind = data[0] & 7;
+    int mqtt_kind = kind < 4 ? 0 : kind - 3;
+    fz_mqtt_event(topic, handler, mqtt_kind, data[1], payload, len);
+    free(payload);
+    fz_check();
+}

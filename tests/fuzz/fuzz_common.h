@@ -71,6 +71,12 @@ unsigned char *fz_subst(const uint8_t *src, size_t len, const char *id, size_t *
 void fz_mqtt_event(const char *topic, void (*handler)(void *, void *, void *), int kind,
                    int other_type, const unsigned char *payload, size_t len);
 
+/* The reply targets' common step: data[0] picks the event kind (see fz_mqtt_event; kinds
+ * 0..3 are a normal publish), data[1] the other event type, data[2..] is the payload with
+ * "$ID" replaced by id; the event goes to handler as the reply on topic, then fz_check(). */
+void fz_reply(const char *topic, void (*handler)(void *, void *, void *), const uint8_t *data,
+              size_t size, const char *id);
+
 /* Validates one JSON text (RFC 8259, depth <= 64). 1 if valid. */
 int fz_json_valid(const unsigned char *s, size_t n);
 

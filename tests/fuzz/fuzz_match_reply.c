@@ -23,7 +23,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     uint8_t sel = data[0];
-    int kind = sel & 7;
     int state = (sel >> 3) & 3;
     fz_begin(1);
     switch (state) {
@@ -45,12 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     char id[16];
     fz_last_report_id(id);
-    size_t len = 0;
-    unsigned char *payload = fz_subst(data + 2, size - 2, id, &len);
-    int mqtt_kind = kind < 4 ? 0 : kind - 3;
-    fz_mqtt_event(FZ_TOPIC_MATCH_REPLY, awss_report_token_reply, mqtt_kind, data[1], payload, len);
-    free(payload);
-    fz_check();
+    fz_reply(FZ_TOPIC_MATCH_REPLY, awss_report_token_reply, data, size, id);
 
     mock_advance(k_after[(sel >> 5) & 7]);
     fz_check();
