@@ -93,6 +93,19 @@ done | awk '{ s += $1 } END { print s + 0 }')
 echo "static RAM (the library's variables): $ram bytes   (C module: 313)"
 echo "== sections of the linked program (the library's share is most of it)"
 size -A "$work/with_lib" | grep -E '^\.(text|rodata|eh_frame|data|bss)' || true
+echo "== text by part of the library (functions and read-only data, bytes)"
+# Module path of each sized symbol; exported C functions (plain names) are one group.
+nm -C -t d --size-sort -S "$work/with_lib" | awk '
+    $3 ~ /^[tTrR]$/ {
+        name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", name)
+        if (name ~ /^[A-Za-z_][A-Za-z_0-9]*$/) part = ($3 ~ /[rR]/) ? "(other read-only data)" : "exported C functions"
+        else if (match(name, /iot_dev_bind::(core|ffi)::[a-z_]+/)) part = substr(name, RSTART + 14, RLENGTH - 14)
+        else part = "other (core, heapless, rand_core)"
+        sum[part] += $2 + 0
+    }
+    END { for (p in sum) { printf "%7d  %s\n", sum[p], p; all += sum[p] }
+          printf "%7d  unnamed (string literals, jump tables, padding)\n", total - all }' \
+    total=$((t1 - eh1 - t0 + eh0)) | sort -rn
 echo "== largest library functions"
 nm -C --size-sort -S "$work/with_lib" | grep -i -e ' t ' -e ' T ' | tail -12
 echo "== core::fmt and core::panicking code in the linked program"
