@@ -116,282 +116,207 @@ pub fn utf8_check(b: &[u8]) -> Result<(), Utf8Error> {
     Ok(())
 }
 
-fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while let Some(&c) = b.get(i) {
-        if !is_ws(c) {
+/// The index in `s` of the first unescaped `"` (`s.len()` when there is none), or
+/// `usize::MAX` at a bad escape or a raw control byte. UTF-8 is checked by the callers.
+fn content_end(s: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(&c) = s.get(i) {
+        if c == b'"' {
             break;
         }
+        if c < 0x20 {
+            return usize::MAX;
+        }
         i += 1;
-    }
-    i
-}
-
-/// Scans string content from `b[i]` up to the first unescaped `"` or the end of `b`, and
-/// returns that index. The content must be valid UTF-8 with valid escapes (`\uXXXX`
-/// included) and no raw control bytes.
-fn content_end(b: &[u8], i: usize) -> Result<usize, Error> {
-    let mut j = i;
-    while let Some(&c) = b.get(j) {
-        match c {
-            b'"' => break,
-            b'\\' => {
-                let n = match b.get(j + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => 2,
-                    Some(b'u') => 6,
-                    _ => return Err(Error::Invalid(j + 1)),
-                };
-                for k in 2..n {
-                    if !b.get(j + k).is_some_and(u8::is_ascii_hexdigit) {
-                        return Err(Error::Invalid(j + k));
-                    }
-                }
-                j += n;
+        if c == b'\\' {
+            let n = match s.get(i) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => 1,
+                Some(b'u') => 5,
+                _ => return usize::MAX,
+            };
+            if !s
+                .get(i + 1..i + n)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+            {
+                return usize::MAX;
             }
-            0..=0x1f => return Err(Error::Invalid(j)),
-            _ => j += 1,
+            i += n;
         }
     }
-    if let Err(e) = utf8_check(b.get(i..j).unwrap_or(&[])) {
-        return Err(Error::Invalid(i + e.valid_up_to));
-    }
-    Ok(j)
-}
-
-/// Scans a string starting at the opening quote `b[i]`; returns the index after the closing
-/// quote.
-fn string_end(b: &[u8], i: usize) -> Result<usize, Error> {
-    let j = content_end(b, i + 1)?;
-    if b.get(j) != Some(&b'"') {
-        return Err(Error::Invalid(j));
-    }
-    Ok(j + 1)
+    i
 }
 
 /// True when `b` is valid JSON string content (what may stand between two quotes).
 pub fn is_string_content(b: &[u8]) -> bool {
-    content_end(b, 0) == Ok(b.len())
+    utf8_check(b).is_ok() && content_end(b) == b.len()
 }
 
-fn digits_end(b: &[u8], mut i: usize) -> usize {
-    while b.get(i).is_some_and(|c| c.is_ascii_digit()) {
-        i += 1;
-    }
-    i
-}
-
-/// Scans a number starting at `b[i]`; returns the index after it.
-fn number_end(b: &[u8], i: usize) -> Result<usize, Error> {
-    let mut j = i;
-    if b.get(j) == Some(&b'-') {
-        j += 1;
-    }
-    match b.get(j) {
-        Some(b'0') => j += 1,
-        Some(b'1'..=b'9') => j = digits_end(b, j),
-        _ => return Err(Error::Invalid(j)),
-    }
-    if b.get(j) == Some(&b'.') {
-        let k = digits_end(b, j + 1);
-        if k == j + 1 {
-            return Err(Error::Invalid(k));
-        }
-        j = k;
-    }
-    if matches!(b.get(j), Some(b'e' | b'E')) {
-        j += 1;
-        if matches!(b.get(j), Some(b'+' | b'-')) {
-            j += 1;
-        }
-        let k = digits_end(b, j);
-        if k == j {
-            return Err(Error::Invalid(k));
-        }
-        j = k;
-    }
-    Ok(j)
-}
-
-fn literal_end(b: &[u8], i: usize, lit: &[u8]) -> Result<usize, Error> {
-    let end = i + lit.len();
-    if b.get(i..end) == Some(lit) {
-        Ok(end)
-    } else {
-        Err(Error::Invalid(i))
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Want {
-    /// A value.
-    Value,
-    /// A value or `]` (just after `[`).
-    ValueOrClose,
-    /// A key or `}` (just after `{`).
-    KeyOrClose,
-    /// A key (after a `,` in an object).
-    Key,
-    /// The `:` after a key.
-    Colon,
-    /// A `,` or the closing bracket of the current container.
-    CommaOrClose,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Member {
-    None,
-    Id,
-    Code,
-}
-
-/// Scans one whole JSON text. Returns whether the top value is an object, and the top-level
-/// `id`/`code` members when it is.
-fn parse(b: &[u8]) -> Result<(bool, Top<'_>), Error> {
-    let mut top = Top::default();
-    // Bit d-1 set: the container at depth d is an object.
-    let mut stack: u32 = 0;
-    let mut depth: usize = 0;
-    let mut want = Want::Value;
-    let mut member = Member::None;
-    let mut member_start = 0usize;
-    let mut top_is_object = false;
-    let mut i = skip_ws(b, 0);
-    loop {
-        let Some(&c) = b.get(i) else {
-            return Err(Error::Invalid(i));
+/// True when `text` is a valid JSON number.
+pub fn is_number(text: &[u8]) -> bool {
+    // 0 start, 1 after `-`, 2 a leading 0, 3 integer digits, 4 after `.`, 5 fraction
+    // digits, 6 after `e`, 7 after the exponent's sign, 8 exponent digits.
+    let mut s = 0u8;
+    for &c in text {
+        s = match (s, c) {
+            (0, b'-') => 1,
+            (0 | 1, b'0') => 2,
+            (0 | 1 | 3, b'0'..=b'9') => 3,
+            (2 | 3, b'.') => 4,
+            (4 | 5, b'0'..=b'9') => 5,
+            (2 | 3 | 5, b'e' | b'E') => 6,
+            (6, b'+' | b'-') => 7,
+            (6..=8, b'0'..=b'9') => 8,
+            _ => return false,
         };
-        // The end of a complete value, if this step finished one.
-        let mut value_end: Option<usize> = None;
-        let in_object = depth > 0 && stack & (1 << (depth - 1)) != 0;
-        match want {
-            Want::Value | Want::ValueOrClose => {
-                if want == Want::ValueOrClose && c == b']' {
-                    depth -= 1;
-                    value_end = Some(i + 1);
-                } else {
-                    if depth == 1 && member != Member::None {
-                        member_start = i;
-                    }
-                    match c {
-                        b'{' | b'[' => {
-                            if depth >= MAX_DEPTH {
-                                return Err(Error::TooDeep);
-                            }
-                            if depth == 0 {
-                                top_is_object = c == b'{';
-                            }
-                            if c == b'{' {
-                                stack |= 1 << depth;
-                                want = Want::KeyOrClose;
-                            } else {
-                                stack &= !(1 << depth);
-                                want = Want::ValueOrClose;
-                            }
-                            depth += 1;
-                            i += 1;
-                        }
-                        b'"' => value_end = Some(string_end(b, i)?),
-                        b'-' | b'0'..=b'9' => value_end = Some(number_end(b, i)?),
-                        b't' => value_end = Some(literal_end(b, i, b"true")?),
-                        b'f' => value_end = Some(literal_end(b, i, b"false")?),
-                        b'n' => value_end = Some(literal_end(b, i, b"null")?),
-                        _ => return Err(Error::Invalid(i)),
-                    }
-                }
-            }
-            Want::KeyOrClose | Want::Key => {
-                if want == Want::KeyOrClose && c == b'}' {
-                    depth -= 1;
-                    value_end = Some(i + 1);
-                } else if c == b'"' {
-                    let end = string_end(b, i)?;
-                    if depth == 1 {
-                        member = match b.get(i + 1..end - 1) {
-                            Some(b"id") if top.id.is_none() => Member::Id,
-                            Some(b"code") if top.code.is_none() => Member::Code,
-                            _ => Member::None,
-                        };
-                    }
-                    i = end;
-                    want = Want::Colon;
-                } else {
-                    return Err(Error::Invalid(i));
-                }
-            }
-            Want::Colon => {
-                if c != b':' {
-                    return Err(Error::Invalid(i));
-                }
-                i += 1;
-                want = Want::Value;
-            }
-            Want::CommaOrClose => match c {
-                b',' => {
-                    i += 1;
-                    want = if in_object { Want::Key } else { Want::Value };
-                }
-                b'}' if in_object => {
-                    depth -= 1;
-                    value_end = Some(i + 1);
-                }
-                b']' if !in_object => {
-                    depth -= 1;
-                    value_end = Some(i + 1);
-                }
-                _ => return Err(Error::Invalid(i)),
-            },
-        }
-        if let Some(end) = value_end {
-            if depth == 1 && member != Member::None {
-                let text = b.get(member_start..end).unwrap_or(&[]);
-                let value = match text.first() {
-                    Some(b'"') => Value::Str(text.get(1..text.len() - 1).unwrap_or(&[])),
-                    Some(b'-' | b'0'..=b'9') => Value::Num(text),
-                    _ => Value::Other(text),
-                };
-                match member {
-                    Member::Id => top.id = Some(value),
-                    Member::Code => top.code = Some(value),
-                    Member::None => {}
-                }
-                member = Member::None;
-            }
-            i = skip_ws(b, end);
-            if depth == 0 {
-                if i != b.len() {
-                    return Err(Error::Invalid(i));
-                }
-                return Ok((top_is_object, top));
-            }
-            want = Want::CommaOrClose;
-        } else {
-            i = skip_ws(b, i);
-        }
     }
+    matches!(s, 2 | 3 | 5 | 8)
+}
+
+// What may come next in `scan` (bits).
+const VAL: u8 = 1;
+const KEY: u8 = 2;
+const CLOSE: u8 = 4;
+const COLON: u8 = 8;
+const COMMA: u8 = 16;
+
+fn value(b: &[u8], (start, end): (usize, usize)) -> Option<Value<'_>> {
+    let t = b.get(start..end)?;
+    Some(match t.first()? {
+        b'"' => Value::Str(t.get(1..t.len() - 1)?),
+        b'-' | b'0'..=b'9' => Value::Num(t),
+        _ => Value::Other(t),
+    })
 }
 
 /// Validate `payload` as one JSON object (surrounding white space allowed) and pick its
 /// top-level `id` and `code` (the first of each, when repeated).
-pub fn scan(payload: &[u8]) -> Result<Top<'_>, Error> {
-    match parse(payload)? {
-        (true, top) => Ok(top),
-        (false, _) => Err(Error::NotObject),
+///
+/// One pass over the bytes (after one UTF-8 check of the whole payload: outside strings
+/// only ASCII is valid anyway): `want` says which tokens may come next, `stack` has a bit
+/// per open container (set: an object). Numbers and literals are taken as runs of bytes
+/// up to white space, `,`, `]`, `}` or the end (anything else after them is invalid
+/// anyway) and checked whole.
+pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
+    if let Err(e) = utf8_check(b) {
+        return Err(Error::Invalid(e.valid_up_to));
     }
+    let mut want = VAL;
+    let mut stack = 0u32;
+    let mut depth = 0usize;
+    let mut first = 0u8;
+    // Top-level members: 0 `id`, 1 `code`, 2 any other; where each value is in `b`.
+    let mut member = 2usize;
+    let mut start = 0usize;
+    let mut span = [(0usize, 0usize); 2];
+    let mut i = 0;
+    loop {
+        let Some(&c) = b.get(i) else {
+            if want != 0 {
+                break;
+            }
+            if first != b'{' {
+                return Err(Error::NotObject);
+            }
+            return Ok(Top {
+                id: value(b, span[0]),
+                code: value(b, span[1]),
+            });
+        };
+        let mut end = i + 1;
+        if is_ws(c) {
+            i = end;
+            continue;
+        }
+        match depth {
+            0 => first = c,
+            1 => start = i,
+            _ => {}
+        }
+        let in_object = stack & 1 != 0;
+        match c {
+            b'{' | b'[' if want & VAL != 0 => {
+                if depth >= MAX_DEPTH {
+                    return Err(Error::TooDeep);
+                }
+                depth += 1;
+                let o = c == b'{';
+                stack = stack << 1 | u32::from(o);
+                want = if o { KEY | CLOSE } else { VAL | CLOSE };
+                i = end;
+                continue;
+            }
+            b'}' | b']' if want & CLOSE != 0 && (c == b'}') == in_object => {
+                depth -= 1;
+                stack >>= 1;
+            }
+            b',' if want & COMMA != 0 => {
+                want = if in_object { KEY } else { VAL };
+                i = end;
+                continue;
+            }
+            b':' if want & COLON != 0 => {
+                want = VAL;
+                i = end;
+                continue;
+            }
+            b'"' if want & (KEY | VAL) != 0 => {
+                let s = b.get(end..).unwrap_or(&[]);
+                let n = content_end(s);
+                if n >= s.len() {
+                    break;
+                }
+                end += n + 1;
+                if want & KEY != 0 {
+                    if depth == 1 {
+                        member = match s.get(..n) {
+                            Some(b"id") => 0,
+                            Some(b"code") => 1,
+                            _ => 2,
+                        };
+                    }
+                    want = COLON;
+                    i = end;
+                    continue;
+                }
+            }
+            _ if want & VAL != 0 => {
+                end = i;
+                while b
+                    .get(end)
+                    .is_some_and(|&c| !is_ws(c) && !matches!(c, b',' | b']' | b'}'))
+                {
+                    end += 1;
+                }
+                let t = b.get(i..end).unwrap_or(&[]);
+                if !is_number(t) && !matches!(t, b"true" | b"false" | b"null") {
+                    break;
+                }
+            }
+            _ => break,
+        }
+        // A value ended at `end`.
+        if depth == 1 {
+            if let Some(s) = span.get_mut(member) {
+                if s.1 == 0 {
+                    *s = (start, end);
+                }
+            }
+        }
+        want = if depth == 0 { 0 } else { COMMA | CLOSE };
+        i = end;
+    }
+    Err(Error::Invalid(i))
 }
 
 /// True when `text` is exactly one valid JSON value (any kind, no surrounding white space).
 pub fn is_value(text: &[u8]) -> bool {
     !text.first().is_some_and(|c| is_ws(*c))
         && !text.last().is_some_and(|c| is_ws(*c))
-        && parse(text).is_ok()
-}
-
-/// True when `text` is a valid JSON number.
-pub fn is_number(text: &[u8]) -> bool {
-    matches!(text.first(), Some(b'-' | b'0'..=b'9')) && number_end(text, 0) == Ok(text.len())
+        && matches!(scan(text), Ok(_) | Err(Error::NotObject))
 }
 
 fn parse_u32(digits: &[u8]) -> Option<u32> {
