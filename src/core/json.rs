@@ -155,23 +155,35 @@ pub fn is_string_content(b: &[u8]) -> bool {
     utf8_check(b).is_ok() && content_end(b) == b.len()
 }
 
+/// The number grammar as a state machine: `NUMBER[state * 7 + class]` is the next state
+/// (9: invalid). States: 0 start, 1 after `-`, 2 a leading 0, 3 integer digits, 4 after `.`,
+/// 5 fraction digits, 6 after `e`, 7 after the exponent's sign, 8 exponent digits. Classes:
+/// `-` `+` `.` `e` `E` `0` `1-9`.
+const NUMBER: [u8; 63] = [
+    1, 9, 9, 9, 9, 2, 3, // 0
+    9, 9, 9, 9, 9, 2, 3, // 1
+    9, 9, 4, 6, 6, 9, 9, // 2
+    9, 9, 4, 6, 6, 3, 3, // 3
+    9, 9, 9, 9, 9, 5, 5, // 4
+    9, 9, 9, 6, 6, 5, 5, // 5
+    7, 7, 9, 9, 9, 8, 8, // 6
+    9, 9, 9, 9, 9, 8, 8, // 7
+    9, 9, 9, 9, 9, 8, 8, // 8
+];
+
 /// True when `text` is a valid JSON number.
 pub fn is_number(text: &[u8]) -> bool {
-    // 0 start, 1 after `-`, 2 a leading 0, 3 integer digits, 4 after `.`, 5 fraction
-    // digits, 6 after `e`, 7 after the exponent's sign, 8 exponent digits.
-    let mut s = 0u8;
+    let mut s = 0usize;
     for &c in text {
-        s = match (s, c) {
-            (0, b'-') => 1,
-            (0 | 1, b'0') => 2,
-            (0 | 1 | 3, b'0'..=b'9') => 3,
-            (2 | 3, b'.') => 4,
-            (4 | 5, b'0'..=b'9') => 5,
-            (2 | 3 | 5, b'e' | b'E') => 6,
-            (6, b'+' | b'-') => 7,
-            (6..=8, b'0'..=b'9') => 8,
-            _ => return false,
+        let class = match b"-+.eE".iter().position(|&x| x == c) {
+            Some(k) => k,
+            None if c.is_ascii_digit() => 5 + usize::from(c != b'0'),
+            None => return false,
         };
+        let Some(&next) = NUMBER.get(s * 7 + class) else {
+            return false;
+        };
+        s = usize::from(next);
     }
     matches!(s, 2 | 3 | 5 | 8)
 }
@@ -292,7 +304,12 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
                     end += 1;
                 }
                 let t = b.get(i..end).unwrap_or(&[]);
-                if !is_number(t) && !matches!(t, b"true" | b"false" | b"null") {
+                let literal: &[u8] = match t.first() {
+                    Some(b't') => b"true",
+                    Some(b'f') => b"false",
+                    _ => b"null",
+                };
+                if t != literal && !is_number(t) {
                     break;
                 }
             }
