@@ -74,46 +74,51 @@ pub struct Utf8Error {
 /// shortest forms only, no surrogates, nothing above U+10FFFF.
 pub fn utf8_check(b: &[u8]) -> Result<(), Utf8Error> {
     let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        // Sequence length and the range of its second byte (later bytes: 0x80..=0xBF).
-        let (n, mut lo, mut hi) = match c {
-            0x00..=0x7F => (1, 0, 0),
-            0xC2..=0xDF => (2, 0x80, 0xBF),
-            0xE0..=0xEF => (
-                3,
-                if c == 0xE0 { 0xA0 } else { 0x80 },
-                if c == 0xED { 0x9F } else { 0xBF },
-            ),
-            0xF0..=0xF4 => (
-                4,
-                if c == 0xF0 { 0x90 } else { 0x80 },
-                if c == 0xF4 { 0x8F } else { 0xBF },
-            ),
-            _ => (0, 0, 0),
+    let mut k;
+    loop {
+        let Some(&c) = b.get(i) else {
+            return Ok(());
         };
-        let mut k = 1;
+        // Sequence length (0: a byte that cannot start one) and the range of its second
+        // byte (later bytes: 0x80..=0xBF).
+        let n = match c {
+            0..=0x7F => 1,
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => 0,
+        };
+        let (mut lo, mut hi) = (0x80, 0xBF);
+        match c {
+            0xE0 => lo = 0xA0,
+            0xED => hi = 0x9F,
+            0xF0 => lo = 0x90,
+            0xF4 => hi = 0x8F,
+            _ => {}
+        }
+        k = 1;
         while k < n {
-            match b.get(i + k) {
-                None => {
-                    return Err(Utf8Error {
-                        valid_up_to: i,
-                        error_len: None,
-                    })
-                }
-                Some(&x) if (lo..=hi).contains(&x) => k += 1,
-                Some(_) => break,
+            let Some(&x) = b.get(i + k) else {
+                return Err(Utf8Error {
+                    valid_up_to: i,
+                    error_len: None,
+                });
+            };
+            if !(lo..=hi).contains(&x) {
+                break;
             }
             (lo, hi) = (0x80, 0xBF);
+            k += 1;
         }
         if n == 0 || k < n {
-            return Err(Utf8Error {
-                valid_up_to: i,
-                error_len: Some(k),
-            });
+            break;
         }
         i += n;
     }
-    Ok(())
+    Err(Utf8Error {
+        valid_up_to: i,
+        error_len: Some(k),
+    })
 }
 
 fn is_ws(c: u8) -> bool {
