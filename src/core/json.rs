@@ -222,8 +222,8 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
         return Err(Error::Invalid(e.valid_up_to));
     }
     let mut want = VAL;
-    let mut stack = 0u32;
-    let mut depth = 0usize;
+    // A 1 above one bit per open container (set: an object): 1 at the top level.
+    let mut stack = 1u32;
     let mut first = 0u8;
     // Top-level members: 0 `id`, 1 `code`, 2 any other; where each value is in `b`.
     let mut member = 2usize;
@@ -248,18 +248,17 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
             i = end;
             continue;
         }
-        match depth {
-            0 => first = c,
-            1 => start = i,
+        match stack {
+            1 => first = c,
+            2 | 3 => start = i,
             _ => {}
         }
         let in_object = stack & 1 != 0;
         match c {
             b'{' | b'[' if want & VAL != 0 => {
-                if depth >= MAX_DEPTH {
+                if stack >> MAX_DEPTH != 0 {
                     return Err(Error::TooDeep);
                 }
-                depth += 1;
                 let o = c == b'{';
                 stack = stack << 1 | u32::from(o);
                 want = if o { KEY | CLOSE } else { VAL | CLOSE };
@@ -267,7 +266,6 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
                 continue;
             }
             b'}' | b']' if want & CLOSE != 0 && (c == b'}') == in_object => {
-                depth -= 1;
                 stack >>= 1;
             }
             b',' if want & COMMA != 0 => {
@@ -288,7 +286,7 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
                 }
                 end += n + 1;
                 if want & KEY != 0 {
-                    if depth == 1 {
+                    if stack >> 1 == 1 {
                         member = match s.get(..n) {
                             Some(b"id") => 0,
                             Some(b"code") => 1,
@@ -321,14 +319,14 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
             _ => break,
         }
         // A value ended at `end`.
-        if depth == 1 {
+        if stack >> 1 == 1 {
             if let Some(s) = span.get_mut(member) {
                 if s.1 == 0 {
                     *s = (start, end);
                 }
             }
         }
-        want = if depth == 0 { 0 } else { COMMA | CLOSE };
+        want = if stack == 1 { 0 } else { COMMA | CLOSE };
         i = end;
     }
     Err(Error::Invalid(i))
