@@ -128,31 +128,30 @@ fn is_ws(c: u8) -> bool {
 /// The index in `s` of the first unescaped `"` (`s.len()` when there is none), or
 /// `usize::MAX` at a bad escape or a raw control byte. UTF-8 is checked by the callers.
 fn content_end(s: &[u8]) -> usize {
-    let mut i = 0;
-    while let Some(&c) = s.get(i) {
-        if c == b'"' {
-            break;
-        }
-        if c < 0x20 {
-            return usize::MAX;
-        }
-        i += 1;
-        if c == b'\\' {
-            let n = match s.get(i) {
-                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => 1,
-                Some(b'u') => 5,
-                _ => return usize::MAX,
-            };
-            if !s
-                .get(i + 1..i + n)
-                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
-            {
-                return usize::MAX;
-            }
-            i += n;
-        }
+    // 0: plain text, 5: after `\`, 1..=4: that many hex digits of `\u` still due.
+    let mut st = 0u8;
+    for (i, &c) in s.iter().enumerate() {
+        st = match st {
+            0 => match c {
+                b'"' => return i,
+                0..=0x1f => return usize::MAX,
+                b'\\' => 5,
+                _ => 0,
+            },
+            5 => match c {
+                b'u' => 4,
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 0,
+                _ => break,
+            },
+            _ if c.is_ascii_hexdigit() => st - 1,
+            _ => break,
+        };
     }
-    i
+    if st == 0 {
+        s.len()
+    } else {
+        usize::MAX
+    }
 }
 
 /// True when `b` is valid JSON string content (what may stand between two quotes).
