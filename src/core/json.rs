@@ -298,17 +298,16 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
                 }
             }
             _ if want & VAL != 0 => {
-                end = i;
-                while b
-                    .get(end)
-                    .is_some_and(|&c| !is_ws(c) && !matches!(c, b',' | b']' | b'}'))
-                {
-                    end += 1;
-                }
-                let t = b.get(i..end).unwrap_or(&[]);
-                let literal: &[u8] = match t.first() {
-                    Some(b't') => b"true",
-                    Some(b'f') => b"false",
+                let rest = b.get(i..).unwrap_or(&[]);
+                let n = rest
+                    .iter()
+                    .position(|&c| is_ws(c) || matches!(c, b',' | b']' | b'}'))
+                    .unwrap_or(rest.len());
+                let t = rest.get(..n).unwrap_or(&[]);
+                end = i + n;
+                let literal: &[u8] = match c {
+                    b't' => b"true",
+                    b'f' => b"false",
                     _ => b"null",
                 };
                 if t != literal && !is_number(t) {
