@@ -77,7 +77,7 @@ fn rejects_invalid_json() {
     ];
     for b in bad {
         match scan(b) {
-            Err(Error::Invalid(at)) => assert!(at <= b.len(), "{b:?}"),
+            Err(Error::Invalid) => {}
             other => panic!("{:?}: {other:?}", String::from_utf8_lossy(b)),
         }
     }
@@ -232,9 +232,9 @@ fn id_echo_refusals() {
     assert_eq!(id_echo(Some(b"[1]")), Err(Error::NotObject));
     assert_eq!(id_echo(Some(b"\"id\"")), Err(Error::NotObject));
     assert_eq!(id_echo(Some(b"42")), Err(Error::NotObject));
-    assert!(matches!(id_echo(Some(b"{\"id\":")), Err(Error::Invalid(_))));
-    assert!(matches!(id_echo(Some(b"   ")), Err(Error::Invalid(_))));
-    assert!(matches!(id_echo(Some(b"\0\0\0")), Err(Error::Invalid(_))));
+    assert_eq!(id_echo(Some(b"{\"id\":")), Err(Error::Invalid));
+    assert_eq!(id_echo(Some(b"   ")), Err(Error::Invalid));
+    assert_eq!(id_echo(Some(b"\0\0\0")), Err(Error::Invalid));
 }
 
 #[test]

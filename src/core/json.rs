@@ -25,8 +25,8 @@ pub enum Value<'a> {
 /// Why a payload was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// Not valid JSON (with the byte offset of the problem).
-    Invalid(usize),
+    /// Not valid JSON.
+    Invalid,
     /// Valid JSON, but not an object.
     NotObject,
     /// Nested deeper than the scanner allows.
@@ -42,7 +42,7 @@ impl Error {
     pub fn reason(&self) -> super::Msg {
         use super::Msg;
         match self {
-            Error::Invalid(_) => Msg::JsonInvalid,
+            Error::Invalid => Msg::JsonInvalid,
             Error::NotObject => Msg::JsonNotObject,
             Error::TooDeep => Msg::JsonTooDeep,
             Error::IdTooLong => Msg::JsonIdTooLong,
@@ -217,8 +217,8 @@ fn value(b: &[u8], (start, end): (usize, usize)) -> Option<Value<'_>> {
 /// up to white space, `,`, `]`, `}` or the end (anything else after them is invalid
 /// anyway) and checked whole.
 pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
-    if let Err(e) = utf8_check(b) {
-        return Err(Error::Invalid(e.valid_up_to));
+    if utf8_check(b).is_err() {
+        return Err(Error::Invalid);
     }
     let mut want = VAL;
     // A 1 above one bit per open container (set: an object): 1 at the top level.
@@ -327,7 +327,7 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
         want = if stack == 1 { 0 } else { COMMA | CLOSE };
         i = end;
     }
-    Err(Error::Invalid(i))
+    Err(Error::Invalid)
 }
 
 /// True when `text` is exactly one valid JSON value (any kind, no surrounding white space).
