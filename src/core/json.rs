@@ -338,17 +338,21 @@ pub fn is_value(text: &[u8]) -> bool {
 }
 
 fn parse_u32(digits: &[u8]) -> Option<u32> {
+    let mut n: u64 = 0;
+    for &d in digits {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(d);
+        if n > u64::from(u32::MAX) {
+            return None;
+        }
+    }
     if digits.is_empty() {
         return None;
     }
-    let mut n: u32 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u32::from(d - b'0'))?;
-    }
-    Some(n)
+    Some(n as u32)
 }
 
 impl<'a> Value<'a> {
