@@ -252,69 +252,68 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
             2 | 3 => start = i,
             _ => {}
         }
-        let in_object = stack & 1 != 0;
-        match c {
-            b'{' | b'[' if want & VAL != 0 => {
-                if stack >> MAX_DEPTH != 0 {
-                    return Err(Error::TooDeep);
+        let in_object = stack & 1;
+        // `{` `}` differ from `[` `]` by this bit alone.
+        let o = u32::from(c >> 5 & 1);
+        let c2 = c | 0x20;
+        if c2 == b'{' && want & VAL != 0 {
+            if stack >> MAX_DEPTH != 0 {
+                return Err(Error::TooDeep);
+            }
+            stack = stack << 1 | o;
+            want = CLOSE | VAL << o;
+            i = end;
+            continue;
+        }
+        if c == b',' && want & COMMA != 0 {
+            want = VAL << in_object;
+            i = end;
+            continue;
+        }
+        if c == b':' && want & COLON != 0 {
+            want = VAL;
+            i = end;
+            continue;
+        }
+        if c2 == b'}' && want & CLOSE != 0 && o == in_object {
+            stack >>= 1;
+        } else if c == b'"' && want & (KEY | VAL) != 0 {
+            let s = b.get(end..).unwrap_or(&[]);
+            let n = content_end(s);
+            if n >= s.len() {
+                break;
+            }
+            end += n + 1;
+            if want & KEY != 0 {
+                if stack >> 1 == 1 {
+                    member = match s.get(..n) {
+                        Some(b"id") => 0,
+                        Some(b"code") => 1,
+                        _ => 2,
+                    };
                 }
-                let o = c == b'{';
-                stack = stack << 1 | u32::from(o);
-                want = if o { KEY | CLOSE } else { VAL | CLOSE };
+                want = COLON;
                 i = end;
                 continue;
             }
-            b'}' | b']' if want & CLOSE != 0 && (c == b'}') == in_object => {
-                stack >>= 1;
+        } else if want & VAL != 0 {
+            let rest = b.get(i..).unwrap_or(&[]);
+            let n = rest
+                .iter()
+                .position(|&c| is_ws(c) || matches!(c, b',' | b']' | b'}'))
+                .unwrap_or(rest.len());
+            let t = rest.get(..n).unwrap_or(&[]);
+            end = i + n;
+            let literal: &[u8] = match c {
+                b't' => b"true",
+                b'f' => b"false",
+                _ => b"null",
+            };
+            if t != literal && !is_number(t) {
+                break;
             }
-            b',' if want & COMMA != 0 => {
-                want = if in_object { KEY } else { VAL };
-                i = end;
-                continue;
-            }
-            b':' if want & COLON != 0 => {
-                want = VAL;
-                i = end;
-                continue;
-            }
-            b'"' if want & (KEY | VAL) != 0 => {
-                let s = b.get(end..).unwrap_or(&[]);
-                let n = content_end(s);
-                if n >= s.len() {
-                    break;
-                }
-                end += n + 1;
-                if want & KEY != 0 {
-                    if stack >> 1 == 1 {
-                        member = match s.get(..n) {
-                            Some(b"id") => 0,
-                            Some(b"code") => 1,
-                            _ => 2,
-                        };
-                    }
-                    want = COLON;
-                    i = end;
-                    continue;
-                }
-            }
-            _ if want & VAL != 0 => {
-                let rest = b.get(i..).unwrap_or(&[]);
-                let n = rest
-                    .iter()
-                    .position(|&c| is_ws(c) || matches!(c, b',' | b']' | b'}'))
-                    .unwrap_or(rest.len());
-                let t = rest.get(..n).unwrap_or(&[]);
-                end = i + n;
-                let literal: &[u8] = match c {
-                    b't' => b"true",
-                    b'f' => b"false",
-                    _ => b"null",
-                };
-                if t != literal && !is_number(t) {
-                    break;
-                }
-            }
-            _ => break,
+        } else {
+            break;
         }
         // A value ended at `end`.
         if stack >> 1 == 1 {
