@@ -81,12 +81,12 @@ pub fn utf8_check(b: &[u8]) -> Result<(), Utf8Error> {
         };
         // Sequence length (0: a byte that cannot start one) and the range of its second
         // byte (later bytes: 0x80..=0xBF).
-        let n = match c {
-            0..=0x7F => 1,
-            0xC2..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            0xF0..=0xF4 => 4,
-            _ => 0,
+        let n = if c < 0x80 {
+            1
+        } else if c < 0xC2 || c > 0xF4 {
+            0
+        } else {
+            2 + usize::from(c >= 0xE0) + usize::from(c >= 0xF0)
         };
         let (mut lo, mut hi) = (0x80, 0xBF);
         match c {
@@ -104,7 +104,7 @@ pub fn utf8_check(b: &[u8]) -> Result<(), Utf8Error> {
                     error_len: None,
                 });
             };
-            if !(lo..=hi).contains(&x) {
+            if x < lo || x > hi {
                 break;
             }
             (lo, hi) = (0x80, 0xBF);
