@@ -138,10 +138,10 @@ fn content_end(s: &[u8]) -> usize {
                 b'\\' => 5,
                 _ => 0,
             },
-            5 => match c {
-                b'u' => 4,
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 0,
-                _ => break,
+            5 => match b"u\"\\/bfnrt".iter().position(|&e| e == c) {
+                Some(0) => 4,
+                Some(_) => 0,
+                None => break,
             },
             _ if c.is_ascii_hexdigit() => st - 1,
             _ => break,
