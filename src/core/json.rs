@@ -406,8 +406,14 @@ pub fn id_echo(payload: Option<&[u8]>) -> Result<IdEcho, Error> {
         Some(Value::Num(n)) => (IdKind::Number, n),
         Some(Value::Other(o)) => (IdKind::Raw, o),
     };
-    let text = heapless::Vec::from_slice(text).map_err(|_| Error::IdTooLong)?;
-    Ok(IdEcho { kind, text })
+    let mut echo = IdEcho {
+        kind,
+        text: heapless::Vec::new(),
+    };
+    echo.text
+        .extend_from_slice(text)
+        .map_err(|_| Error::IdTooLong)?;
+    Ok(echo)
 }
 
 #[cfg(test)]
