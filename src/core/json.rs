@@ -190,9 +190,9 @@ const NUMBER: [u32; 9] = [
 pub fn is_number(text: &[u8]) -> bool {
     let mut s = 0usize;
     for &c in text {
-        let class = match b"-+.eE".iter().position(|&x| x == c) {
+        let class = match b"-+.eE0".iter().position(|&x| x == c) {
             Some(k) => k,
-            None if c.is_ascii_digit() => 5 + usize::from(c != b'0'),
+            None if c.is_ascii_digit() => 6,
             None => return false,
         };
         let Some(&next) = NUMBER.get(s) else {
