@@ -32,6 +32,61 @@ fn reset_flag(hal: &impl Platform) -> bool {
     }
 }
 
+/// The entry points that take no argument, dispatched by [`entry`] so that each of them is a
+/// constant and a jump.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+pub(super) enum Call {
+    Connect = 0,
+    StartBind = 1,
+    Deinit = 2,
+    ReportReset = 3,
+    ReportResetNow = 4,
+    StopReportReset = 5,
+    ReportToken = 7,
+    StopReportToken = 8,
+    UpdateToken = 9,
+    Notify = 11,
+    NotifyStop = 12,
+    ReportStats = 17,
+}
+
+/// Run the event of `call`: `-1` when the module mutex cannot be created, else the first
+/// report's result for [`Call::ReportToken`], the first reset report's for the reset calls
+/// (`0` if none was made), `0` for the others.
+#[inline(never)]
+pub(super) fn entry(call: Call) -> c_int {
+    // Only the connect reads the flag (false for the others).
+    let reset = matches!(call, Call::Connect) && reset_flag(&Hal);
+    let event = match call {
+        Call::Connect => Event::Connect { reset },
+        Call::StartBind => Event::StartBind,
+        Call::Deinit => Event::Deinit,
+        Call::ReportReset => Event::ReportReset,
+        Call::ReportResetNow => Event::ReportResetNow,
+        Call::StopReportReset => Event::StopReportReset,
+        Call::ReportToken => Event::ReportToken,
+        Call::StopReportToken => Event::StopReportToken,
+        Call::UpdateToken => Event::UpdateToken,
+        Call::Notify => Event::NotifyStart(None),
+        Call::NotifyStop => Event::NotifyStop,
+        Call::ReportStats => Event::ReportStats,
+    };
+    let Some(e) = shell::run(event) else {
+        return -1;
+    };
+    // Bit n: call n returns the report's (0x80) or the reset report's (0x18) result.
+    let bit = 1u32 << (call as u32);
+    if bit & 0x80 != 0 {
+        e.summary.report_rc
+    } else if bit & 0x18 != 0 {
+        e.summary.reset_rc
+    } else {
+        None
+    }
+    .unwrap_or(0)
+}
+
 /// Called by the SDK when MQTT has connected: subscribe to the reply topics, then report a
 /// pending reset first or start binding (flow A/B; flow C when `aes_random` holds a token
 /// written by provisioning or one was given to `dev_bind_set_token`). A second call while a
@@ -44,8 +99,7 @@ fn reset_flag(hal: &impl Platform) -> bool {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_cloud() -> c_int {
-    let reset = reset_flag(&Hal);
-    shell::run_rc(Event::Connect { reset })
+    entry(Call::Connect)
 }
 
 /// Start binding now (idempotent within a session): report a token, register the query
@@ -58,7 +112,7 @@ pub unsafe extern "C" fn awss_report_cloud() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_start_bind() -> c_int {
-    shell::run_rc(Event::StartBind)
+    entry(Call::StartBind)
 }
 
 /// Stop every retry and the notify round, unsubscribe, deinit the CoAP server, drop pending
@@ -72,7 +126,7 @@ pub unsafe extern "C" fn awss_start_bind() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_bind_deinit() -> c_int {
-    shell::run_rc(Event::Deinit)
+    entry(Call::Deinit)
 }
 
 /// Whether the persisted reset flag (`HAL_Kv_Get("awss.rst")`, one byte `0x01`) is set.
@@ -98,10 +152,7 @@ pub unsafe extern "C" fn awss_check_reset() -> c_int {
 /// module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_reset() -> c_int {
-    match shell::run(Event::ReportReset) {
-        Some(e) => e.summary.reset_rc.unwrap_or(0),
-        None => -1,
-    }
+    entry(Call::ReportReset)
 }
 
 /// Report the reset now (the flag is assumed persisted), retrying until acknowledged.
@@ -113,10 +164,7 @@ pub unsafe extern "C" fn awss_report_reset() -> c_int {
 /// As [`awss_report_reset`].
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_reset_to_cloud() -> c_int {
-    match shell::run(Event::ReportResetNow) {
-        Some(e) => e.summary.reset_rc.unwrap_or(0),
-        None => -1,
-    }
+    entry(Call::ReportResetNow)
 }
 
 /// Stop retrying the reset report; the persisted flag stays.
@@ -128,7 +176,7 @@ pub unsafe extern "C" fn awss_report_reset_to_cloud() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_stop_report_reset() -> c_int {
-    shell::run_rc(Event::StopReportReset)
+    entry(Call::StopReportReset)
 }
 
 /// The payload of an MQTT event, or `None` after one log line saying why it is ignored.
@@ -166,6 +214,24 @@ unsafe fn mqtt_payload<'a>(msg: *mut c_void, handler: Msg) -> Option<&'a [u8]> {
     None
 }
 
+/// Hand the payload of an MQTT event to the machine as a `match_reply` or a `reset_reply`
+/// (`handler`: the handler's name in log lines); an event without one is logged and ignored.
+///
+/// # Safety
+/// As [`mqtt_payload`].
+#[inline(never)]
+unsafe fn mqtt_reply(msg: *mut c_void, handler: Msg) {
+    // SAFETY: forwarded from the caller's contract.
+    let Some(payload) = (unsafe { mqtt_payload(msg, handler) }) else {
+        return;
+    };
+    let _ = shell::run(if handler == Msg::HandlerTokenReply {
+        Event::MatchReply(payload)
+    } else {
+        Event::ResetReply(payload)
+    });
+}
+
 /// The MQTT handler of `/sys/${pk}/${dn}/thing/reset_reply`.
 ///
 /// # Safety
@@ -182,10 +248,7 @@ pub unsafe extern "C" fn awss_report_reset_reply(
 ) {
     let _ = (pcontext, pclient);
     // SAFETY: forwarded from the caller's contract.
-    let Some(payload) = (unsafe { mqtt_payload(msg, Msg::HandlerResetReply) }) else {
-        return;
-    };
-    let _ = shell::run(Event::ResetReply(payload));
+    unsafe { mqtt_reply(msg, Msg::HandlerResetReply) }
 }
 
 /// Report the current token now (a fresh one if none), restarting its attempts.
@@ -198,10 +261,7 @@ pub unsafe extern "C" fn awss_report_reset_reply(
 /// module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_token() -> c_int {
-    match shell::run(Event::ReportToken) {
-        Some(e) => e.summary.report_rc.unwrap_or(0),
-        None => -1,
-    }
+    entry(Call::ReportToken)
 }
 
 /// Stop report retries and forget the token (`aes_random` becomes all zero).
@@ -213,7 +273,7 @@ pub unsafe extern "C" fn awss_report_token() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_stop_report_token() -> c_int {
-    shell::run_rc(Event::StopReportToken)
+    entry(Call::StopReportToken)
 }
 
 /// Make a fresh token and report it now (logs `update token`).
@@ -225,7 +285,7 @@ pub unsafe extern "C" fn awss_stop_report_token() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_update_token() -> c_int {
-    shell::run_rc(Event::UpdateToken)
+    entry(Call::UpdateToken)
 }
 
 /// Milliseconds the current token stays valid.
@@ -269,10 +329,7 @@ pub unsafe extern "C" fn awss_report_token_reply(
 ) {
     let _ = (pcontext, pclient);
     // SAFETY: forwarded from the caller's contract.
-    let Some(payload) = (unsafe { mqtt_payload(msg, Msg::HandlerTokenReply) }) else {
-        return;
-    };
-    let _ = shell::run(Event::MatchReply(payload));
+    unsafe { mqtt_reply(msg, Msg::HandlerTokenReply) }
 }
 
 /// Start (or restart) a notify round of the configured number of broadcasts.
@@ -284,7 +341,7 @@ pub unsafe extern "C" fn awss_report_token_reply(
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_dev_bind_notify() -> c_int {
-    shell::run_rc(Event::NotifyStart(None))
+    entry(Call::Notify)
 }
 
 /// Stop the notify round and cancel its last CoAP message.
@@ -296,7 +353,7 @@ pub unsafe extern "C" fn awss_dev_bind_notify() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_dev_bind_notify_stop() -> c_int {
-    shell::run_rc(Event::NotifyStop)
+    entry(Call::NotifyStop)
 }
 
 /// Notify type 1 (`AWSS_NOTIFY_DEV_BIND_TOKEN`): start a round of `count` broadcasts (clamped

@@ -8,13 +8,14 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::coap;
 use super::exec::{self, Ids};
+use super::exports::{entry, Call};
 use super::imports::{
     self, CoAPMessageId_cancel, CoAPObsServer_notify, CoAPServerMultiCast_send,
     CoAPServerResp_send, CoAPServer_register, HAL_Snprintf, HAL_Timer_Delete, HAL_Timer_Stop, Hal,
     MqttEventHandler, Platform,
 };
 use super::log;
-use super::shell::{self, read_aes_random, Event};
+use super::shell::{self, read_aes_random};
 use super::types::{
     CoapMessage, CoapRecvMsgHandler, CoapSendMsgHandler, MqttEventMsg, MqttTopicInfo, NetworkAddr,
     MQTT_EVENT_PUBLISH_RECEIVED,
@@ -87,7 +88,7 @@ pub unsafe extern "C" fn awss_bind_disp_statis() {
 #[no_mangle]
 pub unsafe extern "C" fn awss_bind_report_statis(module: *const c_char) -> c_int {
     let _ = module;
-    shell::run_rc(Event::ReportStats)
+    entry(Call::ReportStats)
 }
 
 /// `0` = a token report started now, `1` = a success measured from the last start (ignored
@@ -624,7 +625,7 @@ pub unsafe extern "C" fn awss_cmp_online_deinit() -> c_int {
     if !ONLINE.swap(false, Ordering::AcqRel) {
         return 0;
     }
-    let _ = shell::run(Event::NotifyStop);
+    let _ = entry(Call::NotifyStop);
     exec::subscribe(&Hal, Sub::MatchReply, false);
     0
 }
