@@ -9,6 +9,7 @@
 use core::ffi::{c_int, c_void};
 
 use super::coap;
+use super::exec;
 use super::imports::{Hal, Platform};
 use super::log;
 use super::shell::{self, Event};
@@ -16,6 +17,7 @@ use super::types::{
     dev_bind_config_t, CoapMessage, MqttEventMsg, MqttTopicInfo, NetworkAddr,
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
+use crate::core::render::{self, Payload};
 use crate::core::{Config, Level, Line, Msg};
 
 /// Longest MQTT reply payload looked at; longer ones are logged and ignored.
@@ -85,6 +87,95 @@ pub(super) fn entry(call: Call) -> c_int {
         None
     }
     .unwrap_or(0)
+}
+
+/// The calls that read or change the module's state under the lock without queueing an
+/// action, dispatched by [`with_lock`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Op {
+    /// The token's remaining lifetime in ms.
+    Remain,
+    /// As `Remain`, at most `c_int::MAX`.
+    RemainTime,
+    /// `1` if the token expired or was never reported.
+    TimedOut,
+    /// Fill `out` from the token generator.
+    Random,
+    /// Zero the bind statistics.
+    ClearStats,
+    /// `awss_bind_update_statis(arg)`.
+    UpdateStats,
+    /// Log the bind statistics.
+    ShowStats,
+    /// Open the connect-AP info window.
+    ConnectapStart,
+    /// Close it.
+    ConnectapStop,
+    /// `1` while the window is open.
+    ConnectapOpen,
+}
+
+/// How long `awss_start_connectap_monitor` opens the connect-AP info window.
+const CONNECTAP_WINDOW_MS: u64 = 60_000;
+
+/// [`with_lock`] for the ops without argument.
+#[inline(never)]
+pub(super) fn lock_op(op: Op) -> u32 {
+    with_lock(op, 0, &mut [])
+}
+
+/// Run `op` under the lock (`arg` and `out` as the op says). Returns the op's value (`0` for
+/// the ops without one); when the module mutex cannot be created, `1` for [`Op::TimedOut`],
+/// `u32::MAX` (`-1` as a `c_int`) for [`Op::ConnectapStart`], else `0`.
+#[inline(never)]
+pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
+    let value = shell::locked(|s, hal, now| {
+        let open = s.connectap_until.is_some_and(|until| now < until);
+        match op {
+            Op::ConnectapStart => s.connectap_until = Some(now.saturating_add(CONNECTAP_WINDOW_MS)),
+            Op::ConnectapStop => s.connectap_until = None,
+            Op::ConnectapOpen => return u32::from(open),
+            _ => {}
+        }
+        let m = s.machine(hal);
+        match op {
+            Op::Remain => m.token_remain_ms(now),
+            Op::RemainTime => m.token_remain_ms(now).min(c_int::MAX as u32),
+            Op::TimedOut => u32::from(m.token_timed_out(now)),
+            Op::Random => {
+                m.fill_random(out);
+                0
+            }
+            Op::ClearStats => {
+                m.clear_stats();
+                0
+            }
+            Op::UpdateStats => {
+                m.update_stats(now, arg);
+                0
+            }
+            Op::ShowStats => {
+                let st = m.stats();
+                let nums = [st.max_ms, st.min_ms, st.mean_ms, st.cnt, st.suc].map(u64::from);
+                let mut buf = [0u8; 96];
+                let _ = exec::render_logged(
+                    &mut buf,
+                    Payload::SyncToken,
+                    &nums,
+                    &[0; 16],
+                    &render::NOBODY,
+                    &render::NO_ID,
+                );
+                0
+            }
+            _ => 0,
+        }
+    });
+    value.unwrap_or(match op {
+        Op::TimedOut => 1,
+        Op::ConnectapStart => u32::MAX,
+        _ => 0,
+    })
 }
 
 /// Called by the SDK when MQTT has connected: subscribe to the reply topics, then report a
@@ -298,7 +389,7 @@ pub unsafe extern "C" fn awss_update_token() -> c_int {
 /// mutex cannot be created).
 #[no_mangle]
 pub unsafe extern "C" fn awss_token_remain_time() -> c_int {
-    shell::read(|m, now| c_int::try_from(m.token_remain_ms(now)).unwrap_or(c_int::MAX)).unwrap_or(0)
+    lock_op(Op::RemainTime) as c_int
 }
 
 /// Whether the current token expired or was never reported.
@@ -310,7 +401,7 @@ pub unsafe extern "C" fn awss_token_remain_time() -> c_int {
 /// `1` if expired or never reported (or the module mutex cannot be created), else `0`.
 #[no_mangle]
 pub unsafe extern "C" fn awss_token_timeout() -> c_int {
-    shell::read(|m, now| c_int::from(m.token_timed_out(now))).unwrap_or(1)
+    lock_op(Op::TimedOut) as c_int
 }
 
 /// The MQTT handler of `/sys/${pk}/${dn}/thing/awss/enrollee/match_reply`.
@@ -458,7 +549,7 @@ pub unsafe extern "C" fn produce_random(random: *mut u8, len: u32) {
     };
     // SAFETY: non-NULL and writable for `len` bytes, per the caller.
     let out = unsafe { core::slice::from_raw_parts_mut(random, len) };
-    let _ = shell::read_mut(|m, _| m.fill_random(out));
+    with_lock(Op::Random, 0, out);
 }
 
 /// Set the run-time tunables (see `dev_bind_config_t`); applies to deadlines scheduled after

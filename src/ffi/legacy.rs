@@ -8,14 +8,14 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::coap;
 use super::exec::{self, Ids};
-use super::exports::{entry, Call};
+use super::exports::{entry, lock_op, with_lock, Call, Op};
 use super::imports::{
     self, CoAPMessageId_cancel, CoAPObsServer_notify, CoAPServerMultiCast_send,
     CoAPServerResp_send, CoAPServer_register, HAL_Snprintf, HAL_Timer_Delete, HAL_Timer_Stop, Hal,
     MqttEventHandler, Platform,
 };
 use super::log;
-use super::shell::{self, read_aes_random};
+use super::shell::read_aes_random;
 use super::types::{
     CoapMessage, CoapRecvMsgHandler, CoapSendMsgHandler, MqttEventMsg, MqttTopicInfo, NetworkAddr,
     MQTT_EVENT_PUBLISH_RECEIVED,
@@ -33,8 +33,6 @@ const NOTIFY_SUCCESS: c_int = 3;
 /// `AWSS_CMP_PKT_TYPE_REQ` / `_RSP`.
 const PKT_TYPE_REQ: c_int = 1;
 const PKT_TYPE_RSP: c_int = 2;
-/// How long `awss_start_connectap_monitor` opens the connect-AP info window.
-const CONNECTAP_WINDOW_MS: u64 = 60_000;
 
 /// `awss_cmp_online_init` has subscribed `match_reply`.
 static ONLINE: AtomicBool = AtomicBool::new(false);
@@ -50,7 +48,7 @@ static ONLINE: AtomicBool = AtomicBool::new(false);
 /// Nothing.
 #[no_mangle]
 pub unsafe extern "C" fn awss_bind_clear_statis() {
-    let _ = shell::read_mut(|m, _| m.clear_stats());
+    lock_op(Op::ClearStats);
 }
 
 /// Log the bind statistics at debug level.
@@ -62,19 +60,7 @@ pub unsafe extern "C" fn awss_bind_clear_statis() {
 /// Nothing.
 #[no_mangle]
 pub unsafe extern "C" fn awss_bind_disp_statis() {
-    let Some(s) = shell::read(|m, _| m.stats()) else {
-        return;
-    };
-    let nums = [s.max_ms, s.min_ms, s.mean_ms, s.cnt, s.suc].map(u64::from);
-    let mut buf = [0u8; 96];
-    let _ = exec::render_logged(
-        &mut buf,
-        Payload::SyncToken,
-        &nums,
-        &[0; 16],
-        &render::NOBODY,
-        &render::NO_ID,
-    );
+    lock_op(Op::ShowStats);
 }
 
 /// Post the bind statistics to `/sys/${pk}/${dn}/thing/log/post` if a token-sync count exists.
@@ -101,7 +87,7 @@ pub unsafe extern "C" fn awss_bind_report_statis(module: *const c_char) -> c_int
 /// Nothing.
 #[no_mangle]
 pub unsafe extern "C" fn awss_bind_update_statis(r#type: c_int) {
-    let _ = shell::read_mut(|m, now| m.update_stats(now, r#type));
+    with_lock(Op::UpdateStats, r#type, &mut []);
 }
 
 // ---------------------------------------------------------------- packets and topics
@@ -130,7 +116,7 @@ pub unsafe extern "C" fn awss_build_dev_info(
     // SAFETY: non-NULL and writable for `info_len` bytes, per the caller.
     let out = unsafe { core::slice::from_raw_parts_mut(dev_info.cast::<u8>(), len) };
     let ids = Ids::all(&Hal);
-    let remain = shell::read(|m, now| m.token_remain_ms(now)).unwrap_or(0);
+    let remain = lock_op(Op::Remain);
     let token = read_aes_random();
     let (text_len, ok) = {
         let mut w = Writer::new(out.get_mut(..len - 1).unwrap_or(&mut []));
@@ -662,12 +648,7 @@ pub unsafe extern "C" fn awss_stop_timer(timer: *mut c_void) -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_start_connectap_monitor() -> c_int {
-    match shell::locked(|s, _, now| {
-        s.connectap_until = Some(now.saturating_add(CONNECTAP_WINDOW_MS))
-    }) {
-        Some(()) => 0,
-        None => -1,
-    }
+    lock_op(Op::ConnectapStart) as c_int
 }
 
 /// Close the connect-AP info window.
@@ -679,12 +660,11 @@ pub unsafe extern "C" fn awss_start_connectap_monitor() -> c_int {
 /// `0`.
 #[no_mangle]
 pub unsafe extern "C" fn awss_stop_connectap_monitor() -> c_int {
-    let _ = shell::locked(|s, _, _| s.connectap_until = None);
-    0
+    lock_op(Op::ConnectapStop) as c_int
 }
 
 fn connectap_open() -> bool {
-    shell::locked(|s, _, now| s.connectap_until.is_some_and(|until| now < until)).unwrap_or(false)
+    lock_op(Op::ConnectapOpen) != 0
 }
 
 /// CoAP handler of `/sys/awss/device/connectap/info/get` (answered only inside the window).
