@@ -663,10 +663,6 @@ pub unsafe extern "C" fn awss_stop_connectap_monitor() -> c_int {
     lock_op(Op::ConnectapStop) as c_int
 }
 
-fn connectap_open() -> bool {
-    lock_op(Op::ConnectapOpen) != 0
-}
-
 /// CoAP handler of `/sys/awss/device/connectap/info/get` (answered only inside the window).
 ///
 /// # Safety
@@ -681,11 +677,9 @@ pub unsafe extern "C" fn awss_process_mcast_get_connectap_info(
     remote: *mut c_void,
     request: *mut c_void,
 ) -> c_int {
-    if !connectap_open() {
-        return -1;
-    }
+    let _ = (ctx, resource);
     // SAFETY: forwarded from the caller's contract.
-    unsafe { process_get_device_info(ctx, resource, remote, request, 1, NOTIFY_SUCCESS) }
+    unsafe { device_info(remote, request, true, NOTIFY_SUCCESS, true) }
 }
 
 /// CoAP handler of `/sys/${pk}/${dn}/awss/device/connectap/info/get` (answered only inside the
@@ -703,11 +697,9 @@ pub unsafe extern "C" fn awss_process_ucast_get_connectap_info(
     remote: *mut c_void,
     request: *mut c_void,
 ) -> c_int {
-    if !connectap_open() {
-        return -1;
-    }
+    let _ = (ctx, resource);
     // SAFETY: forwarded from the caller's contract.
-    unsafe { process_get_device_info(ctx, resource, remote, request, 0, NOTIFY_SUCCESS) }
+    unsafe { device_info(remote, request, false, NOTIFY_SUCCESS, true) }
 }
 
 /// Answer a device-info query at once. Type 3 (`AWSS_NOTIFY_SUCCESS`) answers
@@ -731,6 +723,23 @@ pub unsafe extern "C" fn process_get_device_info(
     r#type: c_int,
 ) -> c_int {
     let _ = (ctx, resource);
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { device_info(remote, request, is_mcast != 0, r#type, false) }
+}
+
+/// [`process_get_device_info`]; with `window`, only inside the connect-AP info window (else
+/// `-1`, no log line).
+///
+/// # Safety
+/// As [`process_get_device_info`].
+#[inline(never)]
+unsafe fn device_info(
+    remote: *mut c_void,
+    request: *mut c_void,
+    is_mcast: bool,
+    r#type: c_int,
+    window: bool,
+) -> c_int {
     let hal = Hal;
     if r#type != NOTIFY_SUCCESS {
         let why = if r#type == NOTIFY_DEV_RAND_SIGN {
@@ -741,7 +750,7 @@ pub unsafe extern "C" fn process_get_device_info(
         log::note(Level::Warn, why);
         return -1;
     }
-    if remote.is_null() {
+    if window && lock_op(Op::ConnectapOpen) == 0 || remote.is_null() {
         return -1;
     }
     // SAFETY: NULL or valid, per the caller.
@@ -759,7 +768,7 @@ pub unsafe extern "C" fn process_get_device_info(
     };
     let ids = Ids::all(&hal);
     let mut pbuf = [0u8; exec::TOPIC_MAX];
-    let which = if is_mcast != 0 {
+    let which = if is_mcast {
         Topic::ConnectApMcast
     } else {
         Topic::ConnectApUcast
