@@ -958,18 +958,8 @@ pub unsafe extern "C" fn os_wifi_str2mac(mac_str: *mut c_char, mac: *mut c_char)
     if mac_str.is_null() {
         return ptr::null_mut();
     }
-    let mut text = [0u8; 18];
-    for (i, slot) in text.iter_mut().enumerate() {
-        // SAFETY: the string is NUL-terminated; reading stops at its NUL (the loop breaks
-        // before reading past it).
-        let b = unsafe { *mac_str.cast::<u8>().add(i) };
-        *slot = b;
-        if b == 0 {
-            break;
-        }
-    }
-    // SAFETY: NULL or 6 writable bytes, per the caller.
-    unsafe { write_mac(imports::until_nul(&text), mac.cast()) }.cast()
+    // SAFETY: NUL-terminated, per the caller; `mac` NULL or 6 writable bytes.
+    unsafe { write_mac(mac_str.cast(), mac.cast()) }.cast()
 }
 
 /// Six hex numbers, each followed by one separator byte (the last one optionally).
@@ -992,13 +982,20 @@ fn parse_mac(text: &[u8]) -> Option<[u8; 6]> {
     Some(out)
 }
 
-/// Parse `text` into the 6 bytes at `mac`: `mac`, or NULL when it is NULL or `text` holds
-/// fewer than 6 numbers (`mac` is then left alone).
+/// Parse the text at `text` (up to its NUL, at most 18 bytes) into the 6 bytes at `mac`:
+/// `mac`, or NULL when it is NULL or the text holds fewer than 6 numbers (`mac` is then left
+/// alone).
 ///
 /// # Safety
-/// `mac` must be NULL or writable for 6 bytes.
-unsafe fn write_mac(text: &[u8], mac: *mut u8) -> *mut u8 {
-    let Some(parsed) = parse_mac(text) else {
+/// `text` must be NUL-terminated or readable for 18 bytes; `mac` NULL or writable for 6 bytes.
+#[inline(never)]
+unsafe fn write_mac(text: *const u8, mac: *mut u8) -> *mut u8 {
+    // SAFETY: reading stops at the NUL or after 18 bytes, per the caller.
+    let len = (0..18)
+        .take_while(|&i| unsafe { *text.add(i) } != 0)
+        .count();
+    // SAFETY: the `len` bytes just read.
+    let Some(parsed) = parse_mac(unsafe { core::slice::from_raw_parts(text, len) }) else {
         return ptr::null_mut();
     };
     // SAFETY: NULL or 6 writable bytes, per the caller.
@@ -1018,8 +1015,9 @@ unsafe fn write_mac(text: &[u8], mac: *mut u8) -> *mut u8 {
 #[no_mangle]
 pub unsafe extern "C" fn os_wifi_get_mac(mac: *mut u8) -> *mut u8 {
     let mut buf = [0u8; 19];
-    // SAFETY: NULL or 6 writable bytes, per the caller.
-    unsafe { write_mac(Hal.mac(&mut buf), mac) }
+    Hal.mac(&mut buf);
+    // SAFETY: `buf` ends with a NUL; `mac` NULL or 6 writable bytes, per the caller.
+    unsafe { write_mac(buf.as_ptr(), mac) }
 }
 
 #[cfg(test)]
