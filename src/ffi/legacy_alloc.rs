@@ -41,6 +41,16 @@ pub unsafe extern "C" fn os_zalloc(size: u32) -> *mut c_void {
     p
 }
 
+/// One heap block holds a whole session: the C struct first (so that the block is the
+/// session pointer), the request and the sender it points to, then the request's payload (plus
+/// a NUL) and option values.
+#[repr(C)]
+struct Session {
+    ctx: CoapSessionCtx,
+    msg: CoapMessage,
+    addr: NetworkAddr,
+}
+
 /// Free a session made by [`awss_cpy_coap_ctx`].
 ///
 /// # Safety
@@ -50,24 +60,16 @@ pub unsafe extern "C" fn os_zalloc(size: u32) -> *mut c_void {
 /// `0`.
 #[no_mangle]
 pub unsafe extern "C" fn awss_release_coap_ctx(session: *mut c_void) -> c_int {
-    let ctx = session.cast::<CoapSessionCtx>();
-    // SAFETY: NULL or our allocation, per the caller.
-    let Some(c) = (unsafe { ctx.as_ref() }) else {
-        return 0;
-    };
-    // SAFETY: `request` and `remote` are NULL or blocks from `os_zalloc` (the request's payload
-    // and option bytes live inside the request's block); HAL_Free accepts NULL.
-    unsafe {
-        HAL_Free(c.request);
-        HAL_Free(c.remote);
-        HAL_Free(session);
+    if !session.is_null() {
+        // SAFETY: our single block (the request and the sender live inside it), per the caller.
+        unsafe { HAL_Free(session) };
     }
     0
 }
 
 /// Copy a CoAP request and its sender into one heap session (legacy; used by no bind flow).
 /// Unlike the C module, the copy is deep: the payload (plus a NUL) and every option value are
-/// copied into the request's block, so nothing points into the server's receive buffer.
+/// copied into the session's block, so nothing points into the server's receive buffer.
 ///
 /// # Safety
 /// `request` must be NULL or a valid `CoAPMessage *` (payload and option pointers valid for
@@ -96,41 +98,30 @@ pub unsafe extern "C" fn awss_cpy_coap_ctx(
     } else {
         usize::from(req.payloadlen)
     };
-    // The message, the payload and its NUL, then the option values.
-    let mut total = size_of::<CoapMessage>() + payload_len + 1;
+    // The session, the payload and its NUL, then the option values: at most
+    // 1 KiB + 65,536 + COAP_MSG_MAX_OPTION_NUM x 65,535 bytes, far below 4 GiB.
+    let mut total = size_of::<Session>() + payload_len + 1;
     for o in req.options.iter().take(used) {
         if !o.val.is_null() {
             total += usize::from(o.len);
         }
     }
-    let Ok(total32) = u32::try_from(total) else {
+    // SAFETY: plain size argument.
+    let block = unsafe { os_zalloc(total as u32) }.cast::<Session>();
+    // SAFETY: NULL or a fresh zeroed block of `total` bytes; `HAL_Malloc` returns blocks
+    // aligned for any type, and all-zero bytes are a valid `Session` (pointers and optional
+    // callbacks only).
+    let Some(s) = (unsafe { block.as_mut() }) else {
         return ptr::null_mut();
     };
-    // SAFETY: plain size arguments.
-    let (session, copy, addr_copy) = unsafe {
-        (
-            os_zalloc(size_of::<CoapSessionCtx>() as u32).cast::<CoapSessionCtx>(),
-            os_zalloc(total32).cast::<CoapMessage>(),
-            os_zalloc(size_of::<NetworkAddr>() as u32).cast::<NetworkAddr>(),
-        )
-    };
-    if session.is_null() || copy.is_null() || addr_copy.is_null() {
-        // SAFETY: each is NULL or a fresh block; HAL_Free accepts NULL.
-        unsafe {
-            HAL_Free(session.cast());
-            HAL_Free(copy.cast());
-            HAL_Free(addr_copy.cast());
-        }
-        return ptr::null_mut();
-    }
-    // SAFETY: `copy` has `total` bytes: the message, then the payload and its NUL, then the
-    // option values; the sources are valid for their lengths per the caller. `HAL_Malloc`
-    // returns blocks aligned for any type, so the message is written at the start and then
-    // edited in place (its pointers moved to the copied bytes).
+    s.msg = *req;
+    s.addr = *addr;
+    // SAFETY: the bytes after the `Session` in the block: the payload and its NUL, then the
+    // option values, `total` bytes in all; the sources are valid for their lengths per the
+    // caller.
     unsafe {
-        ptr::write(copy, *req);
-        let msg = &mut *copy;
-        let mut tail = copy.cast::<u8>().add(size_of::<CoapMessage>());
+        let mut tail = block.add(1).cast::<u8>();
+        let msg = &mut s.msg;
         if !msg.payload.is_null() {
             ptr::copy_nonoverlapping(msg.payload, tail, payload_len);
             msg.payload = tail;
@@ -146,17 +137,13 @@ pub unsafe extern "C" fn awss_cpy_coap_ctx(
             opt.val = tail;
             tail = tail.add(n);
         }
-        ptr::write(addr_copy, *addr);
-        ptr::write(
-            session,
-            CoapSessionCtx {
-                request: copy.cast(),
-                remote: addr_copy.cast(),
-                is_mcast: mcast,
-            },
-        );
     }
-    session.cast()
+    s.ctx = CoapSessionCtx {
+        request: ptr::addr_of_mut!(s.msg).cast(),
+        remote: ptr::addr_of_mut!(s.addr).cast(),
+        is_mcast: mcast,
+    };
+    block.cast()
 }
 
 #[cfg(test)]
@@ -169,14 +156,21 @@ mod tests {
         fn free(p: *mut c_void);
     }
 
+    /// Blocks from `HAL_Malloc` not yet freed (only this file's test allocates).
+    static LIVE: core::sync::atomic::AtomicIsize = core::sync::atomic::AtomicIsize::new(0);
+
     // The test binary's heap for the two HAL imports this file uses.
     #[no_mangle]
     extern "C" fn HAL_Malloc(size: u32) -> *mut c_void {
+        LIVE.fetch_add(1, core::sync::atomic::Ordering::SeqCst);
         // SAFETY: plain libc allocation.
         unsafe { malloc(size as usize) }
     }
     #[no_mangle]
     extern "C" fn HAL_Free(p: *mut c_void) {
+        if !p.is_null() {
+            LIVE.fetch_sub(1, core::sync::atomic::Ordering::SeqCst);
+        }
         // SAFETY: NULL or a block from `HAL_Malloc`.
         unsafe { free(p) }
     }
@@ -228,7 +222,10 @@ mod tests {
             let a = &*s.remote.cast::<NetworkAddr>();
             assert_eq!(a.port, 5683);
             assert_eq!(&a.addr[..8], b"10.0.0.9");
+            assert_eq!(LIVE.load(core::sync::atomic::Ordering::SeqCst), 1);
             assert_eq!(awss_release_coap_ctx(session), 0);
+            assert_eq!(LIVE.load(core::sync::atomic::Ordering::SeqCst), 0);
+            assert_eq!(awss_release_coap_ctx(ptr::null_mut()), 0);
             assert!(awss_cpy_coap_ctx(ptr::null_mut(), addr_ptr, 0).is_null());
         }
     }
