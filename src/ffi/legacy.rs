@@ -760,24 +760,22 @@ unsafe fn device_info(
         }
     };
     let ids = Ids::all(&hal);
-    let mut pbuf = [0u8; exec::TOPIC_MAX];
+    // The topic's buffer, then the payload's (one buffer: one zero-fill).
+    let mut bufs = [0u8; exec::TOPIC_MAX + exec::PAYLOAD_MAX];
+    let Some((pbuf, buf)) = bufs.split_first_chunk_mut::<{ exec::TOPIC_MAX }>() else {
+        return -1;
+    };
     let which = if is_mcast {
         Topic::ConnectApMcast
     } else {
         Topic::ConnectApUcast
     };
-    let Some(path) = exec::topic(&mut pbuf, which, &ids) else {
+    let Some(path) = exec::topic(pbuf, which, &ids) else {
         return -1;
     };
-    let mut buf = [0u8; exec::PAYLOAD_MAX];
-    let Some(answer) = exec::render_logged(
-        &mut buf,
-        Payload::ConnectAp,
-        &[],
-        &[0; 16],
-        &ids.identity(),
-        &id,
-    ) else {
+    let Some(answer) =
+        exec::render_logged(buf, Payload::ConnectAp, &[], &[0; 16], &ids.identity(), &id)
+    else {
         return -1;
     };
     // SAFETY: `remote` and `request` are valid for the call, per the caller.
