@@ -585,10 +585,20 @@ pub unsafe extern "C" fn awss_cmp_mqtt_unregister_cb(topic: *mut c_char) -> c_in
 /// `0`.
 #[no_mangle]
 pub unsafe extern "C" fn awss_cmp_online_init() -> c_int {
-    if ONLINE.swap(true, Ordering::AcqRel) {
+    online(true)
+}
+
+/// Subscribe (`on`) or stop the notify round and unsubscribe `match_reply`, unless already
+/// done; `0`.
+#[inline(never)]
+fn online(on: bool) -> c_int {
+    if ONLINE.swap(on, Ordering::AcqRel) == on {
         return 0;
     }
-    exec::subscribe(&Hal, Sub::MatchReply, true);
+    if !on {
+        let _ = entry(Call::NotifyStop);
+    }
+    exec::subscribe(&Hal, Sub::MatchReply, on);
     0
 }
 
@@ -601,12 +611,7 @@ pub unsafe extern "C" fn awss_cmp_online_init() -> c_int {
 /// `0`.
 #[no_mangle]
 pub unsafe extern "C" fn awss_cmp_online_deinit() -> c_int {
-    if !ONLINE.swap(false, Ordering::AcqRel) {
-        return 0;
-    }
-    let _ = entry(Call::NotifyStop);
-    exec::subscribe(&Hal, Sub::MatchReply, false);
-    0
+    online(false)
 }
 
 // ---------------------------------------------------------------- timers and connect-AP info
