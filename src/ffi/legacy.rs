@@ -932,9 +932,8 @@ pub unsafe extern "C" fn os_wifi_get_mac_str(mac_str: *mut c_char) -> *mut c_cha
     };
     let mut buf = [0u8; 19];
     let text = Hal.mac(&mut buf);
-    let n = text.len().min(17);
     *out = [0; 18];
-    for (dst, src) in out.iter_mut().zip(text.iter().take(n)) {
+    for (dst, src) in out.iter_mut().zip(text).take(17) {
         *dst = src.to_ascii_uppercase();
     }
     mac_str
