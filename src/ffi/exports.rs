@@ -95,8 +95,6 @@ pub(super) fn entry(call: Call) -> c_int {
 pub(super) enum Op {
     /// The token's remaining lifetime in ms.
     Remain,
-    /// As `Remain`, at most `c_int::MAX`.
-    RemainTime,
     /// `1` if the token expired or was never reported.
     TimedOut,
     /// Fill `out` from the token generator.
@@ -144,7 +142,6 @@ pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
         let m = s.machine(hal);
         match op {
             Op::Remain => m.token_remain_ms(now),
-            Op::RemainTime => m.token_remain_ms(now).min(c_int::MAX as u32),
             Op::TimedOut => u32::from(m.token_timed_out(now)),
             Op::Random => {
                 m.fill_random(out);
@@ -393,7 +390,7 @@ pub unsafe extern "C" fn awss_update_token() -> c_int {
 /// mutex cannot be created).
 #[no_mangle]
 pub unsafe extern "C" fn awss_token_remain_time() -> c_int {
-    lock_op(Op::RemainTime) as c_int
+    c_int::try_from(lock_op(Op::Remain)).unwrap_or(c_int::MAX)
 }
 
 /// Whether the current token expired or was never reported.
