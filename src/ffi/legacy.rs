@@ -962,17 +962,13 @@ fn parse_mac(text: &[u8]) -> Option<[u8; 6]> {
     let mut out = [0u8; 6];
     let mut bytes = text.iter();
     for slot in out.iter_mut() {
-        let mut v: u32 = 0;
-        let mut digits = 0;
+        // `None` until the first digit.
+        let mut v: Option<u32> = None;
         // Digits up to the separator (or the end), which is consumed.
         while let Some(d) = bytes.next().and_then(|&b| (b as char).to_digit(16)) {
-            v = v.saturating_mul(16).saturating_add(d);
-            digits += 1;
+            v = Some(v.unwrap_or(0).saturating_mul(16).saturating_add(d));
         }
-        if digits == 0 {
-            return None;
-        }
-        *slot = v as u8;
+        *slot = v? as u8;
     }
     Some(out)
 }
