@@ -1025,5 +1025,13 @@ mod tests {
         assert_eq!(parse_mac(b"aa:bb:cc:dd:ee"), None);
         assert_eq!(parse_mac(b""), None);
         assert_eq!(parse_mac(b"aa::bb:cc:dd:ee:ff"), None);
+        assert_eq!(parse_mac(b"g1:2:3:4:5:6"), None);
+        // Numbers saturate (as strtol does) before the cast to a byte.
+        assert_eq!(
+            parse_mac(b"123456789:1:2:3:4:5"),
+            Some([0xFF, 1, 2, 3, 4, 5])
+        );
+        assert_eq!(parse_mac(b"123:1:2:3:4:5"), Some([0x23, 1, 2, 3, 4, 5]));
+        assert_eq!(parse_mac(b"1:2:3:4:5:6:7"), Some([1, 2, 3, 4, 5, 6]));
     }
 }
