@@ -753,7 +753,7 @@ int awss_release_coap_ctx(void *session);
 
 // Copy a CoAP request and its sender into one heap session (legacy; used by no bind flow).
 // Unlike the C module, the copy is deep: the payload (plus a NUL) and every option value are
-// copied into the request's block, so nothing points into the server's receive buffer.
+// copied into the session's block, so nothing points into the server's receive buffer.
 //
 // # Safety
 // `request` must be NULL or a valid `CoAPMessage *` (payload and option pointers valid for
