@@ -757,12 +757,11 @@ unsafe fn device_info(
     };
     // SAFETY: the request's payload is valid for `payloadlen` bytes, per the caller.
     let payload = unsafe { imports::coap_payload(req) };
-    let id = match json::id_echo(payload) {
-        Ok(id) => id,
-        Err(_) => {
-            log::note(Level::Warn, Msg::ConnectapBad);
-            return -1;
-        }
+    // Used in place (a move would copy it).
+    let echo = json::id_echo(payload);
+    let Ok(id) = &echo else {
+        log::note(Level::Warn, Msg::ConnectapBad);
+        return -1;
     };
     let ids = Ids::all(&hal);
     // The topic's buffer, then the payload's (one buffer: one zero-fill).
@@ -779,7 +778,7 @@ unsafe fn device_info(
         return -1;
     };
     let Some(answer) =
-        exec::render_logged(buf, Payload::ConnectAp, &[], &[0; 16], &ids.identity(), &id)
+        exec::render_logged(buf, Payload::ConnectAp, &[], &[0; 16], &ids.identity(), id)
     else {
         return -1;
     };
