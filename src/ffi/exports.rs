@@ -95,8 +95,8 @@ pub(super) fn entry(call: Call) -> c_int {
 pub(super) enum Op {
     /// The token's remaining lifetime in ms.
     Remain,
-    /// `1` if the token expired or was never reported.
-    TimedOut,
+    /// `1` unless the token expired or was never reported.
+    Fresh,
     /// Fill `out` from the token generator.
     Random,
     /// Zero the bind statistics.
@@ -105,7 +105,7 @@ pub(super) enum Op {
     UpdateStats,
     /// Log the bind statistics.
     ShowStats,
-    /// Open the connect-AP info window.
+    /// Open the connect-AP info window; `1`.
     ConnectapStart,
     /// Close it.
     ConnectapStop,
@@ -127,14 +127,16 @@ pub(super) fn lock_op(op: Op) -> u32 {
 }
 
 /// Run `op` under the lock (`arg` and `out` as the op says). Returns the op's value (`0` for
-/// the ops without one); when the module mutex cannot be created, `1` for [`Op::TimedOut`],
-/// `u32::MAX` (`-1` as a `c_int`) for [`Op::ConnectapStart`], else `0`.
+/// the ops without one), `0` when the module mutex cannot be created.
 #[inline(never)]
 pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
     let value = shell::locked(|s, hal, now| {
         let open = s.connectap_until.is_some_and(|until| now < until);
         match op {
-            Op::ConnectapStart => s.connectap_until = Some(now.saturating_add(CONNECTAP_WINDOW_MS)),
+            Op::ConnectapStart => {
+                s.connectap_until = Some(now.saturating_add(CONNECTAP_WINDOW_MS));
+                return 1;
+            }
             Op::ConnectapStop => s.connectap_until = None,
             Op::ConnectapOpen => return u32::from(open),
             _ => {}
@@ -142,7 +144,7 @@ pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
         let m = s.machine(hal);
         match op {
             Op::Remain => m.token_remain_ms(now),
-            Op::TimedOut => u32::from(m.token_timed_out(now)),
+            Op::Fresh => u32::from(!m.token_timed_out(now)),
             Op::Random => {
                 m.fill_random(out);
                 0
@@ -172,11 +174,7 @@ pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
             _ => 0,
         }
     });
-    value.unwrap_or(match op {
-        Op::TimedOut => 1,
-        Op::ConnectapStart => u32::MAX,
-        _ => 0,
-    })
+    value.unwrap_or(0)
 }
 
 /// Called by the SDK when MQTT has connected: subscribe to the reply topics, then report a
@@ -402,7 +400,7 @@ pub unsafe extern "C" fn awss_token_remain_time() -> c_int {
 /// `1` if expired or never reported (or the module mutex cannot be created), else `0`.
 #[no_mangle]
 pub unsafe extern "C" fn awss_token_timeout() -> c_int {
-    lock_op(Op::TimedOut) as c_int
+    1 ^ lock_op(Op::Fresh) as c_int
 }
 
 /// The MQTT handler of `/sys/${pk}/${dn}/thing/awss/enrollee/match_reply`.

@@ -646,7 +646,8 @@ pub unsafe extern "C" fn awss_stop_timer(timer: *mut c_void) -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_start_connectap_monitor() -> c_int {
-    lock_op(Op::ConnectapStart) as c_int
+    // 1 when opened, 0 when the module mutex cannot be created.
+    lock_op(Op::ConnectapStart) as c_int - 1
 }
 
 /// Close the connect-AP info window.
