@@ -137,7 +137,10 @@ pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
                 s.connectap_until = Some(now.saturating_add(CONNECTAP_WINDOW_MS));
                 return 1;
             }
-            Op::ConnectapStop => s.connectap_until = None,
+            Op::ConnectapStop => {
+                s.connectap_until = None;
+                return 0;
+            }
             Op::ConnectapOpen => return u32::from(open),
             _ => {}
         }
