@@ -162,7 +162,13 @@ pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
             }
             Op::ShowStats => {
                 let st = m.stats();
-                let nums = [st.max_ms, st.min_ms, st.mean_ms, st.cnt, st.suc].map(u64::from);
+                let nums = [
+                    u64::from(st.max_ms),
+                    u64::from(st.min_ms),
+                    u64::from(st.mean_ms),
+                    u64::from(st.cnt),
+                    u64::from(st.suc),
+                ];
                 let mut buf = [0u8; 96];
                 let _ = exec::render_logged(
                     &mut buf,
