@@ -172,8 +172,8 @@ impl Sink<Q> for FuzzSink {
         if let Some(first) = first {
             for (i, key) in [
                 "awss_report_token_reply",
-                "notify acknowledged",
-                "reset acknowledged",
+                "notify acked",
+                "reset acked",
                 "try ",
             ]
             .iter()

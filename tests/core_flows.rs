@@ -343,7 +343,7 @@ fn reset_flag_reports_reset_first_then_binds_on_ack() {
     // A second reply is ignored: nothing outstanding.
     s.reset_reply(r#"{"id":"0","code":200}"#);
     assert!(s.take().is_empty());
-    assert!(s.logged("no reset report outstanding"));
+    assert!(s.logged("reset_reply ignored: none outstanding"));
 }
 
 #[test]

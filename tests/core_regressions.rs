@@ -76,7 +76,7 @@ fn c_defect_notify_timer_polls_forever_after_token_expiry() {
     sent += notifies(&acts).len();
     assert_eq!(sent, 6);
     assert_eq!(acts.last(), Some(&Action::CancelNotify));
-    assert!(s.logged("notify round ended"));
+    assert!(s.logged("notify ended"));
     assert!(!s.m.notify_running());
     assert_eq!(s.m.poll_at(), None, "nothing in flight: no timer at all");
     s.advance(24 * 3_600_000);
@@ -134,7 +134,7 @@ fn c_defect_silent_cloud_query_blocks_later_queries_forever() {
     assert_eq!(s.m.pending_queries(), 1);
     s.advance(60_000);
     assert!(s.logged("try 2 times fail"));
-    assert!(s.logged("query dropped unanswered"));
+    assert!(s.logged("query dropped: no ack"));
     assert_eq!(s.m.pending_queries(), 0);
     assert_eq!(s.m.poll_at(), None);
     s.take();

@@ -29,72 +29,72 @@ macro_rules! messages {
 messages! {
     None = "",
     // --- machine: lifecycle
-    ConfigRefused = "config refused: a field is zero",
-    ConfigUpdated = "config updated",
-    SessionActive = "bind session already active",
-    ResetFirst = "reset flag set: reset report before bind",
-    BindRunning = "bind already running",
-    ReportProvisioned = "reporting the provisioned token",
+    ConfigRefused = "bad config: a field is zero",
+    ConfigUpdated = "config set",
+    SessionActive = "session active",
+    ResetFirst = "reset flag: reset first",
+    BindRunning = "bind running",
+    ReportProvisioned = "provisioned token",
     BindDeinit = "bind deinit",
     UpdateToken = "update token",
-    SetTokenZero = "set_token refused: all-zero token",
-    ReportAppToken = "reporting the app's token",
-    TokenStopped = "token reporting stopped",
-    NoAck = "no ack from the cloud",
-    RoundEnded = "notify round ended: ",
-    DroppedUnanswered = "query dropped unanswered: ",
-    TokenExpiredBeforeAck = "token expired before its ack: queries wait",
-    ResetAcked = "reset acknowledged by the cloud",
-    QueryRetransmitted = "query resent: still waiting",
-    QueriesWaiting = "query dropped: \x01 already waiting",
-    QueryWaits = "query waits for the token ack",
-    RoundDone = "notify round done",
-    NotifyWaits = "notify waits for the token ack",
+    SetTokenZero = "zero token refused",
+    ReportAppToken = "app token",
+    TokenStopped = "report stopped",
+    NoAck = "no ack",
+    RoundEnded = "notify ended: ",
+    DroppedUnanswered = "query dropped: ",
+    TokenExpiredBeforeAck = "token expired before ack",
+    ResetAcked = "reset acked",
+    QueryRetransmitted = "query resent",
+    QueriesWaiting = "query dropped: \x01 waiting",
+    QueryWaits = "query waits",
+    RoundDone = "notify done",
+    NotifyWaits = "notify waits",
     NoValidToken = "no valid token",
-    RoundStopped = "notify round stopped",
-    ResetStopped = "reset report stopped",
-    SubscribeFailed = "subscribe failed: retry in 3 s",
-    NoMatchReply = "no match_reply: reporting again",
+    RoundStopped = "notify stopped",
+    ResetStopped = "reset stopped",
+    SubscribeFailed = "subscribe failed",
+    NoMatchReply = "no match_reply, retry",
     TryFail = "try \x01 times fail",
-    NoResetReply = "no reset_reply: reporting again",
+    NoResetReply = "no reset_reply, retry",
     TokenReply = "awss_report_token_reply id \x01",
-    NotifyAcked = "notify acknowledged by a phone, id \x01",
+    NotifyAcked = "notify acked, id \x01",
     // --- machine: refused input (a "why" head, then a tail)
     MatchIgnored = "match_reply ignored: ",
     ResetIgnored = "reset_reply ignored: ",
     AckIgnored = "notify ack ignored: ",
     QueryIgnored = "query ignored: ",
-    NoNumericId = "no numeric id: \x02",
-    NoTokenReported = "no token reported, id \x01",
-    NotCurrentToken = "not for the current token, id \x01",
-    CodeNot200 = "code is not 200: \x02",
-    Duplicate = "duplicate, id \x01",
-    NoResetOutstanding = "no reset report outstanding",
-    IdNotOurs = "id is not one we sent: \x02",
-    NoResponse = "no response, result \x01",
-    CoapCode = "CoAP code \x01",
+    NoNumericId = "bad id: \x02",
+    NoTokenReported = "no token, id \x01",
+    NotCurrentToken = "unknown id \x01",
+    CodeNot200 = "code not 200: \x02",
+    Duplicate = "dup id \x01",
+    NoResetOutstanding = "none outstanding",
+    IdNotOurs = "unknown id: \x02",
+    NoResponse = "no response \x01",
+    CoapCode = "code \x01",
     NoPayload = "no payload",
     BindNotRunning = "bind not running",
     // --- JSON scan errors (json::Error::reason), followed by an excerpt
-    JsonInvalid = "invalid JSON: \x02",
-    JsonNotObject = "not a JSON object: \x02",
-    JsonTooDeep = "JSON nested too deep: \x02",
+    JsonInvalid = "bad JSON: \x02",
+    JsonNotObject = "not an object: \x02",
+    JsonTooDeep = "too deep: \x02",
     JsonIdTooLong = "id too long: \x02",
     JsonEmpty = "no payload: \x02",
     // --- shell
     TopicTooLong = "topic too long",
     SubRes = "sub \x02 res:\x01",
     UnsubRes = "unsub \x02 res:\x01",
-    PostBindNotify = "post event IOTX_AWSS_BIND_NOTIFY",
-    KvSetRes = "HAL_Kv_Set(awss.rst) res:\x01",
-    KvGetRes = "HAL_Kv_Get(awss.rst) res:\x01, no reset flag",
+    PostBindNotify = "post IOTX_AWSS_BIND_NOTIFY",
+    KvSetRes = "kv set res:\x01",
+    KvGetRes = "no reset flag, kv res:\x01",
     NameReport = "report token",
     NameReset = "report reset",
     NameStatis = "bind statis",
     NameNotify = "notify",
     NameAnswer = "answer",
     NameConnectap = "connectap answer",
-    PayloadTooLong = ": payload too long, not sent",
+    PayloadTooLong = ": too long, not sent",
     LabelReport = "report token:\x02",
     LabelReset = "report reset:\x02",
     /// The bytes alone (the statistics payload, the SyncToken line).
@@ -102,35 +102,35 @@ messages! {
     LabelNotify = "payload:\x02",
     LabelAnswer = "sending message to app: \x02",
     NotifyTopic = "topic:/sys/device/info/notify",
-    BadBroadcast = "notify: bad broadcast address",
-    NotifySendRes = "notify send res:\x01",
-    AnswerRes = "sending message to app res:\x01",
+    BadBroadcast = "bad broadcast address",
+    NotifySendRes = "notify res:\x01",
+    AnswerRes = "answer res:\x01",
     ReportRes = "report token res:\x01",
-    ResetRes = "report reset result:\x01",
-    StatisSuccess = "bind report statis success",
-    StatisFail = "bind report statis fail",
-    QueueFull = "action queue full, action dropped",
-    NoMutex = "cannot create the module mutex",
-    NoTimer = "cannot create the HAL timer",
+    ResetRes = "report reset res:\x01",
+    StatisSuccess = "statis sent",
+    StatisFail = "statis not sent",
+    QueueFull = "queue full, action dropped",
+    NoMutex = "no mutex",
+    NoTimer = "no timer",
     CoapInitFailed = "CoAPServer_init failed",
-    NoRemote = "no remote address",
+    NoRemote = "no remote",
     NoMessage = "no message",
-    ObserveIgnored = "query: Observe option ignored, length \x01",
+    ObserveIgnored = "Observe ignored, len \x01",
     RegisterRes = "register \x02 res:\x01",
-    AnswerNoServer = "answer dropped: CoAP server not running",
+    AnswerNoServer = "answer dropped: no CoAP server",
     HandlerTokenReply = "awss_report_token_reply",
     HandlerResetReply = "awss_report_reset_reply",
-    NullMessage = ": NULL message, ignored",
+    NullMessage = ": NULL msg ignored",
     EventIgnored = ": event \x01 ignored",
-    NullTopicInfo = ": NULL topic info, ignored",
-    NullPayload = ": NULL payload, ignored",
-    PayloadOfIgnored = ": payload of \x01 bytes ignored",
-    NotifyDevInfoType = "awss_notify_dev_info: unsupported type \x01",
-    BuildDevInfoCut = "awss_build_dev_info: buffer too small, cut",
-    DevInfoType2 = "process_get_device_info: type 2 needs wifi-provision",
-    DevInfoType = "process_get_device_info: unsupported type",
-    ConnectapBad = "connectap query: bad request, no answer",
-    TxDevInfoRes = "tx dev info rsp fail, res:\x01",
+    NullTopicInfo = ": NULL topic ignored",
+    NullPayload = ": NULL payload ignored",
+    PayloadOfIgnored = ": \x01-byte payload ignored",
+    NotifyDevInfoType = "awss_notify_dev_info: bad type \x01",
+    BuildDevInfoCut = "awss_build_dev_info: cut",
+    DevInfoType2 = "get_device_info: no type 2",
+    DevInfoType = "get_device_info: bad type",
+    ConnectapBad = "connectap: bad request",
+    TxDevInfoRes = "dev info tx res:\x01",
 }
 
 const N: usize = TEXTS.len();
@@ -163,15 +163,14 @@ static BLOB: [u8; BLOB_LEN] = {
     b
 };
 
-/// End offset of each text in [`BLOB`].
-static ENDS: [u16; N] = {
-    assert!(BLOB_LEN <= u16::MAX as usize && N <= 256);
-    let mut e = [0u16; N];
-    let mut k = 0;
+/// Length of each text in [`BLOB`] (a byte each, half the size of a table of offsets).
+static LENS: [u8; N] = {
+    assert!(N <= 256);
+    let mut e = [0u8; N];
     let mut i = 0;
     while i < N {
-        k += TEXTS[i].len();
-        e[i] = k as u16;
+        assert!(TEXTS[i].len() <= u8::MAX as usize);
+        e[i] = TEXTS[i].len() as u8;
         i += 1;
     }
     e
@@ -179,14 +178,17 @@ static ENDS: [u16; N] = {
 
 /// The text of message number `i` (empty when out of range).
 fn text(i: u8) -> &'static [u8] {
-    let i = usize::from(i);
-    let start = match i.checked_sub(1) {
-        Some(p) => ENDS.get(p).copied().unwrap_or(0),
-        None => 0,
-    };
-    let end = ENDS.get(i).copied().unwrap_or(0);
-    BLOB.get(usize::from(start)..usize::from(end))
-        .unwrap_or(&[])
+    let mut start = 0;
+    let mut k = 0;
+    for &n in LENS.iter() {
+        let end = start + usize::from(n);
+        if k == i {
+            return BLOB.get(start..end).unwrap_or(&[]);
+        }
+        start = end;
+        k += 1;
+    }
+    &[]
 }
 
 impl Msg {
@@ -273,9 +275,9 @@ mod tests {
         assert_eq!(Msg::None.text(), b"");
         assert_eq!(
             Msg::ConfigRefused.text(),
-            b"config refused: a field is zero"
+            b"bad config: a field is zero"
         );
-        assert_eq!(Msg::TxDevInfoRes.text(), b"tx dev info rsp fail, res:\x01");
+        assert_eq!(Msg::TxDevInfoRes.text(), b"dev info tx res:\x01");
         assert_eq!(Msg::Bytes.text(), b"\x02");
     }
 
@@ -285,7 +287,7 @@ mod tests {
         assert_eq!(l.level(), Level::Warn);
         assert_eq!(
             render(l, b"{}", 0),
-            b"match_reply ignored: no numeric id: <{}>"
+            b"match_reply ignored: bad id: <{}>"
         );
         let l = Line::new(Level::Info, Msg::TryFail, Msg::None);
         assert_eq!(render(l, b"", 2), b"try 2 times fail");
@@ -294,6 +296,6 @@ mod tests {
         assert_eq!(render(l, b"/a/b", -1), b"sub </a/b> res:-1");
         let l = Line::new(Level::Error, Msg::NameNotify, Msg::PayloadTooLong);
         assert_eq!(l.level(), Level::Error);
-        assert_eq!(render(l, b"x", 0), b"notify: payload too long, not sent");
+        assert_eq!(render(l, b"x", 0), b"notify: too long, not sent");
     }
 }
