@@ -30,16 +30,8 @@ fn match_reply_of_an_older_token_is_ignored() {
     s.m.update_token(s.now, &mut s.rec); // report 1, token B
     s.take();
     s.take_logs();
-    assert_ignored(
-        &mut s,
-        r#"{"id":"0","code":200,"data":{}}"#,
-        "unknown id",
-    );
-    assert_ignored(
-        &mut s,
-        r#"{"id":"2","code":200,"data":{}}"#,
-        "unknown id",
-    );
+    assert_ignored(&mut s, r#"{"id":"0","code":200,"data":{}}"#, "unknown id");
+    assert_ignored(&mut s, r#"{"id":"2","code":200,"data":{}}"#, "unknown id");
     s.ack(1);
     assert!(s.m.report_token_suc());
 }
@@ -87,17 +79,11 @@ fn match_reply_bad_ids_and_payloads() {
         (r#"{"id":"-1","code":200}"#, "bad id"),
         (r#"{"id":-1,"code":200}"#, "bad id"),
         (r#"{"id":"4294967296","code":200}"#, "bad id"),
-        (
-            r#"{"id":"99999999999999999999999","code":200}"#,
-            "bad id",
-        ),
+        (r#"{"id":"99999999999999999999999","code":200}"#, "bad id"),
         (r#"{"id":1e0,"code":200}"#, "bad id"),
         (r#"{"id":null,"code":200}"#, "bad id"),
         (r#"{"code":200}"#, "bad id"),
-        (
-            r#"{"id":"4294967295","code":200}"#,
-            "unknown id",
-        ),
+        (r#"{"id":"4294967295","code":200}"#, "unknown id"),
         (r#"{"id":"12345","code":200}"#, "unknown id"),
         ("", "bad JSON"),
         ("\0\0", "bad JSON"),
@@ -133,11 +119,7 @@ fn duplicate_match_reply_is_ignored() {
 #[test]
 fn match_reply_before_any_report_is_ignored() {
     let mut s = Sim::new();
-    assert_ignored(
-        &mut s,
-        r#"{"id":"0","code":200,"data":{}}"#,
-        "no token, id",
-    );
+    assert_ignored(&mut s, r#"{"id":"0","code":200,"data":{}}"#, "no token, id");
     assert_eq!(s.m.stats().suc, 0);
     assert!(s.m.token_timed_out(s.now));
 }

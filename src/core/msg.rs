@@ -273,10 +273,7 @@ mod tests {
     #[test]
     fn texts_come_back_in_order() {
         assert_eq!(Msg::None.text(), b"");
-        assert_eq!(
-            Msg::ConfigRefused.text(),
-            b"bad config: a field is zero"
-        );
+        assert_eq!(Msg::ConfigRefused.text(), b"bad config: a field is zero");
         assert_eq!(Msg::TxDevInfoRes.text(), b"dev info tx res:\x01");
         assert_eq!(Msg::Bytes.text(), b"\x02");
     }
@@ -285,10 +282,7 @@ mod tests {
     fn lines_put_the_arguments_at_the_placeholders() {
         let l = Line::new(Level::Warn, Msg::MatchIgnored, Msg::NoNumericId);
         assert_eq!(l.level(), Level::Warn);
-        assert_eq!(
-            render(l, b"{}", 0),
-            b"match_reply ignored: bad id: <{}>"
-        );
+        assert_eq!(render(l, b"{}", 0), b"match_reply ignored: bad id: <{}>");
         let l = Line::new(Level::Info, Msg::TryFail, Msg::None);
         assert_eq!(render(l, b"", 2), b"try 2 times fail");
         let l = Line::new(Level::Debug, Msg::SubRes, Msg::None);
