@@ -62,40 +62,40 @@ const fn words<const N: usize>(bytes: &[u8]) -> [u32; N] {
     out
 }
 
-fn block_words(key: &[u32; 8], counter: u32, nonce: &[u32; 3]) -> [u8; BLOCK_LEN] {
-    let mut init = [0u32; 16];
-    for (i, w) in init.iter_mut().enumerate() {
-        // Built word by word (a loop, not sixteen separate stores).
-        *w = match i {
-            0..=3 => SIGMA.get(i),
-            4..=11 => key.get(i - 4),
-            12 => Some(&counter),
-            _ => nonce.get(i.wrapping_sub(13)),
-        }
-        .copied()
-        .unwrap_or(0);
-    }
+/// The block function's 16 output words (before serialization to little-endian bytes).
+fn block_words(key: &[u32; 8], counter: u32, nonce: &[u32; 3]) -> [u32; 16] {
+    let [k0, k1, k2, k3, k4, k5, k6, k7] = *key;
+    let [n0, n1, n2] = *nonce;
+    let [c0, c1, c2, c3] = SIGMA;
+    let init = [
+        c0, c1, c2, c3, k0, k1, k2, k3, k4, k5, k6, k7, counter, n0, n1, n2,
+    ];
     let mut s = init;
     for _ in 0..10 {
-        for q in ROUNDS {
-            quarter(&mut s, q);
+        for q in &ROUNDS {
+            quarter(&mut s, *q);
         }
     }
-    for (w, i) in s.iter_mut().zip(init) {
-        *w = w.wrapping_add(i);
+    for (w, i) in s.iter_mut().zip(init.iter()) {
+        *w = w.wrapping_add(*i);
     }
-    let mut out = [0u8; BLOCK_LEN];
-    for (i, o) in out.iter_mut().enumerate() {
-        // Little-endian bytes of each word; `% 16` keeps the index provably in bounds.
-        *o = (s[(i / 4) % 16] >> (8 * (i % 4))) as u8;
-    }
-    out
+    s
+}
+
+/// Byte `i` of the little-endian serialization of `s` (`i % 64`, so never out of bounds).
+fn byte_of(s: &[u32; 16], i: usize) -> u8 {
+    (s[(i / 4) % 16] >> (8 * (i % 4))) as u8
 }
 
 /// The ChaCha20 block function of RFC 8439 section 2.3: 64 bytes of keystream for `key`,
 /// block `counter` and `nonce`.
 pub fn block(key: &[u8; 32], counter: u32, nonce: &[u8; 12]) -> [u8; BLOCK_LEN] {
-    block_words(&words::<8>(key), counter, &words::<3>(nonce))
+    let s = block_words(&words::<8>(key), counter, &words::<3>(nonce));
+    let mut out = [0u8; BLOCK_LEN];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = byte_of(&s, i);
+    }
+    out
 }
 
 /// A ChaCha20 keystream generator; `const`-constructible so the state can live in a static.
@@ -123,13 +123,14 @@ impl ChaCha20 {
         self.counter
     }
 
-    /// The next keystream block. The last counter value is never used for output: it rekeys.
-    fn next_block(&mut self) -> [u8; BLOCK_LEN] {
+    /// The next keystream block, as words. The last counter value is never used for output:
+    /// it rekeys (the new key is the first 32 bytes of that block, i.e. its first 8 words).
+    fn next_block(&mut self) -> [u32; 16] {
         if self.counter == u32::MAX {
             let fresh = block_words(&self.key, self.counter, &[0; 3]);
-            let mut seed = [0u8; 32];
-            super::copy_bytes(&mut seed, &fresh);
-            self.key = words::<8>(&seed);
+            for (k, w) in self.key.iter_mut().zip(fresh) {
+                *k = w;
+            }
             self.counter = 0;
         }
         let out = block_words(&self.key, self.counter, &[0; 3]);
@@ -149,9 +150,9 @@ impl RngCore for ChaCha20 {
 
     fn fill_bytes(&mut self, dest: &mut [u8]) {
         for chunk in dest.chunks_mut(BLOCK_LEN) {
-            let b = self.next_block();
-            for (d, s) in chunk.iter_mut().zip(b.iter()) {
-                *d = *s;
+            let s = self.next_block();
+            for (i, d) in chunk.iter_mut().enumerate() {
+                *d = byte_of(&s, i);
             }
         }
     }
