@@ -10,8 +10,8 @@
 
 use super::rng::ChaCha20;
 use super::{
-    json, Action, Answer, Config, IdEcho, IdKind, Level, Line, Millis, Msg, QueryCtx, Sink, Stats,
-    Sub, Token, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET, MAX_ID_LEN, RESET_RETRY_MAX_MS,
+    json, Action, Answer, Config, IdEcho, Level, Line, Millis, Msg, QueryCtx, Sink, Stats, Sub,
+    Token, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET, RESET_RETRY_MAX_MS,
 };
 use rand_core::RngCore;
 
@@ -127,33 +127,7 @@ enum Reset {
 struct Pending<Q> {
     ctx: Q,
     mcast: bool,
-    kind: IdKind,
-    len: u8,
-    id: [u8; MAX_ID_LEN],
-}
-
-impl<Q> Pending<Q> {
-    fn new(ctx: Q, mcast: bool, id: &IdEcho) -> Self {
-        let mut buf = [0u8; MAX_ID_LEN];
-        for (d, s) in buf.iter_mut().zip(id.text.iter()) {
-            *d = *s;
-        }
-        Pending {
-            ctx,
-            mcast,
-            kind: id.kind,
-            len: id.text.len().min(MAX_ID_LEN) as u8,
-            id: buf,
-        }
-    }
-
-    fn echo(&self) -> IdEcho {
-        let text = self.id.get(..usize::from(self.len)).unwrap_or(&[]);
-        IdEcho {
-            kind: self.kind,
-            text: heapless::Vec::from_slice(text).unwrap_or_default(),
-        }
-    }
+    id: IdEcho,
 }
 
 /// Statistics and what is needed to keep them.
@@ -696,8 +670,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.rotate(now, sink);
         } else if !self.pending.is_empty() {
             if let Some(p) = pop_front(&mut self.pending) {
-                let id = p.echo();
-                self.answer(now, p.ctx, p.mcast, id, sink);
+                self.answer(now, p.ctx, p.mcast, p.id, sink);
                 self.rotate(now, sink);
             }
         }
@@ -829,7 +802,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.rotate(now, sink);
             return;
         }
-        let entry = Pending::new(ctx, mcast, &id);
+        let entry = Pending { ctx, mcast, id };
         if let Some(p) = self
             .pending
             .iter_mut()
