@@ -1,8 +1,9 @@
 //! The bind state machine (SPEC sections 5-8).
 //!
 //! Each concern is a small state kept beside the others: the session (`Session`), the current
-//! token and its report (`Current`, `Report`), the notify round (`Notify`), the reset
-//! report (`Reset`) and the phones waiting for a token. Deadlines are absolute instants;
+//! token (`Current`), the notify round, the reset report and the phones waiting for a token.
+//! Deadlines are absolute instants in one table (a report in flight, the round's next step, a
+//! reset report outstanding, a subscription retry are each "their deadline is set");
 //! [`Machine::poll_at`] is the earliest of them and [`Machine::poll`] acts on the due ones.
 //!
 //! Time is hostile too: a clock that jumps or goes backwards only makes deadlines fire late or
@@ -28,8 +29,25 @@ fn excerpt(b: &[u8]) -> &[u8] {
     b.get(..LOG_EXCERPT).unwrap_or(b)
 }
 
+/// "No deadline" in [`Machine::at`]: instant 0, which [`after`] never computes.
+const NEVER: Millis = 0;
+/// Slots of [`Machine::at`]: retry the failed subscriptions.
+const SUB: usize = 0;
+/// Re-publish the token report or give up.
+const REPORT: usize = 1;
+/// The notify round's next step (`NEVER` while it waits for the token's acknowledgement).
+const NOTIFY: usize = 2;
+/// Re-publish the reset report.
+const RESET: usize = 3;
+
+/// `now + ms` (saturating), never [`NEVER`].
 fn after(now: Millis, ms: u64) -> Millis {
-    now.saturating_add(ms)
+    now.saturating_add(ms).max(1)
+}
+
+/// True when the deadline `at` is set and due at `now` (`NEVER` wraps to the largest value).
+fn due(at: Millis, now: Millis) -> bool {
+    at.wrapping_sub(1) < now
 }
 
 fn elapsed(now: Millis, since: Millis) -> u64 {
@@ -89,38 +107,6 @@ impl Current {
             first_notify_id: next_notify_id,
         }
     }
-}
-
-/// The token report.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Report {
-    /// Nothing to do: no token, acknowledged, or stopped.
-    Idle,
-    /// Waiting for `match_reply`; re-publish or give up at `retry_at`.
-    InFlight { retry_at: Millis },
-    /// Every attempt went unanswered.
-    GaveUp,
-}
-
-/// The notify round.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Notify {
-    Idle,
-    Running {
-        /// Broadcasts sent in this round.
-        sent: u8,
-        /// Broadcasts in this round.
-        count: u8,
-        /// The next step; `None` while waiting for the token's acknowledgement.
-        due: Option<Millis>,
-    },
-}
-
-/// The reset report.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Reset {
-    Idle,
-    Outstanding { retry_at: Millis, delay_ms: u32 },
 }
 
 /// A phone waiting for a token.
@@ -184,20 +170,25 @@ pub struct Machine<Q, const P: usize> {
     sub_match: bool,
     /// `reset_reply` is subscribed (or the subscription is under way).
     sub_reset: bool,
-    /// A subscription failed: try the missing ones again then.
-    sub_retry_at: Option<Millis>,
+    /// Deadlines, [`NEVER`] when unset, indexed by [`SUB`], [`REPORT`], [`NOTIFY`] and
+    /// [`RESET`]: a report is in flight, a round waits for its next step and a reset report
+    /// is outstanding while theirs is set.
+    at: [Millis; 4],
     /// The session's notify round starts at the first acknowledgement.
     notify_armed: bool,
     /// `IOTX_AWSS_BIND_NOTIFY` was posted in this session.
     event_posted: bool,
     cur: Current,
-    report: Report,
-    notify: Notify,
+    /// Broadcasts in the notify round; 0 when no round runs.
+    notify_count: u8,
+    /// Broadcasts sent in the round.
+    notify_sent: u8,
     /// First notify id of the current (or most recent) round.
     round_first_id: u32,
     /// Next notify destination in the cycle (0..=3).
     dest: u8,
-    reset: Reset,
+    /// The current reset re-report delay.
+    reset_delay_ms: u32,
     /// A token to report at the next bind start (flow C).
     stored: Option<Token>,
     pending: heapless::Vec<Pending<Q>, P>,
@@ -274,15 +265,15 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             coap: false,
             sub_match: false,
             sub_reset: false,
-            sub_retry_at: None,
+            at: [NEVER; 4],
             notify_armed: false,
             event_posted: false,
             cur: Current::none(0, 1),
-            report: Report::Idle,
-            notify: Notify::Idle,
+            notify_count: 0,
+            notify_sent: 0,
             round_first_id: 1,
             dest: 0,
-            reset: Reset::Idle,
+            reset_delay_ms: 0,
             stored: None,
             pending: heapless::Vec::new(),
             stats: StatsAcc::ZERO,
@@ -390,7 +381,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.coap = true;
             sink.act(Action::RegisterQueries);
         }
-        if self.notify == Notify::Idle {
+        if self.notify_count == 0 {
             self.notify_armed = true;
         }
         self.report_stats(sink);
@@ -399,15 +390,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_bind_deinit()`: stop everything, unsubscribe, deinit CoAP, drop pending queries,
     /// forget the token and the statistics. The next `connect` starts afresh.
     pub fn deinit(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
-        if let Notify::Running { .. } = self.notify {
+        if self.notify_count != 0 {
             sink.act(Action::CancelNotify);
         }
-        self.notify = Notify::Idle;
+        self.notify_count = 0;
         self.notify_armed = false;
-        self.report = Report::Idle;
-        self.reset = Reset::Idle;
+        self.at = [NEVER; 4];
         self.drop_pending(Msg::BindDeinit, sink);
-        self.sub_retry_at = None;
         if self.sub_match {
             self.sub_match = false;
             sink.act(Action::Unsubscribe(Sub::MatchReply));
@@ -462,9 +451,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         self.cur.last_report_at = now;
         self.cur.attempts = self.cur.attempts.saturating_add(1);
-        self.report = Report::InFlight {
-            retry_at: after(now, self.cfg.report_retry_ms.into()),
-        };
+        self.at[REPORT] = after(now, self.cfg.report_retry_ms.into());
         sink.act(Action::PublishReport {
             id,
             token: self.cur.token,
@@ -493,7 +480,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `awss_stop_report_token()`: stop report retries and forget the token (all zero).
     pub fn stop_report_token(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
-        self.report = Report::Idle;
+        self.at[REPORT] = NEVER;
         self.cur = Current::none(self.next_report_id, self.next_notify_id);
         self.stats.started_at = None;
         self.report_ended(Msg::TokenStopped, sink);
@@ -502,7 +489,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// Nothing is in flight any more: nobody waits for an acknowledgement.
     fn report_ended(&mut self, why: Msg, sink: &mut impl Sink<Q>) {
         self.drop_pending(why, sink);
-        if let Notify::Running { due: None, .. } = self.notify {
+        if self.notify_count != 0 && self.at[NOTIFY] == NEVER {
             note(sink, Line::new(Level::Info, Msg::RoundEnded, why));
             self.end_round(sink);
         }
@@ -580,7 +567,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// True while a token report waits for its `match_reply` (at most one at any time).
     pub fn report_in_flight(&self) -> bool {
-        matches!(self.report, Report::InFlight { .. })
+        self.at[REPORT] != NEVER
     }
 
     /// Phone queries waiting for a token.
@@ -590,12 +577,12 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// True while a notify round runs.
     pub fn notify_running(&self) -> bool {
-        matches!(self.notify, Notify::Running { .. })
+        self.notify_count != 0
     }
 
     /// True while a reset report waits for its acknowledgement.
     pub fn reset_outstanding(&self) -> bool {
-        matches!(self.reset, Reset::Outstanding { .. })
+        self.at[RESET] != NEVER
     }
 
     /// True between `connect` (or `start_bind`) and `deinit`.
@@ -648,17 +635,17 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             id.into(),
         );
         self.cur.acked = true;
-        self.report = Report::Idle;
+        self.at[REPORT] = NEVER;
         if let Some(start) = self.stats.started_at.take() {
             self.stats.success(elapsed(now, start));
         }
-        match self.notify {
-            Notify::Idle if self.notify_armed => {
+        if self.notify_count == 0 {
+            if self.notify_armed {
                 let count = self.cfg.notify_count;
                 self.start_round(now, count, sink);
             }
-            Notify::Running { due: None, .. } => self.notify_step(now, sink),
-            _ => {}
+        } else if self.at[NOTIFY] == NEVER {
+            self.notify_step(now, sink);
         }
         if !self.pending.is_empty() && !self.token_valid(now) {
             // The ack came later than the token's lifetime (a config whose lifetime is shorter
@@ -689,7 +676,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `reset_reply` payload from MQTT (any bytes).
     pub fn on_reset_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
         let why = Msg::ResetIgnored;
-        if self.reset == Reset::Idle {
+        if self.at[RESET] == NEVER {
             return note(sink, Line::new(Level::Info, why, Msg::NoResetOutstanding));
         }
         let Some(top) = scan_reply(sink, why, payload) else {
@@ -705,7 +692,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             }
         }
         note(sink, Line::new(Level::Info, Msg::ResetAcked, Msg::None));
-        self.reset = Reset::Idle;
+        self.at[RESET] = NEVER;
         sink.act(Action::SetResetFlag(false));
         sink.act(Action::PostEvent(IOTX_RESET));
         if self.session == Session::AwaitReset {
@@ -770,7 +757,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             Line::new(Level::Info, Msg::NotifyAcked, Msg::None),
             id.into(),
         );
-        if let Notify::Running { .. } = self.notify {
+        if self.notify_count != 0 {
             self.end_round(sink);
         }
         self.rotate(now, sink);
@@ -842,7 +829,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     fn start_round(&mut self, now: Millis, count: u8, sink: &mut impl Sink<Q>) {
-        if let Notify::Running { .. } = self.notify {
+        if self.notify_count != 0 {
             sink.act(Action::CancelNotify);
         }
         self.notify_armed = false;
@@ -851,24 +838,23 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             sink.act(Action::PostEvent(IOTX_AWSS_BIND_NOTIFY));
         }
         self.round_first_id = self.next_notify_id;
-        self.notify = Notify::Running {
-            sent: 0,
-            count: count.max(1),
-            due: Some(now),
-        };
+        self.notify_sent = 0;
+        self.notify_count = count.max(1);
         self.notify_step(now, sink);
     }
 
     fn end_round(&mut self, sink: &mut impl Sink<Q>) {
-        self.notify = Notify::Idle;
+        self.notify_count = 0;
+        self.at[NOTIFY] = NEVER;
         sink.act(Action::CancelNotify);
     }
 
     /// The round's next step is due at `now` (or the acknowledgement it waited for arrived).
     fn notify_step(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        let Notify::Running { sent, count, .. } = self.notify else {
+        let (sent, count) = (self.notify_sent, self.notify_count);
+        if count == 0 {
             return;
-        };
+        }
         if sent >= count {
             note(sink, Line::new(Level::Debug, Msg::RoundDone, Msg::None));
             self.end_round(sink);
@@ -879,11 +865,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.dest = (dest + 1) % 4;
             let sent = sent.saturating_add(1);
             let gap = u64::from(sent).saturating_mul(self.cfg.notify_step_ms.into());
-            self.notify = Notify::Running {
-                sent,
-                count,
-                due: Some(after(now, gap)),
-            };
+            self.notify_sent = sent;
+            self.at[NOTIFY] = after(now, gap);
             sink.act(Action::Notify {
                 id,
                 dest,
@@ -892,11 +875,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             });
         } else if !self.cur.acked && self.report_in_flight() {
             note(sink, Line::new(Level::Debug, Msg::NotifyWaits, Msg::None));
-            self.notify = Notify::Running {
-                sent,
-                count,
-                due: None,
-            };
+            self.at[NOTIFY] = NEVER;
         } else {
             note(
                 sink,
@@ -909,7 +888,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_dev_bind_notify_stop()`.
     pub fn notify_stop(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         self.notify_armed = false;
-        if let Notify::Running { .. } = self.notify {
+        if self.notify_count != 0 {
             note(sink, Line::new(Level::Debug, Msg::RoundStopped, Msg::None));
             self.end_round(sink);
         }
@@ -934,19 +913,17 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     fn publish_reset(&mut self, now: Millis, delay_ms: u32, sink: &mut impl Sink<Q>) {
         let id = self.next_reset_id;
         self.next_reset_id = id.wrapping_add(1);
-        self.reset = Reset::Outstanding {
-            retry_at: after(now, delay_ms.into()),
-            delay_ms,
-        };
+        self.at[RESET] = after(now, delay_ms.into());
+        self.reset_delay_ms = delay_ms;
         sink.act(Action::PublishReset { id });
     }
 
     /// `awss_stop_report_reset()`: stop retrying; the flag stays.
     pub fn stop_report_reset(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
-        if self.reset != Reset::Idle {
+        if self.at[RESET] != NEVER {
             note(sink, Line::new(Level::Info, Msg::ResetStopped, Msg::None));
         }
-        self.reset = Reset::Idle;
+        self.at[RESET] = NEVER;
     }
 
     /// The shell could not subscribe `sub` (the MQTT client refused: not connected yet, out of
@@ -957,20 +934,19 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             Sub::MatchReply => self.sub_match = false,
             Sub::ResetReply => self.sub_reset = false,
         }
-        if self.wants(sub) && self.sub_retry_at.is_none() {
+        if self.wants(sub) && self.at[SUB] == NEVER {
             note(
                 sink,
                 Line::new(Level::Warn, Msg::SubscribeFailed, Msg::None),
             );
-            self.sub_retry_at = Some(after(now, SUBSCRIBE_RETRY_MS));
+            self.at[SUB] = after(now, SUBSCRIBE_RETRY_MS);
         }
     }
 
     /// A reply topic is wanted while a session runs (both) or a reset report is outstanding
     /// (`reset_reply`).
     fn wants(&self, sub: Sub) -> bool {
-        self.session != Session::Idle
-            || (sub == Sub::ResetReply && matches!(self.reset, Reset::Outstanding { .. }))
+        self.session != Session::Idle || (sub == Sub::ResetReply && self.at[RESET] != NEVER)
     }
 
     /// Subscribe every wanted reply topic that is not subscribed.
@@ -988,56 +964,40 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// The timer fired (or any time): act on every deadline that is due at `now`. Each
     /// concern acts at most once per call, so a clock stuck at its maximum cannot loop.
     pub fn poll(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        if self.sub_retry_at.is_some_and(|at| at <= now) {
-            self.sub_retry_at = None;
+        if due(self.at[SUB], now) {
+            self.at[SUB] = NEVER;
             self.resubscribe(sink);
         }
-        if let Report::InFlight { retry_at } = self.report {
-            if retry_at <= now {
-                if self.cur.attempts < self.cfg.report_attempts {
-                    note(sink, Line::new(Level::Debug, Msg::NoMatchReply, Msg::None));
-                    self.publish_report(now, sink);
-                } else {
-                    let n = self.cur.attempts.into();
-                    say(sink, Line::new(Level::Info, Msg::TryFail, Msg::None), n);
-                    self.report = Report::GaveUp;
-                    self.report_ended(Msg::NoAck, sink);
-                }
+        if due(self.at[REPORT], now) {
+            if self.cur.attempts < self.cfg.report_attempts {
+                note(sink, Line::new(Level::Debug, Msg::NoMatchReply, Msg::None));
+                self.publish_report(now, sink);
+            } else {
+                let n = self.cur.attempts.into();
+                say(sink, Line::new(Level::Info, Msg::TryFail, Msg::None), n);
+                self.at[REPORT] = NEVER;
+                self.report_ended(Msg::NoAck, sink);
             }
         }
-        if let Notify::Running { due: Some(at), .. } = self.notify {
-            if at <= now {
-                self.notify_step(now, sink);
-            }
+        if due(self.at[NOTIFY], now) {
+            self.notify_step(now, sink);
         }
-        if let Reset::Outstanding { retry_at, delay_ms } = self.reset {
-            if retry_at <= now {
-                note(sink, Line::new(Level::Debug, Msg::NoResetReply, Msg::None));
-                let cap = RESET_RETRY_MAX_MS.max(self.cfg.reset_retry_ms);
-                let next = delay_ms.saturating_mul(2).min(cap);
-                self.publish_reset(now, next, sink);
-            }
+        if due(self.at[RESET], now) {
+            note(sink, Line::new(Level::Debug, Msg::NoResetReply, Msg::None));
+            let cap = RESET_RETRY_MAX_MS.max(self.cfg.reset_retry_ms);
+            let next = self.reset_delay_ms.saturating_mul(2).min(cap);
+            self.publish_reset(now, next, sink);
         }
     }
 
     /// The earliest deadline, if any.
     pub fn poll_at(&self) -> Option<Millis> {
-        let mut at = self.sub_retry_at;
-        let mut consider = |d: Option<Millis>| {
-            if let Some(d) = d {
-                at = Some(at.map_or(d, |a| a.min(d)));
-            }
-        };
-        if let Report::InFlight { retry_at } = self.report {
-            consider(Some(retry_at));
-        }
-        if let Notify::Running { due, .. } = self.notify {
-            consider(due);
-        }
-        if let Reset::Outstanding { retry_at, .. } = self.reset {
-            consider(Some(retry_at));
-        }
-        at
+        // NEVER wraps to the largest value, so it is the minimum only when nothing is set.
+        let m = self
+            .at
+            .iter()
+            .fold(Millis::MAX, |m, &t| m.min(t.wrapping_sub(1)));
+        Some(m.wrapping_add(1)).filter(|&t| t != NEVER)
     }
 
     /// Current statistics.
