@@ -512,19 +512,18 @@ fn quad_prefix(ip: &[u8], keep: usize) -> Option<usize> {
     (parts == 4).then_some(end)
 }
 
-/// The notify destination host for cycle position `dest` (see `Action::Notify`).
+/// The notify destination host for cycle position `dest` (see `Action::Notify`): the first
+/// `dest % 4` parts of `ip` then `.255` for each other part, or `255.255.255.255` when that
+/// keeps no part or `ip` is not a dotted quad.
 pub fn broadcast_host(w: &mut Writer<'_>, dest: u8, ip: &[u8]) {
     let keep = usize::from(dest % 4);
-    match quad_prefix(ip, keep) {
-        Some(end) if keep > 0 => {
-            w.bytes(ip.get(..end).unwrap_or(&[]));
-            for _ in keep..4 {
-                w.str(".255");
-            }
-        }
-        _ => {
-            w.str("255.255.255.255");
-        }
+    let (head, tail) = match quad_prefix(ip, keep) {
+        Some(end) if keep > 0 => (ip.get(..end).unwrap_or(&[]), 4 - keep),
+        _ => (&b"255"[..], 3),
+    };
+    w.bytes(head);
+    for _ in 0..tail {
+        w.str(".255");
     }
 }
 
