@@ -164,6 +164,20 @@ fn identity_strings_are_escaped_and_mac_upper_cased() {
 }
 
 #[test]
+fn every_escape_is_written_byte_exact() {
+    let who = Identity {
+        product_key: b"\"\\/\x08\x0c\n\r\t\x00\x1f\x7f",
+        device_name: b"",
+        mac: b"",
+        ip: b"",
+    };
+    let text = out(|w| render::dev_info_base(w, &who));
+    // DEL is printable for JSON: as is; the other control bytes as `\uXXXX`, upper-case hex.
+    let want = "\"productKey\":\"\\\"\\\\/\\b\\f\\n\\r\\t\\u0000\\u001F\x7f\"";
+    assert!(text.contains(want), "{text}");
+}
+
+#[test]
 fn broadcast_hosts() {
     let ip = b"10.0.0.59";
     let want = [

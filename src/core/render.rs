@@ -90,24 +90,26 @@ impl<'a> Writer<'a> {
     fn escaped_utf8(&mut self, s: &[u8], upper: bool) {
         for &c in s {
             let c = if upper { c.to_ascii_uppercase() } else { c };
-            let esc: &[u8] = match c {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                b'\r' => b"\\r",
-                b'\t' => b"\\t",
-                0x08 => b"\\b",
-                0x0c => b"\\f",
-                0..=0x1f => {
-                    self.bytes(b"\\u00").hex(&[c]);
-                    continue;
-                }
+            // The letter of a two-character escape, 0 for `\u00XX`, or the byte as is.
+            let esc = match c {
+                b'"' | b'\\' => c,
+                b'\n' => b'n',
+                b'\r' => b'r',
+                b'\t' => b't',
+                0x08 => b'b',
+                0x0c => b'f',
+                0..=0x1f => 0,
                 _ => {
                     self.byte(c);
                     continue;
                 }
             };
-            self.bytes(esc);
+            self.byte(b'\\');
+            if esc == 0 {
+                self.bytes(b"u00").hex(&[c]);
+            } else {
+                self.byte(esc);
+            }
         }
     }
 
