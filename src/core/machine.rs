@@ -29,6 +29,14 @@ fn excerpt(b: &[u8]) -> &[u8] {
     b.get(..LOG_EXCERPT).unwrap_or(b)
 }
 
+/// `t` when it is a token (not all zero), else `or`.
+fn nonzero_or(t: Option<Token>, or: Token) -> Token {
+    match t {
+        Some(t) if t != NO_TOKEN => t,
+        _ => or,
+    }
+}
+
 /// "No deadline" in [`Machine::at`]: instant 0, which [`after`] never computes.
 const NEVER: Millis = 0;
 /// Slots of [`Machine::at`]: retry the failed subscriptions.
@@ -189,8 +197,8 @@ pub struct Machine<Q, const P: usize> {
     dest: u8,
     /// The current reset re-report delay.
     reset_delay_ms: u32,
-    /// A token to report at the next bind start (flow C).
-    stored: Option<Token>,
+    /// A token to report at the next bind start (flow C); all zero when none.
+    stored: Token,
     pending: heapless::Vec<Pending<Q>, P>,
     stats: StatsAcc,
     next_report_id: u32,
@@ -274,7 +282,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             round_first_id: 1,
             dest: 0,
             reset_delay_ms: 0,
-            stored: None,
+            stored: NO_TOKEN,
             pending: heapless::Vec::new(),
             stats: StatsAcc::ZERO,
             next_report_id: 0,
@@ -333,9 +341,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             return;
         }
         self.open_session(sink);
-        if let Some(t) = provisioned.filter(|t| *t != NO_TOKEN) {
-            self.stored = Some(t);
-        }
+        self.stored = nonzero_or(provisioned, self.stored);
         if reset_flag {
             note(sink, Line::new(Level::Info, Msg::ResetFirst, Msg::None));
             self.report_reset_now(now, sink);
@@ -365,17 +371,16 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     fn begin_bind(&mut self, now: Millis, provisioned: Option<Token>, sink: &mut impl Sink<Q>) {
         self.session = Session::Binding;
-        let stored = self.stored.take();
-        let token = match provisioned.filter(|t| *t != NO_TOKEN).or(stored) {
-            Some(t) => {
-                note(
-                    sink,
-                    Line::new(Level::Info, Msg::ReportProvisioned, Msg::None),
-                );
-                t
-            }
-            None => self.fresh(),
-        };
+        let stored = core::mem::replace(&mut self.stored, NO_TOKEN);
+        let mut token = nonzero_or(provisioned, stored);
+        if token == NO_TOKEN {
+            token = self.fresh();
+        } else {
+            note(
+                sink,
+                Line::new(Level::Info, Msg::ReportProvisioned, Msg::None),
+            );
+        }
         self.begin_token(now, token, sink);
         if !self.coap {
             self.coap = true;
@@ -413,7 +418,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.stats = StatsAcc::ZERO;
         self.session = Session::Idle;
         self.event_posted = false;
-        self.stored = None;
+        self.stored = NO_TOKEN;
         note(sink, Line::new(Level::Info, Msg::BindDeinit, Msg::None));
     }
 
@@ -523,7 +528,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             note(sink, Line::new(Level::Info, Msg::ReportAppToken, Msg::None));
             self.begin_token(now, token, sink);
         } else {
-            self.stored = Some(token);
+            self.stored = token;
         }
         Ok(())
     }
