@@ -794,19 +794,16 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.rotate(now, sink);
             return;
         }
-        let entry = Pending { ctx, mcast, id };
-        if let Some(p) = self
-            .pending
-            .iter_mut()
-            .find(|p| p.ctx.same_request(&entry.ctx))
-        {
+        // A retransmission (same peer and message id: the same request, RFC 7252 4.5) is
+        // already waiting: no second entry.
+        if self.pending.iter().any(|p| p.ctx.same_request(&ctx)) {
             note(
                 sink,
                 Line::new(Level::Debug, Msg::QueryRetransmitted, Msg::None),
             );
-            *p = entry;
             return;
         }
+        let entry = Pending { ctx, mcast, id };
         if self.pending.push(entry).is_err() {
             let n = self.pending.len() as i64;
             say(

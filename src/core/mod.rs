@@ -143,7 +143,8 @@ pub struct IdEcho {
 /// opaque to the core.
 pub trait QueryCtx: Clone {
     /// True when `other` is a retransmission of the same request (same peer and message id):
-    /// the machine then keeps one pending entry, not two.
+    /// the machine then keeps the waiting entry it has (a duplicate, RFC 7252 section 4.5),
+    /// not two.
     fn same_request(&self, other: &Self) -> bool;
 }
 
