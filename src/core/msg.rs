@@ -232,8 +232,11 @@ impl Line {
 
     /// Hand the line's pieces (without the `[lvl] dev_bind: ` prefix) to `out`, in order.
     pub fn pieces<'a>(self, bytes: &'a [u8], num: i64, out: &mut impl FnMut(Piece<'a>)) {
-        for i in [(self.0 >> 8) as u8, (self.0 >> 16) as u8] {
-            let mut rest = text(i);
+        // The head's number, then the tail's.
+        let mut texts = self.0 >> 8;
+        for _ in 0..2 {
+            let mut rest = text(texts as u8);
+            texts >>= 8;
             while !rest.is_empty() {
                 let cut = rest.iter().position(|&b| b < 0x20).unwrap_or(rest.len());
                 let run = rest.get(..cut).unwrap_or(&[]);
