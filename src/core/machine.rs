@@ -174,10 +174,9 @@ pub struct Machine<Q, const P: usize> {
     session: Session,
     /// `RegisterQueries` was emitted in this session.
     coap: bool,
-    /// `match_reply` is subscribed (or the subscription is under way).
-    sub_match: bool,
-    /// `reset_reply` is subscribed (or the subscription is under way).
-    sub_reset: bool,
+    /// `match_reply`, `reset_reply` (indexed by [`Sub`]) is subscribed (or the subscription
+    /// is under way).
+    subs: [bool; 2],
     /// Deadlines, [`NEVER`] when unset, indexed by [`SUB`], [`REPORT`], [`NOTIFY`] and
     /// [`RESET`]: a report is in flight, a round waits for its next step and a reset report
     /// is outstanding while theirs is set.
@@ -271,8 +270,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             rng: ChaCha20::new([0; 32]),
             session: Session::Idle,
             coap: false,
-            sub_match: false,
-            sub_reset: false,
+            subs: [false; 2],
             at: [NEVER; 4],
             notify_armed: false,
             event_posted: false,
@@ -402,14 +400,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.notify_armed = false;
         self.at = [NEVER; 4];
         self.drop_pending(Msg::BindDeinit, sink);
-        if self.sub_match {
-            self.sub_match = false;
-            sink.act(Action::Unsubscribe(Sub::MatchReply));
-        }
-        if self.sub_reset {
-            self.sub_reset = false;
-            sink.act(Action::Unsubscribe(Sub::ResetReply));
-        }
+        self.subscribe(Sub::MatchReply, false, sink);
+        self.subscribe(Sub::ResetReply, false, sink);
         if self.coap {
             self.coap = false;
             sink.act(Action::DeinitCoap);
@@ -899,10 +891,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_report_reset()`: persist the flag and report the reset, retrying until acked.
     pub fn report_reset(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
         sink.act(Action::SetResetFlag(true));
-        if !self.sub_reset {
-            self.sub_reset = true;
-            sink.act(Action::Subscribe(Sub::ResetReply));
-        }
+        self.subscribe(Sub::ResetReply, true, sink);
         self.report_reset_now(now, sink);
     }
 
@@ -932,10 +921,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// resources). The subscription is tried again after [`SUBSCRIBE_RETRY_MS`], and at the
     /// next `connect`, for as long as the topic is still wanted.
     pub fn subscribe_failed(&mut self, now: Millis, sub: Sub, sink: &mut impl Sink<Q>) {
-        match sub {
-            Sub::MatchReply => self.sub_match = false,
-            Sub::ResetReply => self.sub_reset = false,
-        }
+        self.subs[sub as usize & 1] = false;
         if self.wants(sub) && self.at[SUB] == NEVER {
             note(
                 sink,
@@ -953,13 +939,25 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// Subscribe every wanted reply topic that is not subscribed.
     fn resubscribe(&mut self, sink: &mut impl Sink<Q>) {
-        if !self.sub_match && self.wants(Sub::MatchReply) {
-            self.sub_match = true;
-            sink.act(Action::Subscribe(Sub::MatchReply));
+        if self.wants(Sub::MatchReply) {
+            self.subscribe(Sub::MatchReply, true, sink);
         }
-        if !self.sub_reset && self.wants(Sub::ResetReply) {
-            self.sub_reset = true;
-            sink.act(Action::Subscribe(Sub::ResetReply));
+        if self.wants(Sub::ResetReply) {
+            self.subscribe(Sub::ResetReply, true, sink);
+        }
+    }
+
+    /// Subscribe (`on`) or unsubscribe `sub` unless it already is.
+    #[inline(never)]
+    fn subscribe(&mut self, sub: Sub, on: bool, sink: &mut impl Sink<Q>) {
+        let s = &mut self.subs[sub as usize & 1];
+        if *s != on {
+            *s = on;
+            sink.act(if on {
+                Action::Subscribe(sub)
+            } else {
+                Action::Unsubscribe(sub)
+            });
         }
     }
 
