@@ -654,20 +654,21 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.rotate(now, sink);
         } else if !self.pending.is_empty() {
             if let Some(p) = pop_front(&mut self.pending) {
-                self.answer(now, p.ctx, p.mcast, p.id, sink);
-                self.rotate(now, sink);
+                self.answer(now, p, sink);
             }
         }
     }
 
-    fn answer(&mut self, now: Millis, ctx: Q, mcast: bool, id: IdEcho, sink: &mut impl Sink<Q>) {
+    /// Answer `p` with the current token, then rotate: the next phone gets another token.
+    fn answer(&mut self, now: Millis, p: Pending<Q>, sink: &mut impl Sink<Q>) {
         sink.answer(Answer {
-            ctx,
-            mcast,
-            id,
+            ctx: p.ctx,
+            mcast: p.mcast,
+            id: p.id,
             token: self.cur.token,
             remain_ms: self.token_remain_ms(now),
         });
+        self.rotate(now, sink);
     }
 
     /// `reset_reply` payload from MQTT (any bytes).
@@ -782,8 +783,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             }
         };
         if self.pending.is_empty() && self.token_valid(now) {
-            self.answer(now, ctx, mcast, id, sink);
-            self.rotate(now, sink);
+            self.answer(now, Pending { ctx, mcast, id }, sink);
             return;
         }
         // A retransmission (same peer and message id: the same request, RFC 7252 4.5) is
