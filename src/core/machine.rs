@@ -628,7 +628,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         say(
             sink,
-            Line::new(Level::Info, Msg::TokenReply, Msg::None),
+            Line::new(Level::Info, Msg::HandlerTokenReply, Msg::IdNum),
             id.into(),
         );
         self.cur.acked = true;
@@ -752,7 +752,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         say(
             sink,
-            Line::new(Level::Info, Msg::NotifyAcked, Msg::None),
+            Line::new(Level::Info, Msg::NotifyAcked, Msg::IdNum),
             id.into(),
         );
         if self.notify_count != 0 {

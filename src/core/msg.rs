@@ -29,10 +29,10 @@ macro_rules! messages {
 messages! {
     None = "",
     // --- machine: lifecycle
-    ConfigRefused = "bad config: a field is zero",
+    ConfigRefused = "bad config: zero field",
     ConfigUpdated = "config set",
     SessionActive = "session active",
-    ResetFirst = "reset flag: reset first",
+    ResetFirst = "reset flag set",
     BindRunning = "bind running",
     ReportProvisioned = "provisioned token",
     BindDeinit = "bind deinit",
@@ -57,8 +57,9 @@ messages! {
     NoMatchReply = "no match_reply, retry",
     TryFail = "try \x01 times fail",
     NoResetReply = "no reset_reply, retry",
-    TokenReply = "awss_report_token_reply id \x01",
-    NotifyAcked = "notify acked, id \x01",
+    NotifyAcked = "notify acked",
+    /// A tail: the line's number as an id.
+    IdNum = " id \x01",
     // --- machine: refused input (a "why" head, then a tail)
     MatchIgnored = "match_reply ignored: ",
     ResetIgnored = "reset_reply ignored: ",
@@ -109,7 +110,7 @@ messages! {
     ResetRes = "report reset res:\x01",
     StatisSuccess = "statis sent",
     StatisFail = "statis not sent",
-    QueueFull = "queue full, action dropped",
+    QueueFull = "action queue full",
     NoMutex = "no mutex",
     NoTimer = "no timer",
     CoapInitFailed = "CoAPServer_init failed",
@@ -276,7 +277,7 @@ mod tests {
     #[test]
     fn texts_come_back_in_order() {
         assert_eq!(Msg::None.text(), b"");
-        assert_eq!(Msg::ConfigRefused.text(), b"bad config: a field is zero");
+        assert_eq!(Msg::ConfigRefused.text(), b"bad config: zero field");
         assert_eq!(Msg::TxDevInfoRes.text(), b"dev info tx res:\x01");
         assert_eq!(Msg::Bytes.text(), b"\x02");
     }
