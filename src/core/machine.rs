@@ -99,12 +99,12 @@ struct Current {
     first_id: u32,
     /// When it was last reported (its lifetime counts from there).
     last_report_at: Millis,
-    /// The first notify id that could carry it.
-    first_notify_id: u32,
+    /// [`Machine::notified`] when it became current: broadcasts with higher ids carry it.
+    notified_before: u32,
 }
 
 impl Current {
-    const fn none(next_report_id: u32, next_notify_id: u32) -> Self {
+    const fn none(next_report_id: u32, notified: u32) -> Self {
         Current {
             token: NO_TOKEN,
             reported: false,
@@ -112,7 +112,7 @@ impl Current {
             attempts: 0,
             first_id: next_report_id,
             last_report_at: 0,
-            first_notify_id: next_notify_id,
+            notified_before: notified,
         }
     }
 }
@@ -190,8 +190,8 @@ pub struct Machine<Q, const P: usize> {
     notify_count: u8,
     /// Broadcasts sent in the round.
     notify_sent: u8,
-    /// First notify id of the current (or most recent) round.
-    round_first_id: u32,
+    /// [`Machine::notified`] when the current (or most recent) round started.
+    round_start: u32,
     /// Next notify destination in the cycle (0..=3).
     dest: u8,
     /// The current reset re-report delay.
@@ -201,9 +201,11 @@ pub struct Machine<Q, const P: usize> {
     pending: heapless::Vec<Pending<Q>, P>,
     stats: StatsAcc,
     next_report_id: u32,
-    next_notify_id: u32,
+    /// Broadcasts sent since boot: the last broadcast's id (ids count from 1).
+    notified: u32,
     next_reset_id: u32,
-    next_stats_id: u32,
+    /// Statistics posts since boot: the last post's id (ids count from 1).
+    stats_posted: u32,
 }
 
 /// `line` without arguments (one out-of-line call instead of the sink's five arguments).
@@ -274,19 +276,19 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             at: [NEVER; 4],
             notify_armed: false,
             event_posted: false,
-            cur: Current::none(0, 1),
+            cur: Current::none(0, 0),
             notify_count: 0,
             notify_sent: 0,
-            round_first_id: 1,
+            round_start: 0,
             dest: 0,
             reset_delay_ms: 0,
             stored: NO_TOKEN,
             pending: heapless::Vec::new(),
             stats: StatsAcc::ZERO,
             next_report_id: 0,
-            next_notify_id: 1,
+            notified: 0,
             next_reset_id: 0,
-            next_stats_id: 1,
+            stats_posted: 0,
         }
     }
 
@@ -406,7 +408,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.coap = false;
             sink.act(Action::DeinitCoap);
         }
-        self.cur = Current::none(self.next_report_id, self.next_notify_id);
+        self.cur = Current::none(self.next_report_id, self.notified);
         self.stats = StatsAcc::ZERO;
         self.session = Session::Idle;
         self.event_posted = false;
@@ -431,7 +433,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     fn begin_token(&mut self, now: Millis, token: Token, sink: &mut impl Sink<Q>) {
         self.cur = Current {
             token,
-            ..Current::none(self.next_report_id, self.next_notify_id)
+            ..Current::none(self.next_report_id, self.notified)
         };
         self.stats.started_at = None;
         self.publish_report(now, sink);
@@ -478,7 +480,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_stop_report_token()`: stop report retries and forget the token (all zero).
     pub fn stop_report_token(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         self.at[REPORT] = NEVER;
-        self.cur = Current::none(self.next_report_id, self.next_notify_id);
+        self.cur = Current::none(self.next_report_id, self.notified);
         self.stats.started_at = None;
         self.report_ended(Msg::TokenStopped, sink);
     }
@@ -735,14 +737,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         let Some(id) = top.id.and_then(|v| v.as_u32()) else {
             return bad_payload(sink, why, Msg::NoNumericId, payload);
         };
-        let next = self.next_notify_id;
-        let span = next
-            .wrapping_sub(self.round_first_id)
-            .min(next.wrapping_sub(self.cur.first_notify_id));
-        let back = next.wrapping_sub(id);
+        // The round's broadcasts since the token became current have the last `span` ids.
+        let last = self.notified;
+        let span = last
+            .wrapping_sub(self.round_start)
+            .min(last.wrapping_sub(self.cur.notified_before));
         let ours = span > 0
             && self.cur.token != NO_TOKEN
-            && (id == LEGACY_NOTIFY_ACK_ID || (back >= 1 && back <= span));
+            && (id == LEGACY_NOTIFY_ACK_ID || last.wrapping_sub(id) < span);
         if !ours {
             return say(
                 sink,
@@ -831,7 +833,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.event_posted = true;
             sink.act(Action::PostEvent(IOTX_AWSS_BIND_NOTIFY));
         }
-        self.round_first_id = self.next_notify_id;
+        self.round_start = self.notified;
         self.notify_sent = 0;
         self.notify_count = count.max(1);
         self.notify_step(now, sink);
@@ -853,8 +855,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             note(sink, Line::new(Level::Debug, Msg::RoundDone, Msg::None));
             self.end_round(sink);
         } else if self.token_valid(now) {
-            let id = self.next_notify_id;
-            self.next_notify_id = id.wrapping_add(1);
+            let id = self.notified.wrapping_add(1);
+            self.notified = id;
             let dest = self.dest;
             self.dest = (dest + 1) % 4;
             let sent = sent.saturating_add(1);
@@ -1015,8 +1017,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if self.stats.stats.cnt == 0 {
             return;
         }
-        let id = self.next_stats_id;
-        self.next_stats_id = id.wrapping_add(1);
+        let id = self.stats_posted.wrapping_add(1);
+        self.stats_posted = id;
         sink.act(Action::PublishStats {
             id,
             stats: self.stats.stats,
