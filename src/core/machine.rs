@@ -269,7 +269,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub const fn new() -> Self {
         Machine {
             cfg: Config::DEFAULT,
-            rng: ChaCha20::new([0; 32]),
+            // A zero key, evaluated at compile time also when `new` runs at run time.
+            rng: const { ChaCha20::new([0; 32]) },
             session: Session::Idle,
             coap: false,
             subs: [false; 2],
