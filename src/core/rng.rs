@@ -63,8 +63,8 @@ const fn words<const N: usize>(bytes: &[u8]) -> [u32; N] {
 }
 
 /// The block function's 16 output words (before serialization to little-endian bytes).
-fn block_words(key: &[u32; 8], counter: u32, nonce: &[u32; 3]) -> [u32; 16] {
-    let [k0, k1, k2, k3, k4, k5, k6, k7] = *key;
+fn block_words(key: &[u8; 32], counter: u32, nonce: &[u32; 3]) -> [u32; 16] {
+    let [k0, k1, k2, k3, k4, k5, k6, k7] = words::<8>(key);
     let [n0, n1, n2] = *nonce;
     let [c0, c1, c2, c3] = SIGMA;
     let init = [
@@ -90,7 +90,7 @@ fn byte_of(s: &[u32; 16], i: usize) -> u8 {
 /// The ChaCha20 block function of RFC 8439 section 2.3: 64 bytes of keystream for `key`,
 /// block `counter` and `nonce`.
 pub fn block(key: &[u8; 32], counter: u32, nonce: &[u8; 12]) -> [u8; BLOCK_LEN] {
-    let s = block_words(&words::<8>(key), counter, &words::<3>(nonce));
+    let s = block_words(key, counter, &words::<3>(nonce));
     let mut out = [0u8; BLOCK_LEN];
     for (i, o) in out.iter_mut().enumerate() {
         *o = byte_of(&s, i);
@@ -100,7 +100,7 @@ pub fn block(key: &[u8; 32], counter: u32, nonce: &[u8; 12]) -> [u8; BLOCK_LEN] 
 
 /// A ChaCha20 keystream generator; `const`-constructible so the state can live in a static.
 pub struct ChaCha20 {
-    key: [u32; 8],
+    key: [u8; 32],
     counter: u32,
 }
 
@@ -112,10 +112,7 @@ impl ChaCha20 {
 
     /// A generator keyed with `seed` whose next block is `counter` (tests of the rekeying).
     pub const fn with_counter(seed: [u8; 32], counter: u32) -> Self {
-        ChaCha20 {
-            key: words::<8>(&seed),
-            counter,
-        }
+        ChaCha20 { key: seed, counter }
     }
 
     /// The counter of the next block.
@@ -124,12 +121,12 @@ impl ChaCha20 {
     }
 
     /// The next keystream block, as words. The last counter value is never used for output:
-    /// it rekeys (the new key is the first 32 bytes of that block, i.e. its first 8 words).
+    /// it rekeys (the new key is the first 32 bytes of that block).
     fn next_block(&mut self) -> [u32; 16] {
         if self.counter == u32::MAX {
             let fresh = block_words(&self.key, self.counter, &[0; 3]);
-            for (k, w) in self.key.iter_mut().zip(fresh) {
-                *k = w;
+            for (i, k) in self.key.iter_mut().enumerate() {
+                *k = byte_of(&fresh, i);
             }
             self.counter = 0;
         }
