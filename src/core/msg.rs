@@ -180,14 +180,12 @@ static LENS: [u8; N] = {
 /// The text of message number `i` (empty when out of range).
 fn text(i: u8) -> &'static [u8] {
     let mut start = 0;
-    let mut k = 0;
-    for &n in LENS.iter() {
+    for (k, &n) in LENS.iter().enumerate() {
         let end = start + usize::from(n);
-        if k == i {
+        if k == usize::from(i) {
             return BLOB.get(start..end).unwrap_or(&[]);
         }
         start = end;
-        k += 1;
     }
     &[]
 }
