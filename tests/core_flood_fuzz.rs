@@ -4,7 +4,7 @@
 mod common_core;
 use common_core::*;
 use iot_dev_bind::core::render::{self, Writer};
-use iot_dev_bind::core::{json, Action, Answer, Config, Line, Machine, Piece, Sink, Token};
+use iot_dev_bind::core::{json, Action, Answer, Config, IdKind, Line, Machine, Piece, Sink, Token};
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
@@ -384,6 +384,14 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
                 let _ = json::scan(&p);
                 if let Ok(id) = json::id_echo(Some(&p)) {
                     assert!(id.text.len() <= 32);
+                    // The renderer writes the text as is: it must be what its kind promises.
+                    let t = id.text.as_slice();
+                    assert!(match id.kind {
+                        IdKind::Number => json::is_number(t),
+                        IdKind::String => json::is_string_content(t),
+                        IdKind::Raw => json::is_value(t),
+                        IdKind::Missing => t.is_empty(),
+                    });
                     let mut buf = [0u8; 1024];
                     let mut w = Writer::new(&mut buf);
                     render::answer(&mut w, &id, &WHO, &[1; 16], 5);

@@ -126,10 +126,6 @@ fn answer_id_echo_forms() {
         (echo(IdKind::Raw, "{\"x\":[1]}"), "{\"x\":[1]}"),
         (echo(IdKind::Raw, "null"), "null"),
         (echo(IdKind::Missing, ""), "null"),
-        // Hand-built echoes that break their kind's promise stay valid JSON.
-        (echo(IdKind::Number, "12a"), "\"12a\""),
-        (echo(IdKind::String, "a\"b"), r#""a\"b""#),
-        (echo(IdKind::Raw, "{"), "\"{\""),
     ];
     for (id, want) in cases {
         let text = out(|w| render::answer(w, &id, &WHO, &TOKEN, 1));

@@ -129,7 +129,8 @@ pub enum IdKind {
 /// Longest `id` text (without the quotes of a string) a query may carry and still get an answer.
 pub const MAX_ID_LEN: usize = 32;
 
-/// The `id` of a phone's query, kept to be echoed in the answer.
+/// The `id` of a phone's query, kept to be echoed in the answer. Made by [`json::id_echo`]:
+/// its text is valid JSON for its kind, and the renderer writes it as is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdEcho {
     /// How to emit it.

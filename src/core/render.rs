@@ -454,25 +454,20 @@ pub fn notify(w: &mut Writer<'_>, id: u32, who: &Identity<'_>, token: &Token, re
     );
 }
 
-/// The echoed `id` of an answer. Text that is not what its kind promises (an [`IdEcho`] built
-/// by hand) is written as an escaped JSON string, so the answer is always valid JSON.
+/// The echoed `id` of an answer, written as its kind says. The text is trusted: an [`IdEcho`]
+/// comes from [`json::id_echo`], which keeps only what its scanner validated as a number,
+/// string content or value (or is [`NO_ID`]); one built by hand must keep that promise.
 pub fn id_echo(w: &mut Writer<'_>, id: &IdEcho) {
     let text = id.text.as_slice();
     match id.kind {
-        IdKind::Number if json::is_number(text) => {
+        IdKind::Number | IdKind::Raw => {
             w.bytes(text);
         }
-        IdKind::String if json::is_string_content(text) => {
+        IdKind::String => {
             w.str("\"").bytes(text).str("\"");
-        }
-        IdKind::Raw if json::is_value(text) => {
-            w.bytes(text);
         }
         IdKind::Missing => {
             w.str("null");
-        }
-        _ => {
-            w.str("\"").json_escaped(text).str("\"");
         }
     }
 }
