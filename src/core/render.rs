@@ -458,18 +458,12 @@ pub fn notify(w: &mut Writer<'_>, id: u32, who: &Identity<'_>, token: &Token, re
 /// comes from [`json::id_echo`], which keeps only what its scanner validated as a number,
 /// string content or value (or is [`NO_ID`]); one built by hand must keep that promise.
 pub fn id_echo(w: &mut Writer<'_>, id: &IdEcho) {
-    let text = id.text.as_slice();
-    match id.kind {
-        IdKind::Number | IdKind::Raw => {
-            w.bytes(text);
-        }
-        IdKind::String => {
-            w.str("\"").bytes(text).str("\"");
-        }
-        IdKind::Missing => {
-            w.str("null");
-        }
-    }
+    let (quote, text): (&[u8], &[u8]) = match id.kind {
+        IdKind::String => (b"\"", &id.text),
+        IdKind::Missing => (b"", b"null"),
+        IdKind::Number | IdKind::Raw => (b"", &id.text),
+    };
+    w.bytes(quote).bytes(text).bytes(quote);
 }
 
 /// `{"id":<echo>,"code":200,"data":{DEVINFO}}`
