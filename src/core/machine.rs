@@ -89,8 +89,6 @@ enum Session {
 struct Current {
     /// All zero when there is none.
     token: Token,
-    /// At least one report of it was published.
-    reported: bool,
     /// The cloud acknowledged it.
     acked: bool,
     /// Report publishes since the token was made or its reporting restarted.
@@ -107,7 +105,6 @@ impl Current {
     const fn none(next_report_id: u32, notified: u32) -> Self {
         Current {
             token: NO_TOKEN,
-            reported: false,
             acked: false,
             attempts: 0,
             first_id: next_report_id,
@@ -443,7 +440,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     fn publish_report(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
         let id = self.next_report_id;
         self.next_report_id = id.wrapping_add(1);
-        self.cur.reported = true;
         self.stats.stats.cnt = self.stats.stats.cnt.saturating_add(1);
         self.stats.stats.trace_id = self.stats.stats.trace_id.wrapping_add(1);
         if self.stats.started_at.is_none() {
@@ -549,9 +545,15 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         u32::try_from(left).unwrap_or(u32::MAX)
     }
 
+    /// At least one report of the current token was published (its reports have the ids
+    /// `cur.first_id..next_report_id`).
+    fn reported(&self) -> bool {
+        self.next_report_id != self.cur.first_id
+    }
+
     /// `awss_token_timeout()`: true if the token expired or was never reported.
     pub fn token_timed_out(&self, now: Millis) -> bool {
-        !self.cur.reported
+        !self.reported()
             || elapsed(now, self.cur.last_report_at) > u64::from(self.cfg.token_lifetime_ms)
     }
 
@@ -604,7 +606,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         let Some(id) = top.id.and_then(|v| v.as_u32()) else {
             return bad_payload(sink, why, Msg::NoNumericId, payload);
         };
-        if !self.cur.reported {
+        if !self.reported() {
             return say(
                 sink,
                 Line::new(Level::Warn, why, Msg::NoTokenReported),
