@@ -714,19 +714,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         sink: &mut impl Sink<Q>,
     ) {
         let why = Msg::AckIgnored;
-        if result != 0 {
-            return say(
-                sink,
-                Line::new(Level::Debug, why, Msg::NoResponse),
-                result.into(),
-            );
-        }
-        if code >= 0x60 {
-            return say(
-                sink,
-                Line::new(Level::Info, why, Msg::CoapCode),
-                code.into(),
-            );
+        if result != 0 || code >= 0x60 {
+            let (line, n) = if result != 0 {
+                (Line::new(Level::Debug, why, Msg::NoResponse), result)
+            } else {
+                (Line::new(Level::Info, why, Msg::CoapCode), code.into())
+            };
+            return say(sink, line, n.into());
         }
         let Some(payload) = payload else {
             return note(sink, Line::new(Level::Warn, why, Msg::NoPayload));
