@@ -155,6 +155,7 @@ static BLOB: [u8; BLOB_LEN] = {
         let s = TEXTS[i].as_bytes();
         let mut j = 0;
         while j < s.len() {
+            assert!(s[j] >= 0x20 || s[j] == NUM || s[j] == BYTES);
             b[k] = s[j];
             k += 1;
             j += 1;
@@ -236,18 +237,20 @@ impl Line {
         for _ in 0..2 {
             let mut rest = text(texts as u8);
             texts >>= 8;
-            while !rest.is_empty() {
-                let cut = rest.iter().position(|&b| b < 0x20).unwrap_or(rest.len());
-                let run = rest.get(..cut).unwrap_or(&[]);
-                if !run.is_empty() {
-                    out(Piece::Text(run));
+            // Split at the placeholders (the only bytes below 0x20 in a text).
+            while let Some(cut) = rest.iter().position(|&b| b < 0x20) {
+                if cut > 0 {
+                    out(Piece::Text(rest.get(..cut).unwrap_or(&[])));
                 }
-                match rest.get(cut) {
-                    Some(&NUM) => out(Piece::Num(num)),
-                    Some(&BYTES) => out(Piece::Bytes(bytes)),
-                    _ => {}
-                }
+                out(if rest.get(cut) == Some(&NUM) {
+                    Piece::Num(num)
+                } else {
+                    Piece::Bytes(bytes)
+                });
                 rest = rest.get(cut + 1..).unwrap_or(&[]);
+            }
+            if !rest.is_empty() {
+                out(Piece::Text(rest));
             }
         }
     }
