@@ -236,40 +236,47 @@ mod code {
     pub const DEVINFO: u8 = 11;
     /// The `SyncToken` statistics ([`super::SYNC`]).
     pub const SYNC: u8 = 12;
+    /// `,"version":"1.0","method":"` ([`super::VM`]).
+    pub const VM: u8 = 13;
+    /// `/sys/${pk}/${dn}/` ([`super::SYS`]).
+    pub const SYS: u8 = 14;
+    /// `":"2.0","` ([`super::V2`]).
+    pub const V2: u8 = 15;
 }
 
 /// The DEVINFO members common to every variant, up to and including `"cipherType":3`.
-const BASE: &[u8] = b"\"awssVer\":{\"smartconfig\":\"2.0\",\"zconfig\":\"2.0\",\"router\":\"2.0\",\
-\"ap\":\"2.0\",\"softap\":\"2.0\"},\"productKey\":\"\x05\",\"deviceName\":\"\x06\",\"mac\":\"\x07\",\
+const BASE: &[u8] = b"\"awssVer\":{\"smartconfig\x0fzconfig\x0frouter\x0fap\x0fsoftap\":\"2.0\"},\"productKey\":\"\x05\",\"deviceName\":\"\x06\",\"mac\":\"\x07\",\
 \"ip\":\"\x08\",\"cipherType\":3";
 /// The DEVINFO members: the common ones, the token and its remaining time.
 const DEVINFO: &[u8] = b"\x0a,\"token\":\"\x02\",\"remainTime\":\x01,\"type\":0";
-const REPORT: &[u8] =
-    b"{\"id\":\"\x01\",\"version\":\"1.0\",\"method\":\"thing.awss.enrollee.match\",\
+const REPORT: &[u8] = b"{\"id\":\"\x01\"\x0dthing.awss.enrollee.match\",\
 \"params\":{\"token\":\"\x02\"}}";
 const RESET: &[u8] =
     b"{\"id\":\"\x01\", \"version\":\"1.0\", \"method\":\"thing.reset\", \"params\":{}}";
-const STATS: &[u8] = b"{\"id\":\x01,\"version\":\"1.0\",\"method\":\"things.log.post\",\"params\":\
+const STATS: &[u8] = b"{\"id\":\x01\x0dthings.log.post\",\"params\":\
 {\"template\":\"timestamp logLevel module traceContext logContent\",\"contents\":[\"\x01 BIND_TRACE \
 dev_bind \x01 [\x0c]\"]}}";
 /// The statistics as the statistics post and `awss_bind_disp_statis` show them.
 const SYNC: &[u8] = b"SyncToken max:\x01 min:\x01 mean:\x01 cnt:\x01 suc:\x01";
-const NOTIFY: &[u8] =
-    b"{\"id\":\"\x01\",\"version\":\"1.0\",\"method\":\"device.info.notify\",\"params\":{\x0b}}";
+const NOTIFY: &[u8] = b"{\"id\":\"\x01\"\x0ddevice.info.notify\",\"params\":{\x0b}}";
 const ANSWER: &[u8] = b"{\"id\":\x09,\"code\":200,\"data\":{\x0b}}";
 const CONNECTAP: &[u8] = b"{\"id\":\x09,\"code\":200,\"data\":{\x0a,\"type\":0}}";
+/// Shared template fragments.
+const VM: &[u8] = b",\"version\":\"1.0\",\"method\":\"";
+const SYS: &[u8] = b"/sys/\x03/\x04/";
+const V2: &[u8] = b"\":\"2.0\",\"";
 /// Topics and paths, indexed by [`Topic`].
 const TOPICS: [&[u8]; 10] = [
-    b"/sys/\x03/\x04/thing/awss/enrollee/match",
-    b"/sys/\x03/\x04/thing/awss/enrollee/match_reply",
-    b"/sys/\x03/\x04/thing/reset",
-    b"/sys/\x03/\x04/thing/reset_reply",
-    b"/sys/\x03/\x04/thing/log/post",
+    b"\x0ething/awss/enrollee/match",
+    b"\x0ething/awss/enrollee/match_reply",
+    b"\x0ething/reset",
+    b"\x0ething/reset_reply",
+    b"\x0ething/log/post",
     b"/sys/device/info/get",
-    b"/sys/\x03/\x04/device/info/get",
+    b"\x0edevice/info/get",
     b"/sys/device/info/notify",
     b"/sys/awss/device/connectap/info/get",
-    b"/sys/\x03/\x04/awss/device/connectap/info/get",
+    b"\x0eawss/device/connectap/info/get",
 ];
 
 /// What the placeholders of a template stand for.
@@ -314,6 +321,9 @@ fn fill(w: &mut Writer<'_>, tpl: &[u8], f: &Fields<'_>, next: &mut usize) {
             code::BASE => fill(w, BASE, f, next),
             code::DEVINFO => fill(w, DEVINFO, f, next),
             code::SYNC => fill(w, SYNC, f, next),
+            code::VM => fill(w, VM, f, next),
+            code::SYS => fill(w, SYS, f, next),
+            code::V2 => fill(w, V2, f, next),
             _ => w.byte(c),
         }
     }
