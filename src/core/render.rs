@@ -242,6 +242,8 @@ mod code {
     pub const SYS: u8 = 14;
     /// `":"2.0","` ([`super::V2`]).
     pub const V2: u8 = 15;
+    /// The `match` report topic ([`super::TOPICS`]`[0]`), which `match_reply` extends.
+    pub const MATCH: u8 = 16;
 }
 
 /// The DEVINFO members common to every variant, up to and including `"cipherType":3`.
@@ -265,10 +267,11 @@ const CONNECTAP: &[u8] = b"{\"id\":\x09,\"code\":200,\"data\":{\x0a,\"type\":0}}
 const VM: &[u8] = b",\"version\":\"1.0\",\"method\":\"";
 const SYS: &[u8] = b"/sys/\x03/\x04/";
 const V2: &[u8] = b"\":\"2.0\",\"";
+const MATCH: &[u8] = b"\x0ething/awss/enrollee/match";
 /// Topics and paths, indexed by [`Topic`].
 const TOPICS: [&[u8]; 10] = [
-    b"\x0ething/awss/enrollee/match",
-    b"\x0ething/awss/enrollee/match_reply",
+    MATCH,
+    b"\x10_reply",
     b"\x0ething/reset",
     b"\x0ething/reset_reply",
     b"\x0ething/log/post",
@@ -324,6 +327,7 @@ fn fill(w: &mut Writer<'_>, tpl: &[u8], f: &Fields<'_>, next: &mut usize) {
             code::VM => fill(w, VM, f, next),
             code::SYS => fill(w, SYS, f, next),
             code::V2 => fill(w, V2, f, next),
+            code::MATCH => fill(w, MATCH, f, next),
             _ => w.byte(c),
         }
     }
