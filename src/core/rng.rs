@@ -123,16 +123,18 @@ impl ChaCha20 {
     /// The next keystream block, as words. The last counter value is never used for output:
     /// it rekeys (the new key is the first 32 bytes of that block).
     fn next_block(&mut self) -> [u32; 16] {
-        if self.counter == u32::MAX {
-            let fresh = block_words(&self.key, self.counter, &[0; 3]);
-            for (i, k) in self.key.iter_mut().enumerate() {
-                *k = byte_of(&fresh, i);
+        loop {
+            let out = block_words(&self.key, self.counter, &[0; 3]);
+            let used = self.counter;
+            self.counter = used.wrapping_add(1);
+            if used != u32::MAX {
+                return out;
             }
-            self.counter = 0;
+            // The counter wrapped to 0: rekey from this block, then take block 0.
+            for (i, k) in self.key.iter_mut().enumerate() {
+                *k = byte_of(&out, i);
+            }
         }
-        let out = block_words(&self.key, self.counter, &[0; 3]);
-        self.counter = self.counter.wrapping_add(1);
-        out
     }
 }
 
