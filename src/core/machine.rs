@@ -338,13 +338,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             note(sink, Line::new(Level::Debug, Msg::SessionActive, Msg::None));
             return;
         }
-        self.open_session(sink);
-        self.stored = nonzero_or(provisioned, self.stored);
         if reset_flag {
+            self.open_session(sink);
+            self.stored = nonzero_or(provisioned, self.stored);
             note(sink, Line::new(Level::Info, Msg::ResetFirst, Msg::None));
             self.report_reset_now(now, sink);
         } else {
-            self.begin_bind(now, None, sink);
+            self.start_bind(now, provisioned, sink);
         }
     }
 
