@@ -492,9 +492,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     fn drop_pending(&mut self, why: Msg, sink: &mut impl Sink<Q>) {
-        while self.pending.pop().is_some() {
+        for _ in 0..self.pending.len() {
             note(sink, Line::new(Level::Info, Msg::DroppedUnanswered, why));
         }
+        self.pending.clear();
     }
 
     /// `awss_update_token()`: make a fresh token and report it now (logs `update token`).
