@@ -363,13 +363,13 @@ const PAYLOADS: [&[u8]; 9] = [
 ];
 
 /// "No id": the echo of a query without one.
-pub const NO_ID: IdEcho = IdEcho {
+pub static NO_ID: IdEcho = IdEcho {
     kind: IdKind::Missing,
     text: heapless::Vec::new(),
 };
 
 /// An identity with every field empty (for payloads that name no device).
-pub const NOBODY: Identity<'static> = Identity {
+pub static NOBODY: Identity<'static> = Identity {
     product_key: &[],
     device_name: &[],
     mac: &[],
