@@ -223,36 +223,34 @@ fn bad_payload<Q>(sink: &mut impl Sink<Q>, why: Msg, what: Msg, payload: &[u8]) 
     sink.log(Line::new(Level::Warn, why, what), excerpt(payload), 0);
 }
 
-/// Scan a reply; `None` after `<why><reason>: <excerpt>` when it is not a JSON object.
+/// Check a reply: a JSON object whose `code` is 200 (a number or a string of digits) and whose
+/// `id` is a u32 (a number or a string of digits); when `lax` (reset replies) both may be
+/// absent. `Some(id)` (`None`: absent), or `None` after `<why><reason>: <excerpt>`.
 #[inline(never)]
-fn scan_reply<'p, Q>(
+fn reply_id<Q>(
     sink: &mut impl Sink<Q>,
     why: Msg,
-    payload: &'p [u8],
-) -> Option<json::Top<'p>> {
-    match json::scan(payload) {
-        Ok(top) => Some(top),
-        Err(e) => {
-            bad_payload(sink, why, e.reason(), payload);
-            None
-        }
-    }
-}
-
-/// True when `code` is 200 (a number or a string of digits); else logs
-/// `<why>code is not 200: <excerpt>`.
-#[inline(never)]
-fn code_200<Q>(
-    sink: &mut impl Sink<Q>,
-    why: Msg,
-    code: Option<json::Value<'_>>,
     payload: &[u8],
-) -> bool {
-    let ok = code.and_then(|v| v.as_u32()) == Some(200);
-    if !ok {
-        bad_payload(sink, why, Msg::CodeNot200, payload);
-    }
-    ok
+    lax: bool,
+) -> Option<Option<u32>> {
+    let reason = match json::scan(payload) {
+        Err(e) => e.reason(),
+        Ok(top) => {
+            if (lax && top.code.is_none()) || top.code.and_then(|v| v.as_u32()) == Some(200) {
+                match top.id {
+                    None if lax => return Some(None),
+                    id => match id.and_then(|v| v.as_u32()) {
+                        Some(n) => return Some(Some(n)),
+                        None => Msg::NoNumericId,
+                    },
+                }
+            } else {
+                Msg::CodeNot200
+            }
+        }
+    };
+    bad_payload(sink, why, reason, payload);
+    None
 }
 
 impl<Q: QueryCtx, const P: usize> Default for Machine<Q, P> {
@@ -601,11 +599,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `match_reply` payload from MQTT (any bytes).
     pub fn on_match_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
         let why = Msg::MatchIgnored;
-        let Some(top) = scan_reply(sink, why, payload) else {
+        let Some(Some(id)) = reply_id(sink, why, payload, false) else {
             return;
-        };
-        let Some(id) = top.id.and_then(|v| v.as_u32()) else {
-            return bad_payload(sink, why, Msg::NoNumericId, payload);
         };
         if !self.reported() {
             return say(
@@ -621,9 +616,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 Line::new(Level::Warn, why, Msg::NotCurrentToken),
                 id.into(),
             );
-        }
-        if !code_200(sink, why, top.code, payload) {
-            return;
         }
         if self.cur.acked {
             return say(
@@ -683,17 +675,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if self.at[RESET] == NEVER {
             return note(sink, Line::new(Level::Info, why, Msg::NoResetOutstanding));
         }
-        let Some(top) = scan_reply(sink, why, payload) else {
+        let Some(id) = reply_id(sink, why, payload, true) else {
             return;
         };
-        if top.code.is_some() && !code_200(sink, why, top.code, payload) {
-            return;
-        }
-        if let Some(id) = top.id {
-            match id.as_u32() {
-                Some(n) if n < self.next_reset_id => {}
-                _ => return bad_payload(sink, why, Msg::IdNotOurs, payload),
-            }
+        if id.is_some_and(|n| n >= self.next_reset_id) {
+            return bad_payload(sink, why, Msg::IdNotOurs, payload);
         }
         note(sink, Line::new(Level::Info, Msg::ResetAcked, Msg::None));
         self.at[RESET] = NEVER;
@@ -726,14 +712,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         let Some(payload) = payload else {
             return note(sink, Line::new(Level::Warn, why, Msg::NoPayload));
         };
-        let Some(top) = scan_reply(sink, why, payload) else {
+        let Some(Some(id)) = reply_id(sink, why, payload, false) else {
             return;
-        };
-        if !code_200(sink, why, top.code, payload) {
-            return;
-        }
-        let Some(id) = top.id.and_then(|v| v.as_u32()) else {
-            return bad_payload(sink, why, Msg::NoNumericId, payload);
         };
         // The round's broadcasts since the token became current have the last `span` ids.
         let last = self.notified;
