@@ -119,7 +119,7 @@ fn duplicate_match_reply_is_ignored() {
 #[test]
 fn match_reply_before_any_report_is_ignored() {
     let mut s = Sim::new();
-    assert_ignored(&mut s, r#"{"id":"0","code":200,"data":{}}"#, "no token, id");
+    assert_ignored(&mut s, r#"{"id":"0","code":200,"data":{}}"#, "unknown id 0");
     assert_eq!(s.m.stats().suc, 0);
     assert!(s.m.token_timed_out(s.now));
 }

@@ -602,13 +602,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         let Some(Some(id)) = reply_id(sink, why, payload, false) else {
             return;
         };
-        if !self.reported() {
-            return say(
-                sink,
-                Line::new(Level::Warn, why, Msg::NoTokenReported),
-                id.into(),
-            );
-        }
+        // No report of the current token (span 0) matches no id either.
         let span = self.next_report_id.wrapping_sub(self.cur.first_id);
         if id.wrapping_sub(self.cur.first_id) >= span {
             return say(

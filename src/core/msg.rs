@@ -66,7 +66,6 @@ messages! {
     AckIgnored = "notify ack ignored: ",
     QueryIgnored = "query ignored: ",
     NoNumericId = "bad id: \x02",
-    NoTokenReported = "no token, id \x01",
     NotCurrentToken = "unknown id \x01",
     CodeNot200 = "code not 200: \x02",
     Duplicate = "dup id \x01",
