@@ -769,16 +769,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             );
             return;
         }
-        let entry = Pending { ctx, mcast, id };
-        if self.pending.push(entry).is_err() {
-            let n = self.pending.len() as i64;
-            say(
+        if self.pending.is_full() {
+            return say(
                 sink,
                 Line::new(Level::Warn, Msg::QueriesWaiting, Msg::None),
-                n,
+                P as i64,
             );
-            return;
         }
+        let _ = self.pending.push(Pending { ctx, mcast, id });
         note(sink, Line::new(Level::Debug, Msg::QueryWaits, Msg::None));
         if !self.report_in_flight() {
             self.rotate(now, sink);
