@@ -152,7 +152,12 @@ impl StatsAcc {
         self.started_at = Some(now);
     }
 
-    fn success(&mut self, ms: u64) {
+    /// An acknowledgement at `now`, timed from the start it takes (none: not counted).
+    fn success(&mut self, now: Millis) {
+        let Some(start) = self.started_at.take() else {
+            return;
+        };
+        let ms = elapsed(now, start);
         let t = u32::try_from(ms).unwrap_or(u32::MAX);
         let s = &mut self.stats;
         s.suc = s.suc.saturating_add(1);
@@ -625,9 +630,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         );
         self.cur.acked = true;
         self.at[REPORT] = NEVER;
-        if let Some(start) = self.stats.started_at.take() {
-            self.stats.success(elapsed(now, start));
-        }
+        self.stats.success(now);
         if self.notify_count == 0 {
             if self.notify_armed {
                 let count = self.cfg.notify_count;
@@ -1000,11 +1003,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn update_stats(&mut self, now: Millis, kind: i32) {
         match kind {
             0 => self.stats.start(now),
-            1 => {
-                if let Some(start) = self.stats.started_at.take() {
-                    self.stats.success(elapsed(now, start));
-                }
-            }
+            1 => self.stats.success(now),
             _ => {}
         }
     }
