@@ -396,10 +396,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_bind_deinit()`: stop everything, unsubscribe, deinit CoAP, drop pending queries,
     /// forget the token and the statistics. The next `connect` starts afresh.
     pub fn deinit(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
-        if self.notify_count != 0 {
-            sink.act(Action::CancelNotify);
-        }
-        self.notify_count = 0;
+        self.stop_round(sink);
         self.notify_armed = false;
         self.at = [NEVER; 4];
         self.drop_pending(Msg::BindDeinit, sink);
@@ -732,9 +729,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             Line::new(Level::Info, Msg::NotifyAcked, Msg::IdNum),
             id.into(),
         );
-        if self.notify_count != 0 {
-            self.end_round(sink);
-        }
+        self.stop_round(sink);
         self.rotate(now, sink);
     }
 
@@ -798,9 +793,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     fn start_round(&mut self, now: Millis, count: u8, sink: &mut impl Sink<Q>) {
-        if self.notify_count != 0 {
-            sink.act(Action::CancelNotify);
-        }
+        self.stop_round(sink);
         self.notify_armed = false;
         if !self.event_posted {
             self.event_posted = true;
@@ -810,6 +803,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.notify_sent = 0;
         self.notify_count = count.max(1);
         self.notify_step(now, sink);
+    }
+
+    /// End the round if one runs.
+    fn stop_round(&mut self, sink: &mut impl Sink<Q>) {
+        if self.notify_count != 0 {
+            self.end_round(sink);
+        }
     }
 
     fn end_round(&mut self, sink: &mut impl Sink<Q>) {
