@@ -18,7 +18,7 @@ use super::types::{
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
 use crate::core::render::{self, Payload};
-use crate::core::{Config, IdEcho, Level, Line, Msg};
+use crate::core::{Config, Level, Line, Msg};
 
 /// Longest MQTT reply payload looked at; longer ones are logged and ignored.
 pub const MQTT_PAYLOAD_MAX: usize = 4096;
@@ -113,10 +113,6 @@ pub(super) enum Op {
     ConnectapOpen,
 }
 
-/// [`render::NO_ID`] in one place (a `const` with a `heapless::Vec` would be copied onto the
-/// stack at every use).
-pub(super) static NO_ID: IdEcho = render::NO_ID;
-
 /// How long `awss_start_connectap_monitor` opens the connect-AP info window.
 const CONNECTAP_WINDOW_MS: u64 = 60_000;
 
@@ -176,7 +172,7 @@ pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
                     &nums,
                     &[0; 16],
                     &render::NOBODY,
-                    &NO_ID,
+                    &render::NO_ID,
                 );
                 0
             }

@@ -8,7 +8,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::coap;
 use super::exec::{self, Ids};
-use super::exports::{entry, lock_op, with_lock, Call, Op, NO_ID};
+use super::exports::{entry, lock_op, with_lock, Call, Op};
 use super::imports::{
     self, CoAPMessageId_cancel, CoAPObsServer_notify, CoAPServerMultiCast_send,
     CoAPServerResp_send, CoAPServer_register, HAL_Snprintf, HAL_Timer_Delete, HAL_Timer_Stop, Hal,
@@ -126,7 +126,14 @@ pub unsafe extern "C" fn awss_build_dev_info(
             Payload::DevInfoBase
         };
         let who = ids.identity();
-        render::payload(&mut w, which, &[remain.into()], &token, &who, &NO_ID);
+        render::payload(
+            &mut w,
+            which,
+            &[remain.into()],
+            &token,
+            &who,
+            &render::NO_ID,
+        );
         (w.len(), w.ok())
     };
     if let Some(nul) = out.get_mut(text_len) {
