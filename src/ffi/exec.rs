@@ -4,7 +4,7 @@
 
 use core::ffi::c_int;
 
-use super::coap::{self, ReplyCtx, QUERY_MCAST};
+use super::coap::{self, ReplyCtx};
 use super::imports::{self, Hal, Platform};
 use super::log;
 use crate::core::render::{self, Identity, Payload, Topic, Writer};
@@ -16,10 +16,6 @@ use crate::core::{IdEcho, Token};
 pub const PAYLOAD_MAX: usize = 512;
 /// Topic buffer: `/sys/` + 20 + `/` + 32 + the longest suffix, plus the NUL.
 pub const TOPIC_MAX: usize = 128;
-
-/// MQTT QoS 0 / 1.
-const QOS0: c_int = 0;
-const QOS1: c_int = 1;
 
 /// What executing an entry's actions produced (for exports that return a publish result).
 #[derive(Clone, Copy, Debug, Default)]
@@ -43,6 +39,15 @@ pub struct Ids {
 impl Ids {
     /// Product key and device name only (MAC and IP left empty).
     pub fn keys(hal: &impl Platform) -> Ids {
+        Ids::read(hal, false)
+    }
+    /// Everything DEVINFO needs.
+    pub fn all(hal: &impl Platform) -> Ids {
+        Ids::read(hal, true)
+    }
+    /// The product key and device name, and the MAC and IP if `all`.
+    #[inline(never)]
+    fn read(hal: &impl Platform, all: bool) -> Ids {
         let mut ids = Ids {
             pk: [0; 21],
             dn: [0; 33],
@@ -51,13 +56,10 @@ impl Ids {
         };
         hal.product_key(&mut ids.pk);
         hal.device_name(&mut ids.dn);
-        ids
-    }
-    /// Everything DEVINFO needs.
-    pub fn all(hal: &impl Platform) -> Ids {
-        let mut ids = Ids::keys(hal);
-        hal.mac(&mut ids.mac);
-        hal.ip(&mut ids.ip);
+        if all {
+            hal.mac(&mut ids.mac);
+            hal.ip(&mut ids.ip);
+        }
         ids
     }
     /// The product key text.
@@ -92,7 +94,7 @@ impl Ids {
 }
 
 /// Render a NUL-terminated topic into `buf`; `None` (logged) if it does not fit.
-pub fn topic<'b>(buf: &'b mut [u8; TOPIC_MAX], which: Topic, ids: &Ids) -> Option<&'b [u8]> {
+pub fn topic<'b>(buf: &'b mut [u8], which: Topic, ids: &Ids) -> Option<&'b [u8]> {
     let mut w = Writer::new(buf);
     render::topic(&mut w, which, ids.pk(), ids.dn());
     let ok = w.ok() && w.nul_terminate();
@@ -165,7 +167,8 @@ pub fn run(hal: &Hal, actions: &[Action<()>], answer: Option<&Answer<ReplyCtx>>)
     summary
 }
 
-/// One action (out of line: `run` stays a loop and the summary is written in place).
+/// One action (out of line: `run` stays a loop and the summary is written in place). Actions
+/// with a payload go to [`deliver`].
 #[inline(never)]
 fn execute(
     hal: &Hal,
@@ -173,40 +176,68 @@ fn execute(
     answer: Option<&Answer<ReplyCtx>>,
     summary: &mut Summary,
 ) {
-    let mut nums = [0u64; 8];
-    let mut token = [0u8; 16];
-    let mut id = &render::NO_ID;
-    let which = match *action {
+    match *action {
         Action::Subscribe(sub) => {
             if subscribe(hal, sub, true) < 0 {
                 summary.sub_failed[sub_index(sub)] = true;
             }
-            return;
         }
         Action::Unsubscribe(sub) => {
             subscribe(hal, sub, false);
-            return;
         }
         Action::RegisterQueries => {
             register_queries(hal);
-            return;
         }
-        Action::DeinitCoap => return coap::deinit(),
-        Action::CancelNotify => return coap::cancel_notify(),
+        Action::DeinitCoap => coap::deinit(),
+        Action::CancelNotify => coap::cancel_notify(),
         Action::PostEvent(code) => {
             if code == IOTX_AWSS_BIND_NOTIFY {
                 log::note(Level::Debug, Msg::PostBindNotify);
             }
             imports::post_event(code);
-            return;
         }
         Action::SetResetFlag(set) => {
             let rc = hal.kv_set_reset(u8::from(set));
             if rc != 0 {
                 log::num(Level::Warn, Msg::KvSetRes, i64::from(rc));
             }
-            return;
         }
+        Action::PublishReport { .. } => {
+            summary.report_rc.get_or_insert(deliver(hal, action, answer));
+        }
+        Action::PublishReset { .. } => {
+            summary.reset_rc.get_or_insert(deliver(hal, action, answer));
+        }
+        _ => {
+            deliver(hal, action, answer);
+        }
+    }
+}
+
+/// The id of payloads that echo none.
+static NO_ID: IdEcho = render::NO_ID;
+
+/// Per payload sent by [`deliver`] (report, reset, statistics, notify, answer): the topic or
+/// path it goes to, and the level and text of its result line.
+const ROUTES: [(Topic, Level, Msg); 5] = [
+    (Topic::MatchReport, Level::Info, Msg::ReportRes),
+    (Topic::ResetReport, Level::Debug, Msg::ResetRes),
+    (Topic::LogPost, Level::Info, Msg::StatisSuccess),
+    (Topic::Notify, Level::Warn, Msg::NotifySendRes),
+    (Topic::QueryUcast, Level::Warn, Msg::AnswerRes),
+];
+
+/// Render, log and send the payload of `action`: MQTT publishes (report at QoS 1, reset and
+/// statistics at QoS 0), a notify broadcast, or the answer (`Action::Answer(())` stands for
+/// `answer`). Prints the result line
+/// (for a notify or an answer only when it failed) and returns the result.
+#[inline(never)]
+fn deliver(hal: &Hal, action: &Action<()>, answer: Option<&Answer<ReplyCtx>>) -> c_int {
+    let mut nums = [0u64; 8];
+    let mut token = [0u8; 16];
+    let mut id = &NO_ID;
+    let mut dest = 0;
+    let which = match *action {
         Action::PublishReport { id, token: t } => {
             nums[0] = id.into();
             token = t;
@@ -231,34 +262,40 @@ fn execute(
         }
         Action::Notify {
             id,
+            dest: d,
             token: t,
             remain_ms,
-            ..
         } => {
             nums[0] = id.into();
             nums[1] = remain_ms.into();
             token = t;
+            dest = d;
             Payload::Notify
         }
         Action::Answer(()) => {
             let Some(a) = answer else {
-                return;
+                return -1;
             };
             nums[0] = a.remain_ms.into();
             token = a.token;
             id = &a.id;
             Payload::Answer
         }
+        _ => return -1,
+    };
+    let Some(&(path, level, mut msg)) = ROUTES.get(which as usize) else {
+        return -1;
     };
     // MQTT payloads name no device (their templates use no identity field, so the MAC and IP
     // are not read for them); CoAP ones carry DEVINFO.
-    let mqtt = matches!(which, Payload::Report | Payload::Reset | Payload::Stats);
-    let ids = if mqtt { Ids::keys(hal) } else { Ids::all(hal) };
-    let mut buf = [0u8; PAYLOAD_MAX];
-    let payload = render_logged(&mut buf, which, &nums, &token, &ids.identity(), id);
-    let mut tbuf = [0u8; TOPIC_MAX];
-    match (action, payload) {
-        (&Action::Notify { dest, .. }, Some(payload)) => {
+    let mqtt = (which as u8) < Payload::Notify as u8;
+    let ids = Ids::read(hal, !mqtt);
+    // The payload, then the topic (or notify host) in one zeroed buffer.
+    let mut buf = [0u8; PAYLOAD_MAX + TOPIC_MAX];
+    let (pbuf, tbuf) = buf.split_at_mut(PAYLOAD_MAX);
+    let payload = render_logged(pbuf, which, &nums, &token, &ids.identity(), id);
+    let rc = match (which, payload) {
+        (Payload::Notify, Some(payload)) => {
             // The host text and its NUL in 16 bytes (the topic buffer is free here).
             let mut hw = Writer::new(tbuf.get_mut(..16).unwrap_or(&mut []));
             render::broadcast_host(&mut hw, dest, ids.ip());
@@ -266,61 +303,35 @@ fn execute(
             let host_len = hw.len();
             let Some(host) = tbuf.get(..host_len + 1).filter(|_| host_ok) else {
                 log::note(Level::Error, Msg::BadBroadcast);
-                return;
+                return -1;
             };
-            let rc = coap::notify_send(host, payload);
-            if rc != 0 {
-                log::num(Level::Warn, Msg::NotifySendRes, i64::from(rc));
-            }
+            coap::notify_send(host, payload)
         }
-        (Action::Answer(()), Some(payload)) => {
+        (Payload::Answer, Some(payload)) => {
             let Some(Answer { ctx, mcast, .. }) = answer else {
-                return;
+                return -1;
             };
-            let path = if *mcast {
-                Some(QUERY_MCAST)
-            } else {
-                topic(&mut tbuf, Topic::QueryUcast, &ids)
+            let path = if *mcast { Topic::QueryMcast } else { path };
+            let Some(path) = topic(tbuf, path, &ids) else {
+                return -1;
             };
-            let Some(path) = path else {
-                return;
-            };
-            let rc = coap::answer(ctx, path, payload);
-            if rc != 0 {
-                log::num(Level::Warn, Msg::AnswerRes, i64::from(rc));
-            }
+            coap::answer(ctx, path, payload)
         }
-        (Action::Notify { .. } | Action::Answer(()), None) => {}
-        (_, payload) => {
-            let (t, qos) = match which {
-                Payload::Report => (Topic::MatchReport, QOS1),
-                Payload::Reset => (Topic::ResetReport, QOS0),
-                _ => (Topic::LogPost, QOS0),
-            };
-            let rc = match (payload, topic(&mut tbuf, t, &ids)) {
-                (Some(p), Some(t)) => imports::mqtt_publish(t, qos, p),
-                _ => -1,
-            };
-            match which {
-                Payload::Report => {
-                    log::num(Level::Info, Msg::ReportRes, rc.into());
-                    summary.report_rc.get_or_insert(rc);
-                }
-                Payload::Reset => {
-                    log::num(Level::Debug, Msg::ResetRes, rc.into());
-                    summary.reset_rc.get_or_insert(rc);
-                }
-                _ => log::note(
-                    Level::Info,
-                    if rc >= 0 {
-                        Msg::StatisSuccess
-                    } else {
-                        Msg::StatisFail
-                    },
-                ),
+        (Payload::Notify | Payload::Answer, None) => return -1,
+        (_, payload) => match (payload, topic(tbuf, path, &ids)) {
+            (Some(p), Some(t)) => {
+                imports::mqtt_publish(t, c_int::from(which == Payload::Report), p)
             }
-        }
+            _ => -1,
+        },
+    };
+    if which == Payload::Stats && rc < 0 {
+        msg = Msg::StatisFail;
     }
+    if mqtt || rc != 0 {
+        log::num(level, msg, rc.into());
+    }
+    rc
 }
 
 /// Render `which` into `buf` and print its payload line (for a notify, after the topic line);
