@@ -171,14 +171,13 @@ impl Sink<ReplyCtx> for Outbox {
     }
 }
 
+/// A machine call that takes only the time and the sink.
+type Plain = fn(&mut M, u64, &mut Outbox);
+
 /// What an entry does to the machine: one variant per entry point, dispatched in one place
-/// ([`run`]) so that the firmware holds one copy of the entry code.
+/// ([`run`]) so that the firmware holds one copy of the entry code. The variants without data
+/// come first: [`run`] turns them into a machine call through one table.
 pub enum Event<'a> {
-    /// `awss_report_cloud`: reseed, then connect (`reset`: the persisted reset flag).
-    Connect {
-        /// The persisted reset flag.
-        reset: bool,
-    },
     /// `awss_start_bind`.
     StartBind,
     /// `awss_bind_deinit`.
@@ -189,20 +188,29 @@ pub enum Event<'a> {
     ReportResetNow,
     /// `awss_stop_report_reset`.
     StopReportReset,
-    /// A `reset_reply` payload.
-    ResetReply(&'a [u8]),
     /// `awss_report_token`.
     ReportToken,
     /// `awss_stop_report_token`.
     StopReportToken,
     /// `awss_update_token`.
     UpdateToken,
+    /// Stop the notify round.
+    NotifyStop,
+    /// `awss_bind_report_statis`.
+    ReportStats,
+    /// The timer fired.
+    Poll,
+    /// `awss_report_cloud`: reseed, then connect (`reset`: the persisted reset flag).
+    Connect {
+        /// The persisted reset flag.
+        reset: bool,
+    },
+    /// A `reset_reply` payload.
+    ResetReply(&'a [u8]),
     /// A `match_reply` payload.
     MatchReply(&'a [u8]),
     /// Start a notify round (`None`: the configured count).
     NotifyStart(Option<u8>),
-    /// Stop the notify round.
-    NotifyStop,
     /// A phone's query.
     Query {
         /// What an answer needs of the request.
@@ -225,12 +233,29 @@ pub enum Event<'a> {
     SetConfig(Config),
     /// `dev_bind_set_token`.
     SetToken(Token),
-    /// `awss_bind_report_statis`.
-    ReportStats,
-    /// The timer fired.
-    Poll,
     /// The MQTT client refused these subscriptions (`match_reply`, `reset_reply`).
     SubscribeFailed([bool; 2]),
+}
+
+/// The machine call of an event without data (`Poll` for the others, which [`run`] handles
+/// before asking).
+fn plain(event: &Event<'_>) -> Plain {
+    match event {
+        Event::StartBind => |m, now, o| {
+            let provisioned = provisioned_token(m);
+            m.start_bind(now, provisioned, o);
+        },
+        Event::Deinit => M::deinit,
+        Event::ReportReset => M::report_reset,
+        Event::ReportResetNow => M::report_reset_now,
+        Event::StopReportReset => M::stop_report_reset,
+        Event::ReportToken => M::report_token,
+        Event::StopReportToken => M::stop_report_token,
+        Event::UpdateToken => M::update_token,
+        Event::NotifyStop => M::notify_stop,
+        Event::ReportStats => |m, _, o| m.report_stats(o),
+        _ => M::poll,
+    }
 }
 
 /// What an entry gives back.
@@ -261,21 +286,9 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
             let provisioned = provisioned_token(m);
             m.connect(now, reset, provisioned, o);
         }
-        Event::StartBind => {
-            let provisioned = provisioned_token(m);
-            m.start_bind(now, provisioned, o);
-        }
-        Event::Deinit => m.deinit(now, o),
-        Event::ReportReset => m.report_reset(now, o),
-        Event::ReportResetNow => m.report_reset_now(now, o),
-        Event::StopReportReset => m.stop_report_reset(now, o),
         Event::ResetReply(payload) => m.on_reset_reply(now, payload, o),
-        Event::ReportToken => m.report_token(now, o),
-        Event::StopReportToken => m.stop_report_token(now, o),
-        Event::UpdateToken => m.update_token(now, o),
         Event::MatchReply(payload) => m.on_match_reply(now, payload, o),
         Event::NotifyStart(count) => m.notify_start(now, count, o),
-        Event::NotifyStop => m.notify_stop(now, o),
         Event::Query {
             ctx,
             mcast,
@@ -288,8 +301,6 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
         } => m.on_notify_ack(now, result, code, payload, o),
         Event::SetConfig(cfg) => ok = m.set_config(now, cfg, o).is_ok(),
         Event::SetToken(token) => ok = m.set_token(now, token, o).is_ok(),
-        Event::ReportStats => m.report_stats(o),
-        Event::Poll => m.poll(now, o),
         Event::SubscribeFailed(failed) => {
             for (sub, _) in [Sub::MatchReply, Sub::ResetReply]
                 .into_iter()
@@ -299,6 +310,7 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
                 m.subscribe_failed(now, sub, o);
             }
         }
+        _ => plain(&event)(m, now, o),
     }
     let summary = held.finish(&out);
     if summary.sub_failed.contains(&true) {
