@@ -5,8 +5,8 @@ use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use super::imports::{
-    coap_msg, coap_payload, CoAPMessageId_cancel, CoAPServerMultiCast_send, CoAPServerResp_send,
-    CoAPServer_deinit, CoAPServer_init, CoAPServer_register,
+    c_str, coap_msg, coap_payload, CoAPMessageId_cancel, CoAPServerMultiCast_send,
+    CoAPServerResp_send, CoAPServer_deinit, CoAPServer_init, CoAPServer_register,
 };
 use super::types::{CoapMessage, CoapMsgHeader, CoapMsgOption, NetworkAddr, COAP_OPTION_OBSERVE};
 use super::{log, shell};
@@ -208,13 +208,13 @@ pub fn register_queries(ucast_path: &[u8]) -> c_int {
         ),
         (ucast_path, query_ucast_trampoline),
     ] {
-        if path.last() != Some(&0) {
+        let Some(p) = c_str(path) else {
             rc = -1;
             continue;
-        }
-        // SAFETY: `c` is the server context, `path` is NUL-terminated (the server copies it),
+        };
+        // SAFETY: `c` is the server context, `p` is NUL-terminated (the server copies it),
         // `cb` has the `CoAPRecvMsgHandler` type.
-        let r = unsafe { CoAPServer_register(c, path.as_ptr().cast(), Some(cb)) };
+        let r = unsafe { CoAPServer_register(c, p, Some(cb)) };
         if r != 0 {
             log::line(
                 Line::new(Level::Warn, Msg::RegisterRes, Msg::None),
@@ -309,12 +309,9 @@ pub fn notify_send(host: &[u8], payload: &[u8]) -> c_int {
 /// Answer a query later: a zeroed `CoAPMessage` rebuilt from the saved copy, then
 /// `CoAPServerResp_send` (2.05, NON). `path` is NUL-terminated.
 pub fn answer(ctx: &ReplyCtx, path: &[u8], payload: &[u8]) -> c_int {
-    let Ok(len) = u16::try_from(payload.len()) else {
+    let (Ok(len), Some(path)) = (u16::try_from(payload.len()), c_str(path)) else {
         return -1;
     };
-    if path.last() != Some(&0) {
-        return -1;
-    }
     let Some(c) = self::ctx() else {
         log::note(Level::Warn, Msg::AnswerNoServer);
         return -1;
@@ -344,7 +341,7 @@ pub fn answer(ctx: &ReplyCtx, path: &[u8], payload: &[u8]) -> c_int {
             payload.as_ptr() as *mut u8,
             len,
             (&mut req as *mut CoapMessage).cast(),
-            path.as_ptr().cast(),
+            path,
             None,
             ptr::null_mut(),
             0,
@@ -362,12 +359,9 @@ pub unsafe fn answer_now(
     path: &[u8],
     payload: &[u8],
 ) -> c_int {
-    let Ok(len) = u16::try_from(payload.len()) else {
+    let (Ok(len), Some(path)) = (u16::try_from(payload.len()), c_str(path)) else {
         return -1;
     };
-    if path.last() != Some(&0) {
-        return -1;
-    }
     let Some(c) = ctx_or_init() else {
         return -1;
     };
@@ -379,7 +373,7 @@ pub unsafe fn answer_now(
             payload.as_ptr() as *mut u8,
             len,
             request,
-            path.as_ptr().cast(),
+            path,
             None,
             ptr::null_mut(),
             0,

@@ -203,7 +203,9 @@ fn execute(
             }
         }
         Action::PublishReport { .. } => {
-            summary.report_rc.get_or_insert(deliver(hal, action, answer));
+            summary
+                .report_rc
+                .get_or_insert(deliver(hal, action, answer));
         }
         Action::PublishReset { .. } => {
             summary.reset_rc.get_or_insert(deliver(hal, action, answer));

@@ -144,6 +144,13 @@ pub fn until_nul(buf: &[u8]) -> &[u8] {
 
 const KV_RST: &[u8] = b"awss.rst\0";
 
+/// `text` as a C string when it ends with a NUL (out of line: every path and topic handed to
+/// C goes through it).
+#[inline(never)]
+pub fn c_str(text: &[u8]) -> Option<*const c_char> {
+    (text.last() == Some(&0)).then_some(text.as_ptr().cast())
+}
+
 impl Platform for Hal {
     fn uptime_ms(&self) -> u64 {
         // SAFETY: no arguments; the HAL contract says it may be called from any thread.
@@ -211,18 +218,15 @@ impl Platform for Hal {
 
 /// `IOT_MQTT_Publish_Simple(NULL, topic, qos, data, len)`; `topic` must end with a NUL.
 pub fn mqtt_publish(topic: &[u8], qos: c_int, data: &[u8]) -> i32 {
-    let Ok(len) = c_int::try_from(data.len()) else {
+    let (Ok(len), Some(topic)) = (c_int::try_from(data.len()), c_str(topic)) else {
         return -1;
     };
-    if topic.last() != Some(&0) {
-        return -1;
-    }
     // SAFETY: `topic` is NUL-terminated; the MQTT client copies `len` bytes of `data` during
     // the call and does not write through the pointer (the C prototype lacks `const`).
     unsafe {
         IOT_MQTT_Publish_Simple(
             core::ptr::null_mut(),
-            topic.as_ptr().cast(),
+            topic,
             qos,
             data.as_ptr() as *mut c_void,
             len,
@@ -232,14 +236,14 @@ pub fn mqtt_publish(topic: &[u8], qos: c_int, data: &[u8]) -> i32 {
 
 /// `IOT_MQTT_Subscribe(NULL, topic, 0, cb, NULL)`; `topic` must end with a NUL.
 pub fn mqtt_subscribe(topic: &[u8], cb: MqttEventHandler) -> i32 {
-    if topic.last() != Some(&0) {
+    let Some(topic) = c_str(topic) else {
         return -1;
-    }
+    };
     // SAFETY: `topic` is NUL-terminated (the client copies it); `cb` has the handler type.
     unsafe {
         IOT_MQTT_Subscribe(
             core::ptr::null_mut(),
-            topic.as_ptr().cast(),
+            topic,
             0,
             Some(cb),
             core::ptr::null_mut(),
@@ -249,11 +253,11 @@ pub fn mqtt_subscribe(topic: &[u8], cb: MqttEventHandler) -> i32 {
 
 /// `IOT_MQTT_Unsubscribe(NULL, topic)`; `topic` must end with a NUL.
 pub fn mqtt_unsubscribe(topic: &[u8]) -> i32 {
-    if topic.last() != Some(&0) {
+    let Some(topic) = c_str(topic) else {
         return -1;
-    }
+    };
     // SAFETY: `topic` is NUL-terminated.
-    unsafe { IOT_MQTT_Unsubscribe(core::ptr::null_mut(), topic.as_ptr().cast()) }
+    unsafe { IOT_MQTT_Unsubscribe(core::ptr::null_mut(), topic) }
 }
 
 /// `iotx_event_post(event)`, then the `ITE_AWSS_STATUS` callback if one is registered.
