@@ -4,6 +4,8 @@ use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
+use super::exec::{self, Ids, TOPIC_MAX};
+use super::imports::Hal;
 use super::imports::{
     c_str, coap_msg, coap_payload, CoAPMessageId_cancel, CoAPServerMultiCast_send,
     CoAPServerResp_send, CoAPServer_deinit, CoAPServer_init, CoAPServer_register,
@@ -11,6 +13,7 @@ use super::imports::{
 use super::types::{CoapMessage, CoapMsgHeader, CoapMsgOption, NetworkAddr, COAP_OPTION_OBSERVE};
 use super::{log, shell};
 use crate::config::{COAP_MSG_MAX_OPTION_NUM, COAP_MSG_MAX_TOKEN_LEN};
+use crate::core::render::Topic;
 use crate::core::{copy_bytes, Level, Line, Msg, QueryCtx};
 
 /// The CoAP server context (NULL until the first registration or send).
@@ -20,8 +23,6 @@ static CTX: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
 static NOTIFY_MSGID: AtomicU32 = AtomicU32::new(0);
 const MSGID_VALID: u32 = 1 << 16;
 
-/// The multicast query path.
-pub const QUERY_MCAST: &[u8] = b"/sys/device/info/get\0";
 /// The notify path.
 pub const NOTIFY_PATH: &[u8] = b"/sys/device/info/notify\0";
 /// UDP port of notify broadcasts.
@@ -195,19 +196,26 @@ unsafe extern "C" fn query_ucast_trampoline(
     let _ = unsafe { on_query(remote, msg, false) };
 }
 
-/// `CoAPServer_init` and register both query paths (`ucast_path` NUL-terminated).
-pub fn register_queries(ucast_path: &[u8]) -> c_int {
+/// `CoAPServer_init` and register both query paths (`/sys/device/info/get` and
+/// `/sys/${pk}/${dn}/device/info/get`).
+pub fn register_queries(hal: &Hal) -> c_int {
     let Some(c) = ctx_or_init() else {
         return -1;
     };
+    let ids = Ids::keys(hal);
+    let mut tbuf = [0u8; TOPIC_MAX];
     let mut rc = 0;
-    for (path, cb) in [
+    for (which, cb) in [
         (
-            QUERY_MCAST,
+            Topic::QueryMcast,
             query_mcast_trampoline as super::types::CoapRecvMsgHandler,
         ),
-        (ucast_path, query_ucast_trampoline),
+        (Topic::QueryUcast, query_ucast_trampoline),
     ] {
+        let Some(path) = exec::topic(&mut tbuf, which, &ids) else {
+            rc = -1;
+            continue;
+        };
         let Some(p) = c_str(path) else {
             rc = -1;
             continue;

@@ -147,15 +147,7 @@ pub fn subscribe(hal: &Hal, sub: Sub, on: bool) -> c_int {
     rc
 }
 
-/// `CoAPServer_init` and register both query resources.
-pub fn register_queries(hal: &Hal) -> c_int {
-    let ids = Ids::keys(hal);
-    let mut tbuf = [0u8; TOPIC_MAX];
-    let Some(ucast) = topic(&mut tbuf, Topic::QueryUcast, &ids) else {
-        return -1;
-    };
-    coap::register_queries(ucast)
-}
+pub use super::coap::register_queries;
 
 /// Execute `actions` in order.
 /// `Action::Answer(())` stands for `answer`.
