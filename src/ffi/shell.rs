@@ -77,20 +77,18 @@ impl Shell {
     }
 }
 
-/// 32 seed bytes: `base` XOR 8 x `HAL_Random(0xFFFFFFFF)`, the uptime mixed into the first 8.
+/// 32 seed bytes: `base` XOR 8 x `HAL_Random(0xFFFFFFFF)` (little-endian), the uptime mixed
+/// into the first 8.
 fn entropy(hal: &impl Platform, base: &[u8; 32]) -> [u8; 32] {
     let mut seed = *base;
-    let mut r = [0u8; 4];
+    let up = hal.uptime_ms().to_le_bytes();
+    let mut r = 0;
     for (i, b) in seed.iter_mut().enumerate() {
         if i % 4 == 0 {
-            r = hal.random_u32().to_le_bytes();
+            r = hal.random_u32();
         }
-        if let Some(x) = r.get(i % 4) {
-            *b ^= *x;
-        }
-    }
-    for (b, x) in seed.iter_mut().zip(hal.uptime_ms().to_le_bytes()) {
-        *b ^= x;
+        *b ^= r as u8 ^ up.get(i).copied().unwrap_or(0);
+        r >>= 8;
     }
     seed
 }
