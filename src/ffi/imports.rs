@@ -148,7 +148,10 @@ const KV_RST: &[u8] = b"awss.rst\0";
 /// C goes through it).
 #[inline(never)]
 pub fn c_str(text: &[u8]) -> Option<*const c_char> {
-    (text.last() == Some(&0)).then_some(text.as_ptr().cast())
+    match text.last() {
+        Some(0) => Some(text.as_ptr().cast()),
+        _ => None,
+    }
 }
 
 impl Platform for Hal {
