@@ -311,7 +311,7 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
         _ => plain(&event)(m, now, o),
     }
     let summary = held.finish(&out);
-    if summary.sub_failed.contains(&true) {
+    if summary.sub_failed != [false; 2] {
         // Tell the machine, which schedules another try (this entry queues no subscription,
         // so it cannot recurse more than once).
         run(Event::SubscribeFailed(summary.sub_failed));
