@@ -28,21 +28,17 @@ pub fn enabled(level: Level) -> bool {
     (level as u8) <= LEVEL.load(Ordering::Relaxed)
 }
 
-/// The `[xxx] dev_bind: ` prefix of a level.
-fn prefix(level: Level) -> &'static [u8] {
-    match level {
-        Level::Error => b"[err] dev_bind: ",
-        Level::Warn => b"[wrn] dev_bind: ",
-        Level::Info => b"[inf] dev_bind: ",
-        Level::Debug => b"[dbg] dev_bind: ",
-    }
-}
+/// The tags of the levels Error, Warn, Info and Debug, three letters each.
+const TAGS: &[u8; 12] = b"errwrninfdbg";
 
 /// Hand `line` to `out` as printable chunks: the prefix, its pieces (bytes from the network
 /// with printable ASCII as is and the rest as `\xNN`, numbers in decimal) and `\r\n`.
 pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&[u8])) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    out(prefix(line.level()));
+    let i = usize::from(line.level() as u8 - 2) * 3;
+    out(b"[");
+    out(TAGS.get(i..i + 3).unwrap_or(&[]));
+    out(b"] dev_bind: ");
     line.pieces(bytes, num, &mut |piece| match piece {
         Piece::Text(t) => out(t),
         Piece::Bytes(mut rest) => {
