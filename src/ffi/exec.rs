@@ -38,27 +38,32 @@ pub struct Ids {
 
 impl Ids {
     /// Product key and device name only (MAC and IP left empty).
-    pub fn keys(hal: &impl Platform) -> Ids {
-        Ids::read(hal, false)
+    pub fn keys(_hal: &impl Platform) -> Ids {
+        Ids::read(false)
     }
     /// Everything DEVINFO needs.
-    pub fn all(hal: &impl Platform) -> Ids {
-        Ids::read(hal, true)
+    pub fn all(_hal: &impl Platform) -> Ids {
+        Ids::read(true)
     }
     /// The product key and device name, and the MAC and IP if `all`.
     #[inline(never)]
-    fn read(hal: &impl Platform, all: bool) -> Ids {
+    fn read(all: bool) -> Ids {
         let mut ids = Ids {
             pk: [0; 21],
             dn: [0; 33],
             mac: [0; 19],
             ip: [0; 17],
         };
-        hal.product_key(&mut ids.pk);
-        hal.device_name(&mut ids.dn);
-        if all {
-            hal.mac(&mut ids.mac);
-            hal.ip(&mut ids.ip);
+        // SAFETY: each buffer has room for the HAL's longest text and its NUL (product key
+        // 20 + 1, device name 32 + 1, MAC 17 + 1 with a spare byte, IP 15 + 1 with a spare
+        // byte); a NULL ifname means the default interface.
+        unsafe {
+            imports::HAL_GetProductKey(ids.pk.as_mut_ptr().cast());
+            imports::HAL_GetDeviceName(ids.dn.as_mut_ptr().cast());
+            if all {
+                imports::HAL_Wifi_Get_Mac(ids.mac.as_mut_ptr().cast());
+                imports::HAL_Wifi_Get_IP(ids.ip.as_mut_ptr().cast(), core::ptr::null());
+            }
         }
         ids
     }
@@ -283,7 +288,7 @@ fn deliver(hal: &Hal, action: &Action<()>, answer: Option<&Answer<ReplyCtx>>) ->
     // MQTT payloads name no device (their templates use no identity field, so the MAC and IP
     // are not read for them); CoAP ones carry DEVINFO.
     let mqtt = (which as u8) < Payload::Notify as u8;
-    let ids = Ids::read(hal, !mqtt);
+    let ids = Ids::read(!mqtt);
     // The payload, then the topic (or notify host) in one zeroed buffer.
     let mut buf = [0u8; PAYLOAD_MAX + TOPIC_MAX];
     let (pbuf, tbuf) = buf.split_at_mut(PAYLOAD_MAX);

@@ -119,14 +119,8 @@ pub trait Platform {
     fn random_u32(&self) -> u32;
     /// `HAL_Printf("%.*s", len, text)`: print `text` (no NUL needed).
     fn print(&self, text: &[u8]);
-    /// Fill `buf` (zeroed first) with the product key; returns the text up to its NUL.
-    fn product_key<'a>(&self, buf: &'a mut [u8; 21]) -> &'a [u8];
-    /// Fill `buf` (zeroed first) with the device name; returns the text up to its NUL.
-    fn device_name<'a>(&self, buf: &'a mut [u8; 33]) -> &'a [u8];
     /// Fill `buf` (zeroed first) with the MAC text; returns the text up to its NUL.
     fn mac<'a>(&self, buf: &'a mut [u8; 19]) -> &'a [u8];
-    /// Fill `buf` (zeroed first) with the IP text; returns the text up to its NUL.
-    fn ip<'a>(&self, buf: &'a mut [u8; 17]) -> &'a [u8];
     /// `HAL_Kv_Get("awss.rst")`: `Ok(byte)` or `Err(rc)`.
     fn kv_get_reset(&self) -> Result<u8, i32>;
     /// `HAL_Kv_Set("awss.rst", &b, 1, 0)`.
@@ -169,32 +163,12 @@ impl Platform for Hal {
         // `char *` of which it reads at most `len` bytes, all within `text`, live for the call.
         unsafe { HAL_Printf(c"%.*s".as_ptr(), len, text.as_ptr()) }
     }
-    fn product_key<'a>(&self, buf: &'a mut [u8; 21]) -> &'a [u8] {
-        *buf = [0; 21];
-        // SAFETY: the HAL writes at most 20 bytes plus a NUL (IOTX_PRODUCT_KEY_LEN + 1 = 21).
-        unsafe { HAL_GetProductKey(buf.as_mut_ptr().cast()) };
-        // A HAL that wrote all 21 bytes without a NUL is cut at 20.
-        until_nul(buf.get(..20).unwrap_or(&[]))
-    }
-    fn device_name<'a>(&self, buf: &'a mut [u8; 33]) -> &'a [u8] {
-        *buf = [0; 33];
-        // SAFETY: the HAL writes at most 32 bytes plus a NUL (IOTX_DEVICE_NAME_LEN + 1 = 33).
-        unsafe { HAL_GetDeviceName(buf.as_mut_ptr().cast()) };
-        until_nul(buf.get(..32).unwrap_or(&[]))
-    }
     fn mac<'a>(&self, buf: &'a mut [u8; 19]) -> &'a [u8] {
         *buf = [0; 19];
         // SAFETY: the HAL writes at most HAL_MAC_LEN (18) bytes including the NUL; the buffer
         // has one spare byte.
         unsafe { HAL_Wifi_Get_Mac(buf.as_mut_ptr().cast()) };
         until_nul(buf.get(..18).unwrap_or(&[]))
-    }
-    fn ip<'a>(&self, buf: &'a mut [u8; 17]) -> &'a [u8] {
-        *buf = [0; 17];
-        // SAFETY: the HAL writes at most NETWORK_ADDR_LEN (16) bytes including the NUL; the
-        // buffer has one spare byte. A NULL ifname means the default interface.
-        unsafe { HAL_Wifi_Get_IP(buf.as_mut_ptr().cast(), core::ptr::null()) };
-        until_nul(buf.get(..16).unwrap_or(&[]))
     }
     fn kv_get_reset(&self) -> Result<u8, i32> {
         let mut byte: u8 = 0;
