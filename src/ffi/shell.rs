@@ -299,13 +299,12 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
         } => m.on_notify_ack(now, result, code, payload, o),
         Event::SetConfig(cfg) => ok = m.set_config(now, cfg, o).is_ok(),
         Event::SetToken(token) => ok = m.set_token(now, token, o).is_ok(),
-        Event::SubscribeFailed(failed) => {
-            for (sub, _) in [Sub::MatchReply, Sub::ResetReply]
-                .into_iter()
-                .zip(failed)
-                .filter(|(_, f)| *f)
-            {
-                m.subscribe_failed(now, sub, o);
+        Event::SubscribeFailed([match_reply, reset_reply]) => {
+            if match_reply {
+                m.subscribe_failed(now, Sub::MatchReply, o);
+            }
+            if reset_reply {
+                m.subscribe_failed(now, Sub::ResetReply, o);
             }
         }
         _ => plain(&event)(m, now, o),
