@@ -156,6 +156,7 @@ pub use super::coap::register_queries;
 
 /// Execute `actions` in order.
 /// `Action::Answer(())` stands for `answer`.
+#[inline(always)]
 pub fn run(hal: &Hal, actions: &[Action<()>], answer: Option<&Answer<ReplyCtx>>) -> Summary {
     let mut summary = Summary::default();
     for action in actions {
