@@ -94,11 +94,7 @@ impl ReplyCtx {
     /// Copy what an answer needs from a request the server is about to reuse. The second value
     /// is the length of an Observe option that was too long to keep (and dropped).
     pub fn from_request(remote: &NetworkAddr, req: &CoapMessage) -> (ReplyCtx, Option<usize>) {
-        let tokenlen = usize::from(req.header.tokenlen()).min(TOKEN_MAX);
-        let mut token = [0u8; COAP_MSG_MAX_TOKEN_LEN];
-        if let Some(dst) = token.get_mut(..tokenlen) {
-            copy_bytes(dst, &req.token);
-        }
+        let tokenlen = req.header.tokenlen().min(TOKEN_MAX as u8);
         let mut observe = [0u8; OBSERVE_MAX];
         let mut observe_len = None;
         let mut dropped = None;
@@ -124,8 +120,9 @@ impl ReplyCtx {
         let ctx = ReplyCtx {
             remote: *remote,
             msgid: req.header.msgid,
-            token,
-            tokenlen: tokenlen as u8,
+            // The whole array: an answer sends only the first `tokenlen` bytes.
+            token: req.token,
+            tokenlen,
             observe,
             observe_len,
         };
