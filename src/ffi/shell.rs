@@ -67,14 +67,6 @@ impl Shell {
         }
         m
     }
-
-    /// Mix fresh HAL entropy into the generator (on every `awss_report_cloud`).
-    pub fn reseed(&mut self, hal: &impl Platform) {
-        let m = self.machine(hal);
-        let mut old = [0u8; 32];
-        m.fill_random(&mut old);
-        m.seed(entropy(hal, &old));
-    }
 }
 
 /// 32 seed bytes: `base` XOR 8 x `HAL_Random(0xFFFFFFFF)` (little-endian), the uptime mixed
@@ -275,12 +267,13 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
     let o = &mut out;
     let shell = &mut *held.shell;
     let mut ok = true;
-    if let Event::Connect { .. } = event {
-        shell.reseed(hal);
-    }
     let m = shell.machine(hal);
     match event {
         Event::Connect { reset } => {
+            // Mix fresh HAL entropy into the generator on every `awss_report_cloud`.
+            let mut old = [0u8; 32];
+            m.fill_random(&mut old);
+            m.seed(entropy(hal, &old));
             let provisioned = provisioned_token(m);
             m.connect(now, reset, provisioned, o);
         }
