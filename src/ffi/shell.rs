@@ -277,8 +277,13 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
             let provisioned = provisioned_token(m);
             m.connect(now, reset, provisioned, o);
         }
-        Event::ResetReply(payload) => m.on_reset_reply(now, payload, o),
-        Event::MatchReply(payload) => m.on_match_reply(now, payload, o),
+        Event::ResetReply(payload) | Event::MatchReply(payload) => {
+            let f: fn(&mut M, u64, &[u8], &mut Outbox) = match event {
+                Event::ResetReply(_) => M::on_reset_reply,
+                _ => M::on_match_reply,
+            };
+            f(m, now, payload, o);
+        }
         Event::NotifyStart(count) => m.notify_start(now, count, o),
         Event::Query {
             ctx,
