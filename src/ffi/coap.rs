@@ -274,19 +274,15 @@ unsafe extern "C" fn notify_resp_cb(
     });
 }
 
-/// Broadcast one notify to `host` (NUL-terminated, at most 16 bytes with the NUL).
-pub fn notify_send(host: &[u8], payload: &[u8]) -> c_int {
+/// Broadcast one notify to `host` (a NUL-terminated dotted address).
+pub fn notify_send(host: [u8; 16], payload: &[u8]) -> c_int {
     let Ok(len) = u16::try_from(payload.len()) else {
         return -1;
     };
     let mut addr = NetworkAddr {
-        addr: [0; 16],
+        addr: host,
         port: NOTIFY_PORT,
     };
-    if host.len() > addr.addr.len() {
-        return -1;
-    }
-    copy_bytes(&mut addr.addr, host);
     let Some(c) = ctx_or_init() else {
         return -1;
     };

@@ -296,15 +296,14 @@ fn deliver(hal: &Hal, action: &Action<()>, answer: Option<&Answer<ReplyCtx>>) ->
     let payload = render_logged(pbuf, which, &nums, &token, &ids.identity(), id);
     let rc = match (which, payload) {
         (Payload::Notify, Some(payload)) => {
-            // The host text and its NUL in 16 bytes (the topic buffer is free here).
-            let mut hw = Writer::new(tbuf.get_mut(..16).unwrap_or(&mut []));
+            // The host text and its NUL in 16 bytes.
+            let mut host = [0u8; 16];
+            let mut hw = Writer::new(&mut host);
             render::broadcast_host(&mut hw, dest, ids.ip());
-            let host_ok = hw.ok() && hw.nul_terminate();
-            let host_len = hw.len();
-            let Some(host) = tbuf.get(..host_len + 1).filter(|_| host_ok) else {
+            if !(hw.ok() && hw.nul_terminate()) {
                 log::note(Level::Error, Msg::BadBroadcast);
                 return -1;
-            };
+            }
             coap::notify_send(host, payload)
         }
         (Payload::Answer, Some(payload)) => {
