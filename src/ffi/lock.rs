@@ -55,17 +55,14 @@ impl<T> Locked<T> {
         let m = mutex()?;
         // SAFETY: `m` is a live HAL mutex (never destroyed once published).
         unsafe { HAL_MutexLock(m) };
-        Some(Guard {
-            lock: self,
-            mutex: m,
-        })
+        Some(Guard { lock: self })
     }
 }
 
-/// Proof that the module lock is held; unlocks on drop.
+/// Proof that the module lock is held; unlocks on drop. One pointer wide (the mutex is the
+/// published one in `MUTEX`), so that a guard travels in a register.
 pub struct Guard<'a, T> {
     lock: &'a Locked<T>,
-    mutex: *mut c_void,
 }
 
 impl<T> core::ops::Deref for Guard<'_, T> {
@@ -85,7 +82,8 @@ impl<T> core::ops::DerefMut for Guard<'_, T> {
 
 impl<T> Drop for Guard<'_, T> {
     fn drop(&mut self) {
-        // SAFETY: this guard locked `mutex` and has not unlocked it yet.
-        unsafe { HAL_MutexUnlock(self.mutex) };
+        // SAFETY: a guard exists only after `mutex()` returned the mutex published in `MUTEX`
+        // (which never changes once set) and this guard locked it; it is unlocked once, here.
+        unsafe { HAL_MutexUnlock(MUTEX.load(Ordering::Acquire)) };
     }
 }
