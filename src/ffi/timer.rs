@@ -60,24 +60,24 @@ pub fn delay_ms(now: u64, deadline: u64) -> i32 {
 pub fn arm() {
     let hal = Hal;
     for _ in 0..MAX_ROUNDS {
-        let (seq, deadline, now) = {
+        let (seq, delay) = {
             let Some(mut guard) = SHELL.lock() else {
                 return;
             };
             guard.timer_seq = guard.timer_seq.wrapping_add(1);
             let seq = guard.timer_seq;
             let deadline = guard.machine(&hal).poll_at();
-            (seq, deadline, hal.uptime_ms())
+            (seq, deadline.map(|at| delay_ms(hal.uptime_ms(), at)))
         };
-        match deadline {
-            Some(at) => {
+        match delay {
+            Some(ms) => {
                 let Some(t) = timer() else {
                     return;
                 };
                 // SAFETY: `t` is a live HAL timer (never deleted once published).
                 unsafe {
                     HAL_Timer_Stop(t);
-                    HAL_Timer_Start(t, delay_ms(now, at));
+                    HAL_Timer_Start(t, ms);
                 }
             }
             None => {
