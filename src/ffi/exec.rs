@@ -157,10 +157,10 @@ pub use super::coap::register_queries;
 /// Execute `actions` in order.
 /// `Action::Answer(())` stands for `answer`.
 #[inline(always)]
-pub fn run(hal: &Hal, actions: &[Action<()>], answer: Option<&Answer<ReplyCtx>>) -> Summary {
+pub fn run(actions: &[Action<()>], answer: Option<&Answer<ReplyCtx>>) -> Summary {
     let mut summary = Summary::default();
     for action in actions {
-        execute(hal, action, answer, &mut summary);
+        execute(action, answer, &mut summary);
     }
     summary
 }
@@ -168,12 +168,8 @@ pub fn run(hal: &Hal, actions: &[Action<()>], answer: Option<&Answer<ReplyCtx>>)
 /// One action (out of line: `run` stays a loop and the summary is written in place). Actions
 /// with a payload go to [`deliver`].
 #[inline(never)]
-fn execute(
-    hal: &Hal,
-    action: &Action<()>,
-    answer: Option<&Answer<ReplyCtx>>,
-    summary: &mut Summary,
-) {
+fn execute(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>, summary: &mut Summary) {
+    let hal = &Hal;
     match *action {
         Action::Subscribe(sub) => {
             if subscribe(hal, sub, true) < 0 {
@@ -201,15 +197,13 @@ fn execute(
             }
         }
         Action::PublishReport { .. } => {
-            summary
-                .report_rc
-                .get_or_insert(deliver(hal, action, answer));
+            summary.report_rc.get_or_insert(deliver(action, answer));
         }
         Action::PublishReset { .. } => {
-            summary.reset_rc.get_or_insert(deliver(hal, action, answer));
+            summary.reset_rc.get_or_insert(deliver(action, answer));
         }
         _ => {
-            deliver(hal, action, answer);
+            deliver(action, answer);
         }
     }
 }
@@ -232,7 +226,8 @@ const ROUTES: [(Topic, Level, Msg); 5] = [
 /// `answer`). Prints the result line
 /// (for a notify or an answer only when it failed) and returns the result.
 #[inline(never)]
-fn deliver(hal: &Hal, action: &Action<()>, answer: Option<&Answer<ReplyCtx>>) -> c_int {
+fn deliver(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>) -> c_int {
+    let hal = &Hal;
     let mut nums = [0u64; 8];
     let mut token = [0u8; 16];
     let mut id = &NO_ID;

@@ -54,7 +54,7 @@ impl Shell {
 
     /// The machine, created and seeded on first use.
     #[inline(never)]
-    pub fn machine(&mut self, hal: &impl Platform) -> &mut M {
+    pub fn machine(&mut self) -> &mut M {
         if !self.ready {
             self.machine.write(M::new());
             self.ready = true;
@@ -62,7 +62,7 @@ impl Shell {
         // SAFETY: `ready` is set only after `machine` was written just above.
         let m = unsafe { self.machine.assume_init_mut() };
         if !self.seeded {
-            m.seed(entropy(hal, &[0; 32]));
+            m.seed(entropy(&[0; 32]));
             self.seeded = true;
         }
         m
@@ -71,7 +71,8 @@ impl Shell {
 
 /// 32 seed bytes: `base` XOR 8 x `HAL_Random(0xFFFFFFFF)` (little-endian), the uptime mixed
 /// into the first 8.
-fn entropy(hal: &impl Platform, base: &[u8; 32]) -> [u8; 32] {
+fn entropy(base: &[u8; 32]) -> [u8; 32] {
+    let hal = Hal;
     let mut seed = *base;
     let up = hal.uptime_ms().to_le_bytes();
     let mut r = 0;
@@ -261,19 +262,18 @@ pub struct Entered {
 #[inline(never)]
 pub fn run(event: Event<'_>) -> Option<Entered> {
     let mut held = begin()?;
-    let hal = &Hal;
     let now = held.now;
     let mut out = Outbox::new();
     let o = &mut out;
     let shell = &mut *held.shell;
     let mut ok = true;
-    let m = shell.machine(hal);
+    let m = shell.machine();
     match event {
         Event::Connect { reset } => {
             // Mix fresh HAL entropy into the generator on every `awss_report_cloud`.
             let mut old = [0u8; 32];
             m.fill_random(&mut old);
-            m.seed(entropy(hal, &old));
+            m.seed(entropy(&old));
             let provisioned = provisioned_token(m);
             m.connect(now, reset, provisioned, o);
         }
@@ -344,7 +344,7 @@ pub fn begin() -> Option<Held> {
         return None;
     };
     let now = hal.uptime_ms();
-    let _ = shell.machine(hal);
+    let _ = shell.machine();
     Some(Held { shell, now })
 }
 
@@ -354,7 +354,7 @@ impl Held {
     #[inline(never)]
     pub fn finish(self, out: &Outbox) -> Summary {
         self.unlock();
-        let summary = exec::run(&Hal, &out.actions, out.answer.as_ref());
+        let summary = exec::run(&out.actions, out.answer.as_ref());
         timer::arm();
         summary
     }
@@ -363,13 +363,13 @@ impl Held {
     #[inline(never)]
     pub fn unlock(self) {
         let Held { mut shell, .. } = self;
-        mirror(&mut shell, &Hal);
+        mirror(&mut shell);
     }
 }
 
 /// Copy the machine's token and counters into the C data symbols.
-fn mirror(shell: &mut Shell, hal: &Hal) {
-    let m = shell.machine(hal);
+fn mirror(shell: &mut Shell) {
+    let m = shell.machine();
     let token = m.token();
     let suc = m.report_token_suc();
     let cnt = m.report_token_cnt();
@@ -394,11 +394,11 @@ pub fn locked<R>(f: impl FnOnce(&mut Shell, &Hal, u64) -> R) -> Option<R> {
 /// Read the machine under the lock.
 #[inline(always)]
 pub fn read<R>(f: impl FnOnce(&M, u64) -> R) -> Option<R> {
-    locked(|shell, hal, now| f(shell.machine(hal), now))
+    locked(|shell, _, now| f(shell.machine(), now))
 }
 
 /// Change the machine under the lock, for calls that queue no action.
 #[inline(always)]
 pub fn read_mut<R>(f: impl FnOnce(&mut M, u64) -> R) -> Option<R> {
-    locked(|shell, hal, now| f(shell.machine(hal), now))
+    locked(|shell, _, now| f(shell.machine(), now))
 }

@@ -66,7 +66,7 @@ pub fn arm() {
             };
             guard.timer_seq = guard.timer_seq.wrapping_add(1);
             let seq = guard.timer_seq;
-            let deadline = guard.machine(&hal).poll_at();
+            let deadline = guard.machine().poll_at();
             (seq, deadline.map(|at| delay_ms(hal.uptime_ms(), at)))
         };
         match delay {
