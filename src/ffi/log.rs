@@ -28,17 +28,20 @@ pub fn enabled(level: Level) -> bool {
     (level as u8) <= LEVEL.load(Ordering::Relaxed)
 }
 
-/// The tags of the levels Error, Warn, Info and Debug, three letters each.
-const TAGS: &[u8; 12] = b"errwrninfdbg";
+/// The tags of the levels Error, Warn, Info and Debug.
+const TAGS: [[u8; 3]; 4] = [*b"err", *b"wrn", *b"inf", *b"dbg"];
 
 /// Hand `line` to `out` as printable chunks: the prefix, its pieces (bytes from the network
 /// with printable ASCII as is and the rest as `\xNN`, numbers in decimal) and `\r\n`.
 pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&[u8])) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let i = usize::from(line.level() as u8 - 2) * 3;
-    out(b"[");
-    out(TAGS.get(i..i + 3).unwrap_or(&[]));
-    out(b"] dev_bind: ");
+    let mut prefix = *b"[dbg] dev_bind: ";
+    if let Some(&[a, b, c]) = TAGS.get(usize::from(line.level() as u8 - 2)) {
+        prefix[1] = a;
+        prefix[2] = b;
+        prefix[3] = c;
+    }
+    out(&prefix);
     line.pieces(bytes, num, &mut |piece| match piece {
         Piece::Text(t) => out(t),
         Piece::Bytes(mut rest) => {
