@@ -28,10 +28,8 @@ pub const OUTBOX_CAP: usize = 10;
 /// Everything behind the module lock.
 pub struct Shell {
     machine: MaybeUninit<M>,
-    /// `machine` holds a value.
+    /// `machine` holds a value, seeded from HAL entropy.
     ready: bool,
-    /// The token generator was seeded from HAL entropy.
-    seeded: bool,
     /// Bumped by every timer arming (see `timer::arm`).
     pub timer_seq: u32,
     /// End of the connect-AP info window (`awss_start_connectap_monitor`), uptime ms.
@@ -45,27 +43,21 @@ impl Shell {
         Shell {
             machine: MaybeUninit::uninit(),
             ready: false,
-            seeded: false,
             timer_seq: 0,
             connectap_until: None,
             mirrored: [0; 16],
         }
     }
 
-    /// The machine, created and seeded on first use.
+    /// The machine, created and seeded from HAL entropy on first use.
     #[inline(never)]
     pub fn machine(&mut self) -> &mut M {
         if !self.ready {
-            self.machine.write(M::new());
+            self.machine.write(M::new()).seed(entropy(&[0; 32]));
             self.ready = true;
         }
         // SAFETY: `ready` is set only after `machine` was written just above.
-        let m = unsafe { self.machine.assume_init_mut() };
-        if !self.seeded {
-            m.seed(entropy(&[0; 32]));
-            self.seeded = true;
-        }
-        m
+        unsafe { self.machine.assume_init_mut() }
     }
 }
 
