@@ -213,13 +213,9 @@ pub fn register_queries(hal: &Hal) -> c_int {
             rc = -1;
             continue;
         };
-        let Some(p) = c_str(path) else {
-            rc = -1;
-            continue;
-        };
-        // SAFETY: `c` is the server context, `p` is NUL-terminated (the server copies it),
-        // `cb` has the `CoAPRecvMsgHandler` type.
-        let r = unsafe { CoAPServer_register(c, p, Some(cb)) };
+        // SAFETY: `c` is the server context, `path` ends with the NUL `exec::topic` writes
+        // (the server copies it), `cb` has the `CoAPRecvMsgHandler` type.
+        let r = unsafe { CoAPServer_register(c, path.as_ptr().cast(), Some(cb)) };
         if r != 0 {
             log::line(
                 Line::new(Level::Warn, Msg::RegisterRes, Msg::None),
