@@ -202,13 +202,12 @@ pub fn register_queries(hal: &Hal) -> c_int {
     let ids = Ids::keys(hal);
     let mut tbuf = [0u8; TOPIC_MAX];
     let mut rc = 0;
-    for (which, cb) in [
-        (
-            Topic::QueryMcast,
-            query_mcast_trampoline as super::types::CoapRecvMsgHandler,
-        ),
-        (Topic::QueryUcast, query_ucast_trampoline),
-    ] {
+    for mcast in [true, false] {
+        let (which, cb): (_, super::types::CoapRecvMsgHandler) = if mcast {
+            (Topic::QueryMcast, query_mcast_trampoline)
+        } else {
+            (Topic::QueryUcast, query_ucast_trampoline)
+        };
         let Some(path) = exec::topic(&mut tbuf, which, &ids) else {
             rc = -1;
             continue;
