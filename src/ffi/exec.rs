@@ -140,10 +140,15 @@ pub fn subscribe(hal: &Hal, sub: Sub, on: bool) -> c_int {
     let Some(t) = topic(&mut tbuf, sub_topic(sub), &ids) else {
         return -1;
     };
-    let rc = if on {
-        imports::mqtt_subscribe(t, sub_handler(sub))
-    } else {
-        imports::mqtt_unsubscribe(t)
+    let (p, null) = (t.as_ptr().cast(), core::ptr::null_mut());
+    // SAFETY: `t` ends with the NUL `topic` writes (the client copies it); the handler has the
+    // MQTT event handler type.
+    let rc = unsafe {
+        if on {
+            imports::IOT_MQTT_Subscribe(null, p, 0, Some(sub_handler(sub)), null)
+        } else {
+            imports::IOT_MQTT_Unsubscribe(null, p)
+        }
     };
     let text = t.split_last().map_or(t, |(_, rest)| rest);
     let level = if rc < 0 { Level::Warn } else { Level::Debug };
@@ -313,9 +318,19 @@ fn deliver(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>) -> c_int {
         }
         (Payload::Notify | Payload::Answer, None) => return -1,
         (_, payload) => match (payload, topic(tbuf, path, &ids)) {
-            (Some(p), Some(t)) => {
-                imports::mqtt_publish(t, c_int::from(which == Payload::Report), p)
-            }
+            // SAFETY: `t` ends with the NUL `topic` writes; the client copies the payload
+            // during the call and does not write through the pointer (the C prototype lacks
+            // `const`); the payload fits its buffer of PAYLOAD_MAX bytes, so the length cast
+            // is exact.
+            (Some(p), Some(t)) => unsafe {
+                imports::IOT_MQTT_Publish_Simple(
+                    core::ptr::null_mut(),
+                    t.as_ptr().cast(),
+                    c_int::from(which == Payload::Report),
+                    p.as_ptr() as *mut core::ffi::c_void,
+                    p.len() as c_int,
+                )
+            },
             _ => -1,
         },
     };

@@ -193,50 +193,6 @@ impl Platform for Hal {
     }
 }
 
-/// `IOT_MQTT_Publish_Simple(NULL, topic, qos, data, len)`; `topic` must end with a NUL.
-pub fn mqtt_publish(topic: &[u8], qos: c_int, data: &[u8]) -> i32 {
-    let (Ok(len), Some(topic)) = (c_int::try_from(data.len()), c_str(topic)) else {
-        return -1;
-    };
-    // SAFETY: `topic` is NUL-terminated; the MQTT client copies `len` bytes of `data` during
-    // the call and does not write through the pointer (the C prototype lacks `const`).
-    unsafe {
-        IOT_MQTT_Publish_Simple(
-            core::ptr::null_mut(),
-            topic,
-            qos,
-            data.as_ptr() as *mut c_void,
-            len,
-        )
-    }
-}
-
-/// `IOT_MQTT_Subscribe(NULL, topic, 0, cb, NULL)`; `topic` must end with a NUL.
-pub fn mqtt_subscribe(topic: &[u8], cb: MqttEventHandler) -> i32 {
-    let Some(topic) = c_str(topic) else {
-        return -1;
-    };
-    // SAFETY: `topic` is NUL-terminated (the client copies it); `cb` has the handler type.
-    unsafe {
-        IOT_MQTT_Subscribe(
-            core::ptr::null_mut(),
-            topic,
-            0,
-            Some(cb),
-            core::ptr::null_mut(),
-        )
-    }
-}
-
-/// `IOT_MQTT_Unsubscribe(NULL, topic)`; `topic` must end with a NUL.
-pub fn mqtt_unsubscribe(topic: &[u8]) -> i32 {
-    let Some(topic) = c_str(topic) else {
-        return -1;
-    };
-    // SAFETY: `topic` is NUL-terminated.
-    unsafe { IOT_MQTT_Unsubscribe(core::ptr::null_mut(), topic) }
-}
-
 /// `iotx_event_post(event)`, then the `ITE_AWSS_STATUS` callback if one is registered.
 /// Returns the callback's result if it ran, else `iotx_event_post`'s.
 pub fn post_event(event: c_int) -> c_int {
