@@ -303,9 +303,12 @@ pub fn notify_send(host: [u8; 16], payload: &[u8]) -> c_int {
 }
 
 /// Answer a query later: a zeroed `CoAPMessage` rebuilt from the saved copy, then
-/// `CoAPServerResp_send` (2.05, NON). `path` is NUL-terminated.
-pub fn answer(ctx: &ReplyCtx, path: &[u8], payload: &[u8]) -> c_int {
-    let (Ok(len), Some(path)) = (u16::try_from(payload.len()), c_str(path)) else {
+/// `CoAPServerResp_send` (2.05, NON).
+///
+/// # Safety
+/// `path` must end with a NUL (as `exec::topic` writes it).
+pub unsafe fn answer(ctx: &ReplyCtx, path: &[u8], payload: &[u8]) -> c_int {
+    let Ok(len) = u16::try_from(payload.len()) else {
         return -1;
     };
     let Some(c) = self::ctx() else {
@@ -329,7 +332,8 @@ pub fn answer(ctx: &ReplyCtx, path: &[u8], payload: &[u8]) -> c_int {
         }
     }
     // SAFETY: `remote`, `req` (and the Observe bytes it points at) live on this stack frame
-    // for the whole call; the server copies what it keeps; `payload` is not written.
+    // for the whole call; the server copies what it keeps; `payload` is not written; `path`
+    // is NUL-terminated (guaranteed by the caller).
     unsafe {
         CoAPServerResp_send(
             c,
@@ -337,7 +341,7 @@ pub fn answer(ctx: &ReplyCtx, path: &[u8], payload: &[u8]) -> c_int {
             payload.as_ptr() as *mut u8,
             len,
             (&mut req as *mut CoapMessage).cast(),
-            path,
+            path.as_ptr().cast(),
             None,
             ptr::null_mut(),
             0,

@@ -314,7 +314,8 @@ fn deliver(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>) -> c_int {
             let Some(path) = topic(tbuf, path, &ids) else {
                 return -1;
             };
-            coap::answer(ctx, path, payload)
+            // SAFETY: `path` ends with the NUL `topic` writes.
+            unsafe { coap::answer(ctx, path, payload) }
         }
         (Payload::Notify | Payload::Answer, None) => return -1,
         (_, payload) => match (payload, topic(tbuf, path, &ids)) {
