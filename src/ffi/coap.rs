@@ -91,13 +91,16 @@ const TOKEN_MAX: usize = if COAP_MSG_MAX_TOKEN_LEN < 15 {
 };
 
 impl ReplyCtx {
-    /// Copy what an answer needs from a request the server is about to reuse. The second value
-    /// is the length of an Observe option that was too long to keep (and dropped).
-    pub fn from_request(remote: &NetworkAddr, req: &CoapMessage) -> (ReplyCtx, Option<usize>) {
+    /// Copy what an answer needs from a request the server is about to reuse. `dropped` gets
+    /// the length of an Observe option that was too long to keep (and dropped).
+    pub fn from_request(
+        remote: &NetworkAddr,
+        req: &CoapMessage,
+        dropped: &mut Option<usize>,
+    ) -> ReplyCtx {
         let tokenlen = req.header.tokenlen().min(TOKEN_MAX as u8);
         let mut observe = [0u8; OBSERVE_MAX];
         let mut observe_len = None;
-        let mut dropped = None;
         let used = usize::from(req.optcount).min(COAP_MSG_MAX_OPTION_NUM);
         for opt in req.options.iter().take(used) {
             if opt.num != COAP_OPTION_OBSERVE {
@@ -105,7 +108,7 @@ impl ReplyCtx {
             }
             let len = usize::from(opt.len);
             if len > OBSERVE_MAX || (len > 0 && opt.val.is_null()) {
-                dropped = Some(len);
+                *dropped = Some(len);
                 break;
             }
             if len > 0 {
@@ -117,7 +120,7 @@ impl ReplyCtx {
             observe_len = Some(len as u8);
             break;
         }
-        let ctx = ReplyCtx {
+        ReplyCtx {
             remote: *remote,
             msgid: req.header.msgid,
             // The whole array: an answer sends only the first `tokenlen` bytes.
@@ -125,8 +128,7 @@ impl ReplyCtx {
             tokenlen,
             observe,
             observe_len,
-        };
-        (ctx, dropped)
+        }
     }
 }
 
@@ -158,17 +160,17 @@ pub unsafe fn on_query(
         );
         return -1;
     };
-    let (ctx, dropped) = ReplyCtx::from_request(remote, req);
+    let mut dropped = None;
+    let event = shell::Event::Query {
+        ctx: ReplyCtx::from_request(remote, req, &mut dropped),
+        mcast,
+        // SAFETY: guaranteed by the caller (payload valid for payloadlen bytes during the call).
+        payload: unsafe { coap_payload(req) },
+    };
     if let Some(len) = dropped {
         log::num(Level::Warn, Msg::ObserveIgnored, len as i64);
     }
-    // SAFETY: guaranteed by the caller (payload valid for payloadlen bytes during the call).
-    let payload = unsafe { coap_payload(req) };
-    shell::run_rc(shell::Event::Query {
-        ctx,
-        mcast,
-        payload,
-    })
+    shell::run_rc(event)
 }
 
 /// The `CoAPRecvMsgHandler` registered for `/sys/device/info/get`.
@@ -417,7 +419,7 @@ mod tests {
         };
         let mut obs = [0x00u8];
         let req = request(4, 0x1234, Some(&mut obs));
-        let (ctx, _) = ReplyCtx::from_request(&remote, &req);
+        let ctx = ReplyCtx::from_request(&remote, &req, &mut None);
         obs[0] = 0x55; // the server reuses its buffer: the copy must not change
         assert_eq!(obs[0], 0x55);
         assert_eq!(ctx.msgid, 0x1234);
@@ -425,9 +427,9 @@ mod tests {
         assert_eq!(&ctx.token[..4], &[0xA0, 0xA1, 0xA2, 0xA3]);
         assert_eq!(ctx.observe_len, Some(1));
         assert_eq!(ctx.observe[0], 0);
-        let (again, _) = ReplyCtx::from_request(&remote, &request(2, 0x1234, None));
+        let again = ReplyCtx::from_request(&remote, &request(2, 0x1234, None), &mut None);
         assert!(ctx.same_request(&again));
-        let (other, _) = ReplyCtx::from_request(&remote, &request(4, 0x1235, None));
+        let other = ReplyCtx::from_request(&remote, &request(4, 0x1235, None), &mut None);
         assert!(!ctx.same_request(&other));
         assert_eq!(other.observe_len, None);
     }
@@ -439,7 +441,8 @@ mod tests {
             port: 1,
         };
         let mut long = [1u8, 2, 3, 4, 5];
-        let (ctx, dropped) = ReplyCtx::from_request(&remote, &request(15, 7, Some(&mut long)));
+        let mut dropped = None;
+        let ctx = ReplyCtx::from_request(&remote, &request(15, 7, Some(&mut long)), &mut dropped);
         assert_eq!(usize::from(ctx.tokenlen), COAP_MSG_MAX_TOKEN_LEN.min(15));
         assert_eq!(ctx.observe_len, None);
         assert_eq!(dropped, Some(5));

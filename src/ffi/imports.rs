@@ -138,9 +138,7 @@ pub fn until_nul(buf: &[u8]) -> &[u8] {
 
 const KV_RST: &[u8] = b"awss.rst\0";
 
-/// `text` as a C string when it ends with a NUL (out of line: every path and topic handed to
-/// C goes through it).
-#[inline(never)]
+/// `text` as a C string when it ends with a NUL.
 pub fn c_str(text: &[u8]) -> Option<*const c_char> {
     match text.last() {
         Some(0) => Some(text.as_ptr().cast()),
