@@ -355,11 +355,11 @@ pub fn render_logged<'b>(
     who: &Identity<'_>,
     id: &IdEcho,
 ) -> Option<&'b [u8]> {
-    let &(what, label, level) = LABELS.get(which as usize)?;
+    let &(too_long, logged) = LABELS.get(which as usize)?;
     let mut w = Writer::new(buf);
     render::payload(&mut w, which, nums, token, who, id);
     if !w.ok() {
-        log::line(Line::new(Level::Error, what, Msg::PayloadTooLong), &[], 0);
+        log::line(too_long, &[], 0);
         return None;
     }
     let len = w.len();
@@ -367,21 +367,29 @@ pub fn render_logged<'b>(
     if which == Payload::Notify {
         log::note(Level::Info, Msg::NotifyTopic);
     }
-    log::line(Line::new(level, label, Msg::None), p, 0);
+    log::line(logged, p, 0);
     Some(p)
 }
 
-/// Per [`Payload`]: its name in the "too long" error, the label of its payload log line and
-/// that line's level.
-const LABELS: [(Msg, Msg, Level); 7] = [
-    (Msg::NameReport, Msg::LabelReport, Level::Debug),
-    (Msg::NameReset, Msg::LabelReset, Level::Debug),
+/// Per [`Payload`]: the "too long" error line (its name, then the reason) and the line that
+/// logs the payload (its label and level).
+const LABELS: [(Line, Line); 7] = [
+    labels(Msg::NameReport, Msg::LabelReport, Level::Debug),
+    labels(Msg::NameReset, Msg::LabelReset, Level::Debug),
     // The statistics payload is logged without a label.
-    (Msg::NameStatis, Msg::Bytes, Level::Debug),
-    (Msg::NameNotify, Msg::LabelNotify, Level::Debug),
-    (Msg::NameAnswer, Msg::LabelAnswer, Level::Info),
+    labels(Msg::NameStatis, Msg::Bytes, Level::Debug),
+    labels(Msg::NameNotify, Msg::LabelNotify, Level::Debug),
+    labels(Msg::NameAnswer, Msg::LabelAnswer, Level::Info),
     // The connect-AP answer of `process_get_device_info`.
-    (Msg::NameConnectap, Msg::LabelAnswer, Level::Info),
+    labels(Msg::NameConnectap, Msg::LabelAnswer, Level::Info),
     // The statistics line of `awss_bind_disp_statis`.
-    (Msg::NameStatis, Msg::Bytes, Level::Debug),
+    labels(Msg::NameStatis, Msg::Bytes, Level::Debug),
 ];
+
+/// One entry of [`LABELS`].
+const fn labels(what: Msg, label: Msg, level: Level) -> (Line, Line) {
+    (
+        Line::new(Level::Error, what, Msg::PayloadTooLong),
+        Line::new(level, label, Msg::None),
+    )
+}
