@@ -264,7 +264,7 @@ unsafe extern "C" fn notify_resp_cb(
     let code = msg.map_or(NO_CODE, |m| m.header.code);
     // SAFETY: a message from the server has `payloadlen` bytes at `payload` for the call.
     let payload = msg.and_then(|m| unsafe { coap_payload(m) });
-    let _ = shell::run(shell::Event::NotifyAck {
+    let _ = shell::run_rc(shell::Event::NotifyAck {
         result,
         code,
         payload,
