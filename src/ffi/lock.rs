@@ -3,7 +3,7 @@
 
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
-use core::ptr;
+use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use super::imports::{HAL_MutexCreate, HAL_MutexDestroy, HAL_MutexLock, HAL_MutexUnlock};
@@ -13,22 +13,23 @@ static MUTEX: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
 
 /// The mutex, created on first use. Two threads racing here both create one; the loser of the
 /// compare-exchange destroys its own. `None` when the HAL cannot create a mutex.
-fn mutex() -> Option<*mut c_void> {
-    let current = MUTEX.load(Ordering::Acquire);
-    if !current.is_null() {
+fn mutex() -> Option<NonNull<c_void>> {
+    if let Some(current) = NonNull::new(MUTEX.load(Ordering::Acquire)) {
         return Some(current);
     }
     // SAFETY: no arguments; returns a new mutex or NULL.
-    let fresh = unsafe { HAL_MutexCreate() };
-    if fresh.is_null() {
-        return None;
-    }
-    match MUTEX.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+    let fresh = NonNull::new(unsafe { HAL_MutexCreate() })?;
+    match MUTEX.compare_exchange(
+        ptr::null_mut(),
+        fresh.as_ptr(),
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
         Ok(_) => Some(fresh),
         Err(winner) => {
             // SAFETY: `fresh` was created above, was never published, and nobody else holds it.
-            unsafe { HAL_MutexDestroy(fresh) };
-            Some(winner)
+            unsafe { HAL_MutexDestroy(fresh.as_ptr()) };
+            NonNull::new(winner)
         }
     }
 }
@@ -54,7 +55,7 @@ impl<T> Locked<T> {
     pub fn lock(&self) -> Option<Guard<'_, T>> {
         let m = mutex()?;
         // SAFETY: `m` is a live HAL mutex (never destroyed once published).
-        unsafe { HAL_MutexLock(m) };
+        unsafe { HAL_MutexLock(m.as_ptr()) };
         Some(Guard { lock: self })
     }
 }
