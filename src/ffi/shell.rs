@@ -326,17 +326,16 @@ pub struct Held {
     pub now: u64,
 }
 
-/// Start an entry: take the lock and create (and seed) the machine. `None` (after an error
-/// line) when the module lock cannot be created.
+/// Start an entry: take the lock and read the time (the machine is created on its first use,
+/// by [`Shell::machine`]). `None` (after an error line) when the module lock cannot be created.
 #[inline(never)]
 pub fn begin() -> Option<Held> {
     let hal = &Hal;
-    let Some(mut shell) = SHELL.lock() else {
+    let Some(shell) = SHELL.lock() else {
         log::note(Level::Error, Msg::NoMutex);
         return None;
     };
     let now = hal.uptime_ms();
-    let _ = shell.machine();
     Some(Held { shell, now })
 }
 
