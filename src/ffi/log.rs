@@ -64,13 +64,11 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&[u8])) {
             let mut digits = [0u8; 20];
             let mut i = digits.len();
             let mut v = n.unsigned_abs();
-            loop {
+            for d in digits.iter_mut().rev() {
+                *d = b'0' + (v % 10) as u8;
                 i -= 1;
-                if let Some(d) = digits.get_mut(i) {
-                    *d = b'0' + (v % 10) as u8;
-                }
                 v /= 10;
-                if v == 0 || i == 0 {
+                if v == 0 {
                     break;
                 }
             }
