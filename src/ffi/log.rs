@@ -50,14 +50,18 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&[u8])) {
                     .iter()
                     .position(|&b| !(0x20..0x7F).contains(&b) || b == b'\\')
                     .unwrap_or(rest.len());
+                let (text, tail) = rest.split_at_checked(run).unwrap_or((rest, &[]));
                 if run > 0 {
-                    out(rest.get(..run).unwrap_or(&[]));
+                    out(text);
                 }
-                if let Some(&b) = rest.get(run) {
-                    let hex = |n: u8| HEX.get(usize::from(n & 0x0F)).copied().unwrap_or(b'?');
-                    out(&[b'\\', b'x', hex(b >> 4), hex(b)]);
-                }
-                rest = rest.get(run + 1..).unwrap_or(&[]);
+                rest = match tail.split_first() {
+                    Some((&b, after)) => {
+                        let hex = |n: u8| HEX.get(usize::from(n & 0x0F)).copied().unwrap_or(b'?');
+                        out(&[b'\\', b'x', hex(b >> 4), hex(b)]);
+                        after
+                    }
+                    None => &[],
+                };
             }
         }
         Piece::Num(n) => {
