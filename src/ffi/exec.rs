@@ -213,9 +213,6 @@ fn execute(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>, summary: &mut
     }
 }
 
-/// The id of payloads that echo none.
-static NO_ID: IdEcho = render::NO_ID;
-
 /// Per payload sent by [`deliver`] (report, reset, statistics, notify, answer): the topic or
 /// path it goes to, and the level and text of its result line.
 const ROUTES: [(Topic, Level, Msg); 5] = [
@@ -235,7 +232,7 @@ fn deliver(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>) -> c_int {
     let hal = &Hal;
     let mut nums = [0u64; 8];
     let mut token = [0u8; 16];
-    let mut id = &NO_ID;
+    let mut id = &render::NO_ID;
     let mut dest = 0;
     let which = match *action {
         Action::PublishReport { id, token: t } => {

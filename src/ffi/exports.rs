@@ -126,7 +126,7 @@ pub(super) fn lock_op(op: Op) -> u32 {
 /// the ops without one), `0` when the module mutex cannot be created.
 #[inline(never)]
 pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
-    let value = shell::locked(|s, hal, now| {
+    let value = shell::locked(|s, _hal, now| {
         let open = s.connectap_until.is_some_and(|until| now < until);
         match op {
             Op::ConnectapStart => {
@@ -140,7 +140,7 @@ pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
             Op::ConnectapOpen => return u32::from(open),
             _ => {}
         }
-        let m = s.machine(hal);
+        let m = s.machine();
         match op {
             Op::Remain => m.token_remain_ms(now),
             Op::Fresh => u32::from(!m.token_timed_out(now)),
