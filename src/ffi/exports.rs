@@ -35,21 +35,35 @@ fn reset_flag(hal: &impl Platform) -> bool {
 }
 
 /// The entry points that take no argument, dispatched by [`entry`] so that each of them is a
-/// constant and a jump.
+/// constant and a jump (the numbers are bit positions for [`entry`]'s result choice).
 #[derive(Clone, Copy)]
 #[repr(u8)]
-pub(super) enum Call {
+pub enum Call {
+    /// `awss_report_cloud`.
     Connect = 0,
+    /// `awss_start_bind`.
     StartBind = 1,
+    /// `awss_bind_deinit`.
     Deinit = 2,
+    /// `awss_report_reset`.
     ReportReset = 3,
+    /// `awss_report_reset_to_cloud`.
     ReportResetNow = 4,
+    /// `awss_stop_report_reset`.
     StopReportReset = 5,
+    /// The timer fired (no export).
+    Poll = 6,
+    /// `awss_report_token`.
     ReportToken = 7,
+    /// `awss_stop_report_token`.
     StopReportToken = 8,
+    /// `awss_update_token`.
     UpdateToken = 9,
+    /// `awss_dev_bind_notify`.
     Notify = 11,
+    /// `awss_dev_bind_notify_stop`.
     NotifyStop = 12,
+    /// `awss_bind_report_statis`.
     ReportStats = 17,
 }
 
@@ -58,21 +72,12 @@ pub(super) enum Call {
 /// (`0` if none was made), `0` for the others.
 #[inline(never)]
 pub(super) fn entry(call: Call) -> c_int {
-    // Only the connect reads the flag (false for the others).
-    let reset = matches!(call, Call::Connect) && reset_flag(&Hal);
     let event = match call {
-        Call::Connect => Event::Connect { reset },
-        Call::StartBind => Event::StartBind,
-        Call::Deinit => Event::Deinit,
-        Call::ReportReset => Event::ReportReset,
-        Call::ReportResetNow => Event::ReportResetNow,
-        Call::StopReportReset => Event::StopReportReset,
-        Call::ReportToken => Event::ReportToken,
-        Call::StopReportToken => Event::StopReportToken,
-        Call::UpdateToken => Event::UpdateToken,
+        Call::Connect => Event::Connect {
+            reset: reset_flag(&Hal),
+        },
         Call::Notify => Event::NotifyStart(None),
-        Call::NotifyStop => Event::NotifyStop,
-        Call::ReportStats => Event::ReportStats,
+        c => Event::Plain(c),
     };
     let Some(e) = shell::run(event) else {
         return -1;

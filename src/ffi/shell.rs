@@ -11,6 +11,7 @@ use core::sync::atomic::{AtomicI8, AtomicU8, Ordering};
 
 use super::coap::ReplyCtx;
 use super::exec::{self, Summary};
+pub use super::exports::Call;
 use super::imports::{Hal, Platform};
 use super::lock::{Guard, Locked};
 use super::log;
@@ -157,32 +158,14 @@ impl Sink<ReplyCtx> for Outbox {
 /// A machine call that takes only the time and the sink.
 type Plain = fn(&mut M, u64, &mut Outbox);
 
-/// What an entry does to the machine: one variant per entry point, dispatched in one place
-/// ([`run`]) so that the firmware holds one copy of the entry code. The variants without data
-/// come first: [`run`] turns them into a machine call through one table.
+/// What an entry does to the machine: one variant per kind of entry, dispatched in one place
+/// ([`run`]) so that the firmware holds one copy of the entry code. The entries without data
+/// are one variant ([`Event::Plain`]), which [`run`] turns into a machine call through one
+/// table.
 pub enum Event<'a> {
-    /// `awss_start_bind`.
-    StartBind,
-    /// `awss_bind_deinit`.
-    Deinit,
-    /// `awss_report_reset`.
-    ReportReset,
-    /// `awss_report_reset_to_cloud`.
-    ReportResetNow,
-    /// `awss_stop_report_reset`.
-    StopReportReset,
-    /// `awss_report_token`.
-    ReportToken,
-    /// `awss_stop_report_token`.
-    StopReportToken,
-    /// `awss_update_token`.
-    UpdateToken,
-    /// Stop the notify round.
-    NotifyStop,
-    /// `awss_bind_report_statis`.
-    ReportStats,
-    /// The timer fired.
-    Poll,
+    /// An entry without data: `awss_start_bind`, `awss_bind_deinit`, the report calls, the
+    /// notify stop, `awss_bind_report_statis`, or the timer's poll.
+    Plain(Call),
     /// `awss_report_cloud`: reseed, then connect (`reset`: the persisted reset flag).
     Connect {
         /// The persisted reset flag.
@@ -220,23 +203,23 @@ pub enum Event<'a> {
     SubscribeFailed([bool; 2]),
 }
 
-/// The machine call of an event without data (`Poll` for the others, which [`run`] handles
-/// before asking).
-fn plain(event: &Event<'_>) -> Plain {
-    match event {
-        Event::StartBind => |m, now, o| {
+/// The machine call of an entry without data (`poll` for the calls that carry data, which
+/// never come as [`Event::Plain`]).
+fn plain(call: Call) -> Plain {
+    match call {
+        Call::StartBind => |m, now, o| {
             let provisioned = provisioned_token(m);
             m.start_bind(now, provisioned, o);
         },
-        Event::Deinit => M::deinit,
-        Event::ReportReset => M::report_reset,
-        Event::ReportResetNow => M::report_reset_now,
-        Event::StopReportReset => M::stop_report_reset,
-        Event::ReportToken => M::report_token,
-        Event::StopReportToken => M::stop_report_token,
-        Event::UpdateToken => M::update_token,
-        Event::NotifyStop => M::notify_stop,
-        Event::ReportStats => |m, _, o| m.report_stats(o),
+        Call::Deinit => M::deinit,
+        Call::ReportReset => M::report_reset,
+        Call::ReportResetNow => M::report_reset_now,
+        Call::StopReportReset => M::stop_report_reset,
+        Call::ReportToken => M::report_token,
+        Call::StopReportToken => M::stop_report_token,
+        Call::UpdateToken => M::update_token,
+        Call::NotifyStop => M::notify_stop,
+        Call::ReportStats => |m, _, o| m.report_stats(o),
         _ => M::poll,
     }
 }
@@ -297,7 +280,7 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
                 m.subscribe_failed(now, Sub::ResetReply, o);
             }
         }
-        _ => plain(&event)(m, now, o),
+        Event::Plain(call) => plain(call)(m, now, o),
     }
     let summary = held.finish(&out);
     if summary.sub_failed != [false; 2] {
