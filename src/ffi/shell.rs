@@ -54,7 +54,7 @@ impl Shell {
     #[inline(never)]
     pub fn machine(&mut self) -> &mut M {
         if !self.ready {
-            self.machine.write(M::new()).seed(entropy(&[0; 32]));
+            reseed(self.machine.write(M::new()), true);
             self.ready = true;
         }
         // SAFETY: `ready` is set only after `machine` was written just above.
@@ -62,11 +62,16 @@ impl Shell {
     }
 }
 
-/// 32 seed bytes: `base` XOR 8 x `HAL_Random(0xFFFFFFFF)` (little-endian), the uptime mixed
-/// into the first 8.
-fn entropy(base: &[u8; 32]) -> [u8; 32] {
+/// Seed the generator of `m` with 32 bytes: 8 x `HAL_Random(0xFFFFFFFF)` (little-endian), the
+/// uptime mixed into the first 8, XOR 32 bytes of the generator's own output (zeros when
+/// `fresh`: a machine just created has no seed yet).
+#[inline(never)]
+fn reseed(m: &mut M, fresh: bool) {
     let hal = Hal;
-    let mut seed = *base;
+    let mut seed = [0u8; 32];
+    if !fresh {
+        m.fill_random(&mut seed);
+    }
     let up = hal.uptime_ms().to_le_bytes();
     let mut r = 0;
     for (i, b) in seed.iter_mut().enumerate() {
@@ -76,7 +81,7 @@ fn entropy(base: &[u8; 32]) -> [u8; 32] {
         *b ^= r as u8 ^ up.get(i).copied().unwrap_or(0);
         r >>= 8;
     }
-    seed
+    m.seed(seed);
 }
 
 /// The module's state.
@@ -246,9 +251,7 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
     match event {
         Event::Connect { reset } => {
             // Mix fresh HAL entropy into the generator on every `awss_report_cloud`.
-            let mut old = [0u8; 32];
-            m.fill_random(&mut old);
-            m.seed(entropy(&old));
+            reseed(m, false);
             let provisioned = provisioned_token(m);
             m.connect(now, reset, provisioned, o);
         }
