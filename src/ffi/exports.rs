@@ -580,7 +580,9 @@ pub unsafe extern "C" fn dev_bind_set_config(cfg: *const dev_bind_config_t) -> c
     if !cfg.is_valid() {
         return -1;
     }
-    match shell::run(Event::SetConfig(cfg)) {
+    match shell::run(Event::Apply(&mut |m, now, o| {
+        m.set_config(now, cfg, o).is_ok()
+    })) {
         Some(e) if e.ok => 0,
         _ => -1,
     }
@@ -621,7 +623,9 @@ pub unsafe extern "C" fn dev_bind_set_token(token: *const u8) -> c_int {
     if token == [0; 16] {
         return -1;
     }
-    match shell::run(Event::SetToken(token)) {
+    match shell::run(Event::Apply(&mut |m, now, o| {
+        m.set_token(now, token, o).is_ok()
+    })) {
         Some(e) if e.ok => 0,
         _ => -1,
     }

@@ -17,7 +17,7 @@ use super::lock::{Guard, Locked};
 use super::log;
 use super::timer;
 use crate::config::MAX_PENDING_QUERIES;
-use crate::core::{Action, Answer, Config, Level, Line, Machine, Msg, Sink, Sub, Token};
+use crate::core::{Action, Answer, Level, Line, Machine, Msg, Sink, Sub, Token};
 
 /// The machine the shell runs.
 pub type M = Machine<ReplyCtx, MAX_PENDING_QUERIES>;
@@ -200,10 +200,10 @@ pub enum Event<'a> {
         /// The response's payload.
         payload: Option<&'a [u8]>,
     },
-    /// `dev_bind_set_config`.
-    SetConfig(Config),
-    /// `dev_bind_set_token`.
-    SetToken(Token),
+    /// A call of the configuration API (`dev_bind_set_config`, `dev_bind_set_token`): the
+    /// machine call itself, so that a firmware which never links that API does not link the
+    /// machine code behind it either. Returns false when the machine refused the call.
+    Apply(&'a mut dyn FnMut(&mut M, u64, &mut Outbox) -> bool),
     /// The MQTT client refused these subscriptions (`match_reply`, `reset_reply`).
     SubscribeFailed([bool; 2]),
 }
@@ -231,7 +231,7 @@ fn plain(call: Call) -> Plain {
 
 /// What an entry gives back.
 pub struct Entered {
-    /// False when the machine refused the call (`SetConfig`, `SetToken`).
+    /// False when the machine refused the call ([`Event::Apply`]).
     pub ok: bool,
     /// Results of the executed actions.
     pub summary: Summary,
@@ -273,8 +273,7 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
             code,
             payload,
         } => m.on_notify_ack(now, result, code, payload, o),
-        Event::SetConfig(cfg) => ok = m.set_config(now, cfg, o).is_ok(),
-        Event::SetToken(token) => ok = m.set_token(now, token, o).is_ok(),
+        Event::Apply(f) => ok = f(m, now, o),
         Event::SubscribeFailed([match_reply, reset_reply]) => {
             if match_reply {
                 m.subscribe_failed(now, Sub::MatchReply, o);
