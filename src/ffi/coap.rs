@@ -4,11 +4,11 @@ use core::ffi::{c_char, c_int, c_void};
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
-use super::exec::{self, Ids, TOPIC_MAX};
+use super::exec::{self, TopicUse};
 use super::imports::Hal;
 use super::imports::{
     c_str, coap_msg, coap_payload, CoAPMessageId_cancel, CoAPServerMultiCast_send,
-    CoAPServerResp_send, CoAPServer_deinit, CoAPServer_init, CoAPServer_register,
+    CoAPServerResp_send, CoAPServer_deinit, CoAPServer_init,
 };
 use super::types::{CoapMessage, CoapMsgHeader, CoapMsgOption, NetworkAddr, COAP_OPTION_OBSERVE};
 use super::{log, shell};
@@ -197,36 +197,19 @@ unsafe extern "C" fn query_ucast_trampoline(
 
 /// `CoAPServer_init` and register both query paths (`/sys/device/info/get` and
 /// `/sys/${pk}/${dn}/device/info/get`).
-pub fn register_queries(hal: &Hal) -> c_int {
+pub fn register_queries(_hal: &Hal) -> c_int {
     let Some(c) = ctx_or_init() else {
         return -1;
     };
-    let ids = Ids::keys(hal);
-    let mut tbuf = [0u8; TOPIC_MAX];
-    let mut rc = 0;
-    for mcast in [true, false] {
-        let (which, cb): (_, super::types::CoapRecvMsgHandler) = if mcast {
-            (Topic::QueryMcast, query_mcast_trampoline)
-        } else {
-            (Topic::QueryUcast, query_ucast_trampoline)
-        };
-        let Some(path) = exec::topic(&mut tbuf, which, &ids) else {
-            rc = -1;
-            continue;
-        };
-        // SAFETY: `c` is the server context, `path` ends with the NUL `exec::topic` writes
-        // (the server copies it), `cb` has the `CoAPRecvMsgHandler` type.
-        let r = unsafe { CoAPServer_register(c, path.as_ptr().cast(), Some(cb)) };
-        if r != 0 {
-            log::line(
-                Line::new(Level::Warn, Msg::RegisterRes, Msg::None),
-                path.split_last().map_or(path, |(_, p)| p),
-                i64::from(r),
-            );
-            rc = -1;
-        }
-    }
-    rc
+    let mcast = exec::use_topic(
+        Topic::QueryMcast,
+        TopicUse::Register(c, query_mcast_trampoline),
+    );
+    let ucast = exec::use_topic(
+        Topic::QueryUcast,
+        TopicUse::Register(c, query_ucast_trampoline),
+    );
+    -c_int::from(mcast != 0 || ucast != 0)
 }
 
 /// Cancel the last notify's CoAP message, if any.

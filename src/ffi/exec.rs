@@ -2,11 +2,12 @@
 //! with `core::render`, reads the identity from the HAL each time, publishes or sends, and
 //! prints the log lines of SPEC section 7.
 
-use core::ffi::c_int;
+use core::ffi::{c_int, c_void};
 
 use super::coap::{self, ReplyCtx};
 use super::imports::{self, Hal, Platform};
 use super::log;
+use super::types::CoapRecvMsgHandler;
 use crate::core::render::{self, Identity, Payload, Topic, Writer};
 use crate::core::{Action, Answer, Level, Line, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
 use crate::core::{IdEcho, Token};
@@ -133,28 +134,66 @@ pub fn sub_index(sub: Sub) -> usize {
     }
 }
 
-/// Subscribe (or unsubscribe) a reply topic; returns the MQTT result.
-pub fn subscribe(hal: &Hal, sub: Sub, on: bool) -> c_int {
-    let ids = Ids::keys(hal);
+/// What [`use_topic`] does with a rendered topic.
+#[derive(Clone, Copy)]
+pub enum TopicUse {
+    /// `IOT_MQTT_Subscribe` it (qos 0) with this handler.
+    Subscribe(imports::MqttEventHandler),
+    /// `IOT_MQTT_Unsubscribe` it.
+    Unsubscribe,
+    /// `CoAPServer_register` it on this server context with this handler.
+    Register(*mut c_void, CoapRecvMsgHandler),
+}
+
+/// Render `which` (with the product key and device name) and hand it to the MQTT client or
+/// the CoAP server as `how` says; returns the client's result (`-1` when the topic does not
+/// fit). Prints the result line: a subscription's always (warning when negative), a
+/// registration's only when it failed (non-zero).
+#[inline(never)]
+pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
+    let ids = Ids::read(false);
     let mut tbuf = [0u8; TOPIC_MAX];
-    let Some(t) = topic(&mut tbuf, sub_topic(sub), &ids) else {
+    let Some(t) = topic(&mut tbuf, which, &ids) else {
         return -1;
     };
     let (p, null) = (t.as_ptr().cast(), core::ptr::null_mut());
-    // SAFETY: `t` ends with the NUL `topic` writes (the client copies it); the handler has the
-    // MQTT event handler type.
-    let rc = unsafe {
-        if on {
-            imports::IOT_MQTT_Subscribe(null, p, 0, Some(sub_handler(sub)), null)
-        } else {
-            imports::IOT_MQTT_Unsubscribe(null, p)
+    // SAFETY: `t` ends with the NUL `topic` writes (the client and the server copy it); each
+    // handler has the type its function expects; a registration's context is the server's.
+    let (rc, msg) = unsafe {
+        match how {
+            TopicUse::Subscribe(h) => (
+                imports::IOT_MQTT_Subscribe(null, p, 0, Some(h), null),
+                Msg::SubRes,
+            ),
+            TopicUse::Unsubscribe => (imports::IOT_MQTT_Unsubscribe(null, p), Msg::UnsubRes),
+            TopicUse::Register(c, cb) => (
+                imports::CoAPServer_register(c, p, Some(cb)),
+                Msg::RegisterRes,
+            ),
         }
     };
+    let register = msg == Msg::RegisterRes;
+    if register && rc == 0 {
+        return 0;
+    }
     let text = t.split_last().map_or(t, |(_, rest)| rest);
-    let level = if rc < 0 { Level::Warn } else { Level::Debug };
-    let msg = if on { Msg::SubRes } else { Msg::UnsubRes };
+    let level = if rc < 0 || register {
+        Level::Warn
+    } else {
+        Level::Debug
+    };
     log::line(Line::new(level, msg, Msg::None), text, i64::from(rc));
     rc
+}
+
+/// Subscribe (or unsubscribe) a reply topic; returns the MQTT result.
+pub fn subscribe(_hal: &Hal, sub: Sub, on: bool) -> c_int {
+    let how = if on {
+        TopicUse::Subscribe(sub_handler(sub))
+    } else {
+        TopicUse::Unsubscribe
+    };
+    use_topic(sub_topic(sub), how)
 }
 
 pub use super::coap::register_queries;
