@@ -21,10 +21,9 @@ pub const TOPIC_MAX: usize = 128;
 /// What executing an entry's actions produced (for exports that return a publish result).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Summary {
-    /// Result of the first token report publish, if one was made.
-    pub report_rc: Option<i32>,
-    /// Result of the first reset report publish, if one was made.
-    pub reset_rc: Option<i32>,
+    /// Result of the first token or reset report publish, if one was made (no entry of the
+    /// machine queues both kinds).
+    pub publish_rc: Option<i32>,
     /// Subscriptions the MQTT client refused (`match_reply`, `reset_reply`).
     pub sub_failed: [bool; 2],
 }
@@ -240,11 +239,8 @@ fn execute(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>, summary: &mut
                 log::num(Level::Warn, Msg::KvSetRes, i64::from(rc));
             }
         }
-        Action::PublishReport { .. } => {
-            summary.report_rc.get_or_insert(deliver(action, answer));
-        }
-        Action::PublishReset { .. } => {
-            summary.reset_rc.get_or_insert(deliver(action, answer));
+        Action::PublishReport { .. } | Action::PublishReset { .. } => {
+            summary.publish_rc.get_or_insert(deliver(action, answer));
         }
         _ => {
             deliver(action, answer);

@@ -82,12 +82,11 @@ pub(super) fn entry(call: Call) -> c_int {
     let Some(e) = shell::run(event) else {
         return -1;
     };
-    // Bit n: call n returns the report's (0x80) or the reset report's (0x18) result.
+    // Bit n: call n returns the report's (0x80) or the reset report's (0x18) result, the only
+    // publish of its kind these calls queue.
     let bit = 1u32 << (call as u32);
-    if bit & 0x80 != 0 {
-        e.summary.report_rc
-    } else if bit & 0x18 != 0 {
-        e.summary.reset_rc
+    if bit & 0x98 != 0 {
+        e.summary.publish_rc
     } else {
         None
     }
