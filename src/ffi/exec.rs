@@ -67,14 +67,6 @@ impl Ids {
         }
         ids
     }
-    /// The product key text.
-    pub fn pk(&self) -> &[u8] {
-        imports::until_nul(&self.pk)
-    }
-    /// The device name text.
-    pub fn dn(&self) -> &[u8] {
-        imports::until_nul(&self.dn)
-    }
     /// The product key as a NUL-terminated C string (valid while `self` lives).
     pub fn pk_ptr(&self) -> *const core::ffi::c_char {
         self.pk.as_ptr().cast()
@@ -83,25 +75,21 @@ impl Ids {
     pub fn dn_ptr(&self) -> *const core::ffi::c_char {
         self.dn.as_ptr().cast()
     }
-    /// The IP text.
-    pub fn ip(&self) -> &[u8] {
-        imports::until_nul(&self.ip)
-    }
     /// As `render` takes it.
     pub fn identity(&self) -> Identity<'_> {
         Identity {
-            product_key: self.pk(),
-            device_name: self.dn(),
+            product_key: imports::until_nul(&self.pk),
+            device_name: imports::until_nul(&self.dn),
             mac: imports::until_nul(&self.mac),
-            ip: self.ip(),
+            ip: imports::until_nul(&self.ip),
         }
     }
 }
 
 /// Render a NUL-terminated topic into `buf`; `None` (logged) if it does not fit.
-pub fn topic<'b>(buf: &'b mut [u8], which: Topic, ids: &Ids) -> Option<&'b [u8]> {
+pub fn topic<'b>(buf: &'b mut [u8], which: Topic, who: &Identity<'_>) -> Option<&'b [u8]> {
     let mut w = Writer::new(buf);
-    render::topic(&mut w, which, ids.pk(), ids.dn());
+    render::topic(&mut w, which, who.product_key, who.device_name);
     let ok = w.ok() && w.nul_terminate();
     let len = w.len();
     if !ok {
@@ -152,7 +140,7 @@ pub enum TopicUse {
 pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
     let ids = Ids::read(false);
     let mut tbuf = [0u8; TOPIC_MAX];
-    let Some(t) = topic(&mut tbuf, which, &ids) else {
+    let Some(t) = topic(&mut tbuf, which, &ids.identity()) else {
         return -1;
     };
     let (p, null) = (t.as_ptr().cast(), core::ptr::null_mut());
@@ -325,13 +313,14 @@ fn deliver(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>) -> c_int {
     // The payload, then the topic (or notify host) in one zeroed buffer.
     let mut buf = [0u8; PAYLOAD_MAX + TOPIC_MAX];
     let (pbuf, tbuf) = buf.split_at_mut(PAYLOAD_MAX);
-    let payload = render_logged(pbuf, which, &nums, &token, &ids.identity(), id);
+    let who = ids.identity();
+    let payload = render_logged(pbuf, which, &nums, &token, &who, id);
     let rc = match (which, payload) {
         (Payload::Notify, Some(payload)) => {
             // The host text and its NUL in 16 bytes.
             let mut host = [0u8; 16];
             let mut hw = Writer::new(&mut host);
-            render::broadcast_host(&mut hw, dest, ids.ip());
+            render::broadcast_host(&mut hw, dest, who.ip);
             if !(hw.ok() && hw.nul_terminate()) {
                 log::note(Level::Error, Msg::BadBroadcast);
                 return -1;
@@ -343,14 +332,14 @@ fn deliver(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>) -> c_int {
                 return -1;
             };
             let path = if *mcast { Topic::QueryMcast } else { path };
-            let Some(path) = topic(tbuf, path, &ids) else {
+            let Some(path) = topic(tbuf, path, &who) else {
                 return -1;
             };
             // SAFETY: `path` ends with the NUL `topic` writes.
             unsafe { coap::answer(ctx, path, payload) }
         }
         (Payload::Notify | Payload::Answer, None) => return -1,
-        (_, payload) => match (payload, topic(tbuf, path, &ids)) {
+        (_, payload) => match (payload, topic(tbuf, path, &who)) {
             // SAFETY: `t` ends with the NUL `topic` writes; the client copies the payload
             // during the call and does not write through the pointer (the C prototype lacks
             // `const`); the payload fits its buffer of PAYLOAD_MAX bytes, so the length cast

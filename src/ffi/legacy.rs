@@ -782,12 +782,11 @@ unsafe fn device_info(
     } else {
         Topic::ConnectApUcast
     };
-    let Some(path) = exec::topic(pbuf, which, &ids) else {
+    let who = ids.identity();
+    let Some(path) = exec::topic(pbuf, which, &who) else {
         return -1;
     };
-    let Some(answer) =
-        exec::render_logged(buf, Payload::ConnectAp, &[], &[0; 16], &ids.identity(), id)
-    else {
+    let Some(answer) = exec::render_logged(buf, Payload::ConnectAp, &[], &[0; 16], &who, id) else {
         return -1;
     };
     // SAFETY: `remote` and `request` are valid for the call, per the caller.
