@@ -35,36 +35,37 @@ fn reset_flag(hal: &impl Platform) -> bool {
 }
 
 /// The entry points that take no argument, dispatched by [`entry`] so that each of them is a
-/// constant and a jump (the numbers are bit positions for [`entry`]'s result choice).
+/// constant and a jump (the numbers are bit positions for [`entry`]'s result choice; the
+/// calls [`shell::run`] turns into a plain machine call come first, so its table is short).
 #[derive(Clone, Copy)]
 #[repr(u8)]
 pub enum Call {
-    /// `awss_report_cloud`.
-    Connect = 0,
     /// `awss_start_bind`.
-    StartBind = 1,
+    StartBind = 0,
     /// `awss_bind_deinit`.
-    Deinit = 2,
+    Deinit = 1,
     /// `awss_report_reset`.
-    ReportReset = 3,
+    ReportReset = 2,
     /// `awss_report_reset_to_cloud`.
-    ReportResetNow = 4,
+    ReportResetNow = 3,
     /// `awss_stop_report_reset`.
-    StopReportReset = 5,
-    /// The timer fired (no export).
-    Poll = 6,
+    StopReportReset = 4,
     /// `awss_report_token`.
-    ReportToken = 7,
+    ReportToken = 5,
     /// `awss_stop_report_token`.
-    StopReportToken = 8,
+    StopReportToken = 6,
     /// `awss_update_token`.
-    UpdateToken = 9,
-    /// `awss_dev_bind_notify`.
-    Notify = 11,
+    UpdateToken = 7,
     /// `awss_dev_bind_notify_stop`.
-    NotifyStop = 12,
+    NotifyStop = 8,
     /// `awss_bind_report_statis`.
-    ReportStats = 17,
+    ReportStats = 9,
+    /// The timer fired (no export).
+    Poll = 10,
+    /// `awss_report_cloud`.
+    Connect = 11,
+    /// `awss_dev_bind_notify`.
+    Notify = 12,
 }
 
 /// Run the event of `call`: `-1` when the module mutex cannot be created, else the first
@@ -82,10 +83,10 @@ pub(super) fn entry(call: Call) -> c_int {
     let Some(e) = shell::run(event) else {
         return -1;
     };
-    // Bit n: call n returns the report's (0x80) or the reset report's (0x18) result, the only
+    // Bit n: call n returns the report's (0x20) or the reset report's (0x0C) result, the only
     // publish of its kind these calls queue.
     let bit = 1u32 << (call as u32);
-    if bit & 0x98 != 0 {
+    if bit & 0x2C != 0 {
         e.summary.publish_rc
     } else {
         None
