@@ -7,8 +7,8 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use super::exec::{self, TopicUse};
 use super::imports::Hal;
 use super::imports::{
-    c_str, coap_msg, coap_payload, CoAPMessageId_cancel, CoAPServerMultiCast_send,
-    CoAPServerResp_send, CoAPServer_deinit, CoAPServer_init,
+    coap_msg, coap_payload, CoAPMessageId_cancel, CoAPServerMultiCast_send, CoAPServerResp_send,
+    CoAPServer_deinit, CoAPServer_init,
 };
 use super::types::{CoapMessage, CoapMsgHeader, CoapMsgOption, NetworkAddr, COAP_OPTION_OBSERVE};
 use super::{log, shell};
@@ -337,20 +337,21 @@ pub unsafe fn answer(ctx: &ReplyCtx, path: &[u8], payload: &[u8]) -> c_int {
 /// Send a response to a request still owned by the server (synchronous legacy answers).
 ///
 /// # Safety
-/// `remote` and `request` must be valid for the call.
+/// `remote` and `request` must be valid for the call; `path` must end with a NUL (as
+/// `exec::topic` writes it).
 pub unsafe fn answer_now(
     remote: *mut NetworkAddr,
     request: *mut c_void,
     path: &[u8],
     payload: &[u8],
 ) -> c_int {
-    let (Ok(len), Some(path)) = (u16::try_from(payload.len()), c_str(path)) else {
+    let Ok(len) = u16::try_from(payload.len()) else {
         return -1;
     };
     let Some(c) = ctx_or_init() else {
         return -1;
     };
-    // SAFETY: guaranteed by the caller; the server copies the payload.
+    // SAFETY: guaranteed by the caller (`path` NUL-terminated); the server copies the payload.
     unsafe {
         CoAPServerResp_send(
             c,
@@ -358,7 +359,7 @@ pub unsafe fn answer_now(
             payload.as_ptr() as *mut u8,
             len,
             request,
-            path,
+            path.as_ptr().cast(),
             None,
             ptr::null_mut(),
             0,

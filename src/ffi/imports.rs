@@ -138,14 +138,6 @@ pub fn until_nul(buf: &[u8]) -> &[u8] {
 
 const KV_RST: &[u8] = b"awss.rst\0";
 
-/// `text` as a C string when it ends with a NUL.
-pub fn c_str(text: &[u8]) -> Option<*const c_char> {
-    match text.last() {
-        Some(0) => Some(text.as_ptr().cast()),
-        _ => None,
-    }
-}
-
 impl Platform for Hal {
     fn uptime_ms(&self) -> u64 {
         // SAFETY: no arguments; the HAL contract says it may be called from any thread.

@@ -789,7 +789,8 @@ unsafe fn device_info(
     let Some(answer) = exec::render_logged(buf, Payload::ConnectAp, &[], &[0; 16], &who, id) else {
         return -1;
     };
-    // SAFETY: `remote` and `request` are valid for the call, per the caller.
+    // SAFETY: `remote` and `request` are valid for the call, per the caller; `path` ends with
+    // the NUL `exec::topic` writes.
     let rc = unsafe { coap::answer_now(remote.cast::<NetworkAddr>(), request, path, answer) };
     if rc != 0 {
         log::num(Level::Warn, Msg::TxDevInfoRes, i64::from(rc));
