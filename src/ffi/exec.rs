@@ -7,7 +7,7 @@ use core::ffi::{c_int, c_void};
 use super::coap::{self, ReplyCtx};
 use super::imports::{self, Hal, Platform};
 use super::log;
-use super::types::CoapRecvMsgHandler;
+use super::types::{CoapMessage, CoapRecvMsgHandler, NetworkAddr};
 use crate::core::render::{self, Identity, Payload, Topic, Writer};
 use crate::core::{Action, Answer, Level, Line, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
 use crate::core::{IdEcho, Token};
@@ -190,16 +190,35 @@ pub use super::coap::register_queries;
 #[inline(always)]
 pub fn run(actions: &[Action<()>], answer: Option<&Answer<ReplyCtx>>) -> Summary {
     let mut summary = Summary::default();
+    let mut reply = answer.map(Reply::Later);
     for action in actions {
-        execute(action, answer, &mut summary);
+        execute(action, reply.as_mut(), &mut summary);
     }
     summary
+}
+
+/// What an `Action::Answer(())` given to [`deliver`] stands for.
+pub enum Reply<'a> {
+    /// The machine's answer to a query, sent from the saved copy of the request.
+    Later(&'a Answer<ReplyCtx>),
+    /// A connect-AP info answer (`process_get_device_info`), sent at once to a request the
+    /// server still owns.
+    Now {
+        /// The request's sender.
+        remote: &'a mut NetworkAddr,
+        /// The request.
+        request: &'a mut CoapMessage,
+        /// True for the multicast path.
+        mcast: bool,
+        /// The request's id, echoed.
+        id: &'a IdEcho,
+    },
 }
 
 /// One action (out of line: `run` stays a loop and the summary is written in place). Actions
 /// with a payload go to [`deliver`].
 #[inline(never)]
-fn execute(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>, summary: &mut Summary) {
+fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, summary: &mut Summary) {
     let hal = &Hal;
     match *action {
         Action::Subscribe(sub) => {
@@ -236,27 +255,29 @@ fn execute(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>, summary: &mut
     }
 }
 
-/// Per payload sent by [`deliver`] (report, reset, statistics, notify, answer): the topic or
-/// path it goes to, and the level and text of its result line.
-const ROUTES: [(Topic, Level, Msg); 5] = [
+/// Per payload sent by [`deliver`] (report, reset, statistics, notify, answer, connect-AP
+/// answer): the topic or path it goes to (the unicast one for the answers), and the level and text of its result line.
+const ROUTES: [(Topic, Level, Msg); 6] = [
     (Topic::MatchReport, Level::Info, Msg::ReportRes),
     (Topic::ResetReport, Level::Debug, Msg::ResetRes),
     (Topic::LogPost, Level::Info, Msg::StatisSuccess),
     (Topic::Notify, Level::Warn, Msg::NotifySendRes),
     (Topic::QueryUcast, Level::Warn, Msg::AnswerRes),
+    (Topic::ConnectApUcast, Level::Warn, Msg::TxDevInfoRes),
 ];
 
 /// Render, log and send the payload of `action`: MQTT publishes (report at QoS 1, reset and
-/// statistics at QoS 0), a notify broadcast, or the answer (`Action::Answer(())` stands for
+/// statistics at QoS 0), a notify broadcast, or an answer (`Action::Answer(())` stands for
 /// `answer`). Prints the result line
 /// (for a notify or an answer only when it failed) and returns the result.
 #[inline(never)]
-fn deliver(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>) -> c_int {
+pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     let hal = &Hal;
     let mut nums = [0u64; 8];
     let mut token = [0u8; 16];
     let mut id = &render::NO_ID;
     let mut dest = 0;
+    let mut mcast = false;
     let which = match *action {
         Action::PublishReport { id, token: t } => {
             nums[0] = id.into();
@@ -292,15 +313,23 @@ fn deliver(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>) -> c_int {
             dest = d;
             Payload::Notify
         }
-        Action::Answer(()) => {
-            let Some(a) = answer else {
-                return -1;
-            };
-            nums[0] = a.remain_ms.into();
-            token = a.token;
-            id = &a.id;
-            Payload::Answer
-        }
+        Action::Answer(()) => match answer.as_deref() {
+            Some(Reply::Later(a)) => {
+                nums[0] = a.remain_ms.into();
+                token = a.token;
+                id = &a.id;
+                mcast = a.mcast;
+                Payload::Answer
+            }
+            Some(Reply::Now {
+                mcast: m, id: i, ..
+            }) => {
+                id = i;
+                mcast = *m;
+                Payload::ConnectAp
+            }
+            None => return -1,
+        },
         _ => return -1,
     };
     let Some(&(path, level, mut msg)) = ROUTES.get(which as usize) else {
@@ -327,18 +356,34 @@ fn deliver(action: &Action<()>, answer: Option<&Answer<ReplyCtx>>) -> c_int {
             }
             coap::notify_send(host, payload)
         }
-        (Payload::Answer, Some(payload)) => {
-            let Some(Answer { ctx, mcast, .. }) = answer else {
-                return -1;
+        (Payload::Answer | Payload::ConnectAp, Some(payload)) => {
+            let path = match (mcast, which) {
+                (false, _) => path,
+                (true, Payload::Answer) => Topic::QueryMcast,
+                (true, _) => Topic::ConnectApMcast,
             };
-            let path = if *mcast { Topic::QueryMcast } else { path };
             let Some(path) = topic(tbuf, path, &who) else {
                 return -1;
             };
-            // SAFETY: `path` ends with the NUL `topic` writes.
-            unsafe { coap::answer(ctx, path, payload) }
+            match answer {
+                // SAFETY: `path` ends with the NUL `topic` writes.
+                Some(Reply::Later(a)) => unsafe { coap::answer(&a.ctx, path, payload) },
+                // SAFETY: `remote` and `request` are live references for the call; `path`
+                // ends with the NUL `topic` writes.
+                Some(Reply::Now {
+                    remote, request, ..
+                }) => unsafe {
+                    coap::answer_now(
+                        &mut **remote,
+                        core::ptr::from_mut(&mut **request).cast(),
+                        path,
+                        payload,
+                    )
+                },
+                None => -1,
+            }
         }
-        (Payload::Notify | Payload::Answer, None) => return -1,
+        (Payload::Notify | Payload::Answer | Payload::ConnectAp, None) => return -1,
         (_, payload) => match (payload, topic(tbuf, path, &who)) {
             // SAFETY: `t` ends with the NUL `topic` writes; the client copies the payload
             // during the call and does not write through the pointer (the C prototype lacks

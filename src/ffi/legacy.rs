@@ -20,8 +20,8 @@ use super::types::{
     CoapMessage, CoapRecvMsgHandler, CoapSendMsgHandler, MqttEventMsg, MqttTopicInfo, NetworkAddr,
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
-use crate::core::render::{self, Payload, Topic, Writer};
-use crate::core::{json, Level, Msg, Sub};
+use crate::core::render::{self, Payload, Writer};
+use crate::core::{json, Action, Level, Msg, Sub};
 
 /// `AWSS_LC_INIT_SUC` and `AWSS_LC_INIT_BIND`: the stages that serve device-info queries.
 const LC_INIT_SUC: c_int = 0x08;
@@ -746,7 +746,6 @@ unsafe fn device_info(
     r#type: c_int,
     window: bool,
 ) -> c_int {
-    let hal = Hal;
     if r#type != NOTIFY_SUCCESS {
         let why = if r#type == NOTIFY_DEV_RAND_SIGN {
             Msg::DevInfoType2
@@ -756,45 +755,37 @@ unsafe fn device_info(
         log::note(Level::Warn, why);
         return -1;
     }
-    if window && lock_op(Op::ConnectapOpen) == 0 || remote.is_null() {
+    if window && lock_op(Op::ConnectapOpen) == 0 {
         return -1;
     }
-    // SAFETY: NULL or valid, per the caller.
-    let Some(req) = (unsafe { request.cast::<CoapMessage>().as_ref() }) else {
+    // SAFETY: each NULL or valid for the call, per the caller.
+    let (Some(remote), Some(request)) = (unsafe {
+        (
+            remote.cast::<NetworkAddr>().as_mut(),
+            request.cast::<CoapMessage>().as_mut(),
+        )
+    }) else {
         return -1;
     };
     // SAFETY: the request's payload is valid for `payloadlen` bytes, per the caller.
-    let payload = unsafe { imports::coap_payload(req) };
+    let payload = unsafe { imports::coap_payload(request) };
     // Used in place (a move would copy it).
     let echo = json::id_echo(payload);
     let Ok(id) = &echo else {
         log::note(Level::Warn, Msg::ConnectapBad);
         return -1;
     };
-    let ids = Ids::all(&hal);
-    // The topic's buffer, then the payload's (one buffer: one zero-fill).
-    let mut bufs = [0u8; exec::TOPIC_MAX + exec::PAYLOAD_MAX];
-    let Some((pbuf, buf)) = bufs.split_first_chunk_mut::<{ exec::TOPIC_MAX }>() else {
-        return -1;
-    };
-    let which = if is_mcast {
-        Topic::ConnectApMcast
-    } else {
-        Topic::ConnectApUcast
-    };
-    let who = ids.identity();
-    let Some(path) = exec::topic(pbuf, which, &who) else {
-        return -1;
-    };
-    let Some(answer) = exec::render_logged(buf, Payload::ConnectAp, &[], &[0; 16], &who, id) else {
-        return -1;
-    };
-    // SAFETY: `remote` and `request` are valid for the call, per the caller; `path` ends with
-    // the NUL `exec::topic` writes.
-    let rc = unsafe { coap::answer_now(remote.cast::<NetworkAddr>(), request, path, answer) };
-    if rc != 0 {
-        log::num(Level::Warn, Msg::TxDevInfoRes, i64::from(rc));
-    }
+    // Rendered, logged and sent like every other answer (the payload always fits: its
+    // identity and id echo are bounded far below `exec::PAYLOAD_MAX`).
+    exec::deliver(
+        &Action::Answer(()),
+        Some(&mut exec::Reply::Now {
+            remote,
+            request,
+            mcast: is_mcast,
+            id,
+        }),
+    );
     0
 }
 
