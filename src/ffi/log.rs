@@ -6,6 +6,7 @@
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use super::imports::{Hal, Platform};
+use crate::core::render::Writer;
 use crate::core::{Level, Line, Msg, Piece};
 
 /// The current threshold (a [`Level`] number); lines above it are dropped.
@@ -65,21 +66,11 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&[u8])) {
             }
         }
         Piece::Num(n) => {
+            // The sign and up to 19 digits, by the payload renderer's digit loop.
             let mut digits = [0u8; 20];
-            let mut i = digits.len();
-            let mut v = n.unsigned_abs();
-            for d in digits.iter_mut().rev() {
-                *d = b'0' + (v % 10) as u8;
-                i -= 1;
-                v /= 10;
-                if v == 0 {
-                    break;
-                }
-            }
-            if n < 0 {
-                out(b"-");
-            }
-            out(digits.get(i..).unwrap_or(&[]));
+            let mut w = Writer::new(&mut digits);
+            w.i64(n);
+            out(w.as_bytes());
         }
     });
     out(b"\r\n");
