@@ -170,7 +170,7 @@ pub unsafe fn on_query(
     if let Some(len) = dropped {
         log::num(Level::Warn, Msg::ObserveIgnored, len as i64);
     }
-    shell::run_rc(event)
+    shell::run(event)
 }
 
 /// The `CoAPRecvMsgHandler` registered for `/sys/device/info/get`.
@@ -247,7 +247,7 @@ unsafe extern "C" fn notify_resp_cb(
     let code = msg.map_or(NO_CODE, |m| m.header.code);
     // SAFETY: a message from the server has `payloadlen` bytes at `payload` for the call.
     let payload = msg.and_then(|m| unsafe { coap_payload(m) });
-    let _ = shell::run_rc(shell::Event::NotifyAck {
+    let _ = shell::run(shell::Event::NotifyAck {
         result,
         code,
         payload,

@@ -68,30 +68,16 @@ pub enum Call {
     Notify = 12,
 }
 
-/// Run the event of `call`: `-1` when the module mutex cannot be created, else the first
-/// report's result for [`Call::ReportToken`], the first reset report's for the reset calls
-/// (`0` if none was made), `0` for the others.
+/// Run the event of `call` ([`shell::run`] says what it returns).
 #[inline(never)]
 pub(super) fn entry(call: Call) -> c_int {
-    let event = match call {
+    shell::run(match call {
         Call::Connect => Event::Connect {
             reset: reset_flag(&Hal),
         },
         Call::Notify => Event::NotifyStart(None),
         c => Event::Plain(c),
-    };
-    let Some(e) = shell::run(event) else {
-        return -1;
-    };
-    // Bit n: call n returns the report's (0x20) or the reset report's (0x0C) result, the only
-    // publish of its kind these calls queue.
-    let bit = 1u32 << (call as u32);
-    if bit & 0x2C != 0 {
-        e.summary.publish_rc
-    } else {
-        None
-    }
-    .unwrap_or(0)
+    })
 }
 
 /// The calls that read or change the module's state under the lock without queueing an
@@ -471,7 +457,7 @@ pub unsafe extern "C" fn awss_notify_dev_info(r#type: c_int, count: c_int) -> c_
         return -1;
     }
     let count = u8::try_from(count.clamp(1, 255)).unwrap_or(u8::MAX);
-    shell::run_rc(Event::NotifyStart(Some(count)))
+    shell::run(Event::NotifyStart(Some(count)))
 }
 
 /// The CoAP handler of `/sys/device/info/get`: the request is copied at once; the answer goes
@@ -580,12 +566,9 @@ pub unsafe extern "C" fn dev_bind_set_config(cfg: *const dev_bind_config_t) -> c
     if !cfg.is_valid() {
         return -1;
     }
-    match shell::run(Event::Apply(&mut |m, now, o| {
+    shell::run(Event::Apply(&mut |m, now, o| {
         m.set_config(now, cfg, o).is_ok()
-    })) {
-        Some(e) if e.ok => 0,
-        _ => -1,
-    }
+    }))
 }
 
 /// Read the run-time tunables.
@@ -623,12 +606,9 @@ pub unsafe extern "C" fn dev_bind_set_token(token: *const u8) -> c_int {
     if token == [0; 16] {
         return -1;
     }
-    match shell::run(Event::Apply(&mut |m, now, o| {
+    shell::run(Event::Apply(&mut |m, now, o| {
         m.set_token(now, token, o).is_ok()
-    })) {
-        Some(e) if e.ok => 0,
-        _ => -1,
-    }
+    }))
 }
 
 /// Set the log threshold: 2 error, 3 warning, 4 info (default), 5 debug; values outside are

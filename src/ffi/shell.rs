@@ -229,24 +229,23 @@ fn plain(call: Call) -> Plain {
     }
 }
 
-/// What an entry gives back.
-pub struct Entered {
-    /// False when the machine refused the call ([`Event::Apply`]).
-    pub ok: bool,
-    /// Results of the executed actions.
-    pub summary: Summary,
-}
-
 /// Run `event` on the machine under the lock, then execute its actions (outside the lock) and
-/// re-arm the timer. `None` (after an error line) when the module lock cannot be created.
+/// re-arm the timer. Returns `-1` when the module lock cannot be created (after an error line)
+/// or the machine refused an [`Event::Apply`]; for [`Call::ReportToken`], [`Call::ReportReset`]
+/// and [`Call::ReportResetNow`] the first report publish's result (`0` if none was made);
+/// else `0`.
 #[inline(never)]
-pub fn run(event: Event<'_>) -> Option<Entered> {
-    let mut held = begin()?;
+pub fn run(event: Event<'_>) -> c_int {
+    let Some(mut held) = begin() else {
+        return -1;
+    };
     let now = held.now;
     let mut out = Outbox::new();
     let o = &mut out;
     let shell = &mut *held.shell;
-    let mut ok = true;
+    let mut rc = 0;
+    // The entry returns its report publish's result.
+    let mut publishes = false;
     let m = shell.machine();
     match event {
         Event::Connect { reset } => {
@@ -273,7 +272,11 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
             code,
             payload,
         } => m.on_notify_ack(now, result, code, payload, o),
-        Event::Apply(f) => ok = f(m, now, o),
+        Event::Apply(f) => {
+            if !f(m, now, o) {
+                rc = -1;
+            }
+        }
         Event::SubscribeFailed([match_reply, reset_reply]) => {
             if match_reply {
                 m.subscribe_failed(now, Sub::MatchReply, o);
@@ -282,7 +285,13 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
                 m.subscribe_failed(now, Sub::ResetReply, o);
             }
         }
-        Event::Plain(call) => plain(call)(m, now, o),
+        Event::Plain(call) => {
+            publishes = matches!(
+                call,
+                Call::ReportToken | Call::ReportReset | Call::ReportResetNow
+            );
+            plain(call)(m, now, o);
+        }
     }
     let summary = held.finish(&out);
     if summary.sub_failed != [false; 2] {
@@ -290,17 +299,10 @@ pub fn run(event: Event<'_>) -> Option<Entered> {
         // so it cannot recurse more than once).
         run(Event::SubscribeFailed(summary.sub_failed));
     }
-    Some(Entered { ok, summary })
-}
-
-/// [`run`] for entries whose only result is whether they ran: `0`, or `-1` when the module
-/// lock cannot be created.
-#[inline(never)]
-pub fn run_rc(event: Event<'_>) -> c_int {
-    match run(event) {
-        Some(_) => 0,
-        None => -1,
+    if publishes {
+        rc = summary.publish_rc.unwrap_or(0);
     }
+    rc
 }
 
 /// The module lock held for one entry. [`Held::finish`] or [`Held::unlock`] ends it.
