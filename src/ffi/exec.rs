@@ -24,8 +24,6 @@ pub struct Summary {
     /// Result of the first token or reset report publish, if one was made (no entry of the
     /// machine queues both kinds).
     pub publish_rc: Option<i32>,
-    /// Subscriptions the MQTT client refused (`match_reply`, `reset_reply`).
-    pub sub_failed: [bool; 2],
 }
 
 /// The identity read from the HAL (zeroed buffers, cut at the first NUL).
@@ -110,14 +108,6 @@ fn sub_handler(sub: Sub) -> imports::MqttEventHandler {
     match sub {
         Sub::MatchReply => super::exports::awss_report_token_reply,
         Sub::ResetReply => super::exports::awss_report_reset_reply,
-    }
-}
-
-/// Index of `sub` in [`Summary::sub_failed`].
-pub fn sub_index(sub: Sub) -> usize {
-    match sub {
-        Sub::MatchReply => 0,
-        Sub::ResetReply => 1,
     }
 }
 
@@ -223,7 +213,9 @@ fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, summary: &mut Su
     match *action {
         Action::Subscribe(sub) => {
             if subscribe(hal, sub, true) < 0 {
-                summary.sub_failed[sub_index(sub)] = true;
+                // Tell the machine, which schedules another try (that entry queues no
+                // subscription, so this recurses at most once).
+                super::shell::run(super::shell::Event::SubscribeFailed(sub));
             }
         }
         Action::Unsubscribe(sub) => {

@@ -204,8 +204,9 @@ pub enum Event<'a> {
     /// machine call itself, so that a firmware which never links that API does not link the
     /// machine code behind it either. Returns false when the machine refused the call.
     Apply(&'a mut dyn FnMut(&mut M, u64, &mut Outbox) -> bool),
-    /// The MQTT client refused these subscriptions (`match_reply`, `reset_reply`).
-    SubscribeFailed([bool; 2]),
+    /// The MQTT client refused this subscription (told by `exec`, outside the lock, right after
+    /// the refusal).
+    SubscribeFailed(Sub),
 }
 
 /// The machine call of an entry without data (`poll` for the calls that carry data, which
@@ -277,14 +278,7 @@ pub fn run(event: Event<'_>) -> c_int {
                 rc = -1;
             }
         }
-        Event::SubscribeFailed([match_reply, reset_reply]) => {
-            if match_reply {
-                m.subscribe_failed(now, Sub::MatchReply, o);
-            }
-            if reset_reply {
-                m.subscribe_failed(now, Sub::ResetReply, o);
-            }
-        }
+        Event::SubscribeFailed(sub) => m.subscribe_failed(now, sub, o),
         Event::Plain(call) => {
             publishes = matches!(
                 call,
@@ -294,11 +288,6 @@ pub fn run(event: Event<'_>) -> c_int {
         }
     }
     let summary = held.finish(&out);
-    if summary.sub_failed != [false; 2] {
-        // Tell the machine, which schedules another try (this entry queues no subscription,
-        // so it cannot recurse more than once).
-        run(Event::SubscribeFailed(summary.sub_failed));
-    }
     if publishes {
         rc = summary.publish_rc.unwrap_or(0);
     }
