@@ -118,14 +118,14 @@ pub(super) fn lock_op(op: Op) -> u32 {
 #[inline(never)]
 pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
     let value = shell::locked(|s, _hal, now| {
-        let open = s.connectap_until.is_some_and(|until| now < until);
+        let open = now < s.connectap_until;
         match op {
             Op::ConnectapStart => {
-                s.connectap_until = Some(now.saturating_add(CONNECTAP_WINDOW_MS));
+                s.connectap_until = now.saturating_add(CONNECTAP_WINDOW_MS);
                 return 1;
             }
             Op::ConnectapStop => {
-                s.connectap_until = None;
+                s.connectap_until = 0;
                 return 0;
             }
             Op::ConnectapOpen => return u32::from(open),

@@ -33,8 +33,9 @@ pub struct Shell {
     ready: bool,
     /// Bumped by every timer arming (see `timer::arm`).
     pub timer_seq: u32,
-    /// End of the connect-AP info window (`awss_start_connectap_monitor`), uptime ms.
-    pub connectap_until: Option<u64>,
+    /// End of the connect-AP info window (`awss_start_connectap_monitor`), uptime ms (0 when
+    /// closed: every uptime is at or past it).
+    pub connectap_until: u64,
     /// The token last copied into `aes_random`.
     mirrored: Token,
 }
@@ -45,7 +46,7 @@ impl Shell {
             machine: MaybeUninit::uninit(),
             ready: false,
             timer_seq: 0,
-            connectap_until: None,
+            connectap_until: 0,
             mirrored: [0; 16],
         }
     }
