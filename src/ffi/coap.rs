@@ -32,6 +32,8 @@ pub const NO_CODE: u8 = 0x60;
 
 /// Longest Observe option value kept (RFC 7641: at most 3 bytes; 4 tolerated).
 const OBSERVE_MAX: usize = 4;
+/// `ReplyCtx::observe_len` of a request without an Observe option.
+const NO_OBSERVE: u8 = u8::MAX;
 
 /// The current context, if any.
 pub fn ctx() -> Option<*mut c_void> {
@@ -73,8 +75,8 @@ pub struct ReplyCtx {
     token: [u8; COAP_MSG_MAX_TOKEN_LEN],
     tokenlen: u8,
     observe: [u8; OBSERVE_MAX],
-    /// Length of the Observe value, or `None` when the request had no Observe option.
-    observe_len: Option<u8>,
+    /// Length of the Observe value, or [`NO_OBSERVE`] when the request had no Observe option.
+    observe_len: u8,
 }
 
 impl QueryCtx for ReplyCtx {
@@ -92,15 +94,12 @@ const TOKEN_MAX: usize = if COAP_MSG_MAX_TOKEN_LEN < 15 {
 
 impl ReplyCtx {
     /// Copy what an answer needs from a request the server is about to reuse. `dropped` gets
-    /// the length of an Observe option that was too long to keep (and dropped).
-    pub fn from_request(
-        remote: &NetworkAddr,
-        req: &CoapMessage,
-        dropped: &mut Option<usize>,
-    ) -> ReplyCtx {
+    /// the length of an Observe option that was too long to keep (and dropped); it is left
+    /// alone otherwise (a dropped option is never empty).
+    pub fn from_request(remote: &NetworkAddr, req: &CoapMessage, dropped: &mut usize) -> ReplyCtx {
         let tokenlen = req.header.tokenlen().min(TOKEN_MAX as u8);
         let mut observe = [0u8; OBSERVE_MAX];
-        let mut observe_len = None;
+        let mut observe_len = NO_OBSERVE;
         let used = usize::from(req.optcount).min(COAP_MSG_MAX_OPTION_NUM);
         for opt in req.options.iter().take(used) {
             if opt.num != COAP_OPTION_OBSERVE {
@@ -108,7 +107,7 @@ impl ReplyCtx {
             }
             let len = usize::from(opt.len);
             if len > OBSERVE_MAX || (len > 0 && opt.val.is_null()) {
-                *dropped = Some(len);
+                *dropped = len;
                 break;
             }
             if len > 0 {
@@ -117,7 +116,7 @@ impl ReplyCtx {
                 let src = unsafe { core::slice::from_raw_parts(opt.val, len) };
                 copy_bytes(&mut observe, src);
             }
-            observe_len = Some(len as u8);
+            observe_len = len as u8;
             break;
         }
         ReplyCtx {
@@ -160,15 +159,15 @@ pub unsafe fn on_query(
         );
         return -1;
     };
-    let mut dropped = None;
+    let mut dropped = 0;
     let event = shell::Event::Query {
         ctx: ReplyCtx::from_request(remote, req, &mut dropped),
         mcast,
         // SAFETY: guaranteed by the caller (payload valid for payloadlen bytes during the call).
         payload: unsafe { coap_payload(req) },
     };
-    if let Some(len) = dropped {
-        log::num(Level::Warn, Msg::ObserveIgnored, len as i64);
+    if dropped != 0 {
+        log::num(Level::Warn, Msg::ObserveIgnored, dropped as i64);
     }
     shell::run(event)
 }
@@ -306,7 +305,8 @@ pub unsafe fn answer(ctx: &ReplyCtx, path: &[u8], payload: &[u8]) -> c_int {
     req.header.bits = CoapMsgHeader::pack(1, 0, ctx.tokenlen);
     req.header.msgid = ctx.msgid;
     req.token = ctx.token;
-    if let Some(olen) = ctx.observe_len {
+    let olen = ctx.observe_len;
+    if olen != NO_OBSERVE {
         if let Some(slot) = req.options.get_mut(0) {
             *slot = CoapMsgOption {
                 num: COAP_OPTION_OBSERVE,
@@ -403,19 +403,19 @@ mod tests {
         };
         let mut obs = [0x00u8];
         let req = request(4, 0x1234, Some(&mut obs));
-        let ctx = ReplyCtx::from_request(&remote, &req, &mut None);
+        let ctx = ReplyCtx::from_request(&remote, &req, &mut 0);
         obs[0] = 0x55; // the server reuses its buffer: the copy must not change
         assert_eq!(obs[0], 0x55);
         assert_eq!(ctx.msgid, 0x1234);
         assert_eq!(ctx.tokenlen, 4);
         assert_eq!(&ctx.token[..4], &[0xA0, 0xA1, 0xA2, 0xA3]);
-        assert_eq!(ctx.observe_len, Some(1));
+        assert_eq!(ctx.observe_len, 1);
         assert_eq!(ctx.observe[0], 0);
-        let again = ReplyCtx::from_request(&remote, &request(2, 0x1234, None), &mut None);
+        let again = ReplyCtx::from_request(&remote, &request(2, 0x1234, None), &mut 0);
         assert!(ctx.same_request(&again));
-        let other = ReplyCtx::from_request(&remote, &request(4, 0x1235, None), &mut None);
+        let other = ReplyCtx::from_request(&remote, &request(4, 0x1235, None), &mut 0);
         assert!(!ctx.same_request(&other));
-        assert_eq!(other.observe_len, None);
+        assert_eq!(other.observe_len, NO_OBSERVE);
     }
 
     #[test]
@@ -425,10 +425,10 @@ mod tests {
             port: 1,
         };
         let mut long = [1u8, 2, 3, 4, 5];
-        let mut dropped = None;
+        let mut dropped = 0;
         let ctx = ReplyCtx::from_request(&remote, &request(15, 7, Some(&mut long)), &mut dropped);
         assert_eq!(usize::from(ctx.tokenlen), COAP_MSG_MAX_TOKEN_LEN.min(15));
-        assert_eq!(ctx.observe_len, None);
-        assert_eq!(dropped, Some(5));
+        assert_eq!(ctx.observe_len, NO_OBSERVE);
+        assert_eq!(dropped, 5);
     }
 }
