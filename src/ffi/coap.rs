@@ -1,7 +1,7 @@
 //! The CoAP side: the server context, query registration, notify broadcasts, late answers.
 
 use core::ffi::{c_char, c_int, c_void};
-use core::ptr;
+use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use super::exec::{self, TopicUse};
@@ -35,35 +35,37 @@ const OBSERVE_MAX: usize = 4;
 /// `ReplyCtx::observe_len` of a request without an Observe option.
 const NO_OBSERVE: u8 = u8::MAX;
 
-/// The current context, if any.
-pub fn ctx() -> Option<*mut c_void> {
-    let c = CTX.load(Ordering::Acquire);
-    (!c.is_null()).then_some(c)
+/// The current context, if any (one register: a `NonNull` has a niche).
+pub fn ctx() -> Option<NonNull<c_void>> {
+    NonNull::new(CTX.load(Ordering::Acquire))
 }
 
 /// The context, initialising the server on first use. The SDK's `CoAPServer_init` returns its
 /// process-wide singleton, so a racing second call yields the same pointer; the winner of the
 /// compare-exchange is kept.
-pub fn ctx_or_init() -> Option<*mut c_void> {
+pub fn ctx_or_init() -> Option<NonNull<c_void>> {
     if let Some(c) = ctx() {
         return Some(c);
     }
     // SAFETY: no arguments; returns the server context or NULL.
-    let fresh = unsafe { CoAPServer_init() };
-    if fresh.is_null() {
+    let Some(fresh) = NonNull::new(unsafe { CoAPServer_init() }) else {
         log::note(Level::Error, Msg::CoapInitFailed);
         return None;
-    }
-    match CTX.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+    };
+    match CTX.compare_exchange(
+        ptr::null_mut(),
+        fresh.as_ptr(),
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
         Ok(_) => Some(fresh),
-        Err(winner) => Some(winner),
+        Err(winner) => NonNull::new(winner),
     }
 }
 
 /// Forget the context and return it (for `CoAPServer_deinit`).
-fn take_ctx() -> Option<*mut c_void> {
-    let c = CTX.swap(ptr::null_mut(), Ordering::AcqRel);
-    (!c.is_null()).then_some(c)
+fn take_ctx() -> Option<NonNull<c_void>> {
+    NonNull::new(CTX.swap(ptr::null_mut(), Ordering::AcqRel))
 }
 
 /// What the shell keeps of a phone's query to answer it later: copies, never pointers into the
@@ -202,11 +204,11 @@ pub fn register_queries(_hal: &Hal) -> c_int {
     };
     let mcast = exec::use_topic(
         Topic::QueryMcast,
-        TopicUse::Register(c, query_mcast_trampoline),
+        TopicUse::Register(c.as_ptr(), query_mcast_trampoline),
     );
     let ucast = exec::use_topic(
         Topic::QueryUcast,
-        TopicUse::Register(c, query_ucast_trampoline),
+        TopicUse::Register(c.as_ptr(), query_ucast_trampoline),
     );
     -c_int::from(mcast != 0 || ucast != 0)
 }
@@ -221,7 +223,7 @@ pub fn cancel_notify() {
         return;
     };
     // SAFETY: `c` is the live server context; the message id is a plain integer.
-    unsafe { CoAPMessageId_cancel(c, prev as u16) };
+    unsafe { CoAPMessageId_cancel(c.as_ptr(), prev as u16) };
 }
 
 /// Cancel the last notify and deinit the server.
@@ -229,7 +231,7 @@ pub fn deinit() {
     cancel_notify();
     if let Some(c) = take_ctx() {
         // SAFETY: `c` was the server context; it is forgotten first so no new use starts.
-        unsafe { CoAPServer_deinit(c) };
+        unsafe { CoAPServer_deinit(c.as_ptr()) };
     }
 }
 
@@ -271,7 +273,7 @@ pub fn notify_send(host: [u8; 16], payload: &[u8]) -> c_int {
     // address; `payload` is not written (the C prototype lacks `const`).
     let rc = unsafe {
         CoAPServerMultiCast_send(
-            c,
+            c.as_ptr(),
             &mut addr,
             NOTIFY_PATH.as_ptr().cast(),
             payload.as_ptr() as *mut u8,
@@ -321,7 +323,7 @@ pub unsafe fn answer(ctx: &ReplyCtx, path: &[u8], payload: &[u8]) -> c_int {
     // is NUL-terminated (guaranteed by the caller).
     unsafe {
         CoAPServerResp_send(
-            c,
+            c.as_ptr(),
             &mut remote,
             payload.as_ptr() as *mut u8,
             len,
@@ -354,7 +356,7 @@ pub unsafe fn answer_now(
     // SAFETY: guaranteed by the caller (`path` NUL-terminated); the server copies the payload.
     unsafe {
         CoAPServerResp_send(
-            c,
+            c.as_ptr(),
             remote,
             payload.as_ptr() as *mut u8,
             len,

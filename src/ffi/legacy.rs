@@ -257,7 +257,7 @@ pub unsafe extern "C" fn awss_cmp_coap_cancel_packet(msgid: u16) -> c_int {
         return -1;
     };
     // SAFETY: `c` is the live server context.
-    unsafe { CoAPMessageId_cancel(c, msgid) }
+    unsafe { CoAPMessageId_cancel(c.as_ptr(), msgid) }
 }
 
 /// Deinit the module's CoAP server (cancelling the last notify first).
@@ -300,7 +300,7 @@ pub unsafe extern "C" fn awss_cmp_coap_ob_send(
         return -1;
     };
     // SAFETY: pointers checked above and valid per the caller; the server copies the payload.
-    unsafe { CoAPObsServer_notify(c, uri, buf.cast::<u8>(), len, cb) }
+    unsafe { CoAPObsServer_notify(c.as_ptr(), uri, buf.cast::<u8>(), len, cb) }
 }
 
 /// Register a CoAP resource on the module's server (started if needed).
@@ -322,7 +322,7 @@ pub unsafe extern "C" fn awss_cmp_coap_register_cb(topic: *mut c_char, cb: *mut 
     // SDK supports; NULL maps to `None`; the caller guarantees the handler type.
     let cb = unsafe { core::mem::transmute::<*mut c_void, Option<CoapRecvMsgHandler>>(cb) };
     // SAFETY: `c` is the server context, `topic` NUL-terminated (copied by the server).
-    unsafe { CoAPServer_register(c, topic, cb) };
+    unsafe { CoAPServer_register(c.as_ptr(), topic, cb) };
     0
 }
 
@@ -357,14 +357,14 @@ pub unsafe extern "C" fn awss_cmp_coap_send(
         // SAFETY: `msgid` is non-NULL and readable, per the caller.
         let prev = unsafe { *msgid };
         // SAFETY: `c` is the live server context.
-        unsafe { CoAPMessageId_cancel(c, prev) };
+        unsafe { CoAPMessageId_cancel(c.as_ptr(), prev) };
     }
     // SAFETY: function and data pointers have the same size; the caller guarantees the type.
     let cb = unsafe { core::mem::transmute::<*mut c_void, Option<CoapSendMsgHandler>>(cb) };
     // SAFETY: every pointer is non-NULL and valid per the caller; the server copies the data.
     unsafe {
         CoAPServerMultiCast_send(
-            c,
+            c.as_ptr(),
             sa.cast::<NetworkAddr>(),
             uri,
             buf.cast::<u8>(),
@@ -409,7 +409,7 @@ pub unsafe extern "C" fn awss_cmp_coap_send_resp(
     // SAFETY: pointers checked above and valid per the caller.
     unsafe {
         CoAPServerResp_send(
-            c,
+            c.as_ptr(),
             sa.cast::<NetworkAddr>(),
             buf.cast::<u8>(),
             len,
