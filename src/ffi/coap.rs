@@ -255,7 +255,9 @@ unsafe extern "C" fn notify_resp_cb(
     });
 }
 
-/// Broadcast one notify to `host` (a NUL-terminated dotted address).
+/// Broadcast one notify to `host` (a NUL-terminated dotted address). Inlined into its one
+/// caller, `exec::deliver`.
+#[inline(always)]
 pub fn notify_send(host: [u8; 16], payload: &[u8]) -> c_int {
     let Ok(len) = u16::try_from(payload.len()) else {
         return -1;
