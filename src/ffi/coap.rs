@@ -98,6 +98,7 @@ impl ReplyCtx {
     /// Copy what an answer needs from a request the server is about to reuse. `dropped` gets
     /// the length of an Observe option that was too long to keep (and dropped); it is left
     /// alone otherwise (a dropped option is never empty).
+    #[inline(always)]
     pub fn from_request(remote: &NetworkAddr, req: &CoapMessage, dropped: &mut usize) -> ReplyCtx {
         let tokenlen = req.header.tokenlen().min(TOKEN_MAX as u8);
         let mut observe = [0u8; OBSERVE_MAX];
