@@ -360,18 +360,20 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
             match answer {
                 // SAFETY: `path` ends with the NUL `topic` writes.
                 Some(Reply::Later(a)) => unsafe { coap::answer(&a.ctx, path, payload) },
-                // SAFETY: `remote` and `request` are live references for the call; `path`
-                // ends with the NUL `topic` writes.
                 Some(Reply::Now {
                     remote, request, ..
-                }) => unsafe {
-                    coap::answer_now(
-                        &mut **remote,
-                        core::ptr::from_mut(&mut **request).cast(),
-                        path,
-                        payload,
-                    )
-                },
+                }) => {
+                    // SAFETY: `remote` and `request` come from live references for the call;
+                    // `path` ends with the NUL `topic` writes.
+                    unsafe {
+                        coap::answer_now(
+                            &mut **remote,
+                            core::ptr::from_mut(&mut **request).cast(),
+                            path,
+                            payload,
+                        )
+                    }
+                }
                 None => -1,
             }
         }

@@ -34,9 +34,9 @@ fn reset_flag(hal: &impl Platform) -> bool {
     }
 }
 
-/// The entry points that take no argument, dispatched by [`entry`] so that each of them is a
-/// constant and a jump (the numbers are bit positions for [`entry`]'s result choice; the
-/// calls [`shell::run`] turns into a plain machine call come first, so its table is short).
+/// The entry points that take no argument, dispatched by one function (`entry`) so that each
+/// of them is a constant and a jump. The calls [`shell::run`] turns into a plain machine call
+/// come first, numbered from 0, so that the table LLVM builds for that dispatch is short.
 #[derive(Clone, Copy)]
 #[repr(u8)]
 pub enum Call {
