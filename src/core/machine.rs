@@ -373,10 +373,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     fn begin_bind(&mut self, now: Millis, provisioned: Option<Token>, sink: &mut impl Sink<Q>) {
         self.session = Session::Binding;
         let stored = core::mem::replace(&mut self.stored, NO_TOKEN);
-        let mut token = nonzero_or(provisioned, stored);
-        if token == NO_TOKEN {
-            token = self.fresh();
-        } else {
+        let token = nonzero_or(provisioned, stored);
+        if token != NO_TOKEN {
             note(
                 sink,
                 Line::new(Level::Info, Msg::ReportProvisioned, Msg::None),
@@ -414,25 +412,17 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         note(sink, Line::new(Level::Info, Msg::BindDeinit, Msg::None));
     }
 
-    /// A fresh random token, never all zero.
-    fn fresh(&mut self) -> Token {
-        let mut t = NO_TOKEN;
-        for _ in 0..4 {
-            self.rng.fill_bytes(&mut t);
-            if t != NO_TOKEN {
-                return t;
-            }
-        }
-        t[15] = 1;
-        t
-    }
-
-    /// Make `token` current and report it now.
+    /// Make `token` current (a fresh random one, never all zero, when it is all zero) and
+    /// report it now.
     fn begin_token(&mut self, now: Millis, token: Token, sink: &mut impl Sink<Q>) {
         self.cur = Current {
             token,
             ..Current::none(self.next_report_id, self.notified)
         };
+        // An all-zero draw is drawn again (each draw is new keystream).
+        while self.cur.token == NO_TOKEN {
+            self.rng.fill_bytes(&mut self.cur.token);
+        }
         self.stats.started_at = None;
         self.publish_report(now, sink);
     }
@@ -457,15 +447,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// A fresh token, reported now.
     fn rotate(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
         note(sink, Line::new(Level::Info, Msg::UpdateToken, Msg::None));
-        let t = self.fresh();
-        self.begin_token(now, t, sink);
+        self.begin_token(now, NO_TOKEN, sink);
     }
 
     /// `awss_report_token()`: report the current token now (a fresh one if none), restarting its attempts.
     pub fn report_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
         if self.cur.token == NO_TOKEN {
-            let t = self.fresh();
-            self.begin_token(now, t, sink);
+            self.begin_token(now, NO_TOKEN, sink);
         } else {
             self.cur.acked = false;
             self.cur.attempts = 0;
