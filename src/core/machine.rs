@@ -173,9 +173,8 @@ impl StatsAcc {
 pub struct Machine<Q, const P: usize> {
     cfg: Config,
     rng: ChaCha20,
+    /// `RegisterQueries` was emitted in this session when it is [`Session::Binding`].
     session: Session,
-    /// `RegisterQueries` was emitted in this session.
-    coap: bool,
     /// `match_reply`, `reset_reply` (indexed by [`Sub`]) is subscribed (or the subscription
     /// is under way).
     subs: [bool; 2],
@@ -272,7 +271,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             // A zero key, evaluated at compile time also when `new` runs at run time.
             rng: const { ChaCha20::new([0; 32]) },
             session: Session::Idle,
-            coap: false,
             subs: [false; 2],
             at: [NEVER; 4],
             notify_armed: false,
@@ -381,10 +379,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             );
         }
         self.begin_token(now, token, sink);
-        if !self.coap {
-            self.coap = true;
-            sink.act(Action::RegisterQueries);
-        }
+        // Entered from an idle session or one that waited for the reset's ack: the first
+        // bind start of the session.
+        sink.act(Action::RegisterQueries);
         if self.notify_count == 0 {
             self.notify_armed = true;
         }
@@ -400,8 +397,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.drop_pending(Msg::BindDeinit, sink);
         self.subscribe(Sub::MatchReply, false, sink);
         self.subscribe(Sub::ResetReply, false, sink);
-        if self.coap {
-            self.coap = false;
+        if self.session == Session::Binding {
             sink.act(Action::DeinitCoap);
         }
         self.cur = Current::none(self.next_report_id, self.notified);
