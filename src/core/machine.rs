@@ -620,30 +620,36 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         } else if self.at[NOTIFY] == NEVER {
             self.notify_step(now, sink);
         }
-        if !self.pending.is_empty() && !self.token_valid(now) {
-            // The ack came later than the token's lifetime (a config whose lifetime is shorter
-            // than the report retry): nobody gets an expired token; try a fresh one.
-            note(
-                sink,
-                Line::new(Level::Info, Msg::TokenExpiredBeforeAck, Msg::None),
-            );
-            self.rotate(now, sink);
-        } else if !self.pending.is_empty() {
-            if let Some(p) = pop_front(&mut self.pending) {
-                self.answer(now, p, sink);
-            }
-        }
+        // An ack that came later than the token's lifetime (a config whose lifetime is shorter
+        // than the report retry) answers nobody: no phone gets an expired token.
+        let late = Line::new(Level::Info, Msg::TokenExpiredBeforeAck, Msg::None);
+        self.serve(now, late, sink);
     }
 
-    /// Answer `p` with the current token, then rotate: the next phone gets another token.
-    fn answer(&mut self, now: Millis, p: Pending<Q>, sink: &mut impl Sink<Q>) {
-        sink.answer(Answer {
-            ctx: p.ctx,
-            mcast: p.mcast,
-            id: p.id,
-            token: self.cur.token,
-            remain_ms: self.token_remain_ms(now),
-        });
+    /// If a phone waits: answer the oldest with the current token when it is valid, then
+    /// rotate (the next phone gets another token); else log `wait` and rotate unless a report
+    /// is in flight (its ack serves the queue).
+    fn serve(&mut self, now: Millis, wait: Line, sink: &mut impl Sink<Q>) {
+        if self.pending.is_empty() {
+            return;
+        }
+        if self.token_valid(now) {
+            let Some(p) = pop_front(&mut self.pending) else {
+                return;
+            };
+            sink.answer(Answer {
+                ctx: p.ctx,
+                mcast: p.mcast,
+                id: p.id,
+                token: self.cur.token,
+                remain_ms: self.token_remain_ms(now),
+            });
+        } else {
+            note(sink, wait);
+            if self.report_in_flight() {
+                return;
+            }
+        }
         self.rotate(now, sink);
     }
 
@@ -738,10 +744,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 return;
             }
         };
-        if self.pending.is_empty() && self.token_valid(now) {
-            self.answer(now, Pending { ctx, mcast, id }, sink);
-            return;
-        }
+        // A waiting queue means an unacknowledged (or expired) token: the query waits its turn.
         // A retransmission (same peer and message id: the same request, RFC 7252 4.5) is
         // already waiting: no second entry.
         if self.pending.iter().any(|p| p.ctx.same_request(&ctx)) {
@@ -759,10 +762,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             );
         }
         let _ = self.pending.push(Pending { ctx, mcast, id });
-        note(sink, Line::new(Level::Debug, Msg::QueryWaits, Msg::None));
-        if !self.report_in_flight() {
-            self.rotate(now, sink);
-        }
+        // Answered at once when the token is valid (the queue was empty).
+        let wait = Line::new(Level::Debug, Msg::QueryWaits, Msg::None);
+        self.serve(now, wait, sink);
     }
 
     /// `awss_dev_bind_notify()` / `awss_notify_dev_info(1, count)`: start a notify round of
