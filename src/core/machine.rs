@@ -64,6 +64,7 @@ fn elapsed(now: Millis, since: Millis) -> u64 {
 
 /// Remove and return the first element, keeping the order of the others (`Vec::remove(0)`
 /// without its bounds-check panic): rotate left by one, then pop.
+#[inline(always)]
 fn pop_front<T, const N: usize>(v: &mut heapless::Vec<T, N>) -> Option<T> {
     if let Some((first, rest)) = v.split_first_mut() {
         for x in rest.iter_mut().rev() {
