@@ -409,13 +409,17 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
                     tok = p;
                     tok[..8].copy_from_slice(&r.next().to_le_bytes());
                 }
-                m.connect(now, r.chance(4), prov.map(|_| tok), &mut f);
+                // Sometimes aes_random holds the module's own token: not a provisioned one.
+                if r.chance(5) {
+                    tok = m.token();
+                }
+                m.connect(now, r.chance(4), tok, &mut f);
             }
             16 => {
                 if r.chance(4) {
                     m.deinit(now, &mut f);
                 } else {
-                    m.start_bind(now, None, &mut f);
+                    m.start_bind(now, [0; 16], &mut f);
                 }
             }
             17 => match r.below(4) {

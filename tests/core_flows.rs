@@ -250,7 +250,7 @@ fn flow_b_query_before_first_ack_waits_for_it() {
 fn flow_c_provisioned_token_is_reported_not_a_fresh_one() {
     let phone = [0x11u8; 16];
     let mut s = Sim::new();
-    s.m.connect(s.now, false, Some(phone), &mut s.rec);
+    s.m.connect(s.now, false, phone, &mut s.rec);
     let acts = s.take();
     assert_eq!(reports(&acts), vec![(0, phone)]);
     assert!(s.logged("provisioned"));
@@ -260,9 +260,31 @@ fn flow_c_provisioned_token_is_reported_not_a_fresh_one() {
 
     // A zero "provisioned" token is no token: a fresh one goes out.
     let mut s = Sim::new();
-    s.m.connect(s.now, false, Some([0; 16]), &mut s.rec);
+    s.m.connect(s.now, false, [0; 16], &mut s.rec);
     let (_, t) = last_report(&s.take());
     assert_ne!(t, [0; 16]);
+    assert!(!s.logged("provisioned"));
+
+    // aes_random holding the module's own current token (made by a report before any session)
+    // is no provisioned token either; a token stored by set_token is reported instead.
+    let mut s = Sim::new();
+    s.m.report_token(s.now, &mut s.rec);
+    let own = s.m.token();
+    assert_ne!(own, [0; 16]);
+    s.m.set_token(s.now, phone, &mut s.rec).unwrap();
+    s.take();
+    s.m.start_bind(s.now, own, &mut s.rec);
+    assert_eq!(last_report(&s.take()).1, phone);
+    // And without a stored token a fresh one goes out, not the old one as "provisioned".
+    let mut s = Sim::new();
+    s.m.report_token(s.now, &mut s.rec);
+    let own = s.m.token();
+    s.take();
+    s.m.connect(s.now, false, own, &mut s.rec);
+    let (_, t) = last_report(&s.take());
+    assert_ne!(t, own);
+    assert_ne!(t, [0; 16]);
+    assert!(!s.logged("provisioned"));
 }
 
 #[test]
@@ -295,7 +317,7 @@ fn flow_c_set_token() {
 fn reset_flag_reports_reset_first_then_binds_on_ack() {
     let mut s = Sim::new();
     let t0 = s.now;
-    s.m.connect(t0, true, None, &mut s.rec);
+    s.m.connect(t0, true, [0; 16], &mut s.rec);
     assert_eq!(
         s.take(),
         vec![
@@ -443,7 +465,7 @@ fn deinit_then_connect_starts_afresh() {
     s.connect();
     assert!(s.take().is_empty());
     // Nor does start_bind.
-    s.m.start_bind(s.now, None, &mut s.rec);
+    s.m.start_bind(s.now, [0; 16], &mut s.rec);
     assert!(s.take().is_empty());
 }
 

@@ -100,7 +100,7 @@ fn c_defect_endless_100ms_notify_race() {
     s.advance(10);
     s.ack(0);
     s.ack(0); // duplicate
-    s.m.start_bind(s.now, None, &mut s.rec); // idempotent
+    s.m.start_bind(s.now, [0; 16], &mut s.rec); // idempotent
     let mut times = vec![];
     let end = s.now + 3_600_000;
     loop {

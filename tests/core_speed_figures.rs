@@ -170,7 +170,7 @@ fn run(hours: u64, query_every: u64, phones: u32, cloud_delay: u64) -> Figures {
     let end = world.now + hours * 3_600_000;
     let started = Instant::now();
     let mut events = 1u64;
-    m.connect(world.now, false, None, &mut world);
+    m.connect(world.now, false, [0; 16], &mut world);
     let mut next_query = world.now + query_every;
     let mut queries = 0u64;
     let payload = b"{\"id\":\"123\",\"version\":\"1.0\",\"params\":{}}";

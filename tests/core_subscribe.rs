@@ -24,7 +24,7 @@ fn reset_reply_refused_before_connect_is_subscribed_at_connect() {
     s.m.subscribe_failed(s.now, Sub::ResetReply, &mut s.rec);
     assert!(s.logged("subscribe failed"));
     // MQTT connects: awss_report_cloud() with the persisted flag subscribes both topics.
-    s.m.connect(s.now + 10, true, None, &mut s.rec);
+    s.m.connect(s.now + 10, true, [0; 16], &mut s.rec);
     let actions = s.take();
     assert_eq!(subscribes(&actions, Sub::MatchReply), 1);
     assert_eq!(subscribes(&actions, Sub::ResetReply), 1);

@@ -29,14 +29,6 @@ fn excerpt(b: &[u8]) -> &[u8] {
     b.get(..LOG_EXCERPT).unwrap_or(b)
 }
 
-/// `t` when it is a token (not all zero), else `or`.
-fn nonzero_or(t: Option<Token>, or: Token) -> Token {
-    match t {
-        Some(t) if t != NO_TOKEN => t,
-        _ => or,
-    }
-}
-
 /// "No deadline" in [`Machine::at`]: instant 0, which [`after`] never computes.
 const NEVER: Millis = 0;
 /// Slots of [`Machine::at`]: retry the failed subscriptions.
@@ -327,26 +319,34 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `awss_report_cloud()`: MQTT is connected. Subscribe the reply topics; if `reset_flag`
     /// (the persisted KV flag) report the reset first and start binding when it is acked; else
-    /// start binding. `provisioned` is a non-zero token found in `aes_random` (flow C).
+    /// start binding. `provisioned` is what `aes_random` holds: a token to report (flow C)
+    /// unless it is all zero or the current token (see [`Machine::start_bind`]).
     /// A second call while a session runs starts nothing new.
     pub fn connect(
         &mut self,
         now: Millis,
         reset_flag: bool,
-        provisioned: Option<Token>,
+        provisioned: Token,
         sink: &mut impl Sink<Q>,
     ) {
         if self.session != Session::Idle {
             note(sink, Line::new(Level::Debug, Msg::SessionActive, Msg::None));
             return;
         }
-        if reset_flag {
-            self.open_session(sink);
-            self.stored = nonzero_or(provisioned, self.stored);
-            note(sink, Line::new(Level::Info, Msg::ResetFirst, Msg::None));
-            self.report_reset_now(now, sink);
-        } else {
-            self.start_bind(now, provisioned, sink);
+        if !reset_flag {
+            return self.start_bind(now, provisioned, sink);
+        }
+        self.open_session(sink);
+        self.keep(provisioned);
+        note(sink, Line::new(Level::Info, Msg::ResetFirst, Msg::None));
+        self.report_reset_now(now, sink);
+    }
+
+    /// Keep `provisioned` for the bind start unless it is all zero or the current token (what
+    /// `aes_random` holds when nobody provisioned a token: the module's own copy).
+    fn keep(&mut self, provisioned: Token) {
+        if provisioned != NO_TOKEN && provisioned != self.cur.token {
+            self.stored = provisioned;
         }
     }
 
@@ -356,8 +356,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// `awss_start_bind()`: start binding now (idempotent within a session). Without a session
-    /// it opens one (subscribing the reply topics) first.
-    pub fn start_bind(&mut self, now: Millis, provisioned: Option<Token>, sink: &mut impl Sink<Q>) {
+    /// it opens one (subscribing the reply topics) first. `provisioned` is what `aes_random`
+    /// holds: reported as the first token (flow C) unless it is all zero or the current token;
+    /// else a token stored by [`Machine::set_token`], else a fresh one.
+    pub fn start_bind(&mut self, now: Millis, provisioned: Token, sink: &mut impl Sink<Q>) {
         match self.session {
             Session::Binding => {
                 note(sink, Line::new(Level::Debug, Msg::BindRunning, Msg::None));
@@ -366,13 +368,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             Session::Idle => self.open_session(sink),
             Session::AwaitReset => {}
         }
-        self.begin_bind(now, provisioned, sink);
+        self.keep(provisioned);
+        self.begin_bind(now, sink);
     }
 
-    fn begin_bind(&mut self, now: Millis, provisioned: Option<Token>, sink: &mut impl Sink<Q>) {
+    fn begin_bind(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
         self.session = Session::Binding;
-        let stored = core::mem::replace(&mut self.stored, NO_TOKEN);
-        let token = nonzero_or(provisioned, stored);
+        let token = core::mem::replace(&mut self.stored, NO_TOKEN);
         if token != NO_TOKEN {
             note(
                 sink,
@@ -671,7 +673,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         sink.act(Action::SetResetFlag(false));
         sink.act(Action::PostEvent(IOTX_RESET));
         if self.session == Session::AwaitReset {
-            self.begin_bind(now, None, sink);
+            self.begin_bind(now, sink);
         }
     }
 

@@ -119,13 +119,6 @@ fn write_aes_random(t: &Token) {
     }
 }
 
-/// A token written into `aes_random` by someone else (provisioning): non-zero and not the
-/// machine's own current token.
-pub fn provisioned_token(m: &M) -> Option<Token> {
-    let t = read_aes_random();
-    (t != [0; 16] && t != m.token()).then_some(t)
-}
-
 /// The sink of one entry: actions queued on the caller's stack, log lines printed at once. An
 /// answer (the machine emits at most one per entry) is kept aside in `answer`, its place in the
 /// queue marked by `Action::Answer(())`, so that each queued action takes 32 bytes, not 120.
@@ -214,10 +207,7 @@ pub enum Event<'a> {
 /// never come as [`Event::Plain`]).
 fn plain(call: Call) -> Plain {
     match call {
-        Call::StartBind => |m, now, o| {
-            let provisioned = provisioned_token(m);
-            m.start_bind(now, provisioned, o);
-        },
+        Call::StartBind => |m, now, o| m.start_bind(now, read_aes_random(), o),
         Call::Deinit => M::deinit,
         Call::ReportReset => M::report_reset,
         Call::ReportResetNow => M::report_reset_now,
@@ -253,8 +243,7 @@ pub fn run(event: Event<'_>) -> c_int {
         Event::Connect { reset } => {
             // Mix fresh HAL entropy into the generator on every `awss_report_cloud`.
             reseed(m, false);
-            let provisioned = provisioned_token(m);
-            m.connect(now, reset, provisioned, o);
+            m.connect(now, reset, read_aes_random(), o);
         }
         Event::ResetReply(payload) | Event::MatchReply(payload) => {
             let f: fn(&mut M, u64, &[u8], &mut Outbox) = match event {

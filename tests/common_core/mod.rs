@@ -151,7 +151,7 @@ impl Sim {
     }
 
     pub fn connect(&mut self) {
-        self.m.connect(self.now, false, None, &mut self.rec);
+        self.m.connect(self.now, false, [0; 16], &mut self.rec);
     }
 
     pub fn ack_raw(&mut self, payload: &str) {
