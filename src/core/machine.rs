@@ -337,16 +337,17 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             return self.start_bind(now, provisioned, sink);
         }
         self.open_session(sink);
-        self.keep(provisioned);
+        self.keep(&provisioned);
         note(sink, Line::new(Level::Info, Msg::ResetFirst, Msg::None));
         self.report_reset_now(now, sink);
     }
 
     /// Keep `provisioned` for the bind start unless it is all zero or the current token (what
     /// `aes_random` holds when nobody provisioned a token: the module's own copy).
-    fn keep(&mut self, provisioned: Token) {
-        if provisioned != NO_TOKEN && provisioned != self.cur.token {
-            self.stored = provisioned;
+    #[inline(never)]
+    fn keep(&mut self, provisioned: &Token) {
+        if *provisioned != NO_TOKEN && *provisioned != self.cur.token {
+            self.stored = *provisioned;
         }
     }
 
@@ -368,7 +369,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             Session::Idle => self.open_session(sink),
             Session::AwaitReset => {}
         }
-        self.keep(provisioned);
+        self.keep(&provisioned);
         self.begin_bind(now, sink);
     }
 
