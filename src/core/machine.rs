@@ -518,20 +518,15 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.cur.token
     }
 
-    fn token_valid(&self, now: Millis) -> bool {
-        self.cur.acked
-            && self.cur.token != NO_TOKEN
-            && elapsed(now, self.cur.last_report_at) < u64::from(self.cfg.token_lifetime_ms)
-    }
-
-    /// `awss_token_remain_time()`: ms left, 0 if the token is not acknowledged.
+    /// `awss_token_remain_time()`: ms left, 0 if the token is not acknowledged. Not zero is
+    /// "the token is valid": acknowledged (so not all zero) and younger than its lifetime.
     pub fn token_remain_ms(&self, now: Millis) -> u32 {
-        if !self.token_valid(now) {
+        if !self.cur.acked {
             return 0;
         }
         let left = u64::from(self.cfg.token_lifetime_ms)
             .saturating_sub(elapsed(now, self.cur.last_report_at));
-        u32::try_from(left).unwrap_or(u32::MAX)
+        u32::try_from(left).unwrap_or(0)
     }
 
     /// At least one report of the current token was published (its reports have the ids
@@ -637,7 +632,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if self.pending.is_empty() {
             return;
         }
-        if self.token_valid(now) {
+        let remain_ms = self.token_remain_ms(now);
+        if remain_ms != 0 {
             let Some(p) = pop_front(&mut self.pending) else {
                 return;
             };
@@ -646,7 +642,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 mcast: p.mcast,
                 id: p.id,
                 token: self.cur.token,
-                remain_ms: self.token_remain_ms(now),
+                remain_ms,
             });
         } else {
             note(sink, wait);
@@ -814,10 +810,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if count == 0 {
             return;
         }
+        let remain_ms = self.token_remain_ms(now);
         if sent >= count {
             note(sink, Line::new(Level::Debug, Msg::RoundDone, Msg::None));
             self.end_round(sink);
-        } else if self.token_valid(now) {
+        } else if remain_ms != 0 {
             let id = self.notified.wrapping_add(1);
             self.notified = id;
             let dest = self.dest;
@@ -830,7 +827,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 id,
                 dest,
                 token: self.cur.token,
-                remain_ms: self.token_remain_ms(now),
+                remain_ms,
             });
         } else if !self.cur.acked && self.report_in_flight() {
             note(sink, Line::new(Level::Debug, Msg::NotifyWaits, Msg::None));
