@@ -737,8 +737,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             note(sink, Line::new(Level::Info, why, Msg::BindNotRunning));
             return;
         }
-        let id = match json::id_echo(payload) {
-            Ok(id) => id,
+        let p = match json::id_echo(payload) {
+            Ok(id) => Pending { ctx, mcast, id },
             Err(e) => {
                 bad_payload(sink, why, e.reason(), payload.unwrap_or(&[]));
                 return;
@@ -747,21 +747,20 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         // A waiting queue means an unacknowledged (or expired) token: the query waits its turn.
         // A retransmission (same peer and message id: the same request, RFC 7252 4.5) is
         // already waiting: no second entry.
-        if self.pending.iter().any(|p| p.ctx.same_request(&ctx)) {
+        if self.pending.iter().any(|w| w.ctx.same_request(&p.ctx)) {
             note(
                 sink,
                 Line::new(Level::Debug, Msg::QueryRetransmitted, Msg::None),
             );
             return;
         }
-        if self.pending.is_full() {
+        if self.pending.push(p).is_err() {
             return say(
                 sink,
                 Line::new(Level::Warn, Msg::QueriesWaiting, Msg::None),
                 P as i64,
             );
         }
-        let _ = self.pending.push(Pending { ctx, mcast, id });
         // Answered at once when the token is valid (the queue was empty).
         let wait = Line::new(Level::Debug, Msg::QueryWaits, Msg::None);
         self.serve(now, wait, sink);
