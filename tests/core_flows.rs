@@ -393,7 +393,12 @@ fn report_reset_persists_flag_and_subscribes_without_session() {
         s.reset_reply(bad);
         assert!(s.take().is_empty(), "{bad}");
         assert!(s.m.reset_outstanding());
+        assert_eq!(s.take_logs().len(), 1, "one line for {bad}");
     }
+    // An id no reset report of this boot had: refused with the id.
+    s.reset_reply(r#"{"id":7}"#);
+    assert!(s.take().is_empty());
+    assert!(s.logged("reset_reply ignored: unknown id 7"));
     // Code and id absent: accepted. No session: binding does not start.
     s.reset_reply("{}");
     assert_eq!(

@@ -221,23 +221,43 @@ fn bad_payload<Q>(sink: &mut impl Sink<Q>, why: Msg, what: Msg, payload: &[u8]) 
 }
 
 /// Check a reply: a JSON object whose `code` is 200 (a number or a string of digits) and whose
-/// `id` is a u32 (a number or a string of digits); when `lax` (reset replies) both may be
-/// absent. `Some(id)` (`None`: absent), or `None` after `<why><reason>: <excerpt>`.
+/// `id` is a u32 (a number or a string of digits) in `lo..lo + span` (wrapping), or the legacy
+/// notify ack id when `why` is [`Msg::AckIgnored`] and `span` is not zero. For a reset reply
+/// (`why` is [`Msg::ResetIgnored`]) both may be absent. `Some(id)` (`lo` when absent), or `None`
+/// after `<why><reason>: <excerpt>` or `<why>unknown id N`.
 #[inline(never)]
 fn reply_id<Q>(
     sink: &mut impl Sink<Q>,
     why: Msg,
     payload: &[u8],
-    lax: bool,
-) -> Option<Option<u32>> {
+    lo: u32,
+    span: u32,
+) -> Option<u32> {
+    let lax = why == Msg::ResetIgnored;
     let reason = match json::scan(payload) {
         Err(e) => e.reason(),
         Ok(top) => {
-            if (lax && top.code.is_none()) || top.code.and_then(|v| v.as_u32()) == Some(200) {
+            let code_ok = match top.code {
+                None => lax,
+                Some(v) => v.as_u32() == Some(200),
+            };
+            if code_ok {
                 match top.id {
-                    None if lax => return Some(None),
+                    None if lax => return Some(lo),
                     id => match id.and_then(|v| v.as_u32()) {
-                        Some(n) => return Some(Some(n)),
+                        Some(n) => {
+                            // Not a notify ack: `lo`, in the span whenever it is not empty.
+                            let legacy = if why == Msg::AckIgnored {
+                                LEGACY_NOTIFY_ACK_ID
+                            } else {
+                                lo
+                            };
+                            if n.wrapping_sub(lo) < span || (n == legacy && span != 0) {
+                                return Some(n);
+                            }
+                            say(sink, Line::new(Level::Warn, why, Msg::NotCurrentToken), n.into());
+                            return None;
+                        }
                         None => Msg::NoNumericId,
                     },
                 }
@@ -584,18 +604,12 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `match_reply` payload from MQTT (any bytes).
     pub fn on_match_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
         let why = Msg::MatchIgnored;
-        let Some(Some(id)) = reply_id(sink, why, payload, false) else {
+        // The current token's reports (none: an empty span that matches no id).
+        let first = self.cur.first_id;
+        let span = self.next_report_id.wrapping_sub(first);
+        let Some(id) = reply_id(sink, why, payload, first, span) else {
             return;
         };
-        // No report of the current token (span 0) matches no id either.
-        let span = self.next_report_id.wrapping_sub(self.cur.first_id);
-        if id.wrapping_sub(self.cur.first_id) >= span {
-            return say(
-                sink,
-                Line::new(Level::Warn, why, Msg::NotCurrentToken),
-                id.into(),
-            );
-        }
         if self.cur.acked {
             return say(
                 sink,
@@ -659,11 +673,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if self.at[RESET] == NEVER {
             return note(sink, Line::new(Level::Info, why, Msg::NoResetOutstanding));
         }
-        let Some(id) = reply_id(sink, why, payload, true) else {
+        // Any reset report of this boot.
+        if reply_id(sink, why, payload, 0, self.next_reset_id).is_none() {
             return;
-        };
-        if id.is_some_and(|n| n >= self.next_reset_id) {
-            return bad_payload(sink, why, Msg::IdNotOurs, payload);
         }
         note(sink, Line::new(Level::Info, Msg::ResetAcked, Msg::None));
         self.at[RESET] = NEVER;
@@ -696,24 +708,16 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         let Some(payload) = payload else {
             return note(sink, Line::new(Level::Warn, why, Msg::NoPayload));
         };
-        let Some(Some(id)) = reply_id(sink, why, payload, false) else {
-            return;
-        };
-        // The round's broadcasts since the token became current have the last `span` ids.
+        // The round's broadcasts since the token became current have the last `span` ids
+        // (only a valid, so non-zero, token is broadcast).
         let last = self.notified;
         let span = last
             .wrapping_sub(self.round_start)
             .min(last.wrapping_sub(self.cur.notified_before));
-        let ours = span > 0
-            && self.cur.token != NO_TOKEN
-            && (id == LEGACY_NOTIFY_ACK_ID || last.wrapping_sub(id) < span);
-        if !ours {
-            return say(
-                sink,
-                Line::new(Level::Warn, why, Msg::NotCurrentToken),
-                id.into(),
-            );
-        }
+        let first = last.wrapping_sub(span).wrapping_add(1);
+        let Some(id) = reply_id(sink, why, payload, first, span) else {
+            return;
+        };
         say(
             sink,
             Line::new(Level::Info, Msg::NotifyAcked, Msg::IdNum),
