@@ -494,8 +494,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     fn report_ended(&mut self, why: Msg, sink: &mut impl Sink<Q>) {
         self.drop_pending(why, sink);
         if self.notify_count != 0 && self.at[NOTIFY] == NEVER {
-            note(sink, Line::new(Level::Info, Msg::RoundEnded, why));
-            self.end_round(sink);
+            self.end_round(Line::new(Level::Info, Msg::RoundEnded, why), sink);
         }
     }
 
@@ -797,11 +796,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// End the round if one runs.
     fn stop_round(&mut self, sink: &mut impl Sink<Q>) {
         if self.notify_count != 0 {
-            self.end_round(sink);
+            self.end_round(Line::new(Level::Debug, Msg::RoundStopped, Msg::None), sink);
         }
     }
 
-    fn end_round(&mut self, sink: &mut impl Sink<Q>) {
+    /// End the round, saying why.
+    fn end_round(&mut self, why: Line, sink: &mut impl Sink<Q>) {
+        note(sink, why);
         self.notify_count = 0;
         self.at[NOTIFY] = NEVER;
         sink.act(Action::CancelNotify);
@@ -815,8 +816,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         let remain_ms = self.token_remain_ms(now);
         if sent >= count {
-            note(sink, Line::new(Level::Debug, Msg::RoundDone, Msg::None));
-            self.end_round(sink);
+            self.end_round(Line::new(Level::Debug, Msg::RoundDone, Msg::None), sink);
         } else if remain_ms != 0 {
             let id = self.notified.wrapping_add(1);
             self.notified = id;
@@ -836,21 +836,15 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             note(sink, Line::new(Level::Debug, Msg::NotifyWaits, Msg::None));
             self.at[NOTIFY] = NEVER;
         } else {
-            note(
-                sink,
-                Line::new(Level::Info, Msg::RoundEnded, Msg::NoValidToken),
-            );
-            self.end_round(sink);
+            let why = Line::new(Level::Info, Msg::RoundEnded, Msg::NoValidToken);
+            self.end_round(why, sink);
         }
     }
 
     /// `awss_dev_bind_notify_stop()`.
     pub fn notify_stop(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         self.notify_armed = false;
-        if self.notify_count != 0 {
-            note(sink, Line::new(Level::Debug, Msg::RoundStopped, Msg::None));
-            self.end_round(sink);
-        }
+        self.stop_round(sink);
     }
 
     /// `awss_report_reset()`: persist the flag and report the reset, retrying until acked.
