@@ -255,7 +255,11 @@ fn reply_id<Q>(
                             if n.wrapping_sub(lo) < span || (n == legacy && span != 0) {
                                 return Some(n);
                             }
-                            say(sink, Line::new(Level::Warn, why, Msg::NotCurrentToken), n.into());
+                            say(
+                                sink,
+                                Line::new(Level::Warn, why, Msg::NotCurrentToken),
+                                n.into(),
+                            );
                             return None;
                         }
                         None => Msg::NoNumericId,
