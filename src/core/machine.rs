@@ -468,7 +468,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.stats.started_at = Some(now);
         }
         self.cur.last_report_at = now;
-        self.cur.attempts = self.cur.attempts.saturating_add(1);
+        // Below the configured attempts (a u8) before each publish: no wrap.
+        self.cur.attempts = self.cur.attempts.wrapping_add(1);
         self.at[REPORT] = after(now, self.cfg.report_retry_ms.into());
         sink.act(Action::PublishReport {
             id,
