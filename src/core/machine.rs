@@ -414,7 +414,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 Line::new(Level::Info, Msg::ReportProvisioned, Msg::None),
             );
         }
-        self.begin_token(now, token, sink);
+        self.begin_token(now, &token, sink);
         // Entered from an idle session or one that waited for the reset's ack: the first
         // bind start of the session.
         sink.act(Action::RegisterQueries);
@@ -446,9 +446,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// Make `token` current (a fresh random one, never all zero, when it is all zero) and
     /// report it now.
-    fn begin_token(&mut self, now: Millis, token: Token, sink: &mut impl Sink<Q>) {
+    fn begin_token(&mut self, now: Millis, token: &Token, sink: &mut impl Sink<Q>) {
         self.cur = Current {
-            token,
+            token: *token,
             ..Current::none(self.next_report_id, self.notified)
         };
         // An all-zero draw is drawn again (each draw is new keystream).
@@ -480,13 +480,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// A fresh token, reported now.
     fn rotate(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
         note(sink, Line::new(Level::Info, Msg::UpdateToken, Msg::None));
-        self.begin_token(now, NO_TOKEN, sink);
+        self.begin_token(now, &NO_TOKEN, sink);
     }
 
     /// `awss_report_token()`: report the current token now (a fresh one if none), restarting its attempts.
     pub fn report_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
         if self.cur.token == NO_TOKEN {
-            self.begin_token(now, NO_TOKEN, sink);
+            self.begin_token(now, &NO_TOKEN, sink);
         } else {
             self.cur.acked = false;
             self.cur.attempts = 0;
@@ -539,7 +539,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         if self.session == Session::Binding {
             note(sink, Line::new(Level::Info, Msg::ReportAppToken, Msg::None));
-            self.begin_token(now, token, sink);
+            self.begin_token(now, &token, sink);
         } else {
             self.stored = token;
         }
