@@ -43,6 +43,11 @@ fn topics() {
         (Topic::QueryMcast, "/sys/device/info/get"),
         (Topic::QueryUcast, "/sys/a1pk/dev1/device/info/get"),
         (Topic::Notify, "/sys/device/info/notify"),
+        (Topic::ConnectApMcast, "/sys/awss/device/connectap/info/get"),
+        (
+            Topic::ConnectApUcast,
+            "/sys/a1pk/dev1/awss/device/connectap/info/get",
+        ),
     ];
     for (t, want) in cases {
         assert_eq!(out(|w| render::topic(w, t, pk, dn)), want);

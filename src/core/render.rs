@@ -184,17 +184,18 @@ pub struct Identity<'a> {
     pub ip: &'a [u8],
 }
 
-/// Topics and CoAP paths.
+/// Topics and CoAP paths. (Their order is that of their templates in [`SEGS`], where a
+/// template refers only to later ones.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Topic {
-    /// `/sys/${pk}/${dn}/thing/awss/enrollee/match`
-    MatchReport,
     /// `/sys/${pk}/${dn}/thing/awss/enrollee/match_reply`
     MatchReply,
-    /// `/sys/${pk}/${dn}/thing/reset`
-    ResetReport,
+    /// `/sys/${pk}/${dn}/thing/awss/enrollee/match`
+    MatchReport,
     /// `/sys/${pk}/${dn}/thing/reset_reply`
     ResetReply,
+    /// `/sys/${pk}/${dn}/thing/reset`
+    ResetReport,
     /// `/sys/${pk}/${dn}/thing/log/post`
     LogPost,
     /// `/sys/device/info/get`
@@ -209,131 +210,7 @@ pub enum Topic {
     ConnectApUcast,
 }
 
-/// Placeholder bytes of the payload templates (no fixed payload text contains a byte below
-/// 0x20, so none can be mistaken for text).
-mod code {
-    /// The next number of [`super::Fields::nums`], in decimal.
-    pub const NUM: u8 = 1;
-    /// The token, 32 upper-case hex digits.
-    pub const TOKEN: u8 = 2;
-    /// The product key, as is (topics).
-    pub const PK: u8 = 3;
-    /// The device name, as is (topics).
-    pub const DN: u8 = 4;
-    /// The product key, JSON-escaped.
-    pub const PK_ESC: u8 = 5;
-    /// The device name, JSON-escaped.
-    pub const DN_ESC: u8 = 6;
-    /// The MAC, JSON-escaped and upper-cased.
-    pub const MAC_ESC: u8 = 7;
-    /// The IP, JSON-escaped.
-    pub const IP_ESC: u8 = 8;
-    /// The echoed query id.
-    pub const ID: u8 = 9;
-    /// The common DEVINFO members ([`super::BASE`]).
-    pub const BASE: u8 = 10;
-    /// The DEVINFO members ([`super::DEVINFO`]).
-    pub const DEVINFO: u8 = 11;
-    /// The `SyncToken` statistics ([`super::SYNC`]).
-    pub const SYNC: u8 = 12;
-    /// `,"version":"1.0","method":"` ([`super::VM`]).
-    pub const VM: u8 = 13;
-    /// `/sys/${pk}/${dn}/` ([`super::SYS`]).
-    pub const SYS: u8 = 14;
-    /// `":"2.0","` ([`super::V2`]).
-    pub const V2: u8 = 15;
-    /// The `match` report topic ([`super::TOPICS`]`[0]`), which `match_reply` extends.
-    pub const MATCH: u8 = 16;
-}
-
-/// The DEVINFO members common to every variant, up to and including `"cipherType":3`.
-const BASE: &[u8] = b"\"awssVer\":{\"smartconfig\x0fzconfig\x0frouter\x0fap\x0fsoftap\":\"2.0\"},\"productKey\":\"\x05\",\"deviceName\":\"\x06\",\"mac\":\"\x07\",\
-\"ip\":\"\x08\",\"cipherType\":3";
-/// The DEVINFO members: the common ones, the token and its remaining time.
-const DEVINFO: &[u8] = b"\x0a,\"token\":\"\x02\",\"remainTime\":\x01,\"type\":0";
-const REPORT: &[u8] = b"{\"id\":\"\x01\"\x0dthing.awss.enrollee.match\",\
-\"params\":{\"token\":\"\x02\"}}";
-const RESET: &[u8] =
-    b"{\"id\":\"\x01\", \"version\":\"1.0\", \"method\":\"thing.reset\", \"params\":{}}";
-const STATS: &[u8] = b"{\"id\":\x01\x0dthings.log.post\",\"params\":\
-{\"template\":\"timestamp logLevel module traceContext logContent\",\"contents\":[\"\x01 BIND_TRACE \
-dev_bind \x01 [\x0c]\"]}}";
-/// The statistics as the statistics post and `awss_bind_disp_statis` show them.
-const SYNC: &[u8] = b"SyncToken max:\x01 min:\x01 mean:\x01 cnt:\x01 suc:\x01";
-const NOTIFY: &[u8] = b"{\"id\":\"\x01\"\x0ddevice.info.notify\",\"params\":{\x0b}}";
-const ANSWER: &[u8] = b"{\"id\":\x09,\"code\":200,\"data\":{\x0b}}";
-const CONNECTAP: &[u8] = b"{\"id\":\x09,\"code\":200,\"data\":{\x0a,\"type\":0}}";
-/// Shared template fragments.
-const VM: &[u8] = b",\"version\":\"1.0\",\"method\":\"";
-const SYS: &[u8] = b"/sys/\x03/\x04/";
-const V2: &[u8] = b"\":\"2.0\",\"";
-const MATCH: &[u8] = b"\x0ething/awss/enrollee/match";
-/// Topics and paths, indexed by [`Topic`].
-const TOPICS: [&[u8]; 10] = [
-    MATCH,
-    b"\x10_reply",
-    b"\x0ething/reset",
-    b"\x0ething/reset_reply",
-    b"\x0ething/log/post",
-    b"/sys/device/info/get",
-    b"\x0edevice/info/get",
-    b"/sys/device/info/notify",
-    b"/sys/awss/device/connectap/info/get",
-    b"\x0eawss/device/connectap/info/get",
-];
-
-/// What the placeholders of a template stand for.
-struct Fields<'a> {
-    /// The numbers, in the order the template's [`code::NUM`]s take them.
-    nums: &'a [u64],
-    token: &'a Token,
-    who: &'a Identity<'a>,
-    id: &'a IdEcho,
-}
-
-/// Write `tpl` with its placeholders filled from `f`; `next` counts the numbers taken.
-fn fill(w: &mut Writer<'_>, tpl: &[u8], f: &Fields<'_>, next: &mut usize) {
-    for &c in tpl {
-        match c {
-            code::NUM => {
-                w.u64(f.nums.get(*next).copied().unwrap_or(0));
-                *next += 1;
-            }
-            code::TOKEN => {
-                w.hex(f.token);
-            }
-            code::PK => {
-                w.bytes(f.who.product_key);
-            }
-            code::DN => {
-                w.bytes(f.who.device_name);
-            }
-            code::PK_ESC => {
-                w.escaped(f.who.product_key, false);
-            }
-            code::DN_ESC => {
-                w.escaped(f.who.device_name, false);
-            }
-            code::MAC_ESC => {
-                w.escaped(f.who.mac, true);
-            }
-            code::IP_ESC => {
-                w.escaped(f.who.ip, false);
-            }
-            code::ID => id_echo(w, f.id),
-            code::BASE => fill(w, BASE, f, next),
-            code::DEVINFO => fill(w, DEVINFO, f, next),
-            code::SYNC => fill(w, SYNC, f, next),
-            code::VM => fill(w, VM, f, next),
-            code::SYS => fill(w, SYS, f, next),
-            code::V2 => fill(w, V2, f, next),
-            code::MATCH => fill(w, MATCH, f, next),
-            _ => w.byte(c),
-        }
-    }
-}
-
-/// The payloads, for [`payload`].
+/// The payloads, for [`payload`]. (Their order is that of their templates in [`SEGS`].)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Payload {
     /// [`report`]: numbers `[id]`.
@@ -357,10 +234,294 @@ pub enum Payload {
     DevInfoBase,
 }
 
-/// Payload templates, indexed by [`Payload`].
-const PAYLOADS: [&[u8]; 9] = [
-    REPORT, RESET, STATS, NOTIFY, ANSWER, CONNECTAP, SYNC, DEVINFO, BASE,
+/// Placeholder bytes of the templates (their fixed text is printable ASCII, so none can be
+/// mistaken for text).
+mod code {
+    /// The next number of [`super::Fields::nums`], in decimal.
+    pub const NUM: u8 = 1;
+    /// The token, 32 upper-case hex digits.
+    pub const TOKEN: u8 = 2;
+    /// The echoed query id.
+    pub const ID: u8 = 3;
+    /// `RAW + k`: identity field `k` (product key, device name, MAC, IP) as is.
+    pub const RAW: u8 = 4;
+    /// `ESC + k`: identity field `k` JSON-escaped (the MAC also upper-cased).
+    pub const ESC: u8 = 8;
+    /// `SEG + k`: template `k` of [`super::SEGS`].
+    pub const SEG: u8 = 0x80;
+}
+
+// Template parts that are one placeholder.
+const NUM: &[u8] = &[code::NUM];
+const TOKEN: &[u8] = &[code::TOKEN];
+const ID_ECHO: &[u8] = &[code::ID];
+const PK: &[u8] = &[code::RAW];
+const DN: &[u8] = &[code::RAW + 1];
+const PK_ESC: &[u8] = &[code::ESC];
+const DN_ESC: &[u8] = &[code::ESC + 1];
+const MAC_ESC: &[u8] = &[code::ESC + 2];
+const IP_ESC: &[u8] = &[code::ESC + 3];
+
+/// [`code::SEG`]` + k` for every template number `k`.
+const REFS: [u8; 32] = {
+    let mut t = [0u8; 32];
+    let mut i = 0;
+    while i < t.len() {
+        t[i] = code::SEG + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The part that refers to template `k`.
+const fn r(k: usize) -> &'static [u8] {
+    let (_, rest) = REFS.split_at(k);
+    let (one, _) = rest.split_at(1);
+    one
+}
+
+/// The first topic's template number.
+const TOPIC0: usize = 9;
+// Template numbers of the fragments the others share.
+const SYNC: usize = Payload::SyncToken as usize;
+const DEVINFO: usize = Payload::DevInfo as usize;
+const BASE: usize = Payload::DevInfoBase as usize;
+const ANS: usize = 19;
+const IDQ: usize = 20;
+const ID: usize = 21;
+const PARAMS: usize = 22;
+const VM: usize = 23;
+const SYST: usize = 24;
+const SYS: usize = 25;
+const SL: usize = 26;
+const DIG: usize = 27;
+const CAP: usize = 28;
+const V2: usize = 29;
+
+/// Every template, as parts: the payloads in [`Payload`] order, the topics in [`Topic`]
+/// order, then the fragments they share.
+const SEGS: [&[&[u8]]; 30] = [
+    // Payload::Report
+    &[
+        r(IDQ),
+        r(VM),
+        b"thing.awss.enrollee.match",
+        r(PARAMS),
+        b"\"token\":\"",
+        TOKEN,
+        b"\"}}",
+    ],
+    // Payload::Reset
+    &[
+        r(IDQ),
+        b", \"version\":\"1.0\", \"method\":\"thing.reset\", \"params\":{}}",
+    ],
+    // Payload::Stats
+    &[
+        r(ID),
+        NUM,
+        r(VM),
+        b"things.log.post",
+        r(PARAMS),
+        b"\"template\":\"timestamp logLevel module traceContext logContent\",\"contents\":[\"",
+        NUM,
+        b" BIND_TRACE dev_bind ",
+        NUM,
+        b" [",
+        r(SYNC),
+        b"]\"]}}",
+    ],
+    // Payload::Notify
+    &[
+        r(IDQ),
+        r(VM),
+        b"device.info.notify",
+        r(PARAMS),
+        r(DEVINFO),
+        b"}}",
+    ],
+    // Payload::Answer
+    &[r(ANS), r(DEVINFO), b"}}"],
+    // Payload::ConnectAp
+    &[r(ANS), r(BASE), b",\"type\":0}}"],
+    // Payload::SyncToken
+    &[
+        b"SyncToken max:",
+        NUM,
+        b" min:",
+        NUM,
+        b" mean:",
+        NUM,
+        b" cnt:",
+        NUM,
+        b" suc:",
+        NUM,
+    ],
+    // Payload::DevInfo
+    &[
+        r(BASE),
+        b",\"token\":\"",
+        TOKEN,
+        b"\",\"remainTime\":",
+        NUM,
+        b",\"type\":0",
+    ],
+    // Payload::DevInfoBase
+    &[
+        b"\"awssVer\":{\"smartconfig",
+        r(V2),
+        b"zconfig",
+        r(V2),
+        b"router",
+        r(V2),
+        b"ap",
+        r(V2),
+        b"softap\":\"2.0\"},\"productKey\":\"",
+        PK_ESC,
+        b"\",\"deviceName\":\"",
+        DN_ESC,
+        b"\",\"mac\":\"",
+        MAC_ESC,
+        b"\",\"ip\":\"",
+        IP_ESC,
+        b"\",\"cipherType\":3",
+    ],
+    // Topic::MatchReply
+    &[r(TOPIC0 + 1), b"_reply"],
+    // Topic::MatchReport
+    &[r(SYST), b"awss/enrollee/match"],
+    // Topic::ResetReply
+    &[r(TOPIC0 + 3), b"_reply"],
+    // Topic::ResetReport
+    &[r(SYST), b"reset"],
+    // Topic::LogPost
+    &[r(SYST), b"log/post"],
+    // Topic::QueryMcast
+    &[r(SL), r(DIG)],
+    // Topic::QueryUcast
+    &[r(SYS), r(DIG)],
+    // Topic::Notify
+    &[r(SL), b"device/info/notify"],
+    // Topic::ConnectApMcast
+    &[r(SL), r(CAP)],
+    // Topic::ConnectApUcast
+    &[r(SYS), r(CAP)],
+    // ANS
+    &[r(ID), ID_ECHO, b",\"code\":200,\"data\":{"],
+    // IDQ
+    &[r(ID), b"\"", NUM, b"\""],
+    // ID
+    &[b"{\"id\":"],
+    // PARAMS
+    &[b"\",\"params\":{"],
+    // VM
+    &[b",\"version\":\"1.0\",\"method\":\""],
+    // SYST
+    &[r(SYS), b"thing/"],
+    // SYS
+    &[r(SL), PK, b"/", DN, b"/"],
+    // SL
+    &[b"/sys/"],
+    // DIG
+    &[b"device/info/get"],
+    // CAP
+    &[b"awss/device/connectap/info/get"],
+    // V2
+    &[b"\":\"2.0\",\""],
 ];
+
+/// Bytes of all templates, each with its NUL.
+const BLOB_LEN: usize = {
+    let mut n = 0;
+    let mut k = 0;
+    while k < SEGS.len() {
+        let mut p = 0;
+        while p < SEGS[k].len() {
+            n += SEGS[k][p].len();
+            p += 1;
+        }
+        n += 1;
+        k += 1;
+    }
+    n
+};
+
+/// The templates back to back, each ended by a NUL. Checked at compile time: no part holds a
+/// NUL, and a template refers only to later templates (so filling one always ends).
+static BLOB: [u8; BLOB_LEN] = {
+    let mut b = [0u8; BLOB_LEN];
+    let mut i = 0;
+    let mut k = 0;
+    while k < SEGS.len() {
+        let mut p = 0;
+        while p < SEGS[k].len() {
+            let part = SEGS[k][p];
+            let mut j = 0;
+            while j < part.len() {
+                let x = part[j];
+                assert!(x != 0 && (x < 0x0c || (x >= 0x20 && x < 0x7f) || x >= code::SEG));
+                if x >= code::SEG {
+                    let to = (x - code::SEG) as usize;
+                    assert!(to > k && to < SEGS.len());
+                }
+                b[i] = x;
+                i += 1;
+                j += 1;
+            }
+            p += 1;
+        }
+        i += 1;
+        k += 1;
+    }
+    b
+};
+
+/// What the placeholders of a template stand for.
+struct Fields<'a> {
+    /// The numbers not taken yet, in the order of the templates' [`code::NUM`]s.
+    nums: &'a [u64],
+    token: &'a [u8],
+    /// Product key, device name, MAC, IP.
+    who: [&'a [u8]; 4],
+    id: &'a IdEcho,
+}
+
+/// Write template `k` with its placeholders filled from `f` (the numbers it takes leave
+/// `f.nums`).
+fn fill(w: &mut Writer<'_>, k: u8, f: &mut Fields<'_>) {
+    // Skip the `k` templates before it, then write up to its NUL.
+    let mut skip = k;
+    for &c in BLOB.iter() {
+        if skip > 0 {
+            if c == 0 {
+                skip -= 1;
+            }
+            continue;
+        }
+        match c {
+            0 => break,
+            code::NUM => {
+                let (&n, rest) = f.nums.split_first().unwrap_or((&0, &[]));
+                w.u64(n);
+                f.nums = rest;
+            }
+            code::TOKEN => {
+                w.hex(f.token);
+            }
+            code::ID => id_echo(w, f.id),
+            code::RAW..=0x0b => {
+                let s = f.who[usize::from(c & 3)];
+                if c < code::ESC {
+                    w.bytes(s);
+                } else {
+                    w.escaped(s, c == code::ESC + 2);
+                }
+            }
+            code::SEG.. => fill(w, c - code::SEG, f),
+            _ => w.byte(c),
+        }
+    }
+}
 
 /// "No id": the echo of a query without one.
 pub static NO_ID: IdEcho = IdEcho {
@@ -386,27 +547,26 @@ pub fn payload(
     who: &Identity<'_>,
     id: &IdEcho,
 ) {
-    let tpl = PAYLOADS.get(which as usize).copied().unwrap_or(&[]);
-    template(w, tpl, nums, token, who, id);
+    template(w, which as u8, nums, token, who, id);
 }
 
-/// [`fill`] from the first number.
+/// [`fill`] template `k`.
 #[inline(never)]
 fn template(
     w: &mut Writer<'_>,
-    tpl: &[u8],
+    k: u8,
     nums: &[u64],
-    token: &Token,
+    token: &[u8],
     who: &Identity<'_>,
     id: &IdEcho,
 ) {
-    let f = Fields {
+    let mut f = Fields {
         nums,
         token,
-        who,
+        who: [who.product_key, who.device_name, who.mac, who.ip],
         id,
     };
-    fill(w, tpl, &f, &mut 0);
+    fill(w, k, &mut f);
 }
 
 /// The topic or CoAP path `topic` for this device.
@@ -417,18 +577,17 @@ pub fn topic(w: &mut Writer<'_>, topic: Topic, product_key: &[u8], device_name: 
         mac: &[],
         ip: &[],
     };
-    let tpl = TOPICS.get(topic as usize).copied().unwrap_or(&[]);
-    template(w, tpl, &[], &[0; 16], &who, &NO_ID);
+    template(w, TOPIC0 as u8 + topic as u8, &[], &[], &who, &NO_ID);
 }
 
 /// `{"id":"<id>","version":"1.0","method":"thing.awss.enrollee.match","params":{"token":"<HEX>"}}`
 pub fn report(w: &mut Writer<'_>, id: u32, token: &Token) {
-    template(w, REPORT, &[id.into()], token, &NOBODY, &NO_ID);
+    payload(w, Payload::Report, &[id.into()], token, &NOBODY, &NO_ID);
 }
 
 /// `{"id":"<id>", "version":"1.0", "method":"thing.reset", "params":{}}`
 pub fn reset(w: &mut Writer<'_>, id: u32) {
-    template(w, RESET, &[id.into()], &[0; 16], &NOBODY, &NO_ID);
+    payload(w, Payload::Reset, &[id.into()], &[0; 16], &NOBODY, &NO_ID);
 }
 
 /// The `things.log.post` statistics payload (SPEC section 5).
@@ -443,29 +602,23 @@ pub fn stats(w: &mut Writer<'_>, id: u32, uptime_ms: u64, stats: &Stats) {
         stats.cnt.into(),
         stats.suc.into(),
     ];
-    template(w, STATS, &nums, &[0; 16], &NOBODY, &NO_ID);
+    payload(w, Payload::Stats, &nums, &[0; 16], &NOBODY, &NO_ID);
 }
 
 /// The DEVINFO members common to every variant, up to and including `"cipherType":3`.
 pub fn dev_info_base(w: &mut Writer<'_>, who: &Identity<'_>) {
-    template(w, BASE, &[], &[0; 16], who, &NO_ID);
+    payload(w, Payload::DevInfoBase, &[], &[0; 16], who, &NO_ID);
 }
 
 /// The DEVINFO members (no braces), in SPEC order.
 pub fn dev_info(w: &mut Writer<'_>, who: &Identity<'_>, token: &Token, remain_ms: u32) {
-    template(w, DEVINFO, &[remain_ms.into()], token, who, &NO_ID);
+    payload(w, Payload::DevInfo, &[remain_ms.into()], token, who, &NO_ID);
 }
 
 /// `{"id":"<id>","version":"1.0","method":"device.info.notify","params":{DEVINFO}}`
 pub fn notify(w: &mut Writer<'_>, id: u32, who: &Identity<'_>, token: &Token, remain_ms: u32) {
-    template(
-        w,
-        NOTIFY,
-        &[id.into(), remain_ms.into()],
-        token,
-        who,
-        &NO_ID,
-    );
+    let nums = [id.into(), remain_ms.into()];
+    payload(w, Payload::Notify, &nums, token, who, &NO_ID);
 }
 
 /// The echoed `id` of an answer, written as its kind says. The text is trusted: an [`IdEcho`]
@@ -482,7 +635,7 @@ pub fn id_echo(w: &mut Writer<'_>, id: &IdEcho) {
 
 /// `{"id":<echo>,"code":200,"data":{DEVINFO}}`
 pub fn answer(w: &mut Writer<'_>, id: &IdEcho, who: &Identity<'_>, token: &Token, remain_ms: u32) {
-    template(w, ANSWER, &[remain_ms.into()], token, who, id);
+    payload(w, Payload::Answer, &[remain_ms.into()], token, who, id);
 }
 
 /// The end of the first `keep` dotted parts of `ip` when it is a dotted quad (four parts of
@@ -534,5 +687,5 @@ pub fn broadcast_host(w: &mut Writer<'_>, dest: u8, ip: &[u8]) {
 
 /// Answer to a connect-AP info query: `{"id":<echo>,"code":200,"data":{BASE,"type":0}}`.
 pub fn connectap_answer(w: &mut Writer<'_>, id: &IdEcho, who: &Identity<'_>) {
-    template(w, CONNECTAP, &[], &[0; 16], who, id);
+    payload(w, Payload::ConnectAp, &[], &[0; 16], who, id);
 }
