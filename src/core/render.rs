@@ -26,13 +26,7 @@ impl<'a> Writer<'a> {
     }
 
     fn byte(&mut self, b: u8) {
-        match self.buf.get_mut(self.len) {
-            Some(slot) => {
-                *slot = b;
-                self.len += 1;
-            }
-            None => self.overflow = true,
-        }
+        self.bytes(&[b]);
     }
 
     /// Append text.
@@ -87,32 +81,6 @@ impl<'a> Writer<'a> {
         self
     }
 
-    fn escaped_utf8(&mut self, s: &[u8], upper: bool) {
-        for &c in s {
-            let c = if upper { c.to_ascii_uppercase() } else { c };
-            // The letter of a two-character escape, 0 for `\u00XX`, or the byte as is.
-            let esc = match c {
-                b'"' | b'\\' => c,
-                b'\n' => b'n',
-                b'\r' => b'r',
-                b'\t' => b't',
-                0x08 => b'b',
-                0x0c => b'f',
-                0..=0x1f => 0,
-                _ => {
-                    self.byte(c);
-                    continue;
-                }
-            };
-            self.byte(b'\\');
-            if esc == 0 {
-                self.bytes(b"u00").hex(&[c]);
-            } else {
-                self.byte(esc);
-            }
-        }
-    }
-
     /// `b` as JSON string content: `"` `\` and control bytes escaped. Bytes that are not
     /// UTF-8 are written as `\uFFFD` so that the result is always valid JSON.
     pub fn json_escaped(&mut self, b: &[u8]) -> &mut Self {
@@ -122,21 +90,40 @@ impl<'a> Writer<'a> {
     /// [`Writer::json_escaped`], ASCII letters upper-cased when `upper`.
     fn escaped(&mut self, b: &[u8], upper: bool) -> &mut Self {
         let mut rest = b;
-        loop {
-            match json::utf8_check(rest) {
-                Ok(()) => {
-                    self.escaped_utf8(rest, upper);
-                    return self;
-                }
-                Err(e) => {
-                    let good = e.valid_up_to;
-                    self.escaped_utf8(rest.get(..good).unwrap_or(&[]), upper);
-                    self.bytes(b"\\uFFFD");
-                    let skip = good.saturating_add(e.error_len.unwrap_or(rest.len()).max(1));
-                    rest = rest.get(skip..).unwrap_or(&[]);
+        while !rest.is_empty() {
+            // The valid UTF-8 head of `rest`, then where the text after the bad bytes starts.
+            let (good, next) = match json::utf8_check(rest) {
+                Ok(()) => (rest.len(), rest.len()),
+                Err(e) => (
+                    e.valid_up_to,
+                    e.error_len.map_or(rest.len(), |n| e.valid_up_to + n.max(1)),
+                ),
+            };
+            for &c in rest.get(..good).unwrap_or(&[]) {
+                let c = if upper { c.to_ascii_uppercase() } else { c };
+                // The letter of a two-character escape, 0 for `\u00XX`, or the byte as is.
+                let esc = match c {
+                    b'"' | b'\\' => c,
+                    0x08..=0x0d => b"btn\0fr".get(usize::from(c - 8)).copied().unwrap_or(0),
+                    0..=0x1f => 0,
+                    _ => {
+                        self.byte(c);
+                        continue;
+                    }
+                };
+                self.byte(b'\\');
+                if esc == 0 {
+                    self.bytes(b"u00").hex(&[c]);
+                } else {
+                    self.byte(esc);
                 }
             }
+            if good < rest.len() {
+                self.bytes(b"\\uFFFD");
+            }
+            rest = rest.get(next..).unwrap_or(&[]);
         }
+        self
     }
 
     /// Add a NUL after the text (not counted in `len`); false if there is no room.
@@ -501,9 +488,12 @@ fn fill(w: &mut Writer<'_>, k: u8, f: &mut Fields<'_>) {
         match c {
             0 => break,
             code::NUM => {
-                let (&n, rest) = f.nums.split_first().unwrap_or((&0, &[]));
+                let mut n = 0;
+                if let Some((&first, rest)) = f.nums.split_first() {
+                    n = first;
+                    f.nums = rest;
+                }
                 w.u64(n);
-                f.nums = rest;
             }
             code::TOKEN => {
                 w.hex(f.token);
@@ -547,37 +537,24 @@ pub fn payload(
     who: &Identity<'_>,
     id: &IdEcho,
 ) {
-    template(w, which as u8, nums, token, who, id);
-}
-
-/// [`fill`] template `k`.
-#[inline(never)]
-fn template(
-    w: &mut Writer<'_>,
-    k: u8,
-    nums: &[u64],
-    token: &[u8],
-    who: &Identity<'_>,
-    id: &IdEcho,
-) {
     let mut f = Fields {
         nums,
         token,
         who: [who.product_key, who.device_name, who.mac, who.ip],
         id,
     };
-    fill(w, k, &mut f);
+    fill(w, which as u8, &mut f);
 }
 
 /// The topic or CoAP path `topic` for this device.
 pub fn topic(w: &mut Writer<'_>, topic: Topic, product_key: &[u8], device_name: &[u8]) {
-    let who = Identity {
-        product_key,
-        device_name,
-        mac: &[],
-        ip: &[],
+    let mut f = Fields {
+        nums: &[],
+        token: &[],
+        who: [product_key, device_name, &[], &[]],
+        id: &NO_ID,
     };
-    template(w, TOPIC0 as u8 + topic as u8, &[], &[], &who, &NO_ID);
+    fill(w, TOPIC0 as u8 + topic as u8, &mut f);
 }
 
 /// `{"id":"<id>","version":"1.0","method":"thing.awss.enrollee.match","params":{"token":"<HEX>"}}`
@@ -625,10 +602,11 @@ pub fn notify(w: &mut Writer<'_>, id: u32, who: &Identity<'_>, token: &Token, re
 /// comes from [`json::id_echo`], which keeps only what its scanner validated as a number,
 /// string content or value (or is [`NO_ID`]); one built by hand must keep that promise.
 pub fn id_echo(w: &mut Writer<'_>, id: &IdEcho) {
-    let (quote, text): (&[u8], &[u8]) = match id.kind {
-        IdKind::String => (b"\"", &id.text),
-        IdKind::Missing => (b"", b"null"),
-        IdKind::Number | IdKind::Raw => (b"", &id.text),
+    let quote = &b"\""[..usize::from(id.kind == IdKind::String)];
+    let text: &[u8] = if id.kind == IdKind::Missing {
+        b"null"
+    } else {
+        &id.text
     };
     w.bytes(quote).bytes(text).bytes(quote);
 }
