@@ -3,16 +3,35 @@
 //! a few bytes and no array of line pieces is built at each site.
 //!
 //! A text may hold the placeholder `\x01` (the line's number, in decimal) or `\x02` (the line's
-//! bytes, non-printable ones escaped by the printer). A line is `[lvl] dev_bind: ` then the text
-//! of its head, then the text of its tail, placeholders replaced.
+//! bytes, non-printable ones escaped by the printer), and may take in another text whole (a
+//! `+`-joined part that names it), as `" res:\x01"` is shared by every result line. A line is
+//! `[lvl] dev_bind: ` then the text of its head, then the text of its tail, placeholders
+//! replaced.
 
 /// The number placeholder in a text.
 pub const NUM: u8 = 0x01;
 /// The bytes placeholder in a text.
 pub const BYTES: u8 = 0x02;
+/// `REF + k` in the table stands for text `k`.
+const REF: u8 = 0x80;
+
+/// A part of a text: literal text, or another text taken in whole.
+enum Part {
+    S(&'static str),
+    R(Msg),
+}
+
+macro_rules! part {
+    ($text:literal) => {
+        Part::S($text)
+    };
+    ($msg:ident) => {
+        Part::R(Msg::$msg)
+    };
+}
 
 macro_rules! messages {
-    ($($(#[$doc:meta])* $name:ident = $text:literal,)*) => {
+    ($($(#[$doc:meta])* $name:ident = $first:tt $(+ $part:tt)*,)*) => {
         /// A log text. The first variant, `None`, is the empty text.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[repr(u8)]
@@ -22,7 +41,7 @@ macro_rules! messages {
         }
 
         /// The texts, in the order of [`Msg`] (used at compile time only, to build the blob).
-        const TEXTS: &[&str] = &[$($text),*];
+        const TEXTS: &[&[Part]] = &[$(&[part!($first) $(, part!($part))*]),*];
     };
 }
 
@@ -135,67 +154,70 @@ messages! {
 
 const N: usize = TEXTS.len();
 
+/// Bytes of text `i` in [`BLOB`] (a part taken in is one byte).
+const fn table_len(i: usize) -> usize {
+    let mut n = 0;
+    let mut p = 0;
+    while p < TEXTS[i].len() {
+        n += match TEXTS[i][p] {
+            Part::S(s) => s.len(),
+            Part::R(_) => 1,
+        };
+        p += 1;
+    }
+    n
+}
+
 const BLOB_LEN: usize = {
     let mut n = 0;
     let mut i = 0;
     while i < N {
-        n += TEXTS[i].len();
+        n += table_len(i) + 1;
         i += 1;
     }
     n
 };
 
-/// All texts back to back.
+/// All texts back to back, each ended by a NUL; a text taken in is `REF + its number`.
+/// Checked at compile time: a literal part is printable ASCII or a placeholder, and a text
+/// taken in takes in none itself (so printing never goes deeper than one level).
 static BLOB: [u8; BLOB_LEN] = {
+    assert!(N <= REF as usize);
     let mut b = [0u8; BLOB_LEN];
     let mut k = 0;
     let mut i = 0;
     while i < N {
-        let s = TEXTS[i].as_bytes();
-        let mut j = 0;
-        while j < s.len() {
-            assert!(s[j] >= 0x20 || s[j] == NUM || s[j] == BYTES);
-            b[k] = s[j];
-            k += 1;
-            j += 1;
+        let mut p = 0;
+        while p < TEXTS[i].len() {
+            match TEXTS[i][p] {
+                Part::S(s) => {
+                    let s = s.as_bytes();
+                    let mut j = 0;
+                    while j < s.len() {
+                        assert!((s[j] >= 0x20 && s[j] < 0x7f) || s[j] == NUM || s[j] == BYTES);
+                        b[k] = s[j];
+                        k += 1;
+                        j += 1;
+                    }
+                }
+                Part::R(m) => {
+                    let t = TEXTS[m as usize];
+                    let mut q = 0;
+                    while q < t.len() {
+                        assert!(matches!(t[q], Part::S(_)));
+                        q += 1;
+                    }
+                    b[k] = REF + m as u8;
+                    k += 1;
+                }
+            }
+            p += 1;
         }
+        k += 1;
         i += 1;
     }
     b
 };
-
-/// Length of each text in [`BLOB`] (a byte each, half the size of a table of offsets).
-static LENS: [u8; N] = {
-    assert!(N <= 256);
-    let mut e = [0u8; N];
-    let mut i = 0;
-    while i < N {
-        assert!(TEXTS[i].len() <= u8::MAX as usize);
-        e[i] = TEXTS[i].len() as u8;
-        i += 1;
-    }
-    e
-};
-
-/// The text of message number `i` (empty when out of range).
-fn text(i: u8) -> &'static [u8] {
-    let mut start = 0;
-    for (k, &n) in LENS.iter().enumerate() {
-        let end = start + usize::from(n);
-        if k == usize::from(i) {
-            return BLOB.get(start..end).unwrap_or(&[]);
-        }
-        start = end;
-    }
-    &[]
-}
-
-impl Msg {
-    /// The text, placeholders included.
-    pub fn text(self) -> &'static [u8] {
-        text(self as u8)
-    }
-}
 
 /// A piece of a rendered line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,24 +256,43 @@ impl Line {
         // The head's number, then the tail's.
         let mut texts = self.0 >> 8;
         for _ in 0..2 {
-            let mut rest = text(texts as u8);
+            text_pieces(texts as u8, bytes, num, out);
             texts >>= 8;
-            // Split at the placeholders (the only bytes below 0x20 in a text).
-            while let Some(cut) = rest.iter().position(|&b| b < 0x20) {
-                if cut > 0 {
-                    out(Piece::Text(rest.get(..cut).unwrap_or(&[])));
-                }
-                out(if rest.get(cut) == Some(&NUM) {
-                    Piece::Num(num)
-                } else {
-                    Piece::Bytes(bytes)
-                });
-                rest = rest.get(cut + 1..).unwrap_or(&[]);
-            }
-            if !rest.is_empty() {
-                out(Piece::Text(rest));
-            }
         }
+    }
+}
+
+/// Hand the pieces of text `k` to `out` (nothing when out of range).
+fn text_pieces<'a>(k: u8, bytes: &'a [u8], num: i64, out: &mut impl FnMut(Piece<'a>)) {
+    // Skip the `k` texts before it.
+    let mut rest: &'static [u8] = &BLOB;
+    let mut skip = k;
+    while skip > 0 {
+        let Some((&b, after)) = rest.split_first() else {
+            return;
+        };
+        if b == 0 {
+            skip -= 1;
+        }
+        rest = after;
+    }
+    loop {
+        // Split at a placeholder, a text taken in or the NUL (the only bytes outside
+        // 0x20..0x80).
+        let cut = rest
+            .iter()
+            .position(|&b| !(0x20..REF).contains(&b))
+            .unwrap_or(rest.len());
+        if cut > 0 {
+            out(Piece::Text(rest.get(..cut).unwrap_or(&[])));
+        }
+        match rest.get(cut) {
+            None | Some(0) => return,
+            Some(&NUM) => out(Piece::Num(num)),
+            Some(&BYTES) => out(Piece::Bytes(bytes)),
+            Some(&b) => text_pieces(b - REF, bytes, num, out),
+        }
+        rest = rest.get(cut + 1..).unwrap_or(&[]);
     }
 }
 
@@ -274,12 +315,16 @@ mod tests {
         v
     }
 
+    fn text(m: Msg) -> std::vec::Vec<u8> {
+        render(Line::new(Level::Info, m, Msg::None), b"B", 7)
+    }
+
     #[test]
     fn texts_come_back_in_order() {
-        assert_eq!(Msg::None.text(), b"");
-        assert_eq!(Msg::ConfigRefused.text(), b"bad config: zero field");
-        assert_eq!(Msg::TxDevInfoRes.text(), b"dev info tx res:\x01");
-        assert_eq!(Msg::Bytes.text(), b"\x02");
+        assert_eq!(text(Msg::None), b"");
+        assert_eq!(text(Msg::ConfigRefused), b"bad config: zero field");
+        assert_eq!(text(Msg::TxDevInfoRes), b"dev info tx res:7");
+        assert_eq!(text(Msg::Bytes), b"<B>");
     }
 
     #[test]
