@@ -14,29 +14,17 @@ pub const BLOCK_LEN: usize = 64;
 /// "expand 32-byte k", little-endian words.
 const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
 
-/// The eight quarter rounds of a double round: four columns, then four diagonals.
-const ROUNDS: [[u8; 4]; 8] = [
-    [0, 4, 8, 12],
-    [1, 5, 9, 13],
-    [2, 6, 10, 14],
-    [3, 7, 11, 15],
-    [0, 5, 10, 15],
-    [1, 6, 11, 12],
-    [2, 7, 8, 13],
-    [3, 4, 9, 14],
-];
-
-/// One quarter round on the state words `q` (masked to 0..16, so never out of bounds). Out of
-/// line: the optimizer would otherwise unroll the round loop around eight copies.
+/// Quarter round `i` of a double round (`i % 8`: 0-3 the columns, 4-7 the diagonals) on the
+/// state words `s`. Out of line: the optimizer would otherwise unroll the round loop around
+/// eight copies.
 #[inline(never)]
-fn quarter(s: &mut [u32; 16], q: [u8; 4]) {
-    let [a, b, c, d] = q;
-    let (a, b, c, d) = (
-        usize::from(a & 15),
-        usize::from(b & 15),
-        usize::from(c & 15),
-        usize::from(d & 15),
-    );
+fn quarter(s: &mut [u32; 16], i: usize) {
+    // Column `i % 4`; a diagonal steps one column right per row.
+    let (col, step) = (i % 4, (i / 4) % 2);
+    let a = col;
+    let b = 4 + (col + step) % 4;
+    let c = 8 + (col + 2 * step) % 4;
+    let d = 12 + (col + 3 * step) % 4;
     s[a] = s[a].wrapping_add(s[b]);
     s[d] = (s[d] ^ s[a]).rotate_left(16);
     s[c] = s[c].wrapping_add(s[d]);
@@ -71,10 +59,8 @@ fn block_words(key: &[u8; 32], counter: u32, nonce: &[u32; 3]) -> [u32; 16] {
         c0, c1, c2, c3, k0, k1, k2, k3, k4, k5, k6, k7, counter, n0, n1, n2,
     ];
     let mut s = init;
-    for _ in 0..10 {
-        for q in &ROUNDS {
-            quarter(&mut s, *q);
-        }
+    for i in 0..80 {
+        quarter(&mut s, i);
     }
     for (w, i) in s.iter_mut().zip(init.iter()) {
         *w = w.wrapping_add(*i);
