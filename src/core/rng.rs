@@ -52,12 +52,13 @@ const fn words<const N: usize>(bytes: &[u8]) -> [u32; N] {
 
 /// The block function's 16 output words (before serialization to little-endian bytes).
 fn block_words(key: &[u8; 32], counter: u32, nonce: &[u32; 3]) -> [u32; 16] {
-    let [k0, k1, k2, k3, k4, k5, k6, k7] = words::<8>(key);
     let [n0, n1, n2] = *nonce;
     let [c0, c1, c2, c3] = SIGMA;
-    let init = [
-        c0, c1, c2, c3, k0, k1, k2, k3, k4, k5, k6, k7, counter, n0, n1, n2,
-    ];
+    let mut init = [c0, c1, c2, c3, 0, 0, 0, 0, 0, 0, 0, 0, counter, n0, n1, n2];
+    for i in 0..8 {
+        init[4 + i] =
+            u32::from_le_bytes([key[4 * i], key[4 * i + 1], key[4 * i + 2], key[4 * i + 3]]);
+    }
     let mut s = init;
     for i in 0..80 {
         quarter(&mut s, i);
@@ -73,14 +74,20 @@ fn byte_of(s: &[u32; 16], i: usize) -> u8 {
     (s[(i / 4) % 16] >> (8 * (i % 4))) as u8
 }
 
+/// The first `dst.len()` bytes (at most 64) of the little-endian serialization of `s`.
+#[inline(never)]
+fn serialize(dst: &mut [u8], s: &[u32; 16]) {
+    for (i, d) in dst.iter_mut().enumerate() {
+        *d = byte_of(s, i);
+    }
+}
+
 /// The ChaCha20 block function of RFC 8439 section 2.3: 64 bytes of keystream for `key`,
 /// block `counter` and `nonce`.
 pub fn block(key: &[u8; 32], counter: u32, nonce: &[u8; 12]) -> [u8; BLOCK_LEN] {
     let s = block_words(key, counter, &words::<3>(nonce));
     let mut out = [0u8; BLOCK_LEN];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = byte_of(&s, i);
-    }
+    serialize(&mut out, &s);
     out
 }
 
@@ -117,9 +124,7 @@ impl ChaCha20 {
                 return out;
             }
             // The counter wrapped to 0: rekey from this block, then take block 0.
-            for (i, k) in self.key.iter_mut().enumerate() {
-                *k = byte_of(&out, i);
-            }
+            serialize(&mut self.key, &out);
         }
     }
 }
@@ -135,10 +140,7 @@ impl RngCore for ChaCha20 {
 
     fn fill_bytes(&mut self, dest: &mut [u8]) {
         for chunk in dest.chunks_mut(BLOCK_LEN) {
-            let s = self.next_block();
-            for (i, d) in chunk.iter_mut().enumerate() {
-                *d = byte_of(&s, i);
-            }
+            serialize(chunk, &self.next_block());
         }
     }
 
