@@ -250,8 +250,8 @@ const MAC_ESC: &[u8] = &[code::ESC + 2];
 const IP_ESC: &[u8] = &[code::ESC + 3];
 
 /// [`code::SEG`]` + k` for every template number `k`.
-const REFS: [u8; 32] = {
-    let mut t = [0u8; 32];
+const REFS: [u8; 64] = {
+    let mut t = [0u8; 64];
     let mut i = 0;
     while i < t.len() {
         t[i] = code::SEG + i as u8;
@@ -284,15 +284,23 @@ const SL: usize = 26;
 const DIG: usize = 27;
 const CAP: usize = 28;
 const V2: usize = 29;
+const DI: usize = 30;
+const V10: usize = 31;
+const THING: usize = 32;
+const AWSS: usize = 33;
+const DEV: usize = 34;
 
 /// Every template, as parts: the payloads in [`Payload`] order, the topics in [`Topic`]
 /// order, then the fragments they share.
-const SEGS: [&[&[u8]]; 30] = [
+const SEGS: [&[&[u8]]; 35] = [
     // Payload::Report
     &[
         r(IDQ),
         r(VM),
-        b"thing.awss.enrollee.match",
+        r(THING),
+        b".",
+        r(AWSS),
+        b".enrollee.match",
         r(PARAMS),
         b"\"token\":\"",
         TOKEN,
@@ -301,14 +309,19 @@ const SEGS: [&[&[u8]]; 30] = [
     // Payload::Reset
     &[
         r(IDQ),
-        b", \"version\":\"1.0\", \"method\":\"thing.reset\", \"params\":{}}",
+        b", ",
+        r(V10),
+        b" \"method\":\"",
+        r(THING),
+        b".reset\", \"params\":{}}",
     ],
     // Payload::Stats
     &[
         r(ID),
         NUM,
         r(VM),
-        b"things.log.post",
+        r(THING),
+        b"s.log.post",
         r(PARAMS),
         b"\"template\":\"timestamp logLevel module traceContext logContent\",\"contents\":[\"",
         NUM,
@@ -322,7 +335,8 @@ const SEGS: [&[&[u8]]; 30] = [
     &[
         r(IDQ),
         r(VM),
-        b"device.info.notify",
+        r(DEV),
+        b".info.notify",
         r(PARAMS),
         r(DEVINFO),
         b"}}",
@@ -355,7 +369,9 @@ const SEGS: [&[&[u8]]; 30] = [
     ],
     // Payload::DevInfoBase
     &[
-        b"\"awssVer\":{\"smartconfig",
+        b"\"",
+        r(AWSS),
+        b"Ver\":{\"smartconfig",
         r(V2),
         b"zconfig",
         r(V2),
@@ -365,7 +381,9 @@ const SEGS: [&[&[u8]]; 30] = [
         r(V2),
         b"softap\":\"2.0\"},\"productKey\":\"",
         PK_ESC,
-        b"\",\"deviceName\":\"",
+        b"\",\"",
+        r(DEV),
+        b"Name\":\"",
         DN_ESC,
         b"\",\"mac\":\"",
         MAC_ESC,
@@ -376,7 +394,7 @@ const SEGS: [&[&[u8]]; 30] = [
     // Topic::MatchReply
     &[r(TOPIC0 + 1), b"_reply"],
     // Topic::MatchReport
-    &[r(SYST), b"awss/enrollee/match"],
+    &[r(SYST), r(AWSS), b"/enrollee/match"],
     // Topic::ResetReply
     &[r(TOPIC0 + 3), b"_reply"],
     // Topic::ResetReport
@@ -388,7 +406,7 @@ const SEGS: [&[&[u8]]; 30] = [
     // Topic::QueryUcast
     &[r(SYS), r(DIG)],
     // Topic::Notify
-    &[r(SL), b"device/info/notify"],
+    &[r(SL), r(DI), b"notify"],
     // Topic::ConnectApMcast
     &[r(SL), r(CAP)],
     // Topic::ConnectApUcast
@@ -402,19 +420,29 @@ const SEGS: [&[&[u8]]; 30] = [
     // PARAMS
     &[b"\",\"params\":{"],
     // VM
-    &[b",\"version\":\"1.0\",\"method\":\""],
+    &[b",", r(V10), b"\"method\":\""],
     // SYST
-    &[r(SYS), b"thing/"],
+    &[r(SYS), r(THING), b"/"],
     // SYS
     &[r(SL), PK, b"/", DN, b"/"],
     // SL
     &[b"/sys/"],
     // DIG
-    &[b"device/info/get"],
+    &[r(DI), b"get"],
     // CAP
-    &[b"awss/device/connectap/info/get"],
+    &[r(AWSS), b"/", r(DEV), b"/connectap/info/get"],
     // V2
     &[b"\":\"2.0\",\""],
+    // DI
+    &[r(DEV), b"/info/"],
+    // V10
+    &[b"\"version\":\"1.0\","],
+    // THING
+    &[b"thing"],
+    // AWSS
+    &[b"awss"],
+    // DEV
+    &[b"device"],
 ];
 
 /// Bytes of all templates, each with its NUL.
