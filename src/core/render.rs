@@ -289,10 +289,11 @@ const V10: usize = 31;
 const THING: usize = 32;
 const AWSS: usize = 33;
 const DEV: usize = 34;
+const QC: usize = 35;
 
 /// Every template, as parts: the payloads in [`Payload`] order, the topics in [`Topic`]
 /// order, then the fragments they share.
-const SEGS: [&[&[u8]]; 35] = [
+const SEGS: [&[&[u8]]; 36] = [
     // Payload::Report
     &[
         r(IDQ),
@@ -302,7 +303,8 @@ const SEGS: [&[&[u8]]; 35] = [
         r(AWSS),
         b".enrollee.match",
         r(PARAMS),
-        b"\"token\":\"",
+        b"\"token",
+        r(QC),
         TOKEN,
         b"\"}}",
     ],
@@ -311,7 +313,8 @@ const SEGS: [&[&[u8]]; 35] = [
         r(IDQ),
         b", ",
         r(V10),
-        b" \"method\":\"",
+        b" \"method",
+        r(QC),
         r(THING),
         b".reset\", \"params\":{}}",
     ],
@@ -323,7 +326,9 @@ const SEGS: [&[&[u8]]; 35] = [
         r(THING),
         b"s.log.post",
         r(PARAMS),
-        b"\"template\":\"timestamp logLevel module traceContext logContent\",\"contents\":[\"",
+        b"\"template",
+        r(QC),
+        b"timestamp logLevel module traceContext logContent\",\"contents\":[\"",
         NUM,
         b" BIND_TRACE dev_bind ",
         NUM,
@@ -361,7 +366,8 @@ const SEGS: [&[&[u8]]; 35] = [
     // Payload::DevInfo
     &[
         r(BASE),
-        b",\"token\":\"",
+        b",\"token",
+        r(QC),
         TOKEN,
         b"\",\"remainTime\":",
         NUM,
@@ -379,15 +385,21 @@ const SEGS: [&[&[u8]]; 35] = [
         r(V2),
         b"ap",
         r(V2),
-        b"softap\":\"2.0\"},\"productKey\":\"",
+        b"softap",
+        r(QC),
+        b"2.0\"},\"productKey",
+        r(QC),
         PK_ESC,
         b"\",\"",
         r(DEV),
-        b"Name\":\"",
+        b"Name",
+        r(QC),
         DN_ESC,
-        b"\",\"mac\":\"",
+        b"\",\"mac",
+        r(QC),
         MAC_ESC,
-        b"\",\"ip\":\"",
+        b"\",\"ip",
+        r(QC),
         IP_ESC,
         b"\",\"cipherType\":3",
     ],
@@ -420,7 +432,7 @@ const SEGS: [&[&[u8]]; 35] = [
     // PARAMS
     &[b"\",\"params\":{"],
     // VM
-    &[b",", r(V10), b"\"method\":\""],
+    &[b",", r(V10), b"\"method", r(QC)],
     // SYST
     &[r(SYS), r(THING), b"/"],
     // SYS
@@ -432,17 +444,19 @@ const SEGS: [&[&[u8]]; 35] = [
     // CAP
     &[r(AWSS), b"/", r(DEV), b"/connectap/info/get"],
     // V2
-    &[b"\":\"2.0\",\""],
+    &[r(QC), b"2.0\",\""],
     // DI
     &[r(DEV), b"/info/"],
     // V10
-    &[b"\"version\":\"1.0\","],
+    &[b"\"version", r(QC), b"1.0\","],
     // THING
     &[b"thing"],
     // AWSS
     &[b"awss"],
     // DEV
     &[b"device"],
+    // QC
+    &[b"\":\""],
 ];
 
 /// Bytes of all templates, each with its NUL.
