@@ -290,10 +290,11 @@ const THING: usize = 32;
 const AWSS: usize = 33;
 const DEV: usize = 34;
 const QC: usize = 35;
+const QCQ: usize = 36;
 
 /// Every template, as parts: the payloads in [`Payload`] order, the topics in [`Topic`]
 /// order, then the fragments they share.
-const SEGS: [&[&[u8]]; 36] = [
+const SEGS: [&[&[u8]]; 37] = [
     // Payload::Report
     &[
         r(IDQ),
@@ -328,7 +329,9 @@ const SEGS: [&[&[u8]]; 36] = [
         r(PARAMS),
         b"\"template",
         r(QC),
-        b"timestamp logLevel module traceContext logContent\",\"contents\":[\"",
+        b"timestamp logLevel module traceContext logContent",
+        r(QCQ),
+        b"contents\":[\"",
         NUM,
         b" BIND_TRACE dev_bind ",
         NUM,
@@ -369,7 +372,8 @@ const SEGS: [&[&[u8]]; 36] = [
         b",\"token",
         r(QC),
         TOKEN,
-        b"\",\"remainTime\":",
+        r(QCQ),
+        b"remainTime\":",
         NUM,
         b",\"type\":0",
     ],
@@ -390,18 +394,21 @@ const SEGS: [&[&[u8]]; 36] = [
         b"2.0\"},\"productKey",
         r(QC),
         PK_ESC,
-        b"\",\"",
+        r(QCQ),
         r(DEV),
         b"Name",
         r(QC),
         DN_ESC,
-        b"\",\"mac",
+        r(QCQ),
+        b"mac",
         r(QC),
         MAC_ESC,
-        b"\",\"ip",
+        r(QCQ),
+        b"ip",
         r(QC),
         IP_ESC,
-        b"\",\"cipherType\":3",
+        r(QCQ),
+        b"cipherType\":3",
     ],
     // Topic::MatchReply
     &[r(TOPIC0 + 1), b"_reply"],
@@ -430,7 +437,7 @@ const SEGS: [&[&[u8]]; 36] = [
     // ID
     &[b"{\"id\":"],
     // PARAMS
-    &[b"\",\"params\":{"],
+    &[r(QCQ), b"params\":{"],
     // VM
     &[b",", r(V10), b"\"method", r(QC)],
     // SYST
@@ -444,7 +451,7 @@ const SEGS: [&[&[u8]]; 36] = [
     // CAP
     &[r(AWSS), b"/", r(DEV), b"/connectap/info/get"],
     // V2
-    &[r(QC), b"2.0\",\""],
+    &[r(QC), b"2.0", r(QCQ)],
     // DI
     &[r(DEV), b"/info/"],
     // V10
@@ -457,6 +464,8 @@ const SEGS: [&[&[u8]]; 36] = [
     &[b"device"],
     // QC
     &[b"\":\""],
+    // QCQ
+    &[b"\",\""],
 ];
 
 /// Bytes of all templates, each with its NUL.
