@@ -90,16 +90,17 @@ impl<'a> Writer<'a> {
     /// [`Writer::json_escaped`], ASCII letters upper-cased when `upper`.
     fn escaped(&mut self, b: &[u8], upper: bool) -> &mut Self {
         let mut rest = b;
-        while !rest.is_empty() {
-            // The valid UTF-8 head of `rest`, then where the text after the bad bytes starts.
+        loop {
+            // The valid UTF-8 head of `rest`, then (if any) where the text after the bad bytes
+            // starts.
             let (good, next) = match json::utf8_check(rest) {
-                Ok(()) => (rest.len(), rest.len()),
+                Ok(()) => (rest, None),
                 Err(e) => (
-                    e.valid_up_to,
-                    e.error_len.map_or(rest.len(), |n| e.valid_up_to + n.max(1)),
+                    rest.get(..e.valid_up_to).unwrap_or(&[]),
+                    Some(e.error_len.map_or(rest.len(), |n| e.valid_up_to + n.max(1))),
                 ),
             };
-            for &c in rest.get(..good).unwrap_or(&[]) {
+            for &c in good {
                 let c = if upper { c.to_ascii_uppercase() } else { c };
                 // The letter of a two-character escape, 0 for `\u00XX`, or the byte as is.
                 let esc = match c {
@@ -118,12 +119,12 @@ impl<'a> Writer<'a> {
                     self.byte(esc);
                 }
             }
-            if good < rest.len() {
-                self.bytes(b"\\uFFFD");
-            }
+            let Some(next) = next else {
+                return self;
+            };
+            self.bytes(b"\\uFFFD");
             rest = rest.get(next..).unwrap_or(&[]);
         }
-        self
     }
 
     /// Add a NUL after the text (not counted in `len`); false if there is no room.
@@ -652,6 +653,7 @@ pub fn notify(w: &mut Writer<'_>, id: u32, who: &Identity<'_>, token: &Token, re
 /// The echoed `id` of an answer, written as its kind says. The text is trusted: an [`IdEcho`]
 /// comes from [`json::id_echo`], which keeps only what its scanner validated as a number,
 /// string content or value (or is [`NO_ID`]); one built by hand must keep that promise.
+#[inline(always)]
 pub fn id_echo(w: &mut Writer<'_>, id: &IdEcho) {
     let quote = &b"\""[..usize::from(id.kind == IdKind::String)];
     let text: &[u8] = if id.kind == IdKind::Missing {
@@ -703,15 +705,14 @@ fn quad_prefix(ip: &[u8], keep: usize) -> Option<usize> {
 /// `dest % 4` parts of `ip` then `.255` for each other part, or `255.255.255.255` when that
 /// keeps no part or `ip` is not a dotted quad.
 pub fn broadcast_host(w: &mut Writer<'_>, dest: u8, ip: &[u8]) {
+    const ALL: &[u8] = b".255.255.255.255";
     let keep = usize::from(dest % 4);
-    let (head, tail) = match quad_prefix(ip, keep) {
-        Some(end) if keep > 0 => (ip.get(..end).unwrap_or(&[]), 4 - keep),
-        _ => (&b"255"[..], 3),
+    // The kept parts and the `.255`s after them, or all four parts without the first dot.
+    let (head, from) = match quad_prefix(ip, keep) {
+        Some(end) if keep > 0 => (ip.get(..end).unwrap_or(&[]), 4 * keep),
+        _ => (&[][..], 1),
     };
-    w.bytes(head);
-    for _ in 0..tail {
-        w.str(".255");
-    }
+    w.bytes(head).bytes(ALL.get(from..).unwrap_or(&[]));
 }
 
 /// Answer to a connect-AP info query: `{"id":<echo>,"code":200,"data":{BASE,"type":0}}`.
