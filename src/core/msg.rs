@@ -301,16 +301,20 @@ fn text_pieces<'a>(k: u8, bytes: &'a [u8], num: i64, out: &mut impl FnMut(Piece<
             .iter()
             .position(|&b| !(0x20..REF).contains(&b))
             .unwrap_or(rest.len());
-        if cut > 0 {
-            out(Piece::Text(rest.get(..cut).unwrap_or(&[])));
+        let (text, after) = rest.split_at(cut);
+        if !text.is_empty() {
+            out(Piece::Text(text));
         }
-        match rest.get(cut) {
-            None | Some(0) => return,
-            Some(&NUM) => out(Piece::Num(num)),
-            Some(&BYTES) => out(Piece::Bytes(bytes)),
-            Some(&b) => text_pieces(b - REF, bytes, num, out),
+        let Some((&b, after)) = after.split_first() else {
+            return;
+        };
+        match b {
+            0 => return,
+            NUM => out(Piece::Num(num)),
+            BYTES => out(Piece::Bytes(bytes)),
+            _ => text_pieces(b - REF, bytes, num, out),
         }
-        rest = rest.get(cut + 1..).unwrap_or(&[]);
+        rest = after;
     }
 }
 
