@@ -272,11 +272,8 @@ impl Line {
     /// Hand the line's pieces (without the `[lvl] dev_bind: ` prefix) to `out`, in order.
     pub fn pieces<'a>(self, bytes: &'a [u8], num: i64, out: &mut impl FnMut(Piece<'a>)) {
         // The head's number, then the tail's.
-        let mut texts = self.0 >> 8;
-        for _ in 0..2 {
-            text_pieces(texts as u8, bytes, num, out);
-            texts >>= 8;
-        }
+        text_pieces((self.0 >> 8) as u8, bytes, num, out);
+        text_pieces((self.0 >> 16) as u8, bytes, num, out);
     }
 }
 
