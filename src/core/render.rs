@@ -172,7 +172,7 @@ pub struct Identity<'a> {
     pub ip: &'a [u8],
 }
 
-/// Topics and CoAP paths. (Their order is that of their templates in [`SEGS`], where a
+/// Topics and CoAP paths. (Their order is that of their templates, where a
 /// template refers only to later ones.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Topic {
@@ -198,7 +198,7 @@ pub enum Topic {
     ConnectApUcast,
 }
 
-/// The payloads, for [`payload`]. (Their order is that of their templates in [`SEGS`].)
+/// The payloads, for [`payload`]. (Their order is that of their templates.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Payload {
     /// [`report`]: numbers `[id]`.
