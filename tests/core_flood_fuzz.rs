@@ -163,25 +163,24 @@ impl Sink<Q> for FuzzSink {
     }
     fn log(&mut self, line: Line, bytes: &[u8], num: i64) {
         self.logs += 1;
-        let mut first: Option<Vec<u8>> = None;
-        line.pieces(bytes, num, &mut |p| {
-            if let (None, Piece::Text(t)) = (&first, p) {
-                first = Some(t.to_vec());
-            }
+        // The line's text up to its first placeholder (a text may come in several pieces).
+        let mut first: Vec<u8> = Vec::new();
+        let mut open = true;
+        line.pieces(bytes, num, &mut |p| match p {
+            Piece::Text(t) if open => first.extend_from_slice(t),
+            _ => open = false,
         });
-        if let Some(first) = first {
-            for (i, key) in [
-                "awss_report_token_reply",
-                "notify acked",
-                "reset acked",
-                "try ",
-            ]
-            .iter()
-            .enumerate()
-            {
-                if first.starts_with(key.as_bytes()) {
-                    self.accepted[i] += 1;
-                }
+        for (i, key) in [
+            "awss_report_token_reply",
+            "notify acked",
+            "reset acked",
+            "try ",
+        ]
+        .iter()
+        .enumerate()
+        {
+            if first.starts_with(key.as_bytes()) {
+                self.accepted[i] += 1;
             }
         }
         assert!(bytes.len() <= 64);
