@@ -347,6 +347,21 @@ mod tests {
     }
 
     #[test]
+    fn texts_taken_in_print_whole() {
+        assert_eq!(text(Msg::ReportRes), b"report token res:7");
+        assert_eq!(text(Msg::LabelReport), b"report token:<B>");
+        assert_eq!(text(Msg::HandlerResetReply), b"awss_report_reset_reply");
+        assert_eq!(text(Msg::NotifyTopic), b"topic:/sys/device/info/notify");
+        assert_eq!(
+            text(Msg::NotifyDevInfoType),
+            b"awss_notify_dev_info: bad type 7"
+        );
+        assert_eq!(text(Msg::AnswerNoServer), b"answer dropped: no CoAP server");
+        let l = Line::new(Level::Warn, Msg::AckIgnored, Msg::NoPayload);
+        assert_eq!(render(l, b"", 0), b"notify ack ignored: no payload");
+    }
+
+    #[test]
     fn lines_put_the_arguments_at_the_placeholders() {
         let l = Line::new(Level::Warn, Msg::MatchIgnored, Msg::NoNumericId);
         assert_eq!(l.level(), Level::Warn);
