@@ -51,6 +51,7 @@ const fn words<const N: usize>(bytes: &[u8]) -> [u32; N] {
 }
 
 /// The block function's 16 output words (before serialization to little-endian bytes).
+#[inline(always)]
 fn block_words(key: &[u8; 32], counter: u32, nonce: &[u32; 3]) -> [u32; 16] {
     let [n0, n1, n2] = *nonce;
     let [c0, c1, c2, c3] = SIGMA;
