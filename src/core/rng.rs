@@ -52,7 +52,7 @@ const fn words<const N: usize>(bytes: &[u8]) -> [u32; N] {
 
 /// The block function's 16 output words (before serialization to little-endian bytes).
 #[inline(always)]
-fn block_words(key: &[u8; 32], counter: u32, nonce: &[u32; 3]) -> [u32; 16] {
+fn block_words(s: &mut [u32; 16], key: &[u8; 32], counter: u32, nonce: &[u32; 3]) {
     let [n0, n1, n2] = *nonce;
     let [c0, c1, c2, c3] = SIGMA;
     let mut init = [c0, c1, c2, c3, 0, 0, 0, 0, 0, 0, 0, 0, counter, n0, n1, n2];
@@ -60,14 +60,13 @@ fn block_words(key: &[u8; 32], counter: u32, nonce: &[u32; 3]) -> [u32; 16] {
         init[4 + i] =
             u32::from_le_bytes([key[4 * i], key[4 * i + 1], key[4 * i + 2], key[4 * i + 3]]);
     }
-    let mut s = init;
+    *s = init;
     for i in 0..80 {
-        quarter(&mut s, i);
+        quarter(s, i);
     }
     for (w, i) in s.iter_mut().zip(init.iter()) {
         *w = w.wrapping_add(*i);
     }
-    s
 }
 
 /// Byte `i` of the little-endian serialization of `s` (`i % 64`, so never out of bounds).
@@ -86,7 +85,8 @@ fn serialize(dst: &mut [u8], s: &[u32; 16]) {
 /// The ChaCha20 block function of RFC 8439 section 2.3: 64 bytes of keystream for `key`,
 /// block `counter` and `nonce`.
 pub fn block(key: &[u8; 32], counter: u32, nonce: &[u8; 12]) -> [u8; BLOCK_LEN] {
-    let s = block_words(key, counter, &words::<3>(nonce));
+    let mut s = [0; 16];
+    block_words(&mut s, key, counter, &words::<3>(nonce));
     let mut out = [0u8; BLOCK_LEN];
     serialize(&mut out, &s);
     out
@@ -114,18 +114,18 @@ impl ChaCha20 {
         self.counter
     }
 
-    /// The next keystream block, as words. The last counter value is never used for output:
-    /// it rekeys (the new key is the first 32 bytes of that block).
-    fn next_block(&mut self) -> [u32; 16] {
+    /// The next keystream block, as words, into `out`. The last counter value is never used
+    /// for output: it rekeys (the new key is the first 32 bytes of that block).
+    fn next_block(&mut self, out: &mut [u32; 16]) {
         loop {
-            let out = block_words(&self.key, self.counter, &[0; 3]);
+            block_words(out, &self.key, self.counter, &[0; 3]);
             let used = self.counter;
             self.counter = used.wrapping_add(1);
             if used != u32::MAX {
-                return out;
+                return;
             }
             // The counter wrapped to 0: rekey from this block, then take block 0.
-            serialize(&mut self.key, &out);
+            serialize(&mut self.key, out);
         }
     }
 }
@@ -140,8 +140,10 @@ impl RngCore for ChaCha20 {
     }
 
     fn fill_bytes(&mut self, dest: &mut [u8]) {
+        let mut s = [0; 16];
         for chunk in dest.chunks_mut(BLOCK_LEN) {
-            serialize(chunk, &self.next_block());
+            self.next_block(&mut s);
+            serialize(chunk, &s);
         }
     }
 
