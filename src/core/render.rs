@@ -290,12 +290,14 @@ const V10: usize = 31;
 const THING: usize = 32;
 const AWSS: usize = 33;
 const DEV: usize = 34;
-const QC: usize = 35;
-const QCQ: usize = 36;
+const TOK: usize = 35;
+const TYPE0: usize = 36;
+const QC: usize = 37;
+const QCQ: usize = 38;
 
 /// Every template, as parts: the payloads in [`Payload`] order, the topics in [`Topic`]
 /// order, then the fragments they share.
-const SEGS: [&[&[u8]]; 37] = [
+const SEGS: [&[&[u8]]; 39] = [
     // Payload::Report
     &[
         r(IDQ),
@@ -305,9 +307,7 @@ const SEGS: [&[&[u8]]; 37] = [
         r(AWSS),
         b".enrollee.match",
         r(PARAMS),
-        b"\"token",
-        r(QC),
-        TOKEN,
+        r(TOK),
         b"\"}}",
     ],
     // Payload::Reset
@@ -353,7 +353,7 @@ const SEGS: [&[&[u8]]; 37] = [
     // Payload::Answer
     &[r(ANS), r(DEVINFO), b"}}"],
     // Payload::ConnectAp
-    &[r(ANS), r(BASE), b",\"type\":0}}"],
+    &[r(ANS), r(BASE), r(TYPE0), b"}}"],
     // Payload::SyncToken
     &[
         b"SyncToken max:",
@@ -370,13 +370,12 @@ const SEGS: [&[&[u8]]; 37] = [
     // Payload::DevInfo
     &[
         r(BASE),
-        b",\"token",
-        r(QC),
-        TOKEN,
+        b",",
+        r(TOK),
         r(QCQ),
         b"remainTime\":",
         NUM,
-        b",\"type\":0",
+        r(TYPE0),
     ],
     // Payload::DevInfoBase
     &[
@@ -463,6 +462,10 @@ const SEGS: [&[&[u8]]; 37] = [
     &[b"awss"],
     // DEV
     &[b"device"],
+    // TOK
+    &[b"\"token", r(QC), TOKEN],
+    // TYPE0
+    &[b",\"type\":0"],
     // QC
     &[b"\":\""],
     // QCQ
