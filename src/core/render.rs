@@ -92,12 +92,12 @@ impl<'a> Writer<'a> {
         let mut rest = b;
         loop {
             // The valid UTF-8 head of `rest`, then (if any) where the text after the bad bytes
-            // starts.
+            // starts (`error_len` is at least 1, as `core::str::Utf8Error`'s: each turn moves on).
             let (good, next) = match json::utf8_check(rest) {
                 Ok(()) => (rest, None),
                 Err(e) => (
                     rest.get(..e.valid_up_to).unwrap_or(&[]),
-                    Some(e.error_len.map_or(rest.len(), |n| e.valid_up_to + n.max(1))),
+                    Some(e.error_len.map_or(rest.len(), |n| e.valid_up_to + n)),
                 ),
             };
             for &c in good {
