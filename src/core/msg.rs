@@ -201,6 +201,8 @@ const BLOB_LEN: usize = {
 /// taken in takes in none itself (so printing never goes deeper than one level).
 static BLOB: [u8; BLOB_LEN] = {
     assert!(N <= REF as usize);
+    // The printer starts on the first byte: the empty text's NUL.
+    assert!(table_len(0) == 0);
     let mut b = [0u8; BLOB_LEN];
     let mut k = 0;
     let mut i = 0;
@@ -271,48 +273,68 @@ impl Line {
 
     /// Hand the line's pieces (without the `[lvl] dev_bind: ` prefix) to `out`, in order.
     pub fn pieces<'a>(self, bytes: &'a [u8], num: i64, out: &mut impl FnMut(Piece<'a>)) {
-        // The head's number, then the tail's.
-        text_pieces((self.0 >> 8) as u8, bytes, num, out);
-        text_pieces((self.0 >> 16) as u8, bytes, num, out);
+        // The head's text, then the tail's; a part taken in is printed in place, then its
+        // text goes on (one level deep: no recursion, one frame on the stack).
+        // The texts still to print, the head's number in the low byte; the table's first byte
+        // (the empty text's NUL) starts the loop on them.
+        let mut texts = self.0 >> 8;
+        let mut rest: &'static [u8] = &BLOB;
+        // Where the text goes on after a part taken in (never empty: it holds at least the
+        // text's NUL), empty when not in a part.
+        let mut resume: &'static [u8] = &[];
+        loop {
+            // Split at a placeholder, a part taken in or the NUL (the only bytes outside
+            // 0x20..0x80).
+            let cut = rest
+                .iter()
+                .position(|&b| !(0x20..REF).contains(&b))
+                .unwrap_or(rest.len());
+            let (text_run, after) = rest.split_at(cut);
+            if !text_run.is_empty() {
+                out(Piece::Text(text_run));
+            }
+            let Some((&b, after)) = after.split_first() else {
+                return;
+            };
+            rest = after;
+            match b {
+                0 => {
+                    if !resume.is_empty() {
+                        rest = resume;
+                        resume = &[];
+                    } else if texts != 0 {
+                        rest = text(texts);
+                        texts >>= 8;
+                    } else {
+                        return;
+                    }
+                }
+                NUM => out(Piece::Num(num)),
+                BYTES => out(Piece::Bytes(bytes)),
+                _ => {
+                    resume = rest;
+                    rest = text(u32::from(b - REF));
+                }
+            }
+        }
     }
 }
 
-/// Hand the pieces of text `k` to `out` (nothing when out of range).
-fn text_pieces<'a>(k: u8, bytes: &'a [u8], num: i64, out: &mut impl FnMut(Piece<'a>)) {
-    // Skip the `k` texts before it.
+/// The table from the start of text `k % 256` on (empty when out of range).
+#[inline(never)]
+fn text(k: u32) -> &'static [u8] {
     let mut rest: &'static [u8] = &BLOB;
-    let mut skip = k;
+    let mut skip = k as u8;
     while skip > 0 {
         let Some((&b, after)) = rest.split_first() else {
-            return;
+            break;
         };
         if b == 0 {
             skip -= 1;
         }
         rest = after;
     }
-    loop {
-        // Split at a placeholder, a text taken in or the NUL (the only bytes outside
-        // 0x20..0x80).
-        let cut = rest
-            .iter()
-            .position(|&b| !(0x20..REF).contains(&b))
-            .unwrap_or(rest.len());
-        let (text, after) = rest.split_at(cut);
-        if !text.is_empty() {
-            out(Piece::Text(text));
-        }
-        let Some((&b, after)) = after.split_first() else {
-            return;
-        };
-        match b {
-            0 => return,
-            NUM => out(Piece::Num(num)),
-            BYTES => out(Piece::Bytes(bytes)),
-            _ => text_pieces(b - REF, bytes, num, out),
-        }
-        rest = after;
-    }
+    rest
 }
 
 #[cfg(test)]
@@ -336,6 +358,11 @@ mod tests {
 
     fn text(m: Msg) -> std::vec::Vec<u8> {
         render(Line::new(Level::Info, m, Msg::None), b"B", 7)
+    }
+
+    #[test]
+    fn a_text_out_of_range_is_empty() {
+        assert_eq!(super::text(255), b"");
     }
 
     #[test]
