@@ -143,11 +143,24 @@ fn request_reaches_handler_as_mirror_and_answer_echoes_msgid_and_token() {
     );
     assert_eq!(answer.payload, b"{\"id\":123,\"code\":200,\"data\":{}}");
 
-    let reqs = REQS.lock().unwrap().clone();
-    let r = reqs
-        .iter()
-        .find(|r| r.msgid == 0xBEEF)
-        .expect("handler called");
+    // The handler records the request after its answer is sent: the phone may read the answer
+    // first, so wait for the record.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let r = loop {
+        let found = REQS
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|r| r.msgid == 0xBEEF)
+            .cloned();
+        match found {
+            Some(r) => break r,
+            None if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5))
+            }
+            None => panic!("handler not called"),
+        }
+    };
     assert_eq!(r.paths, "/sys/device/info/get");
     assert_eq!(r.remote, "127.0.0.1");
     assert_eq!(r.port, ph.local_addr().unwrap().port());
