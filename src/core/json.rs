@@ -370,10 +370,8 @@ impl<'a> Value<'a> {
     /// The value as an unsigned integer: a JSON number or a string of digits, no sign, no
     /// fraction, fitting in u32.
     pub fn as_u32(&self) -> Option<u32> {
-        match self {
-            Value::Str(s) | Value::Num(s) => parse_u32(s),
-            Value::Other(_) => None,
-        }
+        // Any other value starts with a byte that is not a digit.
+        parse_u32(self.text())
     }
 
     /// The raw text of the value (a string's content without its quotes).
