@@ -54,18 +54,6 @@ fn elapsed(now: Millis, since: Millis) -> u64 {
     now.saturating_sub(since)
 }
 
-/// Remove and return the first element, keeping the order of the others (`Vec::remove(0)`
-/// without its bounds-check panic): rotate left by one, then pop.
-#[inline(always)]
-fn pop_front<T, const N: usize>(v: &mut heapless::Vec<T, N>) -> Option<T> {
-    if let Some((first, rest)) = v.split_first_mut() {
-        for x in rest.iter_mut().rev() {
-            core::mem::swap(first, x);
-        }
-    }
-    v.pop()
-}
-
 /// Where the bind session stands.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Session {
@@ -192,6 +180,7 @@ pub struct Machine<Q, const P: usize> {
     reset_delay_ms: u32,
     /// A token to report at the next bind start (flow C); all zero when none.
     stored: Token,
+    /// The phones waiting, the newest first (so the oldest is popped from the end).
     pending: heapless::Vec<Pending<Q>, P>,
     stats: StatsAcc,
     next_report_id: u32,
@@ -662,7 +651,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         let remain_ms = self.token_remain_ms(now);
         if remain_ms != 0 {
-            let Some(p) = pop_front(&mut self.pending) else {
+            let Some(p) = self.pending.pop() else {
                 return;
             };
             sink.answer(Answer {
@@ -774,7 +763,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             );
             return;
         }
-        if self.pending.push(p).is_err() {
+        if self.pending.insert(0, p).is_err() {
             return say(
                 sink,
                 Line::new(Level::Warn, Msg::QueriesWaiting, Msg::None),
