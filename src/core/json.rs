@@ -298,10 +298,18 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
             end += n + 1;
             if want & KEY != 0 {
                 if stack >> 1 == 1 {
-                    member = match s.get(..n) {
-                        Some(b"id") => 0,
-                        Some(b"code") => 1,
-                        _ => 2,
+                    // Compared as words (byte by byte is longer).
+                    let key = s.get(..n).unwrap_or(&[]);
+                    member = if <[u8; 2]>::try_from(key).ok().map(u16::from_le_bytes)
+                        == Some(u16::from_le_bytes(*b"id"))
+                    {
+                        0
+                    } else if <[u8; 4]>::try_from(key).ok().map(u32::from_le_bytes)
+                        == Some(u32::from_le_bytes(*b"code"))
+                    {
+                        1
+                    } else {
+                        2
                     };
                 }
                 want = COLON;
