@@ -542,6 +542,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `awss_token_remain_time()`: ms left, 0 if the token is not acknowledged. Not zero is
     /// "the token is valid": acknowledged (so not all zero) and younger than its lifetime.
+    #[inline(never)]
     pub fn token_remain_ms(&self, now: Millis) -> u32 {
         if !self.cur.acked {
             return 0;
