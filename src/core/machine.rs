@@ -466,12 +466,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         });
     }
 
-    /// A fresh token, reported now.
-    fn rotate(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        note(sink, Line::new(Level::Info, Msg::UpdateToken, Msg::None));
-        self.begin_token(now, &NO_TOKEN, sink);
-    }
-
     /// `awss_report_token()`: report the current token now (a fresh one if none), restarting its attempts.
     pub fn report_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
         if self.cur.token == NO_TOKEN {
@@ -508,8 +502,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// `awss_update_token()`: make a fresh token and report it now (logs `update token`).
+    /// Also the rotation after an answer or an accepted notify ack.
     pub fn update_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        self.rotate(now, sink);
+        note(sink, Line::new(Level::Info, Msg::UpdateToken, Msg::None));
+        self.begin_token(now, &NO_TOKEN, sink);
     }
 
     /// `dev_bind_set_token()`: adopt a phone-made token (flow C): reported at the next bind
@@ -668,7 +664,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 return;
             }
         }
-        self.rotate(now, sink);
+        self.update_token(now, sink);
     }
 
     /// `reset_reply` payload from MQTT (any bytes).
@@ -730,7 +726,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             id.into(),
         );
         self.stop_round(sink);
-        self.rotate(now, sink);
+        self.update_token(now, sink);
     }
 
     /// A phone's query on `/sys/device/info/get` (`mcast`) or the unicast path.
