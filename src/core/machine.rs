@@ -425,7 +425,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if self.session == Session::Binding {
             sink.act(Action::DeinitCoap);
         }
-        self.cur = Current::none(self.next_report_id, self.notified);
+        self.forget_token();
         self.stats = StatsAcc::ZERO;
         self.session = Session::Idle;
         self.event_posted = false;
@@ -436,15 +436,12 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// Make `token` current (a fresh random one, never all zero, when it is all zero) and
     /// report it now.
     fn begin_token(&mut self, now: Millis, token: &Token, sink: &mut impl Sink<Q>) {
-        self.cur = Current {
-            token: *token,
-            ..Current::none(self.next_report_id, self.notified)
-        };
+        self.forget_token();
+        self.cur.token = *token;
         // An all-zero draw is drawn again (each draw is new keystream).
         while self.cur.token == NO_TOKEN {
             self.rng.fill_bytes(&mut self.cur.token);
         }
-        self.stats.started_at = None;
         self.publish_report(now, sink);
     }
 
@@ -481,9 +478,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_stop_report_token()`: stop report retries and forget the token (all zero).
     pub fn stop_report_token(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         self.at[REPORT] = NEVER;
+        self.forget_token();
+        self.report_ended(Msg::TokenStopped, sink);
+    }
+
+    /// No current token (all zero, no report yet), no statistics start.
+    fn forget_token(&mut self) {
         self.cur = Current::none(self.next_report_id, self.notified);
         self.stats.started_at = None;
-        self.report_ended(Msg::TokenStopped, sink);
     }
 
     /// Nothing is in flight any more: nobody waits for an acknowledgement.
