@@ -380,6 +380,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// it opens one (subscribing the reply topics) first. `provisioned` is what `aes_random`
     /// holds: reported as the first token (flow C) unless it is all zero or the current token;
     /// else a token stored by [`Machine::set_token`], else a fresh one.
+    #[inline(always)]
     pub fn start_bind(&mut self, now: Millis, provisioned: Token, sink: &mut impl Sink<Q>) {
         match self.session {
             Session::Binding => {
