@@ -153,25 +153,16 @@ impl StatsAcc {
 /// The whole bind module's state. `P` is the number of phone queries that may wait at once.
 ///
 /// Laid out by hand (`repr(C)`): the fields used most come first, so that their offsets fit
-/// the short displacements of load and store instructions; the queue and the generator last.
+/// the short displacements of load and store instructions; the queue and the generator last
+/// (the order measured smallest with benches/footprint).
 #[repr(C)]
 pub struct Machine<Q, const P: usize> {
+    cur: Current,
     /// Deadlines, [`NEVER`] when unset, indexed by [`SUB`], [`REPORT`], [`NOTIFY`] and
     /// [`RESET`]: a report is in flight, a round waits for its next step and a reset report
     /// is outstanding while theirs is set.
     at: [Millis; 4],
-    cur: Current,
     cfg: Config,
-    next_report_id: u32,
-    /// Broadcasts sent since boot: the last broadcast's id (ids count from 1).
-    notified: u32,
-    next_reset_id: u32,
-    /// Statistics posts since boot: the last post's id (ids count from 1).
-    stats_posted: u32,
-    /// [`Machine::notified`] when the current (or most recent) round started.
-    round_start: u32,
-    /// The current reset re-report delay.
-    reset_delay_ms: u32,
     /// `RegisterQueries` was emitted in this session when it is [`Session::Binding`].
     session: Session,
     /// `match_reply`, `reset_reply` (indexed by [`Sub`]) is subscribed (or the subscription
@@ -187,9 +178,19 @@ pub struct Machine<Q, const P: usize> {
     notify_sent: u8,
     /// Next notify destination in the cycle (0..=3).
     dest: u8,
-    stats: StatsAcc,
+    next_report_id: u32,
+    /// Broadcasts sent since boot: the last broadcast's id (ids count from 1).
+    notified: u32,
+    next_reset_id: u32,
+    /// Statistics posts since boot: the last post's id (ids count from 1).
+    stats_posted: u32,
+    /// [`Machine::notified`] when the current (or most recent) round started.
+    round_start: u32,
+    /// The current reset re-report delay.
+    reset_delay_ms: u32,
     /// A token to report at the next bind start (flow C); all zero when none.
     stored: Token,
+    stats: StatsAcc,
     /// The phones waiting, the newest first (so the oldest is popped from the end).
     pending: heapless::Vec<Pending<Q>, P>,
     rng: ChaCha20,
