@@ -820,11 +820,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// The round's next step is due at `now` (or the acknowledgement it waited for arrived).
+    /// Only while a round runs: its callers check `notify_count`, or its deadline, which is
+    /// set only while a round runs.
     fn notify_step(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
         let (sent, count) = (self.notify_sent, self.notify_count);
-        if count == 0 {
-            return;
-        }
+        debug_assert!(count != 0, "notify step without a round");
         let remain_ms = self.token_remain_ms(now);
         if sent >= count {
             self.end_round(Line::new(Level::Debug, Msg::RoundDone, Msg::None), sink);
