@@ -259,9 +259,11 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
             i = end;
             continue;
         }
+        // Where a value starts in the top-level object (`stack` 3; keys come only in objects,
+        // so a member is picked there only).
         match stack {
             1 => first = c,
-            2 | 3 => start = i,
+            3 => start = i,
             _ => {}
         }
         let in_object = stack & 1;
@@ -336,7 +338,7 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
             break;
         }
         // A value ended at `end`.
-        if stack >> 1 == 1 {
+        if stack == 3 {
             if let Some(s) = span.get_mut(member) {
                 if s.1 == 0 {
                     *s = (start, end);
