@@ -153,8 +153,8 @@ impl StatsAcc {
 /// The whole bind module's state. `P` is the number of phone queries that may wait at once.
 ///
 /// Laid out by hand (`repr(C)`): the fields used most come first, so that their offsets fit
-/// the short displacements of load and store instructions; the queue and the generator last
-/// (the order measured smallest with benches/footprint).
+/// the short displacements of load and store instructions; the statistics and the queue last
+/// (the order measured smallest with benches/footprint, and no padding on 64-bit targets).
 #[repr(C)]
 pub struct Machine<Q, const P: usize> {
     cur: Current,
@@ -182,18 +182,18 @@ pub struct Machine<Q, const P: usize> {
     /// Broadcasts sent since boot: the last broadcast's id (ids count from 1).
     notified: u32,
     next_reset_id: u32,
-    /// Statistics posts since boot: the last post's id (ids count from 1).
-    stats_posted: u32,
     /// [`Machine::notified`] when the current (or most recent) round started.
     round_start: u32,
     /// The current reset re-report delay.
     reset_delay_ms: u32,
+    /// Statistics posts since boot: the last post's id (ids count from 1).
+    stats_posted: u32,
     /// A token to report at the next bind start (flow C); all zero when none.
     stored: Token,
+    rng: ChaCha20,
     stats: StatsAcc,
     /// The phones waiting, the newest first (so the oldest is popped from the end).
     pending: heapless::Vec<Pending<Q>, P>,
-    rng: ChaCha20,
 }
 
 /// `line` without arguments (one out-of-line call instead of the sink's five arguments).
