@@ -413,9 +413,14 @@ pub fn id_echo(payload: Option<&[u8]>) -> Result<IdEcho, Error> {
     let (kind, text) = match top.id {
         None => (IdKind::Missing, &[][..]),
         Some(Value::Str(s)) if is_plain_digits(s) => (IdKind::Number, s),
-        Some(Value::Str(s)) => (IdKind::String, s),
-        Some(Value::Num(n)) => (IdKind::Number, n),
-        Some(Value::Other(o)) => (IdKind::Raw, o),
+        Some(v) => (
+            match v {
+                Value::Str(_) => IdKind::String,
+                Value::Num(_) => IdKind::Number,
+                Value::Other(_) => IdKind::Raw,
+            },
+            v.text(),
+        ),
     };
     let mut echo = IdEcho {
         kind,

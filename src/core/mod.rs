@@ -115,11 +115,11 @@ pub enum Sub {
 /// How the `id` of a phone's query is echoed in the answer (SPEC section 6, "Answering queries").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdKind {
-    /// Emitted as the bare text: a string of digits, or a JSON number.
-    Number,
     /// Emitted between double quotes; `text` is the string's content exactly as received
     /// (already valid JSON string content, escapes included).
     String,
+    /// Emitted as the bare text: a string of digits, or a JSON number.
+    Number,
     /// Any other JSON value (object, array, `true`, `false`, `null`), emitted as received.
     Raw,
     /// No `id` in the request: emitted as `null`.
