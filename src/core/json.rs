@@ -281,13 +281,14 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
             i = end;
             continue;
         }
-        if c == b',' && want & COMMA != 0 {
-            want = VAL << in_object;
-            i = end;
-            continue;
-        }
-        if c == b':' && want & COLON != 0 {
-            want = VAL;
+        // After `,` a key in an object, a value in an array; after `:` a value.
+        let sep = match c {
+            b',' => COMMA,
+            b':' => COLON,
+            _ => 0,
+        };
+        if want & sep != 0 {
+            want = VAL << (in_object & u32::from(sep == COMMA));
             i = end;
             continue;
         }
