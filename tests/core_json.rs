@@ -73,6 +73,11 @@ fn rejects_invalid_json() {
         b"{} {}",
         b"{}x",
         b"{\"a\":1}\0",
+        // A control byte right after a number or literal (it ends the run, then is refused).
+        b"{\"id\":1\x01}",
+        b"{\"id\":true\x0c}",
+        b"{\"id\":null\x1f,\"code\":200}",
+        b"{\"id\":\x0b1}",
         b"\xef\xbb\xbf{}",
     ];
     for b in bad {

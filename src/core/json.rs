@@ -228,8 +228,8 @@ fn value(b: &[u8], (start, end): (usize, usize)) -> Option<Value<'_>> {
 /// One pass over the bytes (after one UTF-8 check of the whole payload: outside strings
 /// only ASCII is valid anyway): `want` says which tokens may come next, `stack` has a bit
 /// per open container (set: an object). Numbers and literals are taken as runs of bytes
-/// up to white space, `,`, `]`, `}` or the end (anything else after them is invalid
-/// anyway) and checked whole.
+/// up to a byte at or below the space, `,`, `]`, `}` or the end (anything else after them
+/// is invalid anyway) and checked whole.
 pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
     if utf8_check(b).is_err() {
         return Err(Error::Invalid);
@@ -325,7 +325,9 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
             let rest = b.get(i..).unwrap_or(&[]);
             let n = rest
                 .iter()
-                .position(|&c| is_ws(c) || matches!(c, b',' | b']' | b'}'))
+                // Any byte up to the space ends it (a control byte that is not white space
+                // is then refused where it stands, as it would be inside the run).
+                .position(|&c| c <= b' ' || c == b',' || c | 0x20 == b'}')
                 .unwrap_or(rest.len());
             let t = rest.get(..n).unwrap_or(&[]);
             end = i + n;
