@@ -40,9 +40,11 @@ const NOTIFY: usize = 2;
 /// Re-publish the reset report.
 const RESET: usize = 3;
 
-/// `now + ms` (saturating), never [`NEVER`].
+/// `now + ms` (saturating), never [`NEVER`]: every wait is at least 1 ms (the config's
+/// fields are never zero, a round's gap is a multiple of its step).
 fn after(now: Millis, ms: u64) -> Millis {
-    now.saturating_add(ms).max(1)
+    debug_assert!(ms != 0, "a wait of 0 ms");
+    now.saturating_add(ms)
 }
 
 /// True when the deadline `at` is set and due at `now` (`NEVER` wraps to the largest value).
