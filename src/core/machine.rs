@@ -130,9 +130,17 @@ impl StatsAcc {
 
     /// A report started now (the legacy `awss_bind_update_statis(0)`).
     fn start(&mut self, now: Millis) {
+        self.started_at = None;
+        self.count(now);
+    }
+
+    /// A report published now: counted, and timed from now unless a start is kept.
+    fn count(&mut self, now: Millis) {
         self.stats.cnt = self.stats.cnt.saturating_add(1);
         self.stats.trace_id = self.stats.trace_id.wrapping_add(1);
-        self.started_at = Some(now);
+        if self.started_at.is_none() {
+            self.started_at = Some(now);
+        }
     }
 
     /// An acknowledgement at `now`, timed from the start it takes (none: not counted).
@@ -456,11 +464,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     fn publish_report(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
         let id = self.next_report_id;
         self.next_report_id = id.wrapping_add(1);
-        self.stats.stats.cnt = self.stats.stats.cnt.saturating_add(1);
-        self.stats.stats.trace_id = self.stats.stats.trace_id.wrapping_add(1);
-        if self.stats.started_at.is_none() {
-            self.stats.started_at = Some(now);
-        }
+        self.stats.count(now);
         self.cur.last_report_at = now;
         // Below the configured attempts (a u8) before each publish: no wrap.
         self.cur.attempts = self.cur.attempts.wrapping_add(1);
