@@ -850,7 +850,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 token: self.cur.token,
                 remain_ms,
             });
-        } else if !self.cur.acked && self.report_in_flight() {
+        } else if self.report_in_flight() {
+            // A report in flight is one of an unacknowledged token (an ack ends it).
+            debug_assert!(!self.cur.acked);
             note(sink, Line::new(Level::Debug, Msg::NotifyWaits, Msg::None));
             self.at[NOTIFY] = NEVER;
         } else {
