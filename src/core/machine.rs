@@ -807,7 +807,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         self.round_start = self.notified;
         self.notify_sent = 0;
-        self.notify_count = count.max(1);
+        // Never 0: a count given is not zero, nor is the config's.
+        debug_assert!(count != 0);
+        self.notify_count = count;
         self.notify_step(now, sink);
     }
 
