@@ -23,8 +23,6 @@ static CTX: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
 static NOTIFY_MSGID: AtomicU32 = AtomicU32::new(0);
 const MSGID_VALID: u32 = 1 << 16;
 
-/// The notify path.
-pub const NOTIFY_PATH: &[u8] = b"/sys/device/info/notify\0";
 /// UDP port of notify broadcasts.
 pub const NOTIFY_PORT: u16 = 5683;
 /// CoAP code returned for a NULL message (the C module's value: 3.00, no such code).
@@ -256,10 +254,13 @@ unsafe extern "C" fn notify_resp_cb(
     });
 }
 
-/// Broadcast one notify to `host` (a NUL-terminated dotted address). Inlined into its one
-/// caller, `exec::deliver`.
+/// Broadcast one notify to `host` (a NUL-terminated dotted address) on `path`. Inlined into
+/// its one caller, `exec::deliver`.
+///
+/// # Safety
+/// `path` must end with a NUL (as `exec::topic` writes it).
 #[inline(always)]
-pub fn notify_send(host: [u8; 16], payload: &[u8]) -> c_int {
+pub unsafe fn notify_send(host: [u8; 16], path: &[u8], payload: &[u8]) -> c_int {
     let Ok(len) = u16::try_from(payload.len()) else {
         return -1;
     };
@@ -273,12 +274,13 @@ pub fn notify_send(host: [u8; 16], payload: &[u8]) -> c_int {
     cancel_notify();
     let mut msgid: u16 = 0;
     // SAFETY: every pointer is valid for the call; the server copies the payload and the
-    // address; `payload` is not written (the C prototype lacks `const`).
+    // address; `payload` is not written (the C prototype lacks `const`); `path` is
+    // NUL-terminated (guaranteed by the caller).
     let rc = unsafe {
         CoAPServerMultiCast_send(
             c.as_ptr(),
             &mut addr,
-            NOTIFY_PATH.as_ptr().cast(),
+            path.as_ptr().cast(),
             payload.as_ptr() as *mut u8,
             len,
             Some(notify_resp_cb),

@@ -335,9 +335,20 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     let mut buf = [0u8; PAYLOAD_MAX + TOPIC_MAX];
     let (pbuf, tbuf) = buf.split_at_mut(PAYLOAD_MAX);
     let who = ids.identity();
-    let payload = render_logged(pbuf, which, &nums, &token, &who, id);
-    let rc = match (which, payload) {
-        (Payload::Notify, Some(payload)) => {
+    let Some(payload) = render_logged(pbuf, which, &nums, &token, &who, id) else {
+        return -1;
+    };
+    // The answers go to the multicast path of their query when it came there.
+    let path = match (mcast, which) {
+        (false, _) => path,
+        (true, Payload::Answer) => Topic::QueryMcast,
+        (true, _) => Topic::ConnectApMcast,
+    };
+    let Some(t) = topic(tbuf, path, &who) else {
+        return -1;
+    };
+    let rc = match which {
+        Payload::Notify => {
             // The host text and its NUL in 16 bytes.
             let mut host = [0u8; 16];
             let mut hw = Writer::new(&mut host);
@@ -346,53 +357,39 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
                 log::note(Level::Error, Msg::BadBroadcast);
                 return -1;
             }
-            coap::notify_send(host, payload)
+            // SAFETY: `t` ends with the NUL `topic` writes.
+            unsafe { coap::notify_send(host, t, payload) }
         }
-        (Payload::Answer | Payload::ConnectAp, Some(payload)) => {
-            let path = match (mcast, which) {
-                (false, _) => path,
-                (true, Payload::Answer) => Topic::QueryMcast,
-                (true, _) => Topic::ConnectApMcast,
-            };
-            let Some(path) = topic(tbuf, path, &who) else {
-                return -1;
-            };
-            match answer {
-                // SAFETY: `path` ends with the NUL `topic` writes.
-                Some(Reply::Later(a)) => unsafe { coap::answer(&a.ctx, path, payload) },
-                Some(Reply::Now {
-                    remote, request, ..
-                }) => {
-                    // SAFETY: `remote` and `request` come from live references for the call;
-                    // `path` ends with the NUL `topic` writes.
-                    unsafe {
-                        coap::answer_now(
-                            &mut **remote,
-                            core::ptr::from_mut(&mut **request).cast(),
-                            path,
-                            payload,
-                        )
-                    }
+        Payload::Answer | Payload::ConnectAp => match answer {
+            // SAFETY: `t` ends with the NUL `topic` writes.
+            Some(Reply::Later(a)) => unsafe { coap::answer(&a.ctx, t, payload) },
+            Some(Reply::Now {
+                remote, request, ..
+            }) => {
+                // SAFETY: `remote` and `request` come from live references for the call;
+                // `t` ends with the NUL `topic` writes.
+                unsafe {
+                    coap::answer_now(
+                        &mut **remote,
+                        core::ptr::from_mut(&mut **request).cast(),
+                        t,
+                        payload,
+                    )
                 }
-                None => -1,
             }
-        }
-        (Payload::Notify | Payload::Answer | Payload::ConnectAp, None) => return -1,
-        (_, payload) => match (payload, topic(tbuf, path, &who)) {
-            // SAFETY: `t` ends with the NUL `topic` writes; the client copies the payload
-            // during the call and does not write through the pointer (the C prototype lacks
-            // `const`); the payload fits its buffer of PAYLOAD_MAX bytes, so the length cast
-            // is exact.
-            (Some(p), Some(t)) => unsafe {
-                imports::IOT_MQTT_Publish_Simple(
-                    core::ptr::null_mut(),
-                    t.as_ptr().cast(),
-                    c_int::from(which == Payload::Report),
-                    p.as_ptr() as *mut core::ffi::c_void,
-                    p.len() as c_int,
-                )
-            },
-            _ => -1,
+            None => -1,
+        },
+        // SAFETY: `t` ends with the NUL `topic` writes; the client copies the payload during
+        // the call and does not write through the pointer (the C prototype lacks `const`);
+        // the payload fits its buffer of PAYLOAD_MAX bytes, so the length cast is exact.
+        _ => unsafe {
+            imports::IOT_MQTT_Publish_Simple(
+                core::ptr::null_mut(),
+                t.as_ptr().cast(),
+                c_int::from(which == Payload::Report),
+                payload.as_ptr() as *mut core::ffi::c_void,
+                payload.len() as c_int,
+            )
         },
     };
     if which == Payload::Stats && rc < 0 {
