@@ -3,6 +3,7 @@
 //! prints the log lines of SPEC section 7.
 
 use core::ffi::{c_int, c_void};
+use core::mem::MaybeUninit;
 
 use super::coap::{self, ReplyCtx};
 use super::imports::{self, Hal, Platform};
@@ -26,7 +27,8 @@ pub struct Summary {
     pub publish_rc: Option<i32>,
 }
 
-/// The identity read from the HAL (zeroed buffers, cut at the first NUL).
+/// The identity read from the HAL: zeroed buffers the HAL writes its NUL-terminated texts into
+/// (see [`Ids::read`]).
 pub struct Ids {
     pk: [u8; 21],
     dn: [u8; 33],
@@ -35,23 +37,17 @@ pub struct Ids {
 }
 
 impl Ids {
-    /// Product key and device name only (MAC and IP left empty).
-    pub fn keys(_hal: &impl Platform) -> Ids {
-        Ids::read(false)
-    }
-    /// Everything DEVINFO needs.
-    pub fn all(_hal: &impl Platform) -> Ids {
-        Ids::read(true)
-    }
-    /// The product key and device name, and the MAC and IP if `all`.
+    /// Read the product key and device name, and the MAC and IP if `all` (else left empty),
+    /// into `slot`; returns them as `render` takes them, each cut at its NUL (each field also
+    /// points at its buffer, a NUL-terminated C string while `slot` lives).
     #[inline(never)]
-    fn read(all: bool) -> Ids {
-        let mut ids = Ids {
+    pub fn read(slot: &mut MaybeUninit<Ids>, all: bool) -> Identity<'_> {
+        let ids = slot.write(Ids {
             pk: [0; 21],
             dn: [0; 33],
             mac: [0; 19],
             ip: [0; 17],
-        };
+        });
         // SAFETY: each buffer has room for the HAL's longest text and its NUL (product key
         // 20 + 1, device name 32 + 1, MAC 17 + 1 with a spare byte, IP 15 + 1 with a spare
         // byte); a NULL ifname means the default interface.
@@ -63,23 +59,11 @@ impl Ids {
                 imports::HAL_Wifi_Get_IP(ids.ip.as_mut_ptr().cast(), core::ptr::null());
             }
         }
-        ids
-    }
-    /// The product key as a NUL-terminated C string (valid while `self` lives).
-    pub fn pk_ptr(&self) -> *const core::ffi::c_char {
-        self.pk.as_ptr().cast()
-    }
-    /// The device name as a NUL-terminated C string (valid while `self` lives).
-    pub fn dn_ptr(&self) -> *const core::ffi::c_char {
-        self.dn.as_ptr().cast()
-    }
-    /// As `render` takes it.
-    pub fn identity(&self) -> Identity<'_> {
         Identity {
-            product_key: imports::until_nul(&self.pk),
-            device_name: imports::until_nul(&self.dn),
-            mac: imports::until_nul(&self.mac),
-            ip: imports::until_nul(&self.ip),
+            product_key: imports::until_nul(&ids.pk),
+            device_name: imports::until_nul(&ids.dn),
+            mac: imports::until_nul(&ids.mac),
+            ip: imports::until_nul(&ids.ip),
         }
     }
 }
@@ -128,9 +112,10 @@ pub enum TopicUse {
 /// registration's only when it failed (non-zero).
 #[inline(never)]
 pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
-    let ids = Ids::read(false);
+    let mut ids = MaybeUninit::uninit();
+    let who = Ids::read(&mut ids, false);
     let mut tbuf = [0u8; TOPIC_MAX];
-    let Some(t) = topic(&mut tbuf, which, &ids.identity()) else {
+    let Some(t) = topic(&mut tbuf, which, &who) else {
         return -1;
     };
     let (p, null) = (t.as_ptr().cast(), core::ptr::null_mut());
@@ -330,11 +315,11 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     // MQTT payloads name no device (their templates use no identity field, so the MAC and IP
     // are not read for them); CoAP ones carry DEVINFO.
     let mqtt = (which as u8) < Payload::Notify as u8;
-    let ids = Ids::read(!mqtt);
+    let mut ids = MaybeUninit::uninit();
+    let who = Ids::read(&mut ids, !mqtt);
     // The payload, then the topic (or notify host) in one zeroed buffer.
     let mut buf = [0u8; PAYLOAD_MAX + TOPIC_MAX];
     let (pbuf, tbuf) = buf.split_at_mut(PAYLOAD_MAX);
-    let who = ids.identity();
     let Some(payload) = render_logged(pbuf, which, &nums, &token, &who, id) else {
         return -1;
     };

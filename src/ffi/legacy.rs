@@ -3,6 +3,7 @@
 //! meaning, NULL-checked. Allocation lives apart, in `legacy_alloc.rs`.
 
 use core::ffi::{c_char, c_int, c_void};
+use core::mem::MaybeUninit;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
@@ -115,7 +116,8 @@ pub unsafe extern "C" fn awss_build_dev_info(
     }
     // SAFETY: non-NULL and writable for `info_len` bytes, per the caller.
     let out = unsafe { core::slice::from_raw_parts_mut(dev_info.cast::<u8>(), len) };
-    let ids = Ids::all(&Hal);
+    let mut ids = MaybeUninit::uninit();
+    let who = Ids::read(&mut ids, true);
     let remain = lock_op(Op::Remain);
     let token = read_aes_random();
     let (text_len, ok) = {
@@ -125,7 +127,6 @@ pub unsafe extern "C" fn awss_build_dev_info(
         } else {
             Payload::DevInfoBase
         };
-        let who = ids.identity();
         render::payload(
             &mut w,
             which,
@@ -234,11 +235,20 @@ pub unsafe extern "C" fn awss_build_topic(
     if topic.is_null() || topic_fmt.is_null() || tlen == 0 {
         return ptr::null();
     }
-    let ids = Ids::keys(&Hal);
+    let mut ids = MaybeUninit::uninit();
+    let who = Ids::read(&mut ids, false);
     let n = c_int::try_from(tlen - 1).unwrap_or(c_int::MAX);
-    // SAFETY: `topic` holds `tlen` bytes, the format is the caller's, both identity strings are
-    // NUL-terminated stack buffers that outlive the call.
-    unsafe { HAL_Snprintf(topic, n, topic_fmt, ids.pk_ptr(), ids.dn_ptr()) };
+    // SAFETY: `topic` holds `tlen` bytes, the format is the caller's, both identity strings
+    // point at NUL-terminated buffers of `ids`, which outlives the call.
+    unsafe {
+        HAL_Snprintf(
+            topic,
+            n,
+            topic_fmt,
+            who.product_key.as_ptr(),
+            who.device_name.as_ptr(),
+        )
+    };
     topic
 }
 
