@@ -92,7 +92,8 @@ pub unsafe extern "C" fn awss_cpy_coap_ctx(
     }) else {
         return ptr::null_mut();
     };
-    let used = usize::from(req.optcount).min(req.options.len());
+    // The options in use (all of them when `optcount` is out of range).
+    let used = usize::from(req.optcount);
     let payload_len = if req.payload.is_null() {
         0
     } else {
@@ -101,7 +102,7 @@ pub unsafe extern "C" fn awss_cpy_coap_ctx(
     // The session, the payload and its NUL, then the option values: at most
     // 1 KiB + 65,536 + COAP_MSG_MAX_OPTION_NUM x 65,535 bytes, far below 4 GiB.
     let mut total = size_of::<Session>() + payload_len + 1;
-    for o in req.options.iter().take(used) {
+    for o in req.options.get(..used).unwrap_or(&req.options) {
         if !o.val.is_null() {
             total += usize::from(o.len);
         }
@@ -128,7 +129,12 @@ pub unsafe extern "C" fn awss_cpy_coap_ctx(
         }
         msg.payloadlen = payload_len as u16;
         tail = tail.add(payload_len + 1);
-        for opt in msg.options.iter_mut().take(used) {
+        let opts = &mut msg.options;
+        let opts = match opts.get_mut(..used) {
+            Some(o) => o,
+            None => opts,
+        };
+        for opt in opts {
             if opt.val.is_null() {
                 continue;
             }
