@@ -101,8 +101,9 @@ impl ReplyCtx {
         let tokenlen = req.header.tokenlen().min(TOKEN_MAX as u8);
         let mut observe = [0u8; OBSERVE_MAX];
         let mut observe_len = NO_OBSERVE;
-        let used = usize::from(req.optcount).min(COAP_MSG_MAX_OPTION_NUM);
-        for opt in req.options.iter().take(used) {
+        // The options in use (all of them when `optcount` is out of range).
+        let used = usize::from(req.optcount);
+        for opt in req.options.get(..used).unwrap_or(&req.options) {
             if opt.num != COAP_OPTION_OBSERVE {
                 continue;
             }
