@@ -12,7 +12,7 @@ use super::imports::{
 };
 use super::types::{CoapMessage, CoapMsgHeader, CoapMsgOption, NetworkAddr, COAP_OPTION_OBSERVE};
 use super::{log, shell};
-use crate::config::{COAP_MSG_MAX_OPTION_NUM, COAP_MSG_MAX_TOKEN_LEN};
+use crate::config::COAP_MSG_MAX_TOKEN_LEN;
 use crate::core::render::Topic;
 use crate::core::{copy_bytes, Level, Line, Msg, QueryCtx};
 
