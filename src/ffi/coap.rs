@@ -175,7 +175,7 @@ pub unsafe fn on_query(
 }
 
 /// The `CoAPRecvMsgHandler` registered for `/sys/device/info/get`.
-unsafe extern "C" fn query_mcast_trampoline(
+pub(super) unsafe extern "C" fn query_mcast_trampoline(
     _ctx: *mut c_void,
     _paths: *const c_char,
     remote: *mut NetworkAddr,
@@ -186,7 +186,7 @@ unsafe extern "C" fn query_mcast_trampoline(
 }
 
 /// The `CoAPRecvMsgHandler` registered for `/sys/${pk}/${dn}/device/info/get`.
-unsafe extern "C" fn query_ucast_trampoline(
+pub(super) unsafe extern "C" fn query_ucast_trampoline(
     _ctx: *mut c_void,
     _paths: *const c_char,
     remote: *mut NetworkAddr,
@@ -197,19 +197,11 @@ unsafe extern "C" fn query_ucast_trampoline(
 }
 
 /// `CoAPServer_init` and register both query paths (`/sys/device/info/get` and
-/// `/sys/${pk}/${dn}/device/info/get`).
+/// `/sys/${pk}/${dn}/device/info/get`); `-1` when either fails (a server that cannot start
+/// fails both, each after its error line).
 pub fn register_queries(_hal: &Hal) -> c_int {
-    let Some(c) = ctx_or_init() else {
-        return -1;
-    };
-    let mcast = exec::use_topic(
-        Topic::QueryMcast,
-        TopicUse::Register(c.as_ptr(), query_mcast_trampoline),
-    );
-    let ucast = exec::use_topic(
-        Topic::QueryUcast,
-        TopicUse::Register(c.as_ptr(), query_ucast_trampoline),
-    );
+    let mcast = exec::use_topic(Topic::QueryMcast, TopicUse::Register);
+    let ucast = exec::use_topic(Topic::QueryUcast, TopicUse::Register);
     -c_int::from(mcast != 0 || ucast != 0)
 }
 

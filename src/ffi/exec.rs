@@ -2,7 +2,7 @@
 //! with `core::render`, reads the identity from the HAL each time, publishes or sends, and
 //! prints the log lines of SPEC section 7.
 
-use core::ffi::{c_int, c_void};
+use core::ffi::c_int;
 use core::mem::MaybeUninit;
 
 use super::coap::{self, ReplyCtx};
@@ -88,28 +88,23 @@ fn sub_topic(sub: Sub) -> Topic {
     }
 }
 
-fn sub_handler(sub: Sub) -> imports::MqttEventHandler {
-    match sub {
-        Sub::MatchReply => super::exports::awss_report_token_reply,
-        Sub::ResetReply => super::exports::awss_report_reset_reply,
-    }
-}
-
 /// What [`use_topic`] does with a rendered topic.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TopicUse {
-    /// `IOT_MQTT_Subscribe` it (qos 0) with this handler.
-    Subscribe(imports::MqttEventHandler),
+    /// `IOT_MQTT_Subscribe` it (qos 0) with its handler (`awss_report_token_reply` for
+    /// `match_reply`, else `awss_report_reset_reply`).
+    Subscribe,
     /// `IOT_MQTT_Unsubscribe` it.
     Unsubscribe,
-    /// `CoAPServer_register` it on this server context with this handler.
-    Register(*mut c_void, CoapRecvMsgHandler),
+    /// `CoAPServer_register` it on the server (started if needed) with its handler (the
+    /// multicast query's for `/sys/device/info/get`, else the unicast query's).
+    Register,
 }
 
 /// Render `which` (with the product key and device name) and hand it to the MQTT client or
 /// the CoAP server as `how` says; returns the client's result (`-1` when the topic does not
-/// fit). Prints the result line: a subscription's always (warning when negative), a
-/// registration's only when it failed (non-zero).
+/// fit or the server cannot start). Prints the result line: a subscription's always (warning
+/// when negative), a registration's only when it failed (non-zero).
 #[inline(never)]
 pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
     let mut ids = MaybeUninit::uninit();
@@ -123,18 +118,35 @@ pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
     // handler has the type its function expects; a registration's context is the server's.
     let (rc, msg) = unsafe {
         match how {
-            TopicUse::Subscribe(h) => (
-                imports::IOT_MQTT_Subscribe(null, p, 0, Some(h), null),
-                Msg::SubRes,
-            ),
+            TopicUse::Subscribe => {
+                let h: imports::MqttEventHandler = if which == Topic::MatchReply {
+                    super::exports::awss_report_token_reply
+                } else {
+                    super::exports::awss_report_reset_reply
+                };
+                (
+                    imports::IOT_MQTT_Subscribe(null, p, 0, Some(h), null),
+                    Msg::SubRes,
+                )
+            }
             TopicUse::Unsubscribe => (imports::IOT_MQTT_Unsubscribe(null, p), Msg::UnsubRes),
-            TopicUse::Register(c, cb) => (
-                imports::CoAPServer_register(c, p, Some(cb)),
-                Msg::RegisterRes,
-            ),
+            TopicUse::Register => {
+                let Some(c) = coap::ctx_or_init() else {
+                    return -1;
+                };
+                let cb: CoapRecvMsgHandler = if which == Topic::QueryMcast {
+                    coap::query_mcast_trampoline
+                } else {
+                    coap::query_ucast_trampoline
+                };
+                (
+                    imports::CoAPServer_register(c.as_ptr(), p, Some(cb)),
+                    Msg::RegisterRes,
+                )
+            }
         }
     };
-    let register = msg == Msg::RegisterRes;
+    let register = how == TopicUse::Register;
     if register && rc == 0 {
         return 0;
     }
@@ -151,7 +163,7 @@ pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
 /// Subscribe (or unsubscribe) a reply topic; returns the MQTT result.
 pub fn subscribe(_hal: &Hal, sub: Sub, on: bool) -> c_int {
     let how = if on {
-        TopicUse::Subscribe(sub_handler(sub))
+        TopicUse::Subscribe
     } else {
         TopicUse::Unsubscribe
     };
