@@ -117,8 +117,6 @@ pub trait Platform {
     fn uptime_ms(&self) -> u64;
     /// `HAL_Random(0xFFFFFFFF)`.
     fn random_u32(&self) -> u32;
-    /// `HAL_Printf("%.*s", len, text)`: print `text` (no NUL needed).
-    fn print(&self, text: &[u8]);
     /// Fill `buf` (zeroed first) with the MAC text; returns the text up to its NUL.
     fn mac<'a>(&self, buf: &'a mut [u8; 19]) -> &'a [u8];
     /// `HAL_Kv_Get("awss.rst")`: `Ok(byte)` or `Err(rc)`.
@@ -146,12 +144,6 @@ impl Platform for Hal {
     fn random_u32(&self) -> u32 {
         // SAFETY: no pointer arguments.
         unsafe { HAL_Random(0xFFFF_FFFF) }
-    }
-    fn print(&self, text: &[u8]) {
-        let len = c_int::try_from(text.len()).unwrap_or(c_int::MAX);
-        // SAFETY: the format is NUL-terminated; "%.*s" consumes an `int` precision and a
-        // `char *` of which it reads at most `len` bytes, all within `text`, live for the call.
-        unsafe { HAL_Printf(c"%.*s".as_ptr(), len, text.as_ptr()) }
     }
     fn mac<'a>(&self, buf: &'a mut [u8; 19]) -> &'a [u8] {
         *buf = [0; 19];

@@ -1,11 +1,12 @@
 //! Log lines through `HAL_Printf`: `[dbg]|[inf]|[wrn]|[err] dev_bind: <text>\r\n`, with a
-//! run-time threshold (default Info). A line is printed piece by piece (prefix, texts from the
-//! table of [`crate::core::msg`], number, escaped bytes), as the SDK's own log does, so no line
-//! buffer sits on the stack and no `core::fmt` is linked.
+//! run-time threshold (default Info). A line is printed piece by piece, one `HAL_Printf` call
+//! each (prefix, texts from the table of [`crate::core::msg`], number, escaped bytes), as the
+//! SDK's own log does, so no line buffer sits on the stack and no `core::fmt` is linked.
 
+use core::ffi::{c_int, CStr};
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use super::imports::{Hal, Platform};
+use super::imports::HAL_Printf;
 use crate::core::render::Writer;
 use crate::core::{Level, Line, Msg, Piece};
 
@@ -29,51 +30,64 @@ pub fn enabled(level: Level) -> bool {
     (level as u8) <= LEVEL.load(Ordering::Relaxed)
 }
 
-/// The tags of the levels Error, Warn, Info and Debug.
-const TAGS: [[u8; 3]; 4] = [*b"err", *b"wrn", *b"inf", *b"dbg"];
+/// The tags of the levels Error, Warn, Info and Debug, 3 bytes each.
+const TAGS: &[u8; 12] = b"errwrninfdbg";
 
-/// Hand `line` to `out` as printable chunks: the prefix, its pieces (bytes from the network
-/// with printable ASCII as is and the rest as `\xNN`, numbers in decimal) and `\r\n`.
-pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&[u8])) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut prefix = *b"[dbg] dev_bind: ";
-    if let Some(&[a, b, c]) = TAGS.get(usize::from(line.level() as u8 - 2)) {
-        prefix[1] = a;
-        prefix[2] = b;
-        prefix[3] = c;
-    }
-    out(&prefix);
+/// The `HAL_Printf` format of a text: `%.*s` with its length and its bytes.
+pub const TEXT: &CStr = c"%.*s";
+/// The format of the prefix: `[%.*s] dev_bind: ` with 3 and the level's tag.
+pub const PREFIX: &CStr = c"[%.*s] dev_bind: ";
+/// The format of an escaped byte: `\x%02X` with the byte.
+pub const HEX: &CStr = c"\\x%02X";
+/// The format of the line's end, `\r\n` (no argument).
+pub const END: &CStr = c"\r\n";
+
+/// Print the `len` bytes at `p` through `out` (as [`TEXT`]); `p` must point at `len` readable
+/// bytes.
+fn text(out: &mut impl FnMut(&'static CStr, c_int, *const u8), p: *const u8, len: usize) {
+    out(TEXT, c_int::try_from(len).unwrap_or(c_int::MAX), p);
+}
+
+/// Hand `line` to `out` as `HAL_Printf` calls, each a format and the two arguments it takes
+/// (a format that takes fewer ignores the rest, as C allows): the prefix, its pieces (bytes
+/// from the network with printable ASCII as is and the rest as `\xNN`, numbers in decimal)
+/// and `\r\n`.
+pub fn chunks(
+    line: Line,
+    bytes: &[u8],
+    num: i64,
+    out: &mut impl FnMut(&'static CStr, c_int, *const u8),
+) {
+    let tag = usize::from(line.level() as u8 - 2) * 3;
+    out(PREFIX, 3, TAGS.get(tag..).unwrap_or(b"dbg").as_ptr());
     line.pieces(bytes, num, &mut |piece| match piece {
-        Piece::Text(t) => out(t),
-        Piece::Bytes(mut rest) => {
-            while !rest.is_empty() {
-                let run = rest
-                    .iter()
-                    .position(|&b| !(0x20..0x7F).contains(&b) || b == b'\\')
-                    .unwrap_or(rest.len());
-                let (text, tail) = rest.split_at_checked(run).unwrap_or((rest, &[]));
-                if run > 0 {
-                    out(text);
+        Piece::Text(t) => text(out, t.as_ptr(), t.len()),
+        Piece::Bytes(b) => {
+            // Runs of printable bytes as they are, the others escaped one by one: `run` bytes
+            // of `b` from `start` wait to be printed.
+            let (mut start, mut run) = (b.as_ptr(), 0);
+            for c in b {
+                if (0x20..0x7F).contains(c) && *c != b'\\' {
+                    run += 1;
+                    continue;
                 }
-                rest = match tail.split_first() {
-                    Some((&b, after)) => {
-                        let hex = |n: u8| HEX.get(usize::from(n & 0x0F)).copied().unwrap_or(b'?');
-                        out(&[b'\\', b'x', hex(b >> 4), hex(b)]);
-                        after
-                    }
-                    None => &[],
-                };
+                text(out, start, run);
+                out(HEX, c_int::from(*c), core::ptr::null());
+                start = core::ptr::from_ref(c).wrapping_add(1);
+                run = 0;
             }
+            text(out, start, run);
         }
         Piece::Num(n) => {
             // The sign and up to 19 digits, by the payload renderer's digit loop.
             let mut digits = [0u8; 20];
             let mut w = Writer::new(&mut digits);
             w.i64(n);
-            out(w.as_bytes());
+            let len = w.len();
+            text(out, digits.as_ptr(), len);
         }
     });
-    out(b"\r\n");
+    out(END, 0, core::ptr::null());
 }
 
 /// Print `line` with `bytes` and `num` at its placeholders, if the threshold lets it through.
@@ -82,7 +96,13 @@ pub fn line(line: Line, bytes: &[u8], num: i64) {
     if !enabled(line.level()) {
         return;
     }
-    chunks(line, bytes, num, &mut |t| Hal.print(t));
+    chunks(line, bytes, num, &mut |fmt, n, p| {
+        // SAFETY: `fmt` is one of the four NUL-terminated formats above; `%.*s` reads an `int`
+        // then at most that many bytes at `p`, which `chunks` passes with them (a text's
+        // length and bytes, or 3 and a tag); `%02X` reads an `int` (a byte); the arguments a
+        // format does not use are ignored.
+        unsafe { HAL_Printf(fmt.as_ptr(), n, p) }
+    });
 }
 
 /// Print the text of `msg` at `level` (one out-of-line call per site).
@@ -101,9 +121,27 @@ pub fn num(level: Level, msg: Msg, n: i64) {
 mod tests {
     use super::*;
 
+    /// The line as `HAL_Printf` prints it: each of the four formats done by hand.
     fn rendered(line: Line, bytes: &[u8], num: i64) -> Vec<u8> {
         let mut v = Vec::new();
-        chunks(line, bytes, num, &mut |t| v.extend_from_slice(t));
+        chunks(line, bytes, num, &mut |fmt, n, p| {
+            if fmt == HEX {
+                v.extend_from_slice(format!("\\x{n:02X}").as_bytes());
+            } else if fmt == END {
+                v.extend_from_slice(b"\r\n");
+            } else {
+                // SAFETY: `%.*s` is handed a length and that many readable bytes.
+                let t = unsafe { std::slice::from_raw_parts(p, n as usize) };
+                if fmt == PREFIX {
+                    v.push(b'[');
+                    v.extend_from_slice(t);
+                    v.extend_from_slice(b"] dev_bind: ");
+                } else {
+                    assert_eq!(fmt, TEXT);
+                    v.extend_from_slice(t);
+                }
+            }
+        });
         v
     }
 

@@ -228,6 +228,11 @@ static void flow_a_reply_matching(void)
         CHECK_MSG(mock_log_total() > lines, "no log line for %s", bad[i]);
         CHECK_EQ(awss_report_token_suc, 0);
     }
+    /* the whole line of a refused reply: the level's prefix, then its bytes with the
+     * unprintable ones and the backslash escaped */
+    const char raw[] = "\x01{\\\x7f";
+    CHECK_EQ(mock_mqtt_deliver(TOPIC_MATCH_REPLY, raw, 4), 0);
+    CHECK(mock_log_contains("[wrn] dev_bind: match_reply ignored: bad JSON: \\x01{\\x5C\\x7F"));
     CHECK_EQ(mock_mcast_count(), 0);
     CHECK(!mock_log_contains("awss_report_token_reply"));
     /* a late reply to the token's first report counts, code as a numeric string too */
