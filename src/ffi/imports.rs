@@ -4,6 +4,7 @@
 //! Only `legacy_alloc.rs` calls `HAL_Malloc` / `HAL_Free`.
 
 use core::ffi::{c_char, c_int, c_void};
+use core::mem::MaybeUninit;
 
 use super::types::{CoapMessage, CoapRecvMsgHandler, CoapSendMsgHandler, NetworkAddr};
 
@@ -117,8 +118,9 @@ pub trait Platform {
     fn uptime_ms(&self) -> u64;
     /// `HAL_Random(0xFFFFFFFF)`.
     fn random_u32(&self) -> u32;
-    /// Fill `buf` (zeroed first) with the MAC text; returns the text up to its NUL.
-    fn mac<'a>(&self, buf: &'a mut [u8; 19]) -> &'a [u8];
+    /// Fill `buf` (zeroed first) with the MAC text; returns the text up to its NUL (which
+    /// `buf` holds).
+    fn mac<'a>(&self, buf: &'a mut MaybeUninit<[u8; 19]>) -> &'a [u8];
     /// `HAL_Kv_Get("awss.rst")`: `Ok(byte)` or `Err(rc)`.
     fn kv_get_reset(&self) -> Result<u8, i32>;
     /// `HAL_Kv_Set("awss.rst", &b, 1, 0)`.
@@ -145,8 +147,8 @@ impl Platform for Hal {
         // SAFETY: no pointer arguments.
         unsafe { HAL_Random(0xFFFF_FFFF) }
     }
-    fn mac<'a>(&self, buf: &'a mut [u8; 19]) -> &'a [u8] {
-        *buf = [0; 19];
+    fn mac<'a>(&self, buf: &'a mut MaybeUninit<[u8; 19]>) -> &'a [u8] {
+        let buf = buf.write([0; 19]);
         // SAFETY: the HAL writes at most HAL_MAC_LEN (18) bytes including the NUL; the buffer
         // has one spare byte.
         unsafe { HAL_Wifi_Get_Mac(buf.as_mut_ptr().cast()) };

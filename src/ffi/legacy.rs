@@ -938,7 +938,7 @@ pub unsafe extern "C" fn os_wifi_get_mac_str(mac_str: *mut c_char) -> *mut c_cha
     let Some(out) = (unsafe { mac_str.cast::<[u8; 18]>().as_mut() }) else {
         return ptr::null_mut();
     };
-    let mut buf = [0u8; 19];
+    let mut buf = MaybeUninit::uninit();
     let text = Hal.mac(&mut buf);
     *out = [0; 18];
     for (dst, src) in out.iter_mut().zip(text).take(17) {
@@ -1013,10 +1013,11 @@ unsafe fn write_mac(text: *const u8, mac: *mut u8) -> *mut u8 {
 /// `mac`, or NULL when the HAL's MAC text cannot be parsed (or `mac` is NULL).
 #[no_mangle]
 pub unsafe extern "C" fn os_wifi_get_mac(mac: *mut u8) -> *mut u8 {
-    let mut buf = [0u8; 19];
-    Hal.mac(&mut buf);
-    // SAFETY: `buf` ends with a NUL; `mac` NULL or 6 writable bytes, per the caller.
-    unsafe { write_mac(buf.as_ptr(), mac) }
+    let mut buf = MaybeUninit::uninit();
+    let text = Hal.mac(&mut buf);
+    // SAFETY: `text` points at `buf`, which holds a NUL after it; `mac` NULL or 6 writable
+    // bytes, per the caller.
+    unsafe { write_mac(text.as_ptr(), mac) }
 }
 
 #[cfg(test)]
