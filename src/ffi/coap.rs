@@ -252,7 +252,7 @@ unsafe extern "C" fn notify_resp_cb(
 ///
 /// # Safety
 /// `path` must end with a NUL (as `exec::topic` writes it).
-#[inline(always)]
+#[inline(never)]
 pub unsafe fn notify_send(host: [u8; 16], path: &[u8], payload: &[u8]) -> c_int {
     let Ok(len) = u16::try_from(payload.len()) else {
         return -1;

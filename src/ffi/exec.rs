@@ -204,7 +204,7 @@ pub enum Reply<'a> {
 
 /// One action (out of line: `run` stays a loop and the summary is written in place). Actions
 /// with a payload go to [`deliver`].
-#[inline(never)]
+#[inline(always)]
 fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, summary: &mut Summary) {
     let hal = &Hal;
     match *action {

@@ -607,7 +607,7 @@ pub unsafe extern "C" fn awss_cmp_online_init() -> c_int {
 
 /// Subscribe (`on`) or stop the notify round and unsubscribe `match_reply`, unless already
 /// done; `0`.
-#[inline(never)]
+#[inline(always)]
 fn online(on: bool) -> c_int {
     if ONLINE.swap(on, Ordering::AcqRel) == on {
         return 0;

@@ -294,7 +294,7 @@ pub struct Held {
 
 /// Start an entry: take the lock and read the time (the machine is created on its first use,
 /// by [`Shell::machine`]). `None` (after an error line) when the module lock cannot be created.
-#[inline(never)]
+#[inline(always)]
 pub fn begin() -> Option<Held> {
     let hal = &Hal;
     let Some(shell) = SHELL.lock() else {
