@@ -247,8 +247,8 @@ unsafe extern "C" fn notify_resp_cb(
     });
 }
 
-/// Broadcast one notify to `host` (a NUL-terminated dotted address) on `path`. Inlined into
-/// its one caller, `exec::deliver`.
+/// Broadcast one notify to `host` (a NUL-terminated dotted address) on `path` (out of line:
+/// measured smaller than inlined into its one caller, `exec::deliver`).
 ///
 /// # Safety
 /// `path` must end with a NUL (as `exec::topic` writes it).

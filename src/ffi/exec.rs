@@ -202,7 +202,7 @@ pub enum Reply<'a> {
     },
 }
 
-/// One action (out of line: `run` stays a loop and the summary is written in place). Actions
+/// One action (inlined into `run`'s loop, measured smaller than out of line). Actions
 /// with a payload go to [`deliver`].
 #[inline(always)]
 fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, summary: &mut Summary) {
