@@ -105,6 +105,7 @@ pub static awss_report_token_suc: AtomicI8 = AtomicI8::new(0);
 pub static awss_report_token_cnt: AtomicI8 = AtomicI8::new(0);
 
 /// The token in `aes_random`.
+#[inline(always)]
 pub fn read_aes_random() -> Token {
     let mut t = [0u8; 16];
     for (b, a) in t.iter_mut().zip(aes_random.iter()) {
