@@ -59,12 +59,12 @@ impl Ids {
                 imports::HAL_Wifi_Get_IP(ids.ip.as_mut_ptr().cast(), core::ptr::null());
             }
         }
-        Identity {
-            product_key: imports::until_nul(&ids.pk),
-            device_name: imports::until_nul(&ids.dn),
-            mac: imports::until_nul(&ids.mac),
-            ip: imports::until_nul(&ids.ip),
-        }
+        let mut who = render::NOBODY;
+        who.product_key = imports::until_nul(&ids.pk);
+        who.device_name = imports::until_nul(&ids.dn);
+        who.mac = imports::until_nul(&ids.mac);
+        who.ip = imports::until_nul(&ids.ip);
+        who
     }
 }
 
