@@ -263,12 +263,12 @@ const ROUTES: [(Topic, Level, Msg); 6] = [
 pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     let hal = &Hal;
     let mut nums = [0u64; 8];
-    let mut token = [0u8; 16];
+    let mut token = &[0u8; 16];
     let mut id = &render::NO_ID;
     let mut dest = 0;
     let mut mcast = false;
     let which = match *action {
-        Action::PublishReport { id, token: t } => {
+        Action::PublishReport { id, token: ref t } => {
             nums[0] = id.into();
             token = t;
             Payload::Report
@@ -293,7 +293,7 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
         Action::Notify {
             id,
             dest: d,
-            token: t,
+            token: ref t,
             remain_ms,
         } => {
             nums[0] = id.into();
@@ -305,7 +305,7 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
         Action::Answer(()) => match answer.as_deref() {
             Some(Reply::Later(a)) => {
                 nums[0] = a.remain_ms.into();
-                token = a.token;
+                token = &a.token;
                 id = &a.id;
                 mcast = a.mcast;
                 Payload::Answer
@@ -332,7 +332,7 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     // The payload, then the topic (or notify host) in one zeroed buffer.
     let mut buf = [0u8; PAYLOAD_MAX + TOPIC_MAX];
     let (pbuf, tbuf) = buf.split_at_mut(PAYLOAD_MAX);
-    let Some(payload) = render_logged(pbuf, which, &nums, &token, &who, id) else {
+    let Some(payload) = render_logged(pbuf, which, &nums, token, &who, id) else {
         return -1;
     };
     // The answers go to the multicast path of their query when it came there.
