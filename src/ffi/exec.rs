@@ -245,14 +245,17 @@ fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, summary: &mut Su
 }
 
 /// Per payload sent by [`deliver`] (report, reset, statistics, notify, answer, connect-AP
-/// answer): the topic or path it goes to (the unicast one for the answers), and the level and text of its result line.
-const ROUTES: [(Topic, Level, Msg); 6] = [
+/// answer, then the two answers to a multicast query): the topic or path it goes to, and the
+/// level and text of its result line.
+const ROUTES: [(Topic, Level, Msg); 8] = [
     (Topic::MatchReport, Level::Info, Msg::ReportRes),
     (Topic::ResetReport, Level::Debug, Msg::ResetRes),
     (Topic::LogPost, Level::Info, Msg::StatisSuccess),
     (Topic::Notify, Level::Warn, Msg::NotifySendRes),
     (Topic::QueryUcast, Level::Warn, Msg::AnswerRes),
     (Topic::ConnectApUcast, Level::Warn, Msg::TxDevInfoRes),
+    (Topic::QueryMcast, Level::Warn, Msg::AnswerRes),
+    (Topic::ConnectApMcast, Level::Warn, Msg::TxDevInfoRes),
 ];
 
 /// Render, log and send the payload of `action`: MQTT publishes (report at QoS 1, reset and
@@ -321,7 +324,9 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
         },
         _ => return -1,
     };
-    let Some(&(path, level, mut msg)) = ROUTES.get(which as usize) else {
+    // An answer to a multicast query takes the entry two places on.
+    let route = which as usize + 2 * usize::from(mcast);
+    let Some(&(path, level, mut msg)) = ROUTES.get(route) else {
         return -1;
     };
     // MQTT payloads name no device (their templates use no identity field, so the MAC and IP
@@ -334,12 +339,6 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     let (pbuf, tbuf) = buf.split_at_mut(PAYLOAD_MAX);
     let Some(payload) = render_logged(pbuf, which, &nums, token, &who, id) else {
         return -1;
-    };
-    // The answers go to the multicast path of their query when it came there.
-    let path = match (mcast, which) {
-        (false, _) => path,
-        (true, Payload::Answer) => Topic::QueryMcast,
-        (true, _) => Topic::ConnectApMcast,
     };
     let Some(t) = topic(tbuf, path, &who) else {
         return -1;
