@@ -334,7 +334,7 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     let mqtt = (which as u8) < Payload::Notify as u8;
     let mut ids = MaybeUninit::uninit();
     let who = Ids::read(&mut ids, !mqtt);
-    // The payload, then the topic (or notify host) in one zeroed buffer.
+    // The payload, then its topic or path, in one zeroed buffer.
     let mut buf = [0u8; PAYLOAD_MAX + TOPIC_MAX];
     let (pbuf, tbuf) = buf.split_at_mut(PAYLOAD_MAX);
     let Some(payload) = render_logged(pbuf, which, &nums, token, &who, id) else {
