@@ -280,10 +280,15 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
             nums[0] = id.into();
             Payload::Reset
         }
-        Action::PublishStats { id, stats: s } => {
+        Action::PublishStats {
+            ref id,
+            stats: ref s,
+        } => {
+            // Read after the call, not kept across it.
+            let now = hal.uptime_ms();
             nums = [
-                id.into(),
-                hal.uptime_ms(),
+                (*id).into(),
+                now,
                 s.trace_id.into(),
                 s.max_ms.into(),
                 s.min_ms.into(),
