@@ -350,14 +350,11 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     };
     let rc = match which {
         Payload::Notify => {
-            // The host text and its NUL in 16 bytes.
+            // The host text (a dotted quad: at most 15 bytes) and its NUL in 16 zeroed bytes,
+            // the last of which the writer never reaches.
             let mut host = [0u8; 16];
-            let mut hw = Writer::new(&mut host);
-            render::broadcast_host(&mut hw, dest, who.ip);
-            if !(hw.ok() && hw.nul_terminate()) {
-                log::note(Level::Error, Msg::BadBroadcast);
-                return -1;
-            }
+            let (text, _nul) = host.split_at_mut(15);
+            render::broadcast_host(&mut Writer::new(text), dest, who.ip);
             // SAFETY: `t` ends with the NUL `topic` writes.
             unsafe { coap::notify_send(host, t, payload) }
         }
