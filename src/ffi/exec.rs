@@ -16,7 +16,8 @@ use crate::core::{IdEcho, Token};
 /// Payload buffer: the longest payload (a query answer with a 32-byte id and the longest
 /// identity) is about 400 bytes.
 pub const PAYLOAD_MAX: usize = 512;
-/// Topic buffer: `/sys/` + 20 + `/` + 32 + the longest suffix, plus the NUL.
+/// Topic buffer: `/sys/` + 21 + `/` + 33 + `/` + the longest suffix (30), plus the NUL, with
+/// room to spare (see [`topic`]).
 pub const TOPIC_MAX: usize = 128;
 
 /// What executing an entry's actions produced (for exports that return a publish result).
@@ -68,17 +69,22 @@ impl Ids {
     }
 }
 
-/// Render a NUL-terminated topic into `buf`; `None` (logged) if it does not fit.
-pub fn topic<'b>(buf: &'b mut [u8], which: Topic, who: &Identity<'_>) -> Option<&'b [u8]> {
-    let mut w = Writer::new(buf);
-    render::topic(&mut w, which, who.product_key, who.device_name);
-    let ok = w.ok() && w.nul_terminate();
-    let len = w.len();
-    if !ok {
-        log::note(Level::Error, Msg::TopicTooLong);
-        return None;
-    }
-    buf.get(..len + 1)
+/// Render the topic or path `which` into `buf` (zeroed, [`TOPIC_MAX`] bytes) and return it
+/// with its NUL. It always fits: the longest, `/sys/` + 21 + `/` + 33 + `/` +
+/// `awss/device/connectap/info/get`, is 91 bytes (the identity's buffers hold at most 21 and
+/// 33); the writer never reaches the last byte, which stays the NUL.
+pub fn topic<'b>(buf: &'b mut [u8], which: Topic, who: &Identity<'_>) -> &'b [u8] {
+    let end = buf.len().saturating_sub(1);
+    let len = match buf.split_at_mut_checked(end) {
+        Some((text, _nul)) => {
+            let mut w = Writer::new(text);
+            render::topic(&mut w, which, who.product_key, who.device_name);
+            w.len()
+        }
+        None => 0,
+    };
+    // An empty text if `buf` is empty (it never is): still a NUL-terminated string.
+    buf.get(..=len).unwrap_or(b"\0")
 }
 
 fn sub_topic(sub: Sub) -> Topic {
@@ -102,17 +108,15 @@ pub enum TopicUse {
 }
 
 /// Render `which` (with the product key and device name) and hand it to the MQTT client or
-/// the CoAP server as `how` says; returns the client's result (`-1` when the topic does not
-/// fit or the server cannot start). Prints the result line: a subscription's always (warning
+/// the CoAP server as `how` says; returns the client's result (`-1` when the server cannot
+/// start). Prints the result line: a subscription's always (warning
 /// when negative), a registration's only when it failed (non-zero).
 #[inline(never)]
 pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
     let mut ids = MaybeUninit::uninit();
     let who = Ids::read(&mut ids, false);
     let mut tbuf = [0u8; TOPIC_MAX];
-    let Some(t) = topic(&mut tbuf, which, &who) else {
-        return -1;
-    };
+    let t = topic(&mut tbuf, which, &who);
     let (p, null) = (t.as_ptr().cast(), core::ptr::null_mut());
     // SAFETY: `t` ends with the NUL `topic` writes (the client and the server copy it); each
     // handler has the type its function expects; a registration's context is the server's.
@@ -345,9 +349,7 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     let Some(payload) = render_logged(pbuf, which, &nums, token, &who, id) else {
         return -1;
     };
-    let Some(t) = topic(tbuf, path, &who) else {
-        return -1;
-    };
+    let t = topic(tbuf, path, &who);
     let rc = match which {
         Payload::Notify => {
             // The host text (a dotted quad: at most 15 bytes) and its NUL in 16 zeroed bytes,
