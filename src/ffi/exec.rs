@@ -20,14 +20,6 @@ pub const PAYLOAD_MAX: usize = 512;
 /// room to spare (see [`topic`]).
 pub const TOPIC_MAX: usize = 128;
 
-/// What executing an entry's actions produced (for exports that return a publish result).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Summary {
-    /// Result of the first token or reset report publish, if one was made (no entry of the
-    /// machine queues both kinds).
-    pub publish_rc: Option<i32>,
-}
-
 /// The identity read from the HAL: zeroed buffers the HAL writes its NUL-terminated texts into
 /// (see [`Ids::read`]).
 pub struct Ids {
@@ -176,16 +168,17 @@ pub fn subscribe(_hal: &Hal, sub: Sub, on: bool) -> c_int {
 
 pub use super::coap::register_queries;
 
-/// Execute `actions` in order.
-/// `Action::Answer(())` stands for `answer`.
+/// Execute `actions` in order (`Action::Answer(())` stands for `answer`). Returns the result
+/// of the first token or reset report publish (no entry of the machine queues both kinds),
+/// `0` if none was made.
 #[inline(always)]
-pub fn run(actions: &[Action<()>], answer: Option<&Answer<ReplyCtx>>) -> Summary {
-    let mut summary = Summary::default();
+pub fn run(actions: &[Action<()>], answer: Option<&Answer<ReplyCtx>>) -> c_int {
+    let mut published = None;
     let mut reply = answer.map(Reply::Later);
     for action in actions {
-        execute(action, reply.as_mut(), &mut summary);
+        execute(action, reply.as_mut(), &mut published);
     }
-    summary
+    published.unwrap_or(0)
 }
 
 /// What an `Action::Answer(())` given to [`deliver`] stands for.
@@ -209,7 +202,7 @@ pub enum Reply<'a> {
 /// One action (inlined into `run`'s loop, measured smaller than out of line). Actions
 /// with a payload go to [`deliver`].
 #[inline(always)]
-fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, summary: &mut Summary) {
+fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, published: &mut Option<c_int>) {
     let hal = &Hal;
     match *action {
         Action::Subscribe(sub) => {
@@ -240,7 +233,7 @@ fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, summary: &mut Su
             }
         }
         Action::PublishReport { .. } | Action::PublishReset { .. } => {
-            summary.publish_rc.get_or_insert(deliver(action, answer));
+            published.get_or_insert(deliver(action, answer));
         }
         _ => {
             deliver(action, answer);

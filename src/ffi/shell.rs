@@ -10,7 +10,7 @@ use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicI8, AtomicU8, Ordering};
 
 use super::coap::ReplyCtx;
-use super::exec::{self, Summary};
+use super::exec;
 pub use super::exports::Call;
 use super::imports::{Hal, Platform};
 use super::lock::{Guard, Locked};
@@ -278,9 +278,9 @@ pub fn run(event: Event<'_>) -> c_int {
             plain(call)(m, now, o);
         }
     }
-    let summary = held.finish(&out);
+    let published = held.finish(&out);
     if publishes {
-        rc = summary.publish_rc.unwrap_or(0);
+        rc = published;
     }
     rc
 }
@@ -308,13 +308,13 @@ pub fn begin() -> Option<Held> {
 
 impl Held {
     /// Mirror the C data symbols, unlock, execute the actions queued in `out` in order and
-    /// re-arm the timer.
+    /// re-arm the timer. Returns what [`exec::run`] returns.
     #[inline(never)]
-    pub fn finish(self, out: &Outbox) -> Summary {
+    pub fn finish(self, out: &Outbox) -> c_int {
         self.unlock();
-        let summary = exec::run(&out.actions, out.answer.as_ref());
+        let published = exec::run(&out.actions, out.answer.as_ref());
         timer::arm();
-        summary
+        published
     }
 
     /// End an entry that queued no action: mirror the C data symbols and unlock.
