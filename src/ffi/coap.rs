@@ -80,6 +80,7 @@ pub struct ReplyCtx {
 }
 
 impl QueryCtx for ReplyCtx {
+    #[inline(never)]
     fn same_request(&self, other: &Self) -> bool {
         self.remote == other.remote && self.msgid == other.msgid
     }

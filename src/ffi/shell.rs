@@ -143,6 +143,7 @@ impl Sink<ReplyCtx> for Outbox {
             log::note(Level::Error, Msg::QueueFull);
         }
     }
+    #[inline(never)]
     fn answer(&mut self, answer: Answer<ReplyCtx>) {
         if self.answer.is_some() {
             return log::note(Level::Error, Msg::QueueFull);
