@@ -89,7 +89,6 @@ messages! {
     CodeNot200 = "code " + Not + "200" + Excerpt,
     Duplicate = "dup" + IdNum,
     NoResetOutstanding = "none outstanding",
-    IdNotOurs = "unknown id" + Excerpt,
     NoResponse = No + "response \x01",
     CoapCode = "code \x01",
     NoPayload = No + Payload,
@@ -101,7 +100,6 @@ messages! {
     JsonIdTooLong = "id" + TooLong + Excerpt,
     JsonEmpty = No + Payload + Excerpt,
     // --- shell
-    TopicTooLong = "topic" + TooLong,
     SubRes = "sub \x02" + Res,
     UnsubRes = "unsub \x02" + Res,
     PostBindNotify = "post IOTX_AWSS_BIND_NOTIFY",
@@ -121,7 +119,6 @@ messages! {
     LabelNotify = Payload + ":\x02",
     LabelAnswer = "sending message to app: \x02",
     NotifyTopic = "topic:/sys/device/info/" + NameNotify,
-    BadBroadcast = Bad + "broadcast address",
     NotifySendRes = NameNotify + Res,
     AnswerRes = NameAnswer + Res,
     ReportRes = NameReport + Res,
