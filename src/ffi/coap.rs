@@ -4,7 +4,7 @@ use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
-use super::exec::{self, TopicUse};
+use super::exec::{self, Reply, TopicUse};
 use super::imports::Hal;
 use super::imports::{
     coap_msg, coap_payload, CoAPMessageId_cancel, CoAPServerMultiCast_send, CoAPServerResp_send,
@@ -287,79 +287,67 @@ pub unsafe fn notify_send(host: [u8; 16], path: &[u8], payload: &[u8]) -> c_int 
     rc
 }
 
-/// Answer a query later: a zeroed `CoAPMessage` rebuilt from the saved copy, then
-/// `CoAPServerResp_send` (2.05, NON).
+/// Send an answer: for a [`Reply::Later`], a zeroed `CoAPMessage` rebuilt from the saved copy
+/// of the request (2.05, NON; `-1` after a warning when the server is gone); for a
+/// [`Reply::Now`], the request the server still owns (the server started if needed). One
+/// `CoAPServerResp_send` for both; out of line, so that the message (about 260 bytes) is on
+/// the stack only while an answer is sent, not in `exec::deliver`'s frame under every publish
+/// and its log lines.
 ///
 /// # Safety
-/// `path` must end with a NUL (as `exec::topic` writes it).
-pub unsafe fn answer(ctx: &ReplyCtx, path: &[u8], payload: &[u8]) -> c_int {
-    let Ok(len) = u16::try_from(payload.len()) else {
-        return -1;
-    };
-    let Some(c) = self::ctx() else {
-        log::note(Level::Warn, Msg::AnswerNoServer);
-        return -1;
-    };
-    let mut remote = ctx.remote;
-    let mut observe = ctx.observe;
-    let mut req = CoapMessage::ZERO;
-    req.header.bits = CoapMsgHeader::pack(1, 0, ctx.tokenlen);
-    req.header.msgid = ctx.msgid;
-    req.token = ctx.token;
-    let olen = ctx.observe_len;
-    if olen != NO_OBSERVE {
-        if let Some(slot) = req.options.get_mut(0) {
-            *slot = CoapMsgOption {
-                num: COAP_OPTION_OBSERVE,
-                len: u16::from(olen),
-                val: observe.as_mut_ptr(),
+/// `path` must end with a NUL (as `exec::topic` writes it); `payload` is at most
+/// `u16::MAX` bytes (it fits `exec::PAYLOAD_MAX`).
+#[inline(never)]
+pub unsafe fn answer(reply: &mut Reply<'_>, path: &[u8], payload: &[u8]) -> c_int {
+    let mut remote;
+    let mut observe;
+    let mut req;
+    let (c, remote, request) = match reply {
+        Reply::Later(a) => {
+            let ctx = &a.ctx;
+            let Some(c) = self::ctx() else {
+                log::note(Level::Warn, Msg::AnswerNoServer);
+                return -1;
             };
-            req.optcount = 1;
+            remote = ctx.remote;
+            observe = ctx.observe;
+            req = CoapMessage::ZERO;
+            req.header.bits = CoapMsgHeader::pack(1, 0, ctx.tokenlen);
+            req.header.msgid = ctx.msgid;
+            req.token = ctx.token;
+            let olen = ctx.observe_len;
+            if olen != NO_OBSERVE {
+                if let Some(slot) = req.options.get_mut(0) {
+                    *slot = CoapMsgOption {
+                        num: COAP_OPTION_OBSERVE,
+                        len: u16::from(olen),
+                        val: observe.as_mut_ptr(),
+                    };
+                    req.optcount = 1;
+                }
+            }
+            (c, &mut remote, &mut req)
         }
-    }
-    // SAFETY: `remote`, `req` (and the Observe bytes it points at) live on this stack frame
-    // for the whole call; the server copies what it keeps; `payload` is not written; `path`
-    // is NUL-terminated (guaranteed by the caller).
-    unsafe {
-        CoAPServerResp_send(
-            c.as_ptr(),
-            &mut remote,
-            payload.as_ptr() as *mut u8,
-            len,
-            (&mut req as *mut CoapMessage).cast(),
-            path.as_ptr().cast(),
-            None,
-            ptr::null_mut(),
-            0,
-        )
-    }
-}
-
-/// Send a response to a request still owned by the server (synchronous legacy answers).
-///
-/// # Safety
-/// `remote` and `request` must be valid for the call; `path` must end with a NUL (as
-/// `exec::topic` writes it).
-pub unsafe fn answer_now(
-    remote: *mut NetworkAddr,
-    request: *mut c_void,
-    path: &[u8],
-    payload: &[u8],
-) -> c_int {
-    let Ok(len) = u16::try_from(payload.len()) else {
-        return -1;
+        Reply::Now {
+            remote, request, ..
+        } => {
+            let Some(c) = ctx_or_init() else {
+                return -1;
+            };
+            (c, &mut **remote, &mut **request)
+        }
     };
-    let Some(c) = ctx_or_init() else {
-        return -1;
-    };
-    // SAFETY: guaranteed by the caller (`path` NUL-terminated); the server copies the payload.
+    // SAFETY: `remote` and `request` (and the Observe bytes a rebuilt request points at) live
+    // for the whole call, on this frame or behind the caller's references; the server copies
+    // what it keeps; `payload` is not written (the C prototype lacks `const`) and its length
+    // fits a u16, `path` is NUL-terminated (both guaranteed by the caller).
     unsafe {
         CoAPServerResp_send(
             c.as_ptr(),
             remote,
             payload.as_ptr() as *mut u8,
-            len,
-            request,
+            payload.len() as u16,
+            ptr::from_mut(request).cast(),
             path.as_ptr().cast(),
             None,
             ptr::null_mut(),

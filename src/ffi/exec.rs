@@ -354,22 +354,9 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
             unsafe { coap::notify_send(host, t, payload) }
         }
         Payload::Answer | Payload::ConnectAp => match answer {
-            // SAFETY: `t` ends with the NUL `topic` writes.
-            Some(Reply::Later(a)) => unsafe { coap::answer(&a.ctx, t, payload) },
-            Some(Reply::Now {
-                remote, request, ..
-            }) => {
-                // SAFETY: `remote` and `request` come from live references for the call;
-                // `t` ends with the NUL `topic` writes.
-                unsafe {
-                    coap::answer_now(
-                        &mut **remote,
-                        core::ptr::from_mut(&mut **request).cast(),
-                        t,
-                        payload,
-                    )
-                }
-            }
+            // SAFETY: `t` ends with the NUL `topic` writes; the payload fits its buffer of
+            // PAYLOAD_MAX bytes.
+            Some(reply) => unsafe { coap::answer(reply, t, payload) },
             None => -1,
         },
         // SAFETY: `t` ends with the NUL `topic` writes; the client copies the payload during
