@@ -18,7 +18,7 @@ use crate::core::{IdEcho, Token};
 pub const PAYLOAD_MAX: usize = 512;
 /// Topic buffer: `/sys/` + 21 + `/` + 33 + `/` + the longest suffix (30), plus the NUL, with
 /// room to spare (see [`topic`]).
-pub const TOPIC_MAX: usize = 128;
+pub const TOPIC_MAX: usize = 96;
 
 /// The identity read from the HAL: zeroed buffers the HAL writes its NUL-terminated texts into
 /// (see [`Ids::read`]).
@@ -63,7 +63,7 @@ impl Ids {
 
 /// Render the topic or path `which` into `buf` (zeroed, [`TOPIC_MAX`] bytes) and return it
 /// with its NUL. It always fits: the longest, `/sys/` + 21 + `/` + 33 + `/` +
-/// `awss/device/connectap/info/get`, is 91 bytes (the identity's buffers hold at most 21 and
+/// `thing/awss/enrollee/match_reply`, is 92 bytes (the identity's buffers hold at most 21 and
 /// 33); the writer never reaches the last byte, which stays the NUL.
 pub fn topic<'b>(buf: &'b mut [u8], which: Topic, who: &Identity<'_>) -> &'b [u8] {
     let end = buf.len().saturating_sub(1);
@@ -429,4 +429,45 @@ const fn labels(what: Msg, label: Msg, level: Level) -> (Line, Line) {
         Line::new(Level::Error, what, Msg::PayloadTooLong),
         Line::new(level, label, Msg::None),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every topic and path, rendered with the longest identity the HAL buffers can hold
+    /// (21- and 33-byte texts without a NUL), fits [`TOPIC_MAX`] whole with its NUL.
+    #[test]
+    fn every_topic_fits_its_buffer() {
+        let (pk, dn) = ([b'k'; 21], [b'd'; 33]);
+        let mut who = render::NOBODY;
+        who.product_key = &pk;
+        who.device_name = &dn;
+        let all = [
+            Topic::MatchReply,
+            Topic::MatchReport,
+            Topic::ResetReply,
+            Topic::ResetReport,
+            Topic::LogPost,
+            Topic::QueryMcast,
+            Topic::QueryUcast,
+            Topic::Notify,
+            Topic::ConnectApMcast,
+            Topic::ConnectApUcast,
+        ];
+        let mut longest = 0;
+        for which in all {
+            let mut big = [0u8; 512];
+            let mut w = Writer::new(&mut big);
+            render::topic(&mut w, which, &pk, &dn);
+            assert!(w.ok());
+            let len = w.len();
+            let mut buf = [0u8; TOPIC_MAX];
+            let t = topic(&mut buf, which, &who);
+            assert_eq!(t.len(), len + 1, "{which:?}");
+            assert_eq!(t.split_last(), Some((&0, &big[..len])), "{which:?}");
+            longest = longest.max(len);
+        }
+        assert_eq!(longest, 92);
+    }
 }
