@@ -259,7 +259,7 @@ pub fn run(event: Event<'_>) -> c_int {
             ctx,
             mcast,
             payload,
-        } => m.on_query(now, ctx, mcast, payload, o),
+        } => query(m, now, ctx, mcast, payload, o),
         Event::NotifyAck {
             result,
             code,
@@ -284,6 +284,13 @@ pub fn run(event: Event<'_>) -> c_int {
         rc = published;
     }
     rc
+}
+
+/// [`M::on_query`] out of line, so that its temporaries (the request's id echo, the pending
+/// entry it builds) are off the stack while [`Held::finish`] executes the actions.
+#[inline(never)]
+fn query(m: &mut M, now: u64, ctx: ReplyCtx, mcast: bool, payload: Option<&[u8]>, o: &mut Outbox) {
+    m.on_query(now, ctx, mcast, payload, o);
 }
 
 /// The module lock held for one entry. [`Held::finish`] or [`Held::unlock`] ends it.
