@@ -13,7 +13,7 @@ use super::imports::{
 use super::types::{CoapMessage, CoapMsgHeader, CoapMsgOption, NetworkAddr, COAP_OPTION_OBSERVE};
 use super::{log, shell};
 use crate::config::COAP_MSG_MAX_TOKEN_LEN;
-use crate::core::render::Topic;
+use crate::core::render::{self, Topic, Writer};
 use crate::core::{copy_bytes, Level, Line, Msg, QueryCtx};
 
 /// The CoAP server context (NULL until the first registration or send).
@@ -248,20 +248,25 @@ unsafe extern "C" fn notify_resp_cb(
     });
 }
 
-/// Broadcast one notify to `host` (a NUL-terminated dotted address) on `path` (out of line:
-/// measured smaller than inlined into its one caller, `exec::deliver`).
+/// Broadcast one notify on `path` to the broadcast address `dest` of the cycle (see
+/// `render::broadcast_host`; `ip` is the device's IP text). Out of line: measured smaller than
+/// inlined into its one caller, `exec::deliver`, and the address is built on this frame only.
 ///
 /// # Safety
 /// `path` must end with a NUL (as `exec::topic` writes it).
 #[inline(never)]
-pub unsafe fn notify_send(host: [u8; 16], path: &[u8], payload: &[u8]) -> c_int {
+pub unsafe fn notify_send(dest: u8, ip: &[u8], path: &[u8], payload: &[u8]) -> c_int {
     let Ok(len) = u16::try_from(payload.len()) else {
         return -1;
     };
     let mut addr = NetworkAddr {
-        addr: host,
+        addr: [0; 16],
         port: NOTIFY_PORT,
     };
+    // The host text (a dotted quad: at most 15 bytes) and its NUL in 16 zeroed bytes, the
+    // last of which the writer never reaches.
+    let (text, _nul) = addr.addr.split_at_mut(15);
+    render::broadcast_host(&mut Writer::new(text), dest, ip);
     let Some(c) = ctx_or_init() else {
         return -1;
     };

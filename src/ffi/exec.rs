@@ -344,15 +344,8 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     };
     let t = topic(tbuf, path, &who);
     let rc = match which {
-        Payload::Notify => {
-            // The host text (a dotted quad: at most 15 bytes) and its NUL in 16 zeroed bytes,
-            // the last of which the writer never reaches.
-            let mut host = [0u8; 16];
-            let (text, _nul) = host.split_at_mut(15);
-            render::broadcast_host(&mut Writer::new(text), dest, who.ip);
-            // SAFETY: `t` ends with the NUL `topic` writes.
-            unsafe { coap::notify_send(host, t, payload) }
-        }
+        // SAFETY: `t` ends with the NUL `topic` writes.
+        Payload::Notify => unsafe { coap::notify_send(dest, who.ip, t, payload) },
         Payload::Answer | Payload::ConnectAp => match answer {
             // SAFETY: `t` ends with the NUL `topic` writes; the payload fits its buffer of
             // PAYLOAD_MAX bytes.
