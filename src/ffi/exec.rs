@@ -209,7 +209,7 @@ fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, published: &mut 
             if subscribe(hal, sub, true) < 0 {
                 // Tell the machine, which schedules another try (that entry queues no
                 // subscription, so this recurses at most once).
-                super::shell::run(super::shell::Event::SubscribeFailed(sub));
+                super::shell::refused(sub);
             }
         }
         Action::Unsubscribe(sub) => {

@@ -293,6 +293,13 @@ fn query(m: &mut M, now: u64, ctx: ReplyCtx, mcast: bool, payload: Option<&[u8]>
     m.on_query(now, ctx, mcast, payload, o);
 }
 
+/// Tell the machine that the MQTT client refused `sub` (an entry of its own, out of line, so
+/// that its event is built on this small frame, not in [`Held::finish`]'s).
+#[inline(never)]
+pub fn refused(sub: Sub) {
+    let _ = run(Event::SubscribeFailed(sub));
+}
+
 /// The module lock held for one entry. [`Held::finish`] or [`Held::unlock`] ends it.
 pub struct Held {
     /// The module's state, locked.
