@@ -262,87 +262,91 @@ const ROUTES: [(Topic, Level, Msg); 8] = [
 #[inline(never)]
 pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     let hal = &Hal;
-    let mut nums = [0u64; 8];
     let mut token = &[0u8; 16];
     let mut id = &render::NO_ID;
     let mut dest = 0;
     let mut mcast = false;
-    let which = match *action {
-        Action::PublishReport { id, token: ref t } => {
-            nums[0] = id.into();
-            token = t;
-            Payload::Report
-        }
-        Action::PublishReset { id } => {
-            nums[0] = id.into();
-            Payload::Reset
-        }
-        Action::PublishStats {
-            ref id,
-            stats: ref s,
-        } => {
-            // Read after the call, not kept across it.
-            let now = hal.uptime_ms();
-            nums = [
-                (*id).into(),
-                now,
-                s.trace_id.into(),
-                s.max_ms.into(),
-                s.min_ms.into(),
-                s.mean_ms.into(),
-                s.cnt.into(),
-                s.suc.into(),
-            ];
-            Payload::Stats
-        }
-        Action::Notify {
-            id,
-            dest: d,
-            token: ref t,
-            remain_ms,
-        } => {
-            nums[0] = id.into();
-            nums[1] = remain_ms.into();
-            token = t;
-            dest = d;
-            Payload::Notify
-        }
-        Action::Answer(()) => match answer.as_deref() {
-            Some(Reply::Later(a)) => {
-                nums[0] = a.remain_ms.into();
-                token = &a.token;
-                id = &a.id;
-                mcast = a.mcast;
-                Payload::Answer
-            }
-            Some(Reply::Now {
-                mcast: m, id: i, ..
-            }) => {
-                id = i;
-                mcast = *m;
-                Payload::ConnectAp
-            }
-            None => return -1,
-        },
-        _ => return -1,
-    };
-    // An answer to a multicast query takes the entry two places on.
-    let route = which as usize + 2 * usize::from(mcast);
-    let Some(&(path, level, mut msg)) = ROUTES.get(route) else {
-        return -1;
-    };
-    // MQTT payloads name no device (their templates use no identity field, so the MAC and IP
-    // are not read for them); CoAP ones carry DEVINFO.
-    let mqtt = (which as u8) < Payload::Notify as u8;
     let mut ids = MaybeUninit::uninit();
-    let who = Ids::read(&mut ids, !mqtt);
-    // The payload, then its topic or path, in one zeroed buffer.
-    let mut buf = [0u8; PAYLOAD_MAX + TOPIC_MAX];
-    let (pbuf, tbuf) = buf.split_at_mut(PAYLOAD_MAX);
-    let Some(payload) = render_logged(pbuf, which, &nums, token, &who, id) else {
-        return -1;
+    let who;
+    let mut pbuf = [0u8; PAYLOAD_MAX];
+    // The numbers live only until the payload is rendered (their slot then holds the topic).
+    let (which, path, level, mut msg, payload) = {
+        let mut nums = [0u64; 8];
+        let which = match *action {
+            Action::PublishReport { id, token: ref t } => {
+                nums[0] = id.into();
+                token = t;
+                Payload::Report
+            }
+            Action::PublishReset { id } => {
+                nums[0] = id.into();
+                Payload::Reset
+            }
+            Action::PublishStats {
+                ref id,
+                stats: ref s,
+            } => {
+                // Read after the call, not kept across it.
+                let now = hal.uptime_ms();
+                nums = [
+                    (*id).into(),
+                    now,
+                    s.trace_id.into(),
+                    s.max_ms.into(),
+                    s.min_ms.into(),
+                    s.mean_ms.into(),
+                    s.cnt.into(),
+                    s.suc.into(),
+                ];
+                Payload::Stats
+            }
+            Action::Notify {
+                id,
+                dest: d,
+                token: ref t,
+                remain_ms,
+            } => {
+                nums[0] = id.into();
+                nums[1] = remain_ms.into();
+                token = t;
+                dest = d;
+                Payload::Notify
+            }
+            Action::Answer(()) => match answer.as_deref() {
+                Some(Reply::Later(a)) => {
+                    nums[0] = a.remain_ms.into();
+                    token = &a.token;
+                    id = &a.id;
+                    mcast = a.mcast;
+                    Payload::Answer
+                }
+                Some(Reply::Now {
+                    mcast: m, id: i, ..
+                }) => {
+                    id = i;
+                    mcast = *m;
+                    Payload::ConnectAp
+                }
+                None => return -1,
+            },
+            _ => return -1,
+        };
+        // An answer to a multicast query takes the entry two places on.
+        let route = which as usize + 2 * usize::from(mcast);
+        let Some(&(path, level, msg)) = ROUTES.get(route) else {
+            return -1;
+        };
+        // MQTT payloads name no device (their templates use no identity field, so the MAC and
+        // IP are not read for them); CoAP ones carry DEVINFO.
+        who = Ids::read(&mut ids, (which as u8) >= Payload::Notify as u8);
+        let Some(payload) = render_logged(&mut pbuf, which, &nums, token, &who, id) else {
+            return -1;
+        };
+        (which, path, level, msg, payload)
     };
-    let t = topic(tbuf, path, &who);
+    let mqtt = (which as u8) < Payload::Notify as u8;
+    let mut tbuf = [0u8; TOPIC_MAX];
+    let t = topic(&mut tbuf, path, &who);
     let rc = match which {
         // SAFETY: `t` ends with the NUL `topic` writes.
         Payload::Notify => unsafe { coap::notify_send(dest, who.ip, t, payload) },
