@@ -232,11 +232,14 @@ fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, published: &mut 
                 log::num(Level::Warn, Msg::KvSetRes, i64::from(rc));
             }
         }
-        Action::PublishReport { .. } | Action::PublishReset { .. } => {
-            published.get_or_insert(deliver(action, answer));
-        }
         _ => {
-            deliver(action, answer);
+            let rc = deliver(action, answer);
+            if matches!(
+                *action,
+                Action::PublishReport { .. } | Action::PublishReset { .. }
+            ) {
+                published.get_or_insert(rc);
+            }
         }
     }
 }
