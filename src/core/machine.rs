@@ -172,7 +172,8 @@ pub struct Machine<Q, const P: usize> {
     /// [`RESET`]: a report is in flight, a round waits for its next step and a reset report
     /// is outstanding while theirs is set.
     at: [Millis; 4],
-    cfg: Config,
+    /// The config in force XOR [`Config::DEFAULT`] (see `cfg()`).
+    cfg_x: Config,
     /// `RegisterQueries` was emitted in this session when it is [`Session::Binding`].
     session: Session,
     /// `match_reply`, `reset_reply` (indexed by [`Sub`]) is subscribed (or the subscription
@@ -293,7 +294,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// An idle machine with the default config (usable in a `static`).
     pub const fn new() -> Self {
         Machine {
-            cfg: Config::DEFAULT,
+            cfg_x: Config::DEFAULT.xor(Config::DEFAULT),
             // A zero key, evaluated at compile time also when `new` runs at run time.
             rng: const { ChaCha20::new([0; 32]) },
             session: Session::Idle,
@@ -329,7 +330,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// The configuration in force.
     pub fn config(&self) -> Config {
-        self.cfg
+        self.cfg()
+    }
+
+    /// The config in force. It is kept XOR the defaults, so that a new machine is all zero
+    /// bits: a `static` of one lands in `.bss` and needs no run-time copy of [`Machine::new`].
+    #[inline(always)]
+    fn cfg(&self) -> Config {
+        self.cfg_x.xor(Config::DEFAULT)
     }
 
     /// `dev_bind_set_config`: `Err(())` (and no change) when a field is zero. The new values
@@ -344,7 +352,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     ) -> Result<(), ()> {
         let ok = cfg.is_valid();
         let line = if ok {
-            self.cfg = cfg;
+            self.cfg_x = cfg.xor(Config::DEFAULT);
             Line::new(Level::Info, Msg::ConfigUpdated, Msg::None)
         } else {
             Line::new(Level::Warn, Msg::ConfigRefused, Msg::None)
@@ -468,7 +476,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.cur.last_report_at = now;
         // Below the configured attempts (a u8) before each publish: no wrap.
         self.cur.attempts = self.cur.attempts.wrapping_add(1);
-        self.at[REPORT] = after(now, self.cfg.report_retry_ms.into());
+        self.at[REPORT] = after(now, self.cfg().report_retry_ms.into());
         sink.act(Action::PublishReport {
             id,
             token: self.cur.token,
@@ -557,7 +565,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if !self.cur.acked {
             return 0;
         }
-        let left = u64::from(self.cfg.token_lifetime_ms)
+        let left = u64::from(self.cfg().token_lifetime_ms)
             .saturating_sub(elapsed(now, self.cur.last_report_at));
         u32::try_from(left).unwrap_or(0)
     }
@@ -571,7 +579,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_token_timeout()`: true if the token expired or was never reported.
     pub fn token_timed_out(&self, now: Millis) -> bool {
         !self.reported()
-            || elapsed(now, self.cur.last_report_at) > u64::from(self.cfg.token_lifetime_ms)
+            || elapsed(now, self.cur.last_report_at) > u64::from(self.cfg().token_lifetime_ms)
     }
 
     /// Mirror of the C data symbol `awss_report_token_suc`.
@@ -641,7 +649,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.stats.success(now);
         if self.notify_count == 0 {
             if self.notify_armed {
-                let count = self.cfg.notify_count;
+                let count = self.cfg().notify_count;
                 self.start_round(now, count, sink);
             }
         } else if self.at[NOTIFY] == NEVER {
@@ -793,7 +801,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn notify_start(&mut self, now: Millis, count: Option<u8>, sink: &mut impl Sink<Q>) {
         let count = match count {
             Some(c) if c > 0 => c,
-            _ => self.cfg.notify_count,
+            _ => self.cfg().notify_count,
         };
         self.start_round(now, count, sink);
     }
@@ -843,7 +851,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             let dest = self.dest;
             self.dest = (dest + 1) % 4;
             let sent = sent.saturating_add(1);
-            let gap = u64::from(sent).saturating_mul(self.cfg.notify_step_ms.into());
+            let gap = u64::from(sent).saturating_mul(self.cfg().notify_step_ms.into());
             self.notify_sent = sent;
             self.at[NOTIFY] = after(now, gap);
             sink.act(Action::Notify {
@@ -879,7 +887,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `awss_report_reset_to_cloud()`: report the reset now (flag already persisted).
     pub fn report_reset_now(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        let delay_ms = self.cfg.reset_retry_ms;
+        let delay_ms = self.cfg().reset_retry_ms;
         self.publish_reset(now, delay_ms, sink);
     }
 
@@ -953,7 +961,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.resubscribe(sink);
         }
         if due(self.at[REPORT], now) {
-            if self.cur.attempts < self.cfg.report_attempts {
+            if self.cur.attempts < self.cfg().report_attempts {
                 note(sink, Line::new(Level::Debug, Msg::NoMatchReply, Msg::None));
                 self.publish_report(now, sink);
             } else {
@@ -968,7 +976,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         if due(self.at[RESET], now) {
             note(sink, Line::new(Level::Debug, Msg::NoResetReply, Msg::None));
-            let cap = RESET_RETRY_MAX_MS.max(self.cfg.reset_retry_ms);
+            let cap = RESET_RETRY_MAX_MS.max(self.cfg().reset_retry_ms);
             let next = self.reset_delay_ms.saturating_mul(2).min(cap);
             self.publish_reset(now, next, sink);
         }

@@ -6,7 +6,6 @@
 //! Log lines are printed at once (only `HAL_Printf` is called under the lock).
 
 use core::ffi::c_int;
-use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicI8, AtomicU8, Ordering};
 
 use super::coap::ReplyCtx;
@@ -28,8 +27,9 @@ pub const OUTBOX_CAP: usize = 10;
 
 /// Everything behind the module lock.
 pub struct Shell {
-    machine: MaybeUninit<M>,
-    /// `machine` holds a value, seeded from HAL entropy.
+    /// All zero bits until first used (`.bss`).
+    machine: M,
+    /// `machine` was seeded from HAL entropy.
     ready: bool,
     /// Bumped by every timer arming (see `timer::arm`).
     pub timer_seq: u32,
@@ -43,7 +43,7 @@ pub struct Shell {
 impl Shell {
     const fn new() -> Self {
         Shell {
-            machine: MaybeUninit::uninit(),
+            machine: M::new(),
             ready: false,
             timer_seq: 0,
             connectap_until: 0,
@@ -55,11 +55,10 @@ impl Shell {
     #[inline(never)]
     pub fn machine(&mut self) -> &mut M {
         if !self.ready {
-            reseed(self.machine.write(M::new()), true);
+            reseed(&mut self.machine, true);
             self.ready = true;
         }
-        // SAFETY: `ready` is set only after `machine` was written just above.
-        unsafe { self.machine.assume_init_mut() }
+        &mut self.machine
     }
 }
 
