@@ -50,7 +50,7 @@ fn topics() {
         ),
     ];
     for (t, want) in cases {
-        assert_eq!(out(|w| render::topic(w, t, pk, dn)), want);
+        assert_eq!(out(|w| render::topic(w, t, &who)), want);
     }
 }
 

@@ -592,24 +592,25 @@ pub fn payload(
     who: &Identity<'_>,
     id: &IdEcho,
 ) {
+    put(w, which as u8, nums, token, who, id);
+}
+
+/// Template `k` with its fields (one out-of-line step for payloads and topics).
+#[inline(never)]
+fn put(w: &mut Writer<'_>, k: u8, nums: &[u64], token: &[u8], who: &Identity<'_>, id: &IdEcho) {
     let mut f = Fields {
         nums,
         token,
         who: [who.product_key, who.device_name, who.mac, who.ip],
         id,
     };
-    fill(w, which as u8, &mut f);
+    fill(w, k, &mut f);
 }
 
-/// The topic or CoAP path `topic` for this device.
-pub fn topic(w: &mut Writer<'_>, topic: Topic, product_key: &[u8], device_name: &[u8]) {
-    let mut f = Fields {
-        nums: &[],
-        token: &[],
-        who: [product_key, device_name, &[], &[]],
-        id: &NO_ID,
-    };
-    fill(w, TOPIC0 as u8 + topic as u8, &mut f);
+/// The topic or CoAP path `topic` for this device (`who`'s product key and device name; the
+/// MAC and IP are not used).
+pub fn topic(w: &mut Writer<'_>, topic: Topic, who: &Identity<'_>) {
+    put(w, TOPIC0 as u8 + topic as u8, &[], &[], who, &NO_ID);
 }
 
 /// `{"id":"<id>","version":"1.0","method":"thing.awss.enrollee.match","params":{"token":"<HEX>"}}`

@@ -70,7 +70,7 @@ pub fn topic<'b>(buf: &'b mut [u8], which: Topic, who: &Identity<'_>) -> &'b [u8
     let len = match buf.split_at_mut_checked(end) {
         Some((text, _nul)) => {
             let mut w = Writer::new(text);
-            render::topic(&mut w, which, who.product_key, who.device_name);
+            render::topic(&mut w, which, who);
             w.len()
         }
         None => 0,
