@@ -26,8 +26,7 @@ const DEVINFO: &str = concat!(
 
 #[test]
 fn topics() {
-    let pk = b"a1pk";
-    let dn = b"dev1";
+    // WHO's MAC and IP must not show in any topic.
     let cases = [
         (
             Topic::MatchReport,
@@ -50,7 +49,7 @@ fn topics() {
         ),
     ];
     for (t, want) in cases {
-        assert_eq!(out(|w| render::topic(w, t, &who)), want);
+        assert_eq!(out(|w| render::topic(w, t, &WHO)), want);
     }
 }
 
