@@ -50,23 +50,37 @@ const fn words<const N: usize>(bytes: &[u8]) -> [u32; N] {
     out
 }
 
+/// Add the initial state for `key` and `tail` (the counter and the nonce) to `s`, word by word.
+/// Out of line: the block function calls it twice, before and after the rounds.
+#[inline(never)]
+fn add_init(s: &mut [u32; 16], key: &[u8; 32], tail: &[u32; 4]) {
+    for (i, w) in s.iter_mut().enumerate() {
+        let x = match i {
+            0..4 => SIGMA[i % 4],
+            4..12 => {
+                let k = 4 * (i - 4) % 32;
+                match key.get(k..k + 4) {
+                    Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+                    _ => 0,
+                }
+            }
+            _ => tail[i % 4],
+        };
+        *w = w.wrapping_add(x);
+    }
+}
+
 /// The block function's 16 output words (before serialization to little-endian bytes).
 #[inline(always)]
 fn block_words(s: &mut [u32; 16], key: &[u8; 32], counter: u32, nonce: &[u32; 3]) {
     let [n0, n1, n2] = *nonce;
-    let [c0, c1, c2, c3] = SIGMA;
-    let mut init = [c0, c1, c2, c3, 0, 0, 0, 0, 0, 0, 0, 0, counter, n0, n1, n2];
-    for i in 0..8 {
-        init[4 + i] =
-            u32::from_le_bytes([key[4 * i], key[4 * i + 1], key[4 * i + 2], key[4 * i + 3]]);
-    }
-    *s = init;
+    let tail = [counter, n0, n1, n2];
+    *s = [0; 16];
+    add_init(s, key, &tail);
     for i in 0..80 {
         quarter(s, i);
     }
-    for (w, i) in s.iter_mut().zip(init.iter()) {
-        *w = w.wrapping_add(*i);
-    }
+    add_init(s, key, &tail);
 }
 
 /// Byte `i` of the little-endian serialization of `s` (`i % 64`, so never out of bounds).
