@@ -112,11 +112,10 @@ impl<'a> Writer<'a> {
                         continue;
                     }
                 };
-                self.byte(b'\\');
                 if esc == 0 {
-                    self.bytes(b"u00").hex(&[c]);
+                    self.bytes(b"\\u00").hex(&[c]);
                 } else {
-                    self.byte(esc);
+                    self.bytes(&[b'\\', esc]);
                 }
             }
             let Some(next) = next else {
