@@ -331,12 +331,7 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
                 .unwrap_or(rest.len());
             let t = rest.get(..n).unwrap_or(&[]);
             end = i + n;
-            let literal: &[u8] = match c {
-                b't' => b"true",
-                b'f' => b"false",
-                _ => b"null",
-            };
-            if t != literal && !is_number(t) {
+            if t != b"true" && t != b"false" && t != b"null" && !is_number(t) {
                 break;
             }
         } else {
