@@ -293,3 +293,70 @@ fn mqtt_payloads_ignore_the_identity() {
         assert!(!with.contains("a1pk") && !with.contains("dev1") && !with.contains("10.0.0"));
     }
 }
+
+/// What `json_escaped` must write for `b`: each bad UTF-8 run (as `String::from_utf8_lossy`
+/// replaces them, one U+FFFD for each `Utf8Error::error_len` run or a cut sequence at the end)
+/// as `\uFFFD`, the rest escaped. (The inputs below hold no valid U+FFFD of their own.)
+fn escaped_reference(b: &[u8]) -> String {
+    let mut s = String::new();
+    for ch in String::from_utf8_lossy(b).chars() {
+        match ch {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\u{8}' => s.push_str("\\b"),
+            '\u{c}' => s.push_str("\\f"),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            '\u{fffd}' => s.push_str("\\uFFFD"),
+            c if (c as u32) < 0x20 => s.push_str(&format!("\\u{:04X}", c as u32)),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+#[test]
+fn bad_utf8_runs_are_each_one_replacement() {
+    // Every string of up to three bytes over the UTF-8 boundary bytes (no 0xEF: no valid
+    // U+FFFD of their own), then random longer ones over the same bytes.
+    let edges: &[u8] = &[
+        0x00, 0x0a, b'"', b'a', 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf,
+        0xe0, 0xe1, 0xed, 0xf0, 0xf1, 0xf4, 0xf5, 0xff,
+    ];
+    let check = |b: &[u8]| {
+        let mut buf = [0u8; 256];
+        let mut w = Writer::new(&mut buf);
+        w.json_escaped(b);
+        assert!(w.ok());
+        assert_eq!(
+            core::str::from_utf8(w.as_bytes()).unwrap(),
+            escaped_reference(b),
+            "{b:x?}"
+        );
+    };
+    check(b"");
+    for &x in edges {
+        check(&[x]);
+        for &y in edges {
+            check(&[x, y]);
+            for &z in edges {
+                check(&[x, y, z]);
+            }
+        }
+    }
+    let mut r = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..20_000 {
+        let mut b = Vec::new();
+        for _ in 0..(r % 12) {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            b.push(edges[(r % edges.len() as u64) as usize]);
+        }
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        check(&b);
+    }
+}
