@@ -91,15 +91,15 @@ impl<'a> Writer<'a> {
     fn escaped(&mut self, b: &[u8], upper: bool) -> &mut Self {
         let mut rest = b;
         loop {
-            // The valid UTF-8 head of `rest`, then (if any) where the text after the bad bytes
-            // starts (`error_len` is at least 1, as `core::str::Utf8Error`'s: each turn moves on).
-            let (good, next) = match json::utf8_check(rest) {
-                Ok(()) => (rest, None),
-                Err(e) => (
-                    rest.get(..e.valid_up_to).unwrap_or(&[]),
-                    Some(e.error_len.map_or(rest.len(), |n| e.valid_up_to + n)),
-                ),
+            // The valid UTF-8 head of `rest`, and the bad bytes after it (`skip` of them are
+            // one bad run, at least 1 as `core::str::Utf8Error`'s `error_len`: each turn moves
+            // on; the rest of `rest` when it ends inside a sequence).
+            let (valid, skip) = match json::utf8_check(rest) {
+                Ok(()) => (rest.len(), 0),
+                Err(e) => (e.valid_up_to, e.error_len.unwrap_or(usize::MAX)),
             };
+            let good = rest.get(..valid).unwrap_or(&[]);
+            let bad = rest.get(valid..).unwrap_or(&[]);
             for &c in good {
                 let c = if upper { c.to_ascii_uppercase() } else { c };
                 // The letter of a two-character escape, 0 for `\u00XX`, or the byte as is.
@@ -118,11 +118,11 @@ impl<'a> Writer<'a> {
                     self.bytes(&[b'\\', esc]);
                 }
             }
-            let Some(next) = next else {
+            if bad.is_empty() {
                 return self;
-            };
+            }
             self.bytes(b"\\uFFFD");
-            rest = rest.get(next..).unwrap_or(&[]);
+            rest = bad.get(skip..).unwrap_or(&[]);
         }
     }
 
