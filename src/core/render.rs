@@ -96,7 +96,7 @@ impl<'a> Writer<'a> {
             // on; the rest of `rest` when it ends inside a sequence).
             let (valid, skip) = match json::utf8_check(rest) {
                 Ok(()) => (rest.len(), 0),
-                Err(e) => (e.valid_up_to, e.error_len.unwrap_or(usize::MAX)),
+                Err(e) => (e.valid_up_to, e.error_len),
             };
             let good = rest.get(..valid).unwrap_or(&[]);
             let bad = rest.get(valid..).unwrap_or(&[]);
