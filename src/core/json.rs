@@ -76,11 +76,25 @@ pub struct Utf8Error {
 /// `core::str::from_utf8` without its speed-tuned code (a fraction of its size in flash):
 /// shortest forms only, no surrogates, nothing above U+10FFFF.
 pub fn utf8_check(b: &[u8]) -> Result<(), Utf8Error> {
+    let e = utf8_scan(b);
+    if e.valid_up_to == b.len() {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}
+
+/// [`utf8_check`]'s answer as one [`Utf8Error`], `valid_up_to` the whole length (and
+/// `error_len` 0) for valid UTF-8.
+pub fn utf8_scan(b: &[u8]) -> Utf8Error {
     let mut i = 0;
     let mut k;
     loop {
         let Some(&c) = b.get(i) else {
-            return Ok(());
+            return Utf8Error {
+                valid_up_to: i,
+                error_len: 0,
+            };
         };
         // Sequence length (0: a byte that cannot start one) and the range of its second
         // byte (later bytes: 0x80..=0xBF).
@@ -103,10 +117,10 @@ pub fn utf8_check(b: &[u8]) -> Result<(), Utf8Error> {
         k = 1;
         while k < n {
             let Some(&x) = b.get(i + k) else {
-                return Err(Utf8Error {
+                return Utf8Error {
                     valid_up_to: i,
                     error_len: usize::MAX,
-                });
+                };
             };
             if x < lo || x > hi {
                 break;
@@ -119,10 +133,10 @@ pub fn utf8_check(b: &[u8]) -> Result<(), Utf8Error> {
         }
         i += n;
     }
-    Err(Utf8Error {
+    Utf8Error {
         valid_up_to: i,
         error_len: k,
-    })
+    }
 }
 
 fn is_ws(c: u8) -> bool {
@@ -160,7 +174,7 @@ fn content_end(s: &[u8]) -> usize {
 
 /// True when `b` is valid JSON string content (what may stand between two quotes).
 pub fn is_string_content(b: &[u8]) -> bool {
-    utf8_check(b).is_ok() && content_end(b) == b.len()
+    utf8_scan(b).valid_up_to == b.len() && content_end(b) == b.len()
 }
 
 /// One state's row of [`NUMBER`]: the next state for each class, four bits each.
@@ -232,7 +246,7 @@ fn value(b: &[u8], (start, end): (usize, usize)) -> Option<Value<'_>> {
 /// up to a byte at or below the space, `,`, `]`, `}` or the end (anything else after them
 /// is invalid anyway) and checked whole.
 pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
-    if utf8_check(b).is_err() {
+    if utf8_scan(b).valid_up_to != b.len() {
         return Err(Error::Invalid);
     }
     let mut want = VAL;

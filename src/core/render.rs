@@ -94,10 +94,10 @@ impl<'a> Writer<'a> {
             // The valid UTF-8 head of `rest`, and the bad bytes after it (`skip` of them are
             // one bad run, at least 1 as `core::str::Utf8Error`'s `error_len`: each turn moves
             // on; the rest of `rest` when it ends inside a sequence).
-            let (valid, skip) = match json::utf8_check(rest) {
-                Ok(()) => (rest.len(), 0),
-                Err(e) => (e.valid_up_to, e.error_len),
-            };
+            let json::Utf8Error {
+                valid_up_to: valid,
+                error_len: skip,
+            } = json::utf8_scan(rest);
             let good = rest.get(..valid).unwrap_or(&[]);
             let bad = rest.get(valid..).unwrap_or(&[]);
             for &c in good {
