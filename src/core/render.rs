@@ -583,6 +583,7 @@ pub static NOBODY: Identity<'static> = Identity {
 
 /// One payload, its fields taken from `nums` (in the order [`Payload`] lists), `token`, `who`
 /// and `id` (each used only by the payloads that carry it).
+#[inline(always)]
 pub fn payload(
     w: &mut Writer<'_>,
     which: Payload,
