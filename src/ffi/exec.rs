@@ -459,7 +459,7 @@ mod tests {
         for which in all {
             let mut big = [0u8; 512];
             let mut w = Writer::new(&mut big);
-            render::topic(&mut w, which, &pk, &dn);
+            render::topic(&mut w, which, &who);
             assert!(w.ok());
             let len = w.len();
             let mut buf = [0u8; TOPIC_MAX];
