@@ -43,8 +43,13 @@ pub const HEX: &CStr = c"\\x%02X";
 pub const END: &CStr = c"\r\n";
 
 /// Print the `len` bytes at `p` through `out` (as [`TEXT`]); `p` must point at `len` readable
-/// bytes.
+/// bytes. Nothing is printed for `len == 0`: `p` may then be dangling (an empty slice's) or
+/// one past the end of a buffer, and some embedded printf implementations read from a `%.*s`
+/// argument before looking at its precision, or treat precision 0 as "up to the NUL".
 fn text(out: &mut impl FnMut(&'static CStr, c_int, *const u8), p: *const u8, len: usize) {
+    if len == 0 {
+        return;
+    }
     out(TEXT, c_int::try_from(len).unwrap_or(c_int::MAX), p);
 }
 
@@ -130,6 +135,7 @@ mod tests {
             } else if fmt == END {
                 v.extend_from_slice(b"\r\n");
             } else {
+                assert!(n > 0, "an empty %.*s call");
                 // SAFETY: `%.*s` is handed a length and that many readable bytes.
                 let t = unsafe { std::slice::from_raw_parts(p, n as usize) };
                 if fmt == PREFIX {
@@ -167,6 +173,17 @@ mod tests {
             ),
             b"[wrn] dev_bind: sub a\\x00\"\\x5C\\xFF res:0\r\n".to_vec()
         );
+    }
+
+    #[test]
+    fn no_empty_text_is_printed() {
+        // `rendered` fails on a `%.*s` of length 0: an empty excerpt (a query without a
+        // payload: an empty slice's dangling pointer), escapes first, last and side by side.
+        for bytes in [&b""[..], b"\x00", b"\x00\x01", b"\x01a\x02", b"a\x01"] {
+            let out = rendered(Line::new(Level::Warn, Msg::Bytes, Msg::None), bytes, 0);
+            assert!(out.starts_with(b"[wrn] dev_bind: "));
+            assert!(out.ends_with(b"\r\n"));
+        }
     }
 
     #[test]
