@@ -16,15 +16,16 @@ use crate::core::{IdEcho, Token};
 /// Payload buffer: the longest payload (a query answer with a 32-byte id and the longest
 /// identity) is about 400 bytes.
 pub const PAYLOAD_MAX: usize = 512;
-/// Topic buffer: `/sys/` + 21 + `/` + 33 + `/` + the longest suffix (30), plus the NUL, with
+/// Topic buffer: `/sys/` + 21 + `/` + 33 + `/` + the longest suffix (31), plus the NUL, with
 /// room to spare (see [`topic`]).
 pub const TOPIC_MAX: usize = 96;
 
 /// The identity read from the HAL: zeroed buffers the HAL writes its NUL-terminated texts into
-/// (see [`Ids::read`]).
+/// (see [`Ids::read`]). Each has a spare last byte the HAL never writes, so each stays a C
+/// string even after a HAL that fills its whole buffer (21, 33, 18, 16 bytes) without a NUL.
 pub struct Ids {
-    pk: [u8; 21],
-    dn: [u8; 33],
+    pk: [u8; 22],
+    dn: [u8; 34],
     mac: [u8; 19],
     ip: [u8; 17],
 }
@@ -36,14 +37,14 @@ impl Ids {
     #[inline(never)]
     pub fn read(slot: &mut MaybeUninit<Ids>, all: bool) -> Identity<'_> {
         let ids = slot.write(Ids {
-            pk: [0; 21],
-            dn: [0; 33],
+            pk: [0; 22],
+            dn: [0; 34],
             mac: [0; 19],
             ip: [0; 17],
         });
-        // SAFETY: each buffer has room for the HAL's longest text and its NUL (product key
-        // 20 + 1, device name 32 + 1, MAC 17 + 1 with a spare byte, IP 15 + 1 with a spare
-        // byte); a NULL ifname means the default interface.
+        // SAFETY: each buffer has room for the HAL's longest text and its NUL, plus a spare
+        // byte (product key 20 + 1, device name 32 + 1, MAC 17 + 1, IP 15 + 1); a NULL ifname
+        // means the default interface.
         unsafe {
             imports::HAL_GetProductKey(ids.pk.as_mut_ptr().cast());
             imports::HAL_GetDeviceName(ids.dn.as_mut_ptr().cast());
