@@ -283,6 +283,23 @@ pub unsafe extern "C" fn awss_cmp_coap_deinit() -> c_int {
     0
 }
 
+/// The module's CoAP server (started if needed) for a legacy send of `len` bytes: `None`
+/// when `len > 65535`, any of the four pointers is NULL, or the server cannot start.
+/// One out-of-line check for the three send functions.
+#[inline(never)]
+fn server_for(
+    len: u32,
+    a: *const c_void,
+    b: *const c_void,
+    c: *const c_void,
+    d: *const c_void,
+) -> Option<core::ptr::NonNull<c_void>> {
+    if len > u32::from(u16::MAX) || a.is_null() || b.is_null() || c.is_null() || d.is_null() {
+        return None;
+    }
+    coap::ctx_or_init()
+}
+
 /// `CoAPObsServer_notify` on the module's server (started if needed).
 ///
 /// # Safety
@@ -300,17 +317,12 @@ pub unsafe extern "C" fn awss_cmp_coap_ob_send(
     cb: *mut c_void,
 ) -> c_int {
     let _ = sa;
-    let Ok(len) = u16::try_from(len) else {
+    let Some(c) = server_for(len, buf, uri.cast(), buf, uri.cast()) else {
         return -1;
     };
-    if buf.is_null() || uri.is_null() {
-        return -1;
-    }
-    let Some(c) = coap::ctx_or_init() else {
-        return -1;
-    };
-    // SAFETY: pointers checked above and valid per the caller; the server copies the payload.
-    unsafe { CoAPObsServer_notify(c.as_ptr(), uri, buf.cast::<u8>(), len, cb) }
+    // SAFETY: pointers checked by `server_for` and valid per the caller; `len` fits 16 bits
+    // (checked too); the server copies the payload.
+    unsafe { CoAPObsServer_notify(c.as_ptr(), uri, buf.cast::<u8>(), len as u16, cb) }
 }
 
 /// Register a CoAP resource on the module's server (started if needed).
@@ -353,14 +365,8 @@ pub unsafe extern "C" fn awss_cmp_coap_send(
     cb: *mut c_void,
     msgid: *mut u16,
 ) -> c_int {
-    let Ok(len) = u16::try_from(len) else {
-        return -1;
-    };
-    if buf.is_null() || sa.is_null() || uri.is_null() || msgid.is_null() {
-        return -1;
-    }
     let existed = coap::ctx();
-    let Some(c) = coap::ctx_or_init() else {
+    let Some(c) = server_for(len, buf, sa, uri.cast(), msgid.cast()) else {
         return -1;
     };
     if existed.is_some() {
@@ -378,7 +384,7 @@ pub unsafe extern "C" fn awss_cmp_coap_send(
             sa.cast::<NetworkAddr>(),
             uri,
             buf.cast::<u8>(),
-            len,
+            len as u16,
             cb,
             msgid,
         )
@@ -405,13 +411,7 @@ pub unsafe extern "C" fn awss_cmp_coap_send_resp(
     msgid: *mut u16,
     qos: c_char,
 ) -> c_int {
-    let Ok(len) = u16::try_from(len) else {
-        return -1;
-    };
-    if buf.is_null() || sa.is_null() || uri.is_null() || req.is_null() {
-        return -1;
-    }
-    let Some(c) = coap::ctx_or_init() else {
+    let Some(c) = server_for(len, buf, sa, uri.cast(), req) else {
         return -1;
     };
     // SAFETY: function and data pointers have the same size; the caller guarantees the type.
@@ -422,7 +422,7 @@ pub unsafe extern "C" fn awss_cmp_coap_send_resp(
             c.as_ptr(),
             sa.cast::<NetworkAddr>(),
             buf.cast::<u8>(),
-            len,
+            len as u16,
             req,
             uri,
             cb,
