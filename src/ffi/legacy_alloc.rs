@@ -94,18 +94,13 @@ pub unsafe extern "C" fn awss_cpy_coap_ctx(
     };
     // The options in use (all of them when `optcount` is out of range).
     let used = usize::from(req.optcount);
-    let payload_len = if req.payload.is_null() {
-        0
-    } else {
-        usize::from(req.payloadlen)
-    };
+    let payload_len = usize::from(req.payloadlen);
     // The session, the payload and its NUL, then the option values: at most
-    // 1 KiB + 65,536 + COAP_MSG_MAX_OPTION_NUM x 65,535 bytes, far below 4 GiB.
+    // 1 KiB + 65,536 + COAP_MSG_MAX_OPTION_NUM x 65,535 bytes, far below 4 GiB. Every length
+    // is counted (a NULL payload or option value leaves its bytes unused).
     let mut total = size_of::<Session>() + payload_len + 1;
     for o in req.options.get(..used).unwrap_or(&req.options) {
-        if !o.val.is_null() {
-            total += usize::from(o.len);
-        }
+        total += usize::from(o.len);
     }
     // SAFETY: plain size argument.
     let block = unsafe { os_zalloc(total as u32) }.cast::<Session>();
@@ -123,11 +118,12 @@ pub unsafe extern "C" fn awss_cpy_coap_ctx(
     unsafe {
         let mut tail = block.add(1).cast::<u8>();
         let msg = &mut s.msg;
-        if !msg.payload.is_null() {
+        if msg.payload.is_null() {
+            msg.payloadlen = 0;
+        } else {
             ptr::copy_nonoverlapping(msg.payload, tail, payload_len);
             msg.payload = tail;
         }
-        msg.payloadlen = payload_len as u16;
         tail = tail.add(payload_len + 1);
         let opts = &mut msg.options;
         let opts = match opts.get_mut(..used) {
@@ -196,7 +192,7 @@ mod tests {
         };
         req.options[1] = CoapMsgOption {
             num: 12,
-            len: 0,
+            len: 5,
             val: ptr::null_mut(),
         };
         req.optcount = 2;
@@ -233,6 +229,16 @@ mod tests {
             assert_eq!(LIVE.load(core::sync::atomic::Ordering::SeqCst), 0);
             assert_eq!(awss_release_coap_ctx(ptr::null_mut()), 0);
             assert!(awss_cpy_coap_ctx(ptr::null_mut(), addr_ptr, 0).is_null());
+            // A NULL payload stays NULL with length 0, whatever length the request claims.
+            req.payload = ptr::null_mut();
+            let session = awss_cpy_coap_ctx(req_ptr, addr_ptr, 0);
+            assert!(!session.is_null());
+            let m = &*(*session.cast::<CoapSessionCtx>()).request.cast::<CoapMessage>();
+            assert!(m.payload.is_null());
+            assert_eq!(m.payloadlen, 0);
+            assert_eq!(core::slice::from_raw_parts(m.options[0].val, 3), b"yyy");
+            assert_eq!(awss_release_coap_ctx(session), 0);
+            assert_eq!(LIVE.load(core::sync::atomic::Ordering::SeqCst), 0);
         }
     }
 }
