@@ -72,14 +72,15 @@ fn reseed(m: &mut M, fresh: bool) {
     if !fresh {
         m.fill_random(&mut seed);
     }
-    let up = hal.uptime_ms().to_le_bytes();
-    let mut r = 0;
+    // The uptime's bytes and each random word's, lowest first, shifted out one per byte: a
+    // word is used up after 4 bytes, the uptime after 8.
+    let mut x = hal.uptime_ms();
     for (i, b) in seed.iter_mut().enumerate() {
         if i % 4 == 0 {
-            r = hal.random_u32();
+            x ^= u64::from(hal.random_u32());
         }
-        *b ^= r as u8 ^ up.get(i).copied().unwrap_or(0);
-        r >>= 8;
+        *b ^= x as u8;
+        x >>= 8;
     }
     m.seed(seed);
 }
