@@ -230,10 +230,12 @@ mod tests {
             assert_eq!(awss_release_coap_ctx(ptr::null_mut()), 0);
             assert!(awss_cpy_coap_ctx(ptr::null_mut(), addr_ptr, 0).is_null());
             // A NULL payload stays NULL with length 0, whatever length the request claims.
-            req.payload = ptr::null_mut();
+            (*req_ptr.cast::<CoapMessage>()).payload = ptr::null_mut();
             let session = awss_cpy_coap_ctx(req_ptr, addr_ptr, 0);
             assert!(!session.is_null());
-            let m = &*(*session.cast::<CoapSessionCtx>()).request.cast::<CoapMessage>();
+            let m = &*(*session.cast::<CoapSessionCtx>())
+                .request
+                .cast::<CoapMessage>();
             assert!(m.payload.is_null());
             assert_eq!(m.payloadlen, 0);
             assert_eq!(core::slice::from_raw_parts(m.options[0].val, 3), b"yyy");
