@@ -15,32 +15,7 @@
 #include <string.h>
 
 #include "devbind_host.h"
-
-#if defined(__has_include)
-#if __has_include("iot_dev_bind.h")
 #include "iot_dev_bind.h"
-#define HAVE_IOT_DEV_BIND_H 1
-#endif
-#endif
-
-#ifndef HAVE_IOT_DEV_BIND_H
-/* The library's API (SPEC sections 3 and 6), until include/iot_dev_bind.h exists. */
-typedef struct {
-    uint32_t report_retry_ms;
-    uint8_t report_attempts;
-    uint32_t token_lifetime_ms;
-    uint8_t notify_count;
-    uint32_t notify_step_ms;
-    uint32_t reset_retry_ms;
-} dev_bind_config_t;
-int awss_report_cloud(void);
-int awss_bind_deinit(void);
-int awss_report_reset(void);
-int dev_bind_set_config(const dev_bind_config_t *cfg);
-int dev_bind_set_token(const uint8_t token[16]);
-void dev_bind_set_log_level(int level);
-extern uint8_t aes_random[16];
-#endif
 
 #define LOG(...) HAL_Printf("device: " __VA_ARGS__)
 
