@@ -8,6 +8,8 @@
 #   make test       everything CI runs: fmt, clippy, Rust tests, release build, C tests (plain,
 #                   ASan/UBSan, valgrind, TSan) through ctest, the host tools' tests, then a
 #                   short libFuzzer run of every fuzz target (FUZZ_SECONDS each)
+#   make test-firmware  the C bind tests on firmware CPUs under qemu: Cortex-M4 (thumbv7em-none-eabi)
+#                   and RV32IMC (riscv32imc-unknown-none-elf), built with Debian's Rust
 #   make bench      figures, not tests: flash/RAM footprint, stack high-water marks, core speed
 #
 # CARGO_TARGET_DIR is respected: the C builds link $(CARGO_TARGET_DIR)/release/libiot_dev_bind.a,
@@ -27,7 +29,8 @@ HOST_LIB := $(TOOLS_TARGET_DIR)/release/libdevbind_host.so
 DEVBIND := $(TOOLS_TARGET_DIR)/release/devbind
 DEVICE := $(BUILD)/host/devbind-device
 
-.PHONY: all lib device devbind demo demo-mock test test-rust test-c test-tools test-fuzz bench clean
+.PHONY: all lib device devbind demo demo-mock test test-rust test-c test-firmware test-tools test-fuzz \
+	bench clean
 
 all: lib
 
@@ -52,6 +55,7 @@ demo-mock: lib
 	$(BUILD)/c_examples/bind_demo
 
 test: test-rust test-c
+	$(MAKE) test-firmware
 	$(MAKE) test-tools
 	$(MAKE) test-fuzz
 
@@ -66,6 +70,11 @@ test-c: lib
 	$(CMAKE) -S tests/c -B $(BUILD)/tests-c -DDEV_BIND_LIB=$(LIB)
 	$(CMAKE) --build $(BUILD)/tests-c -j $(JOBS)
 	cd $(BUILD)/tests-c && $(CTEST) --output-on-failure -j $(JOBS)
+
+# Every case of tests/c/test_bind.c in qemu, on an emulated Cortex-M4 and an RV32IMC core; one
+# summary line a target (tests/firmware/run.sh says what it needs).
+test-firmware:
+	tests/firmware/run.sh
 
 # The host tools' tests drive the example device (c_examples/host -> build/host/devbind-device),
 # which links the library and the tools' Linux stand-in of the SDK.
