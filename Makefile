@@ -9,7 +9,8 @@
 #                   ASan/UBSan, valgrind, TSan) through ctest, the host tools' tests, then a
 #                   short libFuzzer run of every fuzz target (FUZZ_SECONDS each)
 #   make bench      figures, not tests: flash/RAM footprint, stack high-water marks, core speed
-#   make dist       the installable package in dist/ (see "The package" below), make install PREFIX=...
+#   make dist       the installable package in dist/ (see "The package and the SDK swap" below),
+#                   make install PREFIX=..., make sdk-swap SDK_LIB=..., make sdk-unswap SDK_LIB=...
 #
 # CARGO_TARGET_DIR is respected: the C builds link $(CARGO_TARGET_DIR)/release/libiot_dev_bind.a,
 # and the tools (a separate cargo workspace) build into it too (else into tools/target).
@@ -89,15 +90,19 @@ bench: lib
 clean:
 	rm -rf $(BUILD) dist
 
-# ---- The package ---------------------------------------------------------------------
+# ---- The package and the SDK swap ---------------------------------------------------------
 #
 #   make dist [TARGET=<triple>]   the package in dist/ (host) or dist/<triple>/: lib/libiot_dev_bind.a
 #                                 (one relocatable object: the C module's exports and our dev_bind_*
 #                                 API, nothing of compiler_builtins; scripts/dist.sh), the header,
 #                                 lib/pkgconfig/iot_dev_bind.pc and lib/cmake/iot_dev_bind/
 #   make install PREFIX=<dir> [TARGET=<triple>]   that package under PREFIX (default /usr/local)
+#   make sdk-swap SDK_LIB=<libiot_sdk.a> [TARGET=<triple>]   replace the C bind module's objects
+#                                 inside the SDK's archive with the package's (scripts/sdk-swap.sh;
+#                                 the original is kept as <libiot_sdk.a>.orig)
+#   make sdk-unswap SDK_LIB=<libiot_sdk.a>   put <libiot_sdk.a>.orig back
 #   make test-dist                the package's archive checks (x86_64 and thumbv7em), a CMake and a
-#                                 pkg-config consumer of an installed package
+#                                 pkg-config consumer of an installed package, and the SDK swap
 #
 # A TARGET is built with Debian's rustc and its core sources (rustup's toolchain has no rust-src).
 # Binutils: the host's, arm-none-eabi-* for thumb*/arm* targets, riscv64-unknown-elf-* for
@@ -134,7 +139,7 @@ DIST_RAW := $(TARGET_DIR)/$(TARGET)/release/libiot_dev_bind.a
 DIST_CARGO := $(CROSS_CARGO) build --release --lib --target $(TARGET) -Zbuild-std=core
 endif
 
-.PHONY: dist install
+.PHONY: dist install sdk-swap sdk-unswap
 
 dist:
 	$(DIST_CARGO)
@@ -145,6 +150,14 @@ install: dist
 	cp -R $(DIST)/include $(DIST)/lib "$(DESTDIR)$(abspath $(PREFIX))/"
 	sed 's|^prefix=.*|prefix=$(abspath $(PREFIX))|' $(DIST)/lib/pkgconfig/iot_dev_bind.pc \
 		> "$(DESTDIR)$(abspath $(PREFIX))/lib/pkgconfig/iot_dev_bind.pc"
+
+sdk-swap:
+	@test -n "$(SDK_LIB)" || { echo "make sdk-swap: set SDK_LIB=<path to the SDK's libiot_sdk.a>" >&2; exit 2; }
+	$(MAKE) dist
+	$(DIST_ENV) scripts/sdk-swap.sh swap "$(SDK_LIB)" $(DIST)/lib/libiot_dev_bind.a
+
+sdk-unswap:
+	$(DIST_ENV) scripts/sdk-swap.sh unswap "$(SDK_LIB)"
 
 test-dist:
 	$(MAKE) dist TARGET=thumbv7em-none-eabi

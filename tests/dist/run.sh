@@ -6,6 +6,8 @@
 #      tests' flow runner and the SDK log-level tests with it and runs every case;
 #   3. pkg-config: the installed iot_dev_bind.pc names the install prefix, and a program built
 #      with its flags links and runs; the dist tree's own .pc is relocatable;
+#   4. scripts/sdk-swap.sh on a stand-in SDK (sdk-swap-test.sh), with the host's binutils and
+#      run, and with arm-none-eabi's for the thumbv7em archive (linked, not run).
 #
 #   tests/dist/run.sh HOST_DIST THUMB_DIST PREFIX WORK_DIR
 set -eu
@@ -68,4 +70,10 @@ libdir=$(PKG_CONFIG_PATH="$host/lib/pkgconfig" pkg-config --variable=libdir iot_
 [ "$(cd "$libdir" && pwd)" = "$host/lib" ]
 echo "dist tree (relocatable): $(PKG_CONFIG_PATH="$host/lib/pkgconfig" pkg-config --cflags --libs iot_dev_bind)"
 
+echo "== sdk-swap, host binutils"
+OTHER_DIST="$thumb/lib/libiot_dev_bind.a" "$here/sdk-swap-test.sh" "$host/lib/libiot_dev_bind.a" "$work/swap-host"
+echo "== sdk-swap, arm-none-eabi binutils"
+CC=$arm LDFLAGS="--specs=nosys.specs -Wl,-z,noexecstack" RUN=0 AR=arm-none-eabi-ar NM=arm-none-eabi-nm \
+    READELF=arm-none-eabi-readelf OTHER_DIST="$host/lib/libiot_dev_bind.a" \
+    "$here/sdk-swap-test.sh" "$thumb/lib/libiot_dev_bind.a" "$work/swap-thumb"
 echo "== test-dist: ok"
