@@ -1,9 +1,11 @@
 /*
  * A stand-in of the SDK's other modules in libiot_sdk.a. PART=1: the module that drives the
  * bind module (the SDK's linkkit calls awss_report_cloud when MQTT connects and
- * awss_bind_deinit when it closes). PART=2: the MQTT client, CoAP server and event functions
- * the bind module imports, recording what was published. PART=3: another object named like a
- * bind object (os_misc.o) in another directory, defining no bind export.
+ * awss_bind_deinit when it closes). PART=2: the MQTT client, recording what was published.
+ * PART=4: the CoAP server and the event functions, which only the bind module calls (so a
+ * separate bind archive after libiot_sdk.a leaves them undefined, as in the SDK). PART=3:
+ * another object named like a bind object (os_misc.o) in another directory, defining no bind
+ * export.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,19 +26,7 @@ char sdk_last_payload[256];
 int IOT_MQTT_Subscribe(void *handle, const char *topic, int qos, void *cb, void *ctx);
 int IOT_MQTT_Unsubscribe(void *handle, const char *topic);
 int IOT_MQTT_Publish_Simple(void *handle, const char *topic, int qos, void *data, int len);
-void *CoAPServer_init(void);
-void CoAPServer_deinit(void *ctx);
-int CoAPServer_register(void *ctx, const char *uri, void *cb);
-int CoAPServerMultiCast_send(void *ctx, void *remote, const char *uri, uint8_t *buf, uint16_t len,
-                             void *cb, uint16_t *msgid);
-int CoAPServerResp_send(void *ctx, void *remote, uint8_t *buf, uint16_t len, void *req,
-                        const char *paths, void *cb, uint16_t *msgid, char qos);
-int CoAPMessageId_cancel(void *ctx, uint16_t msgid);
-int CoAPObsServer_notify(void *ctx, const char *uri, uint8_t *buf, uint16_t len, void *cb);
-int iotx_event_post(int event);
-void *iotx_event_callback(int evt);
 
-static int g_coap;
 int IOT_MQTT_Subscribe(void *handle, const char *topic, int qos, void *cb, void *ctx)
 {
     (void)handle, (void)topic, (void)qos, (void)cb, (void)ctx;
@@ -58,6 +48,21 @@ int IOT_MQTT_Publish_Simple(void *handle, const char *topic, int qos, void *data
     }
     return 0;
 }
+
+#elif PART == 4
+void *CoAPServer_init(void);
+void CoAPServer_deinit(void *ctx);
+int CoAPServer_register(void *ctx, const char *uri, void *cb);
+int CoAPServerMultiCast_send(void *ctx, void *remote, const char *uri, uint8_t *buf, uint16_t len,
+                             void *cb, uint16_t *msgid);
+int CoAPServerResp_send(void *ctx, void *remote, uint8_t *buf, uint16_t len, void *req,
+                        const char *paths, void *cb, uint16_t *msgid, char qos);
+int CoAPMessageId_cancel(void *ctx, uint16_t msgid);
+int CoAPObsServer_notify(void *ctx, const char *uri, uint8_t *buf, uint16_t len, void *cb);
+int iotx_event_post(int event);
+void *iotx_event_callback(int evt);
+
+static int g_coap;
 void *CoAPServer_init(void) { return &g_coap; }
 void CoAPServer_deinit(void *ctx) { (void)ctx; }
 int CoAPServer_register(void *ctx, const char *uri, void *cb)
