@@ -81,6 +81,7 @@ done
 awk '{ print $2 }' "$work/undefined" > "$work/undefined_names"
 # weak: a firmware without the SDK's log links too
 grep -q '^w LITE_get_loglevel$' "$work/undefined" || fail "no weak reference to LITE_get_loglevel"
+# _GLOBAL_OFFSET_TABLE_ is the linker's own (the C object is position-independent on x86_64).
 from_runtime=""
 while read -r t n; do
     if grep -qx "$n" "$work/imports" || [ "$n" = LITE_get_loglevel ] || [ "$n" = _GLOBAL_OFFSET_TABLE_ ]; then
