@@ -7,7 +7,8 @@
 #   3. pkg-config: the installed iot_dev_bind.pc names the install prefix, and a program built
 #      with its flags links and runs; the dist tree's own .pc is relocatable;
 #   4. scripts/sdk-swap.sh on a stand-in SDK (sdk-swap-test.sh), with the host's binutils and
-#      run, and with arm-none-eabi's for the thumbv7em archive (linked, not run).
+#      run, and with arm-none-eabi's for the thumbv7em archive (linked, not run); then once
+#      through make sdk-swap and make sdk-unswap.
 #
 #   tests/dist/run.sh HOST_DIST THUMB_DIST PREFIX WORK_DIR
 set -eu
@@ -76,4 +77,10 @@ echo "== sdk-swap, arm-none-eabi binutils"
 CC=$arm LDFLAGS="--specs=nosys.specs -Wl,-z,noexecstack" RUN=0 AR=arm-none-eabi-ar NM=arm-none-eabi-nm \
     READELF=arm-none-eabi-readelf OTHER_DIST="$host/lib/libiot_dev_bind.a" \
     "$here/sdk-swap-test.sh" "$thumb/lib/libiot_dev_bind.a" "$work/swap-thumb"
+echo "== make sdk-swap, make sdk-unswap"
+cp "$work/swap-host/sdk.pristine" "$work/libiot_sdk.a"
+${MAKE:-make} -s -C "$repo" sdk-swap SDK_LIB="$work/libiot_sdk.a" > "$work/make-swap.out"
+"${AR:-ar}" t "$work/libiot_sdk.a" | grep -qx iot_dev_bind.o
+${MAKE:-make} -s -C "$repo" sdk-unswap SDK_LIB="$work/libiot_sdk.a"
+cmp "$work/libiot_sdk.a" "$work/swap-host/sdk.pristine"
 echo "== test-dist: ok"
