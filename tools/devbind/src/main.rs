@@ -3,7 +3,6 @@
 use devbind::{cloud, demo, doctor, fakedev, mqtt, phone};
 use serde_json::json;
 use std::collections::HashMap;
-use std::io::Read;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -345,27 +344,45 @@ fn phone_bind(a: &[String]) -> Result<u8, String> {
 
 fn cmd_doctor(a: &[String]) -> Result<u8, String> {
     let a = parse(a, &[], &["json", "no-color"])?;
-    let src = a.pos.first().ok_or("doctor LOGFILE (or - for stdin)")?;
-    let mut bytes = Vec::new();
-    if src == "-" {
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
-    } else {
-        bytes = std::fs::read(src).map_err(|e| format!("{src}: {e}"))?;
+    if a.pos.is_empty() {
+        return Err("doctor LOGFILE... (or - for stdin)".into());
     }
-    let text = String::from_utf8_lossy(&bytes);
-    let r = doctor::analyse(&text);
-    let name = if src == "-" { "stdin" } else { src.as_str() };
-    if a.has("json") {
-        println!("{}", doctor::to_json(&r, name));
-    } else {
-        print!(
-            "{}",
-            doctor::to_text(&r, name, demo::want_color(a.has("no-color")))
-        );
+    let color = !a.has("json") && demo::want_color(a.has("no-color"));
+    let mut code = 0u8;
+    for (i, src) in a.pos.iter().enumerate() {
+        let name = if src == "-" { "stdin" } else { src.as_str() };
+        let result = if src == "-" {
+            doctor::analyse_reader(std::io::stdin().lock())
+        } else {
+            match std::fs::File::open(src) {
+                Ok(f) => doctor::analyse_reader(f),
+                Err(e) => Err(doctor::input::Refusal::Io(e)),
+            }
+        };
+        match result {
+            Ok(r) => {
+                if a.has("json") {
+                    println!("{}", doctor::to_json(&r, name));
+                } else {
+                    if i > 0 {
+                        println!();
+                    }
+                    print!("{}", doctor::to_text(&r, name, color));
+                }
+                if !r.ok() {
+                    code = code.max(1);
+                }
+            }
+            Err(e) => {
+                if a.has("json") {
+                    println!("{}", json!({"source": name, "error": e.to_string()}));
+                }
+                eprintln!("devbind: doctor: {name}: {e}");
+                code = 2;
+            }
+        }
     }
-    Ok(if r.ok() { 0 } else { 1 })
+    Ok(code)
 }
 
 fn cmd_fake(a: &[String]) -> Result<u8, String> {
