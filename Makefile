@@ -5,6 +5,8 @@
 #                   MQTT broker, cloud simulator, phones and the device, on loopback
 #   make demo-mock  the older demo: the flows against the C mock of the SDK (c_examples/)
 #   make device     only build the example device (build/host/devbind-device)
+#   make install    put `devbind` on PATH: $(PREFIX)/bin/devbind (PREFIX=/usr/local), its man
+#                   pages and its bash/zsh/fish completions (DESTDIR for staged installs)
 #   make test       everything CI runs: fmt, clippy, Rust tests, release build, C tests (plain,
 #                   ASan/UBSan, valgrind, TSan) through ctest, the host tools' tests, then a
 #                   short libFuzzer run of every fuzz target (FUZZ_SECONDS each)
@@ -26,8 +28,9 @@ TOOLS_TARGET_DIR := $(abspath $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),tools
 HOST_LIB := $(TOOLS_TARGET_DIR)/release/libdevbind_host.so
 DEVBIND := $(TOOLS_TARGET_DIR)/release/devbind
 DEVICE := $(BUILD)/host/devbind-device
+PREFIX ?= /usr/local
 
-.PHONY: all lib device devbind demo demo-mock test test-rust test-c test-tools test-fuzz bench clean
+.PHONY: all lib device devbind install demo demo-mock test test-rust test-c test-tools test-fuzz bench clean
 
 all: lib
 
@@ -42,6 +45,19 @@ device: lib
 
 devbind:
 	cd tools && $(CARGO) build --release -p devbind
+
+# Installs the release `devbind`, and man pages and completions generated from its own
+# command-line definitions.
+install: devbind
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(DEVBIND) $(DESTDIR)$(PREFIX)/bin/devbind
+	$(DEVBIND) man --dir $(DESTDIR)$(PREFIX)/share/man/man1
+	$(DEVBIND) completions bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/devbind
+	$(DEVBIND) completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_devbind
+	$(DEVBIND) completions fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/devbind.fish
 
 demo: device devbind
 	$(DEVBIND) demo --device $(DEVICE)
