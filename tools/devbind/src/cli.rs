@@ -12,7 +12,8 @@ Exit codes (every subcommand):
   1  a flow or a step failed: a demo flow, a doctor verdict, a phone query with no answer,
      a bind refused, a notify that never came
   2  usage or I/O: bad arguments, a file that cannot be read or is not a text log, a socket
-     that cannot be bound, a broker that cannot be reached";
+     that cannot be bound, a broker that cannot be reached
+  130  the demo was interrupted (Ctrl-C, SIGTERM): its devices are stopped first";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -49,7 +50,11 @@ pub enum Cmd {
 Examples:
   devbind demo                                  # the example device build/host/devbind-device
   devbind demo --device fake                    # the Rust stand-in, no build needed
-  devbind demo --json | jq -c 'select(.flow)'   # machine-readable events")]
+  devbind demo --json | jq -c 'select(.flow)'   # machine-readable events
+  devbind demo --keep-logs /tmp/bind-logs       # keep the device log
+
+Ctrl-C or SIGTERM stops the devices, removes the temporary directory, prints the flows played so
+far and exits 130.")]
 pub struct DemoArgs {
     /// The device program, or `fake` for the Rust stand-in (default: build/host/devbind-device)
     #[arg(long, value_name = "PATH|fake")]
@@ -63,6 +68,9 @@ pub struct DemoArgs {
     /// Show every device log line
     #[arg(long)]
     pub verbose: bool,
+    /// Copy the device log into DIR (created if needed), pass, fail or interrupted
+    #[arg(long, value_name = "DIR")]
+    pub keep_logs: Option<PathBuf>,
 }
 
 /// A small MQTT 3.1.1 broker (QoS 0/1, wildcards, no retained messages).

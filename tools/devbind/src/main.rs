@@ -116,6 +116,7 @@ fn cmd_demo(a: cli::DemoArgs) -> Outcome {
         color: !a.json && demo::want_color(a.no_color),
         json: a.json,
         verbose: a.verbose,
+        keep_logs: a.keep_logs,
     });
     Ok(code as u8)
 }
