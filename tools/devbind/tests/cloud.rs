@@ -202,3 +202,72 @@ fn cli_phone_bind_polls_until_the_token_arrives() {
     assert!(v["polls"].as_u64().unwrap() >= 2, "{v}");
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// A device reports `token` on broker `a`; the cloud's match_reply, if any came.
+fn report_and_reply(a: &str, id: &str, token: &str) -> Option<String> {
+    let device = Client::connect(a, &format!("pk.dn.{id}"), Duration::from_secs(3)).unwrap();
+    device
+        .subscribe(
+            "/sys/pk/dn/thing/awss/enrollee/match_reply",
+            QoS::AtMostOnce,
+        )
+        .unwrap();
+    device
+        .publish(
+            "/sys/pk/dn/thing/awss/enrollee/match",
+            format!("{{\"id\":\"{id}\",\"params\":{{\"token\":\"{token}\"}}}}").as_bytes(),
+            QoS::AtLeastOnce,
+        )
+        .unwrap();
+    device
+        .recv_timeout(Duration::from_secs(3))
+        .map(|m| String::from_utf8_lossy(&m.payload).into_owned())
+}
+
+/// `devbind cloud` went silently deaf after a broker restart.
+#[test]
+fn the_cloud_reconnects_and_resubscribes_after_a_broker_restart() {
+    let b = Broker::start("127.0.0.1:0", None).unwrap();
+    let a = b.addr().to_string();
+    let (tx, rx) = mpsc::channel();
+    let _cloud = CloudRunner::start(&a, 60_000, move |e, _, _| {
+        let _ = tx.send(e.clone());
+    })
+    .unwrap();
+    assert!(report_and_reply(&a, "1", TOK).is_some_and(|r| r.contains("\"code\":200")));
+    drop(b);
+    let next = |want: &dyn Fn(&Event) -> bool| {
+        while let Ok(e) = rx.recv_timeout(Duration::from_secs(10)) {
+            if want(&e) {
+                return Some(e);
+            }
+        }
+        None
+    };
+    let lost = next(&|e| matches!(e, Event::BrokerLost { .. })).expect("no BrokerLost");
+    assert!(lost.line().contains("reconnecting"), "{}", lost.line());
+    // the old listener closes within a moment
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    let b2 = loop {
+        match Broker::start(&a, None) {
+            Ok(b) => break b,
+            Err(e) if std::time::Instant::now() > deadline => panic!("{a}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    let back = next(&|e| matches!(e, Event::BrokerBack { .. })).expect("no BrokerBack");
+    assert!(
+        back.line().contains("4 topics subscribed again"),
+        "{}",
+        back.line()
+    );
+    // subscribed again: a new report is answered; the tokens held before are kept
+    assert!(report_and_reply(&a, "2", TOK2).is_some_and(|r| r.contains("\"code\":200")));
+    assert_eq!(
+        phone_bind(&a, "p1", TOK, Duration::from_secs(3))
+            .unwrap()
+            .code,
+        200
+    );
+    drop(b2);
+}
