@@ -119,22 +119,11 @@ fn random_token() -> Vec<u8> {
     t.to_vec()
 }
 
-/// Random bytes from the OS (falls back to time-seeded bytes if /dev/urandom is unreadable).
+/// Random bytes from the OS (getrandom(2) on Linux, through the getrandom crate). A tool
+/// without an OS random source cannot make tokens or CoAP ids worth testing with: it stops.
 pub fn fill_random(buf: &mut [u8]) {
-    use std::io::Read;
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        if f.read_exact(buf).is_ok() {
-            return;
-        }
-    }
-    let mut x = Instant::now().elapsed().as_nanos() as u64
-        ^ 0x9E37_79B9_7F4A_7C15
-        ^ (std::process::id() as u64) << 32;
-    for b in buf {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = x as u8;
+    if let Err(e) = getrandom::fill(buf) {
+        panic!("the OS random source failed: {e}");
     }
 }
 
