@@ -8,7 +8,7 @@
 //!   `{"id":"1","code":200|404|409|410|400,"message":"..","productKey":..,"deviceName":..}`.
 
 use crate::mqtt::Client;
-use mqttbytes::QoS;
+use rumqttc::mqttbytes::QoS;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::io;

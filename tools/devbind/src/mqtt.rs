@@ -1,15 +1,16 @@
-//! A small synchronous MQTT 3.1.1 broker and client (std threads and sockets, `mqttbytes` codec).
+//! A small synchronous MQTT 3.1.1 broker and client (std threads and sockets, rumqttc's codec and
+//! topic matcher).
 //!
 //! The broker is what `devbind demo` embeds so nothing needs installing; the client is what the
 //! cloud simulator and the phone use. Neither keeps sessions across connections nor retained
 //! messages: binding needs neither.
 
 use bytes::BytesMut;
-use mqttbytes::v4::{
+use rumqttc::mqttbytes::v4::{
     self, ConnAck, ConnectReturnCode, Packet, PingReq, PingResp, PubAck, PubComp, PubRec, Publish,
     SubAck, Subscribe, SubscribeReasonCode, UnsubAck,
 };
-use mqttbytes::QoS;
+use rumqttc::mqttbytes::{matches, QoS};
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -21,21 +22,6 @@ use std::time::{Duration, Instant};
 
 /// Largest packet either side accepts.
 pub const MAX_PACKET: usize = 256 * 1024;
-
-/// Does `topic` match the subscription `filter` (`+` one level, `#` the rest)?
-pub fn topic_matches(filter: &str, topic: &str) -> bool {
-    let mut f = filter.split('/');
-    let mut t = topic.split('/');
-    loop {
-        match (f.next(), t.next()) {
-            (Some("#"), _) => return true,
-            (Some("+"), Some(_)) => {}
-            (Some(a), Some(b)) if a == b => {}
-            (None, None) => return true,
-            _ => return false,
-        }
-    }
-}
 
 /// A filter is valid when `#` only stands alone as the last level and `+` only as a whole level.
 pub fn filter_valid(filter: &str) -> bool {
@@ -92,9 +78,9 @@ impl PacketReader {
 
     fn next(&mut self, s: &mut TcpStream) -> io::Result<Option<Packet>> {
         loop {
-            match v4::read(&mut self.buf, MAX_PACKET) {
+            match Packet::read(&mut self.buf, MAX_PACKET) {
                 Ok(p) => return Ok(Some(p)),
-                Err(mqttbytes::Error::InsufficientBytes(_)) => {}
+                Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => {}
                 Err(e) => {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
@@ -364,7 +350,7 @@ fn route(state: &Mutex<BrokerState>, p: &Publish, say: &dyn Fn(String)) {
             let best = sess
                 .subs
                 .iter()
-                .filter(|(f, _)| topic_matches(f, &p.topic))
+                .filter(|(f, _)| matches(&p.topic, f))
                 .map(|(_, q)| *q)
                 .max_by_key(|q| *q as u8);
             let Some(q) = best else { continue };

@@ -2,7 +2,7 @@
 
 use devbind::cloud::{phone_bind, Cloud, CloudRunner, Device, Event};
 use devbind::mqtt::{Broker, Client};
-use mqttbytes::QoS;
+use rumqttc::mqttbytes::QoS;
 use serde_json::Value;
 use std::sync::mpsc;
 use std::time::Duration;
