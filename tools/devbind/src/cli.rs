@@ -73,7 +73,7 @@ pub struct DemoArgs {
     pub keep_logs: Option<PathBuf>,
 }
 
-/// A small MQTT 3.1.1 broker (QoS 0/1, wildcards, no retained messages).
+/// An MQTT 3.1.1 broker (rumqttd, embedded: QoS 0/1, wildcards).
 #[derive(Args, Debug)]
 #[command(after_help = "\
 Examples:

@@ -1,9 +1,10 @@
 //! `devbind demo`: the embedded broker, the cloud simulator and the example device, playing every
 //! flow of the guide on loopback and checking each.
 
+use crate::broker::Broker;
 use crate::cloud::{self, CloudRunner, Event};
 use crate::doctor::{self, Mark};
-use crate::mqtt::{Broker, Client};
+use crate::mqtt::Client;
 use crate::phone::{self, Listener, MCAST_PATH};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -1074,7 +1075,7 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>, dir: &Path) -> Result<Results, Str
             return Err(format!("device program {} not found (build it, or pass --device PATH, or --device fake for the Rust stand-in)", p.display()));
         }
     }
-    let broker = Broker::start("127.0.0.1:0", None).map_err(|e| format!("broker: {e}"))?;
+    let broker = Broker::start("127.0.0.1:0").map_err(|e| format!("broker: {e}"))?;
     let baddr = broker.addr().to_string();
     tl.say("demo", &format!("demo  broker on {baddr}"), "1");
     let tl2 = tl.clone();

@@ -2,7 +2,7 @@
 
 use clap::{CommandFactory, Parser};
 use devbind::cli::{self, Cli, Cmd, PhoneCmd};
-use devbind::{cloud, demo, doctor, fakedev, mqtt, phone};
+use devbind::{broker, cloud, demo, doctor, fakedev, mqtt, phone};
 use serde_json::json;
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -123,14 +123,11 @@ fn cmd_demo(a: cli::DemoArgs) -> Outcome {
 
 fn cmd_broker(a: cli::BrokerArgs) -> Outcome {
     let listen = a.listen.to_string();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let b =
-        mqtt::Broker::start(&listen, Some(tx)).map_err(|e| format!("listen on {listen}: {e}"))?;
-    println!("broker listening on {}", b.addr());
-    for line in rx {
-        println!("{line}");
+    let b = broker::Broker::start(&listen).map_err(|e| format!("listen on {listen}: {e}"))?;
+    println!("broker (rumqttd) listening on {}; Ctrl-C to stop", b.addr());
+    loop {
+        std::thread::park();
     }
-    Ok(0)
 }
 
 fn cmd_cloud(a: cli::CloudArgs) -> Outcome {

@@ -1,44 +1,22 @@
-//! A small synchronous MQTT 3.1.1 broker and client (std threads and sockets, rumqttc's codec and
-//! topic matcher).
-//!
-//! The broker is what `devbind demo` embeds so nothing needs installing; the client is what the
-//! cloud simulator and the phone use. Neither keeps sessions across connections nor retained
-//! messages: binding needs neither.
+//! A small synchronous MQTT 3.1.1 client (std threads and sockets, rumqttc's codec): what the
+//! cloud simulator and the phones use. It keeps no session across connections: binding needs
+//! none. (The broker is rumqttd: see `broker.rs`.)
 
 use bytes::BytesMut;
 use rumqttc::mqttbytes::v4::{
-    self, ConnAck, ConnectReturnCode, Packet, PingReq, PingResp, PubAck, PubComp, PubRec, Publish,
-    SubAck, Subscribe, SubscribeReasonCode, UnsubAck,
+    self, ConnectReturnCode, Packet, PingReq, PingResp, PubAck, Publish, Subscribe,
 };
-use rumqttc::mqttbytes::{matches, QoS};
-use std::collections::HashMap;
+use rumqttc::mqttbytes::QoS;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// Largest packet either side accepts.
 pub const MAX_PACKET: usize = 256 * 1024;
-
-/// A filter is valid when `#` only stands alone as the last level and `+` only as a whole level.
-pub fn filter_valid(filter: &str) -> bool {
-    if filter.is_empty() {
-        return false;
-    }
-    let levels: Vec<&str> = filter.split('/').collect();
-    for (i, l) in levels.iter().enumerate() {
-        if l.contains('#') && (*l != "#" || i + 1 != levels.len()) {
-            return false;
-        }
-        if l.contains('+') && *l != "+" {
-            return false;
-        }
-    }
-    true
-}
 
 fn encode(p: &Packet) -> Vec<u8> {
     let mut b = BytesMut::new();
@@ -104,280 +82,12 @@ impl PacketReader {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Broker
-
-struct Session {
-    client_id: String,
-    writer: Arc<Mutex<TcpStream>>,
-    subs: Vec<(String, QoS)>,
-    next_pkid: u16,
-}
-
-#[derive(Default)]
-struct BrokerState {
-    sessions: HashMap<u64, Session>,
-}
-
-/// A running broker; dropping it stops accepting and closes every connection.
-pub struct Broker {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    state: Arc<Mutex<BrokerState>>,
-    log: Option<Sender<String>>,
-}
-
-impl Broker {
-    /// Listens on `listen` (e.g. `127.0.0.1:0` for a free port) and serves in background threads.
-    pub fn start(listen: &str, log: Option<Sender<String>>) -> io::Result<Broker> {
-        let listener = TcpListener::bind(listen)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let state = Arc::new(Mutex::new(BrokerState::default()));
-        let ids = Arc::new(AtomicU64::new(1));
-        {
-            let stop = stop.clone();
-            let state = state.clone();
-            let log = log.clone();
-            thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    match listener.accept() {
-                        Ok((s, peer)) => {
-                            let id = ids.fetch_add(1, Ordering::Relaxed);
-                            let (stop, state, log) = (stop.clone(), state.clone(), log.clone());
-                            thread::spawn(move || serve(id, s, peer, stop, state, log));
-                        }
-                        Err(_) => thread::sleep(Duration::from_millis(20)),
-                    }
-                }
-            });
-        }
-        Ok(Broker {
-            addr,
-            stop,
-            state,
-            log,
-        })
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Client ids currently connected.
-    pub fn clients(&self) -> Vec<String> {
-        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.sessions.values().map(|s| s.client_id.clone()).collect()
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        for s in st.sessions.values() {
-            if let Ok(w) = s.writer.lock() {
-                let _ = w.shutdown(Shutdown::Both);
-            }
-        }
-        if let Some(l) = &self.log {
-            let _ = l.send(format!("broker on {} stopped", self.addr));
-        }
-    }
-}
-
 fn send(w: &Arc<Mutex<TcpStream>>, p: &Packet) -> io::Result<()> {
     let bytes = encode(p);
     let mut s = w.lock().unwrap_or_else(|e| e.into_inner());
     s.write_all(&bytes)
 }
 
-fn serve(
-    id: u64,
-    mut s: TcpStream,
-    peer: SocketAddr,
-    stop: Arc<AtomicBool>,
-    state: Arc<Mutex<BrokerState>>,
-    log: Option<Sender<String>>,
-) {
-    let say = |m: String| {
-        if let Some(l) = &log {
-            let _ = l.send(m);
-        }
-    };
-    let _ = s.set_nonblocking(false);
-    let _ = s.set_nodelay(true);
-    let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
-    let _ = s.set_write_timeout(Some(Duration::from_secs(2)));
-    let writer = match s.try_clone() {
-        Ok(w) => Arc::new(Mutex::new(w)),
-        Err(_) => return,
-    };
-    let mut reader = PacketReader::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    // The first packet must be CONNECT.
-    let client_id = loop {
-        if stop.load(Ordering::Relaxed) || Instant::now() > deadline {
-            return;
-        }
-        match reader.next(&mut s) {
-            Ok(Some(Packet::Connect(c))) => break c.client_id,
-            Ok(Some(_)) | Err(_) => {
-                say(format!("{peer}: closed: first packet was not CONNECT"));
-                return;
-            }
-            Ok(None) => {}
-        }
-    };
-    {
-        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-        // A second connection with the same client id takes over (MQTT 3.1.1, 3.1.4-2).
-        let old: Vec<u64> = st
-            .sessions
-            .iter()
-            .filter(|(_, v)| v.client_id == client_id && !client_id.is_empty())
-            .map(|(k, _)| *k)
-            .collect();
-        for k in old {
-            if let Some(o) = st.sessions.remove(&k) {
-                if let Ok(w) = o.writer.lock() {
-                    let _ = w.shutdown(Shutdown::Both);
-                }
-            }
-        }
-        st.sessions.insert(
-            id,
-            Session {
-                client_id: client_id.clone(),
-                writer: writer.clone(),
-                subs: Vec::new(),
-                next_pkid: 1,
-            },
-        );
-    }
-    say(format!("{peer}: CONNECT client id {client_id:?}"));
-    let _ = send(
-        &writer,
-        &Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, false)),
-    );
-    let result = client_loop(id, &mut s, &mut reader, &writer, &stop, &state, &say);
-    state
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .sessions
-        .remove(&id);
-    let _ = s.shutdown(Shutdown::Both);
-    match result {
-        Ok(()) => say(format!("{client_id}: DISCONNECT")),
-        Err(e) => say(format!("{client_id}: connection closed ({e})")),
-    }
-}
-
-fn client_loop(
-    id: u64,
-    s: &mut TcpStream,
-    reader: &mut PacketReader,
-    writer: &Arc<Mutex<TcpStream>>,
-    stop: &AtomicBool,
-    state: &Mutex<BrokerState>,
-    say: &dyn Fn(String),
-) -> io::Result<()> {
-    while !stop.load(Ordering::Relaxed) {
-        let p = match reader.next(s)? {
-            Some(p) => p,
-            None => continue,
-        };
-        match p {
-            Packet::Subscribe(sub) => {
-                let mut codes = Vec::new();
-                let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-                for f in &sub.filters {
-                    if !filter_valid(&f.path) {
-                        codes.push(SubscribeReasonCode::Failure);
-                        continue;
-                    }
-                    let q = if f.qos == QoS::AtMostOnce {
-                        QoS::AtMostOnce
-                    } else {
-                        QoS::AtLeastOnce
-                    };
-                    if let Some(sess) = st.sessions.get_mut(&id) {
-                        sess.subs.retain(|(p, _)| p != &f.path);
-                        sess.subs.push((f.path.clone(), q));
-                    }
-                    codes.push(SubscribeReasonCode::Success(q));
-                }
-                drop(st);
-                send(writer, &Packet::SubAck(SubAck::new(sub.pkid, codes)))?;
-            }
-            Packet::Unsubscribe(u) => {
-                let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(sess) = st.sessions.get_mut(&id) {
-                    sess.subs.retain(|(p, _)| !u.topics.contains(p));
-                }
-                drop(st);
-                send(writer, &Packet::UnsubAck(UnsubAck::new(u.pkid)))?;
-            }
-            Packet::Publish(p) => {
-                match p.qos {
-                    QoS::AtMostOnce => {}
-                    QoS::AtLeastOnce => send(writer, &Packet::PubAck(PubAck::new(p.pkid)))?,
-                    QoS::ExactlyOnce => send(writer, &Packet::PubRec(PubRec::new(p.pkid)))?,
-                }
-                route(state, &p, say);
-            }
-            Packet::PubRel(r) => send(writer, &Packet::PubComp(PubComp::new(r.pkid)))?,
-            Packet::PingReq => send(writer, &Packet::PingResp)?,
-            Packet::Disconnect => return Ok(()),
-            Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubComp(_) => {}
-            other => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("unexpected packet {other:?}"),
-                ))
-            }
-        }
-    }
-    Ok(())
-}
-
-fn route(state: &Mutex<BrokerState>, p: &Publish, say: &dyn Fn(String)) {
-    let mut out = Vec::new();
-    {
-        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-        for sess in st.sessions.values_mut() {
-            let best = sess
-                .subs
-                .iter()
-                .filter(|(f, _)| matches(&p.topic, f))
-                .map(|(_, q)| *q)
-                .max_by_key(|q| *q as u8);
-            let Some(q) = best else { continue };
-            let q = if p.qos == QoS::AtMostOnce || q == QoS::AtMostOnce {
-                QoS::AtMostOnce
-            } else {
-                QoS::AtLeastOnce
-            };
-            let mut fwd = Publish::from_bytes(p.topic.clone(), q, p.payload.clone());
-            if q != QoS::AtMostOnce {
-                fwd.pkid = sess.next_pkid;
-                sess.next_pkid = sess.next_pkid.checked_add(1).unwrap_or(1);
-            }
-            out.push((sess.writer.clone(), sess.client_id.clone(), fwd));
-        }
-    }
-    for (w, cid, fwd) in out {
-        if let Err(e) = send(&w, &Packet::Publish(fwd)) {
-            say(format!("{cid}: forward failed: {e}"));
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Client
-
-/// A message received on a subscription.
 #[derive(Clone, Debug)]
 pub struct Message {
     pub topic: String,
