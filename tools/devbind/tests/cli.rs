@@ -92,6 +92,11 @@ fn bad_arguments_give_one_line_and_exit_2() {
         &["phone", "query", "127.0.0.1", "--bind", "x.y"],
         "not an address",
     );
+    // an address of no local interface: refused before anything is sent
+    usage_error(
+        &["phone", "query", "127.0.0.1", "--bind", "192.0.2.1"],
+        "cannot send from 192.0.2.1:0",
+    );
     usage_error(&["phone", "query", "127.0.0.1", "--pk", "a1"], "--dn");
     usage_error(
         &[
