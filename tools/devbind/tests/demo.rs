@@ -40,9 +40,10 @@ fn signal(pid: u32, sig: &str) {
 
 /// Runs `devbind demo --json --device DEV`, at most `DEMO_LIMIT`; returns (exit code, JSON
 /// lines, output).
-fn run_demo(device: &str) -> (Option<i32>, Vec<Value>, String) {
+fn run_demo(device: &str, extra: &[&str]) -> (Option<i32>, Vec<Value>, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_devbind"))
         .args(["demo", "--json", "--device", device])
+        .args(extra)
         .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -85,7 +86,7 @@ fn run_demo(device: &str) -> (Option<i32>, Vec<Value>, String) {
 }
 
 fn check_all_flows(device: &str) {
-    let (code, lines, text) = run_demo(device);
+    let (code, lines, text) = run_demo(device, &[]);
     let summary = lines
         .iter()
         .find_map(|v| v.get("summary").cloned())
@@ -230,7 +231,17 @@ fn a_device_that_exits_is_reported_with_its_status_and_last_lines() {
     )
     .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let (code, lines, text) = run_demo(script.to_str().unwrap());
+    // --keep-logs: the failed run's log goes here, not into a temporary directory left behind
+    let keep = dir.join("logs");
+    let (code, lines, text) = run_demo(
+        script.to_str().unwrap(),
+        &["--keep-logs", keep.to_str().unwrap()],
+    );
+    assert!(
+        std::fs::read_to_string(keep.join("device.log"))
+            .is_ok_and(|l| l.contains("cannot open the CoAP port")),
+        "{text}"
+    );
     assert_eq!(code, Some(1), "{text}");
     let exited = lines
         .iter()
