@@ -348,6 +348,11 @@ fn several_boots_or_reconnects_are_judged_one_by_one() {
         .evidence
         .iter()
         .any(|(n, l)| *n == 17 && l.contains("try 2 times fail")));
+    // the device's names, seen in the first boot's notify, name the reply topic
+    assert!(r.last.steps[2]
+        .causes
+        .iter()
+        .any(|c| c.contains("/sys/a1GQc8iJOWI/gateway_test01/thing/awss/enrollee/match_reply")));
     // the first boot passed: no earlier failure
     assert_eq!(r.earlier_failed_count, 0);
 

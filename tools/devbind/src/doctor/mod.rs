@@ -804,6 +804,8 @@ impl State {
         }
     }
 
+    /// The device's product key and name, from a `/sys/<pk>/<dn>/thing/...` topic or a
+    /// payload's `"productKey"` and `"deviceName"`.
     fn learn_names(&mut self, line: &str) {
         if self.pk_dn.is_some() {
             return;
@@ -813,8 +815,17 @@ impl State {
             if let (Some(pk), Some(dn), Some(next)) = (parts.next(), parts.next(), parts.next()) {
                 if next == "thing" && !pk.is_empty() && !dn.is_empty() {
                     self.pk_dn = Some((pk.to_string(), dn.to_string()));
+                    return;
                 }
             }
+        }
+        let field = |key: &str| -> Option<String> {
+            let at = line.find(key)? + key.len();
+            let v: String = line[at..].chars().take_while(|c| *c != '"').collect();
+            (!v.is_empty() && v.len() <= 64).then_some(v)
+        };
+        if let (Some(pk), Some(dn)) = (field("\"productKey\":\""), field("\"deviceName\":\"")) {
+            self.pk_dn = Some((pk, dn));
         }
     }
 
@@ -1606,7 +1617,9 @@ impl Analyser {
                 _ => "MQTT reconnect",
             };
             self.sessions += 1;
-            let next = State::new(self.sessions, n, Some((n, format!("{why}: {text}"))));
+            let mut next = State::new(self.sessions, n, Some((n, format!("{why}: {text}"))));
+            // The same device after a reboot: its names carry over.
+            next.pk_dn = self.cur.pk_dn.clone();
             let done = std::mem::replace(&mut self.cur, next).judge();
             if !done.ok() {
                 self.earlier_failed_count += 1;
