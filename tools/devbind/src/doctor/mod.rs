@@ -1251,7 +1251,7 @@ impl State {
                     s.evidence.push(b.clone());
                 }
                 s.note = format!(
-                    "{} `report token res:` line(s) negative, none positive after line {}: the publish failed",
+                    "{} negative `report token res:` line(s), the last at line {} with no positive one after it: the publish failed",
                     self.res_bad.count,
                     self.res_bad.last_line()
                 );
