@@ -8,7 +8,7 @@
 //!   `{"id":"1","code":200|404|409|410|400,"message":"..","productKey":..,"deviceName":..}`.
 
 use crate::mqtt::Client;
-use mqttbytes::QoS;
+use rumqttc::mqttbytes::QoS;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -83,6 +83,16 @@ pub enum Event {
         device: Device,
         text: String,
     },
+    /// The connection to the broker dropped: the simulator reconnects.
+    BrokerLost {
+        broker: String,
+    },
+    /// Connected again, every topic subscribed again.
+    BrokerBack {
+        broker: String,
+        attempts: u32,
+        topics: usize,
+    },
 }
 
 impl Event {
@@ -120,6 +130,13 @@ impl Event {
                 "id":id,"unbound":unbound}),
             Event::Stats { device, text } => json!({"event":"stats","productKey":device.pk,
                 "deviceName":device.dn,"text":text}),
+            Event::BrokerLost { broker } => json!({"event":"broker_lost","broker":broker}),
+            Event::BrokerBack {
+                broker,
+                attempts,
+                topics,
+            } => json!({"event":"broker_back","broker":broker,"attempts":attempts,
+                "topics":topics}),
         }
     }
 
@@ -164,6 +181,16 @@ impl Event {
                 }
             ),
             Event::Stats { device, text } => format!("device -> cloud  log/post ({device}) {text}"),
+            Event::BrokerLost { broker } => {
+                format!("cloud  lost the broker {broker}: reconnecting (tokens kept)")
+            }
+            Event::BrokerBack {
+                broker,
+                attempts,
+                topics,
+            } => format!(
+                "cloud  reconnected to the broker {broker} after {attempts} attempt(s), {topics} topics subscribed again"
+            ),
         }
     }
 }
@@ -477,6 +504,15 @@ impl Cloud {
     }
 }
 
+/// Connects as the cloud and subscribes to [`CLOUD_FILTERS`].
+fn connect_cloud(broker: &str) -> io::Result<Client> {
+    let client = Client::connect(broker, "devbind-cloud", Duration::from_secs(5))?;
+    for f in CLOUD_FILTERS {
+        client.subscribe(f, QoS::AtLeastOnce)?;
+    }
+    Ok(client)
+}
+
 /// Topics the simulator subscribes to.
 pub const CLOUD_FILTERS: [&str; 4] = [
     "/sys/+/+/thing/awss/enrollee/match",
@@ -498,19 +534,59 @@ impl CloudRunner {
     where
         F: FnMut(&Event, &Cloud, u64) + Send + 'static,
     {
-        let client = Client::connect(broker, "devbind-cloud", Duration::from_secs(5))?;
-        for f in CLOUD_FILTERS {
-            client.subscribe(f, QoS::AtLeastOnce)?;
-        }
+        let client = connect_cloud(broker)?;
+        let broker = broker.to_string();
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
         let handle = thread::spawn(move || {
             let start = Instant::now();
             let mut cloud = Cloud::new(ttl_ms);
-            while !stop2.load(Ordering::Relaxed) && client.is_connected() {
-                let Some(m) = client.recv_timeout(Duration::from_millis(100)) else {
+            let mut client = Some(client);
+            while !stop2.load(Ordering::Relaxed) {
+                let now = start.elapsed().as_millis() as u64;
+                let c = match client.take() {
+                    Some(c) if c.is_connected() => c,
+                    Some(_) => {
+                        on_event(
+                            &Event::BrokerLost {
+                                broker: broker.clone(),
+                            },
+                            &cloud,
+                            now,
+                        );
+                        continue;
+                    }
+                    None => {
+                        // A broker restart: try again every second, tokens kept meanwhile.
+                        let mut attempts = 0;
+                        while !stop2.load(Ordering::Relaxed) {
+                            attempts += 1;
+                            if let Ok(c) = connect_cloud(&broker) {
+                                let now = start.elapsed().as_millis() as u64;
+                                let back = Event::BrokerBack {
+                                    broker: broker.clone(),
+                                    attempts,
+                                    topics: CLOUD_FILTERS.len(),
+                                };
+                                on_event(&back, &cloud, now);
+                                client = Some(c);
+                                break;
+                            }
+                            for _ in 0..10 {
+                                if stop2.load(Ordering::Relaxed) {
+                                    break;
+                                }
+                                thread::sleep(Duration::from_millis(100));
+                            }
+                        }
+                        continue;
+                    }
+                };
+                let Some(m) = c.recv_timeout(Duration::from_millis(100)) else {
+                    client = Some(c);
                     continue;
                 };
+                let client = client.insert(c);
                 let now = start.elapsed().as_millis() as u64;
                 let (replies, events) = cloud.handle(&m.topic, &m.payload, now);
                 // Events first: whoever waits on them (the demo) must see a report or a bind

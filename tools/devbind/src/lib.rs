@@ -1,6 +1,8 @@
 //! `devbind`: cloud, phone and troubleshooting tools for the device bind module, and the demo
 //! that plays every flow of the guide against the example device on loopback.
 
+pub mod broker;
+pub mod cli;
 pub mod cloud;
 pub mod demo;
 pub mod doctor;

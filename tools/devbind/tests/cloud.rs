@@ -1,8 +1,9 @@
 //! The cloud simulator: token lifecycle (ttl, bind once, unknown), replies, and binding over MQTT.
 
+use devbind::broker::Broker;
 use devbind::cloud::{phone_bind, Cloud, CloudRunner, Device, Event};
-use devbind::mqtt::{Broker, Client};
-use mqttbytes::QoS;
+use devbind::mqtt::Client;
+use rumqttc::mqttbytes::QoS;
 use serde_json::Value;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -118,7 +119,7 @@ fn replies_echo_the_id_and_bad_reports_are_refused() {
 
 #[test]
 fn cloud_over_mqtt_acks_the_device_and_binds_phones() {
-    let b = Broker::start("127.0.0.1:0", None).unwrap();
+    let b = Broker::start("127.0.0.1:0").unwrap();
     let a = b.addr().to_string();
     let (tx, rx) = mpsc::channel();
     let _cloud = CloudRunner::start(&a, 400, move |e, _, _| {
@@ -166,7 +167,7 @@ fn cloud_over_mqtt_acks_the_device_and_binds_phones() {
 
 #[test]
 fn cli_phone_bind_polls_until_the_token_arrives() {
-    let b = Broker::start("127.0.0.1:0", None).unwrap();
+    let b = Broker::start("127.0.0.1:0").unwrap();
     let a = b.addr().to_string();
     let _cloud = CloudRunner::start(&a, 10_000, |_, _, _| {}).unwrap();
     let bin = env!("CARGO_BIN_EXE_devbind");
@@ -201,4 +202,115 @@ fn cli_phone_bind_polls_until_the_token_arrives() {
     assert_eq!(v["code"], 200, "{v}");
     assert!(v["polls"].as_u64().unwrap() >= 2, "{v}");
     assert_eq!(out.status.code(), Some(0));
+}
+
+/// A device reports `token` on broker `a`; the cloud's match_reply, if any came.
+fn report_and_reply(a: &str, id: &str, token: &str) -> Option<String> {
+    let device = Client::connect(a, &format!("pk.dn.{id}"), Duration::from_secs(3)).unwrap();
+    device
+        .subscribe(
+            "/sys/pk/dn/thing/awss/enrollee/match_reply",
+            QoS::AtMostOnce,
+        )
+        .unwrap();
+    device
+        .publish(
+            "/sys/pk/dn/thing/awss/enrollee/match",
+            format!("{{\"id\":\"{id}\",\"params\":{{\"token\":\"{token}\"}}}}").as_bytes(),
+            QoS::AtLeastOnce,
+        )
+        .unwrap();
+    device
+        .recv_timeout(Duration::from_secs(3))
+        .map(|m| String::from_utf8_lossy(&m.payload).into_owned())
+}
+
+/// A mosquitto on `port` (loopback only), killed when dropped.
+struct Mosquitto(std::process::Child);
+
+impl Mosquitto {
+    fn start(port: u16, dir: &std::path::Path) -> Mosquitto {
+        let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).is_file())
+            .expect("mosquitto is not installed (Debian: apt-get install mosquitto); this test needs a broker it can stop and start again, and is not skipped");
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+        )
+        .unwrap();
+        let child = std::process::Command::new(bin)
+            .arg("-c")
+            .arg(&conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start mosquitto");
+        let m = Mosquitto(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "mosquitto did not listen on 127.0.0.1:{port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        m
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `devbind cloud` went silently deaf after a broker restart.
+#[test]
+fn the_cloud_reconnects_and_resubscribes_after_a_broker_restart() {
+    let dir = std::env::temp_dir().join(format!("devbind-cloud-restart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let a = format!("127.0.0.1:{port}");
+    let broker = Mosquitto::start(port, &dir);
+    let (tx, rx) = mpsc::channel();
+    let _cloud = CloudRunner::start(&a, 60_000, move |e, _, _| {
+        let _ = tx.send(e.clone());
+    })
+    .unwrap();
+    assert!(report_and_reply(&a, "1", TOK).is_some_and(|r| r.contains("\"code\":200")));
+    drop(broker);
+    let next = |want: &dyn Fn(&Event) -> bool| {
+        while let Ok(e) = rx.recv_timeout(Duration::from_secs(10)) {
+            if want(&e) {
+                return Some(e);
+            }
+        }
+        None
+    };
+    let lost = next(&|e| matches!(e, Event::BrokerLost { .. })).expect("no BrokerLost");
+    assert!(lost.line().contains("reconnecting"), "{}", lost.line());
+    let broker = Mosquitto::start(port, &dir);
+    let back = next(&|e| matches!(e, Event::BrokerBack { .. })).expect("no BrokerBack");
+    assert!(
+        back.line().contains("4 topics subscribed again"),
+        "{}",
+        back.line()
+    );
+    // subscribed again: a new report is answered; the tokens held before are kept
+    assert!(report_and_reply(&a, "2", TOK2).is_some_and(|r| r.contains("\"code\":200")));
+    assert_eq!(
+        phone_bind(&a, "p1", TOK, Duration::from_secs(3))
+            .unwrap()
+            .code,
+        200
+    );
+    drop(broker);
+    let _ = std::fs::remove_dir_all(&dir);
 }
