@@ -65,6 +65,12 @@ impl Client {
         opts.set_clean_session(true);
         opts.set_max_packet_size(MAX_PACKET, MAX_PACKET);
         let (client, mut connection) = RClient::new(opts, 64);
+        // No Nagle delay: a reply written right after an acknowledgement would otherwise wait
+        // for the broker's delayed ACK (40 ms on Linux), and the cloud simulator's replies
+        // would come that much late.
+        let mut net = connection.eventloop.network_options();
+        net.set_tcp_nodelay(true);
+        connection.eventloop.set_network_options(net);
         let (ctx, crx) = mpsc::channel::<io::Result<()>>();
         let (mtx, msgs) = mpsc::channel();
         let (atx, acks) = mpsc::channel();
