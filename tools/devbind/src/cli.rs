@@ -91,7 +91,8 @@ pub struct BrokerArgs {
 Examples:
   devbind cloud --broker 127.0.0.1:1883
   devbind cloud --broker mqtt://192.168.1.2 --token-ttl-ms 45000 --json
-  devbind cloud --broker 127.0.0.1:1883 --run-ms 60000   # stop after a minute")]
+  devbind cloud --broker 127.0.0.1:1883 --run-ms 60000   # stop after a minute
+  devbind cloud --broker 127.0.0.1:1883 --ack-delay-ms 100  # replies 100 ms late")]
 pub struct CloudArgs {
     /// The broker: HOST:PORT, HOST (port 1883) or mqtt://HOST:PORT
     #[arg(long, value_name = "HOST:PORT", value_parser = parse_broker)]
@@ -105,6 +106,9 @@ pub struct CloudArgs {
     /// Stop after MS milliseconds (default: run until interrupted)
     #[arg(long, value_name = "MS")]
     pub run_ms: Option<u64>,
+    /// Publish every reply MS after the message it answers (a distant cloud's latency)
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub ack_delay_ms: u64,
 }
 
 /// A phone: query a device, listen for its broadcasts, bind with a token.

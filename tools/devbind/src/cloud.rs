@@ -10,7 +10,7 @@
 use crate::mqtt::Client;
 use rumqttc::mqttbytes::QoS;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -530,7 +530,22 @@ pub struct CloudRunner {
 impl CloudRunner {
     /// Connects to `broker`, subscribes, and calls `on_event(event, summary_json, summary_line)`
     /// for every event, before the replies of the message that caused it are published.
-    pub fn start<F>(broker: &str, ttl_ms: u64, mut on_event: F) -> io::Result<CloudRunner>
+    pub fn start<F>(broker: &str, ttl_ms: u64, on_event: F) -> io::Result<CloudRunner>
+    where
+        F: FnMut(&Event, &Cloud, u64) + Send + 'static,
+    {
+        Self::start_with_delay(broker, ttl_ms, Duration::ZERO, on_event)
+    }
+
+    /// Same, but every reply (`match_reply`, `reset_reply`, `bind_reply`) is published
+    /// `ack_delay` after the message it answers, as a distant cloud's would be; messages keep
+    /// being received and handled meanwhile (the event comes when the message is handled).
+    pub fn start_with_delay<F>(
+        broker: &str,
+        ttl_ms: u64,
+        ack_delay: Duration,
+        mut on_event: F,
+    ) -> io::Result<CloudRunner>
     where
         F: FnMut(&Event, &Cloud, u64) + Send + 'static,
     {
@@ -542,6 +557,8 @@ impl CloudRunner {
             let start = Instant::now();
             let mut cloud = Cloud::new(ttl_ms);
             let mut client = Some(client);
+            // Replies waiting for their time, in the order they are due.
+            let mut delayed: VecDeque<(Instant, String, Vec<u8>)> = VecDeque::new();
             while !stop2.load(Ordering::Relaxed) {
                 let now = start.elapsed().as_millis() as u64;
                 let c = match client.take() {
@@ -582,7 +599,16 @@ impl CloudRunner {
                         continue;
                     }
                 };
-                let Some(m) = c.recv_timeout(Duration::from_millis(100)) else {
+                while delayed.front().is_some_and(|d| d.0 <= Instant::now()) {
+                    if let Some((_, t, p)) = delayed.pop_front() {
+                        let _ = c.publish(&t, &p, QoS::AtMostOnce);
+                    }
+                }
+                let wait = delayed.front().map_or(Duration::from_millis(100), |d| {
+                    d.0.saturating_duration_since(Instant::now())
+                        .min(Duration::from_millis(100))
+                });
+                let Some(m) = c.recv_timeout(wait) else {
                     client = Some(c);
                     continue;
                 };
@@ -595,7 +621,11 @@ impl CloudRunner {
                     on_event(e, &cloud, now);
                 }
                 for (t, p) in replies {
-                    let _ = client.publish(&t, &p, QoS::AtMostOnce);
+                    if ack_delay.is_zero() {
+                        let _ = client.publish(&t, &p, QoS::AtMostOnce);
+                    } else {
+                        delayed.push_back((Instant::now() + ack_delay, t, p));
+                    }
                 }
             }
         });

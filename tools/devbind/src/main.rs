@@ -134,7 +134,8 @@ fn cmd_cloud(a: cli::CloudArgs) -> Outcome {
     let broker = a.broker;
     let ttl = a.token_ttl_ms;
     let json_out = a.json;
-    let _runner = cloud::CloudRunner::start(&broker, ttl, move |e, c, now| {
+    let delay = Duration::from_millis(a.ack_delay_ms);
+    let _runner = cloud::CloudRunner::start_with_delay(&broker, ttl, delay, move |e, c, now| {
         if json_out {
             let mut v = e.to_json();
             v["holds"] = c.summary_json(now);
@@ -146,7 +147,11 @@ fn cmd_cloud(a: cli::CloudArgs) -> Outcome {
     })
     .map_err(|e| format!("cloud: cannot use broker {broker}: {e}"))?;
     if !json_out {
-        println!("cloud simulator on broker {broker}, token ttl {ttl} ms; phones bind on /devbind/phone/<phone>/bind");
+        let late = match a.ack_delay_ms {
+            0 => String::new(),
+            ms => format!(", replies {ms} ms late"),
+        };
+        println!("cloud simulator on broker {broker}, token ttl {ttl} ms{late}; phones bind on /devbind/phone/<phone>/bind");
     }
     let start = Instant::now();
     loop {

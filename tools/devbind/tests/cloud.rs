@@ -165,6 +165,58 @@ fn cloud_over_mqtt_acks_the_device_and_binds_phones() {
     assert_eq!(phone_bind(&a, "p2", TOK2, t).unwrap().code, 410);
 }
 
+/// `--ack-delay-ms`: each reply leaves that long after its report, and the reports that come
+/// meanwhile are handled at once (their events) and answered in turn, each with its own id.
+#[test]
+fn a_delayed_cloud_answers_every_report_late_and_in_order() {
+    let b = Broker::start("127.0.0.1:0").unwrap();
+    let a = b.addr().to_string();
+    let (tx, rx) = mpsc::channel();
+    let delay = Duration::from_millis(300);
+    let _cloud = CloudRunner::start_with_delay(&a, 45_000, delay, move |e, _, _| {
+        let _ = tx.send((std::time::Instant::now(), e.clone()));
+    })
+    .unwrap();
+    let device = Client::connect(&a, "pk.dn", Duration::from_secs(3)).unwrap();
+    device
+        .subscribe(
+            "/sys/pk/dn/thing/awss/enrollee/match_reply",
+            QoS::AtMostOnce,
+        )
+        .unwrap();
+    for (id, tok) in [("1", TOK), ("2", TOK2)] {
+        device
+            .publish(
+                "/sys/pk/dn/thing/awss/enrollee/match",
+                format!(r#"{{"id":"{id}","params":{{"token":"{tok}"}}}}"#).as_bytes(),
+                QoS::AtLeastOnce,
+            )
+            .unwrap();
+    }
+    let mut handled = Vec::new();
+    for _ in 0..2 {
+        let (at, e) = rx.recv_timeout(Duration::from_secs(3)).expect("no event");
+        assert!(matches!(e, Event::TokenReported { .. }), "{e:?}");
+        handled.push(at);
+    }
+    for (i, id) in ["1", "2"].into_iter().enumerate() {
+        let m = device
+            .recv_timeout(Duration::from_secs(3))
+            .expect("no match_reply");
+        let now = std::time::Instant::now();
+        let v: Value = serde_json::from_slice(&m.payload).unwrap();
+        assert_eq!(
+            (v["id"].as_str(), v["code"].as_i64()),
+            (Some(id), Some(200))
+        );
+        assert!(
+            now >= handled[i] + delay,
+            "reply {id} came {:?} after its report was handled",
+            now - handled[i]
+        );
+    }
+}
+
 #[test]
 fn cli_phone_bind_polls_until_the_token_arrives() {
     let b = Broker::start("127.0.0.1:0").unwrap();
