@@ -117,6 +117,7 @@ pub enum PhoneCmd {
     Query(QueryArgs),
     Listen(ListenArgs),
     Bind(BindArgs),
+    Flood(FloodArgs),
 }
 
 /// CoAP query of the device info (unicast path with --pk/--dn, else /sys/device/info/get).
@@ -150,6 +151,57 @@ pub struct QueryArgs {
     #[arg(long, value_name = "MS", default_value_t = 5000)]
     pub timeout_ms: u64,
     /// The answer (or the error) as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flood a device with queries (SPEC 9: it keeps answering, its memory stays flat, its token
+/// reports stay bounded) and print the figures.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Sends --rate queries a second for --seconds, alternating /sys/device/info/get and, with
+--pk/--dn, the unicast path; one thread sends without waiting, another counts the answers by
+CoAP token. Then waits for the last answers (--drain-ms without one) and sends a normal query.
+With --broker it counts the token reports published meanwhile, with --pid it reads the
+device's VmRSS and VmHWM from /proc/PID/status. Exit 1 when a second of the flood got no
+answer, the query after it got none, or the watched process died.
+
+Examples:
+  devbind phone flood 127.0.0.1:5683 --bind 127.0.0.2 --pk a1demoPK01 --dn demo_device_01
+  devbind phone flood 127.0.0.1:5683 --bind 127.0.0.2 --rate 10000 --seconds 10 \\
+      --broker 127.0.0.1:1883 --pid \"$(pidof devbind-device)\" --json")]
+pub struct FloodArgs {
+    /// The device: HOST or HOST:PORT (port 5683)
+    #[arg(value_name = "HOST[:PORT]")]
+    pub host: String,
+    /// Product key (with --dn: the unicast path too)
+    #[arg(long, requires = "dn")]
+    pub pk: Option<String>,
+    /// Device name (with --pk)
+    #[arg(long, requires = "pk")]
+    pub dn: Option<String>,
+    /// Queries a second
+    #[arg(long, value_name = "N", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate: u32,
+    /// How long to flood
+    #[arg(long, value_name = "S", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub seconds: u32,
+    /// Source address to send from (a device on this host: another loopback address, e.g.
+    /// 127.0.0.2)
+    #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_bind)]
+    pub bind: Option<SocketAddr>,
+    /// Count the token reports published on this broker
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_broker)]
+    pub broker: Option<String>,
+    /// The device's process id: its memory, and whether it survives
+    #[arg(long, value_name = "PID")]
+    pub pid: Option<u32>,
+    /// After the last send, count answers until none came for MS
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub drain_ms: u64,
+    /// The figures as one JSON object
     #[arg(long)]
     pub json: bool,
 }

@@ -7,5 +7,6 @@ pub mod cloud;
 pub mod demo;
 pub mod doctor;
 pub mod fakedev;
+pub mod flood;
 pub mod mqtt;
 pub mod phone;

@@ -2,7 +2,7 @@
 
 use clap::{CommandFactory, Parser};
 use devbind::cli::{self, Cli, Cmd, PhoneCmd};
-use devbind::{broker, cloud, demo, doctor, fakedev, mqtt, phone};
+use devbind::{broker, cloud, demo, doctor, fakedev, flood, mqtt, phone};
 use serde_json::json;
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -53,6 +53,7 @@ fn main() -> ExitCode {
         Cmd::Phone(PhoneCmd::Query(a)) => phone_query(a),
         Cmd::Phone(PhoneCmd::Listen(a)) => phone_listen(a),
         Cmd::Phone(PhoneCmd::Bind(a)) => phone_bind(a),
+        Cmd::Phone(PhoneCmd::Flood(a)) => phone_flood(a),
         Cmd::Doctor(a) => cmd_doctor(a),
         Cmd::FakeDevice(a) => cmd_fake(a),
         Cmd::Completions(a) => {
@@ -309,6 +310,45 @@ fn phone_bind(a: cli::BindArgs) -> Outcome {
         println!("bind {token} as {name}: {} {}", r.code, r.message);
     }
     Ok(if r.code == 200 { 0 } else { 1 })
+}
+
+fn phone_flood(a: cli::FloodArgs) -> Outcome {
+    let target =
+        phone::resolve(&a.host, phone::COAP_PORT).map_err(|e| format!("{}: {e}", a.host))?;
+    if phone::is_broadcast(target.ip()) {
+        return Err(Fatal(format!(
+            "{} is a broadcast address: a flood goes to one device",
+            target.ip()
+        )));
+    }
+    let bind = a.bind.unwrap_or_else(|| {
+        let ip: std::net::IpAddr = if target.ip().is_loopback() {
+            [127, 0, 0, 1].into()
+        } else {
+            [0, 0, 0, 0].into()
+        };
+        std::net::SocketAddr::new(ip, 0)
+    });
+    let o = flood::Options {
+        target,
+        bind,
+        device: a.pk.zip(a.dn),
+        rate: a.rate,
+        seconds: a.seconds,
+        drain: Duration::from_millis(a.drain_ms),
+        broker: a.broker,
+        pid: a.pid,
+    };
+    let f = flood::run(&o).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrNotAvailable => format!("--bind: {e}"),
+        _ => e.to_string(),
+    })?;
+    if a.json {
+        println!("{}", serde_json::to_string(&f)?);
+    } else {
+        print!("{}", f.to_text());
+    }
+    Ok(if f.ok() { 0 } else { 1 })
 }
 
 fn cmd_doctor(a: cli::DoctorArgs) -> Outcome {

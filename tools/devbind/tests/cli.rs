@@ -38,6 +38,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["phone", "query"],
     &["phone", "listen"],
     &["phone", "bind"],
+    &["phone", "flood"],
     &["doctor"],
     &["fake-device"],
     &["completions"],
@@ -120,6 +121,13 @@ fn bad_arguments_give_one_line_and_exit_2() {
         ],
         "`G` is not a hex digit",
     );
+    usage_error(&["phone", "flood", "127.0.0.1", "--rate", "0"], "--rate");
+    usage_error(&["phone", "flood", "127.0.0.1", "--pk", "a1"], "--dn");
+    usage_error(
+        &["phone", "flood", "127.0.0.1", "--bind", "192.0.2.1"],
+        "cannot send from 192.0.2.1:0",
+    );
+    usage_error(&["phone", "flood", "10.0.0.255"], "broadcast address");
     usage_error(&["doctor"], "LOGFILE");
     usage_error(&["phone", "query", "127.0.0.255"], "pass --broadcast");
     usage_error(
@@ -159,6 +167,52 @@ fn an_icmp_refusal_is_reported_at_once() {
     assert!(
         err.contains("refused the query") && err.contains("ICMP port unreachable"),
         "{err}"
+    );
+}
+
+/// A flood nobody answers: the figures say so (the sends refused by ICMP, no answer, no
+/// answer to the query after it either), exit 1.
+#[test]
+fn a_flood_nobody_answers_exits_1_with_its_figures() {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = devbind(&[
+        "phone",
+        "flood",
+        &format!("127.0.0.1:{port}"),
+        "--rate",
+        "200",
+        "--seconds",
+        "1",
+        "--drain-ms",
+        "100",
+        "--json",
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    let f: devbind::flood::Figures = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (f.answered, f.seconds, f.per_second.len()),
+        (0, 1, 1),
+        "{f:?}"
+    );
+    assert!(f.sent + f.send_errors > 0 && f.send_errors > 0, "{f:?}");
+    assert!(!f.probe.answered, "{f:?}");
+    assert!(
+        f.probe
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("refused the query")),
+        "{f:?}"
+    );
+    assert_eq!((f.reports, f.rss.clone(), f.alive), (None, None, None));
+    assert!(
+        f.to_text().contains("no answer in second(s) 1"),
+        "{}",
+        f.to_text()
     );
 }
 
