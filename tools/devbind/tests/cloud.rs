@@ -1,5 +1,8 @@
 //! The cloud simulator: token lifecycle (ttl, bind once, unknown), replies, and binding over MQTT.
 
+mod common;
+
+use common::{free_tcp_port, Mosquitto};
 use devbind::broker::Broker;
 use devbind::cloud::{phone_bind, Cloud, CloudRunner, Device, Event};
 use devbind::mqtt::Client;
@@ -277,58 +280,12 @@ fn report_and_reply(a: &str, id: &str, token: &str) -> Option<String> {
         .map(|m| String::from_utf8_lossy(&m.payload).into_owned())
 }
 
-/// A mosquitto on `port` (loopback only), killed when dropped.
-struct Mosquitto(std::process::Child);
-
-impl Mosquitto {
-    fn start(port: u16, dir: &std::path::Path) -> Mosquitto {
-        let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).is_file())
-            .expect("mosquitto is not installed (Debian: apt-get install mosquitto); this test needs a broker it can stop and start again, and is not skipped");
-        let conf = dir.join("mosquitto.conf");
-        std::fs::write(
-            &conf,
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
-        )
-        .unwrap();
-        let child = std::process::Command::new(bin)
-            .arg("-c")
-            .arg(&conf)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start mosquitto");
-        let m = Mosquitto(child);
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "mosquitto did not listen on 127.0.0.1:{port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        m
-    }
-}
-
-impl Drop for Mosquitto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `devbind cloud` went silently deaf after a broker restart.
 #[test]
 fn the_cloud_reconnects_and_resubscribes_after_a_broker_restart() {
     let dir = std::env::temp_dir().join(format!("devbind-cloud-restart-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_tcp_port();
     let a = format!("127.0.0.1:{port}");
     let broker = Mosquitto::start(port, &dir);
     let (tx, rx) = mpsc::channel();

@@ -4,20 +4,15 @@
 //! 50 s) and runs in a process group of its own, killed whole on a timeout so no device outlives
 //! the test. Traffic stays on 127.0.0.1.
 
+mod common;
+
+use common::{example_device, signal, Killed};
+use devbind::flood::alive;
 use serde_json::Value;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Longest a demo run may take.
 const DEMO_LIMIT: Duration = Duration::from_secs(50);
@@ -26,14 +21,6 @@ const DEMO_LIMIT: Duration = Duration::from_secs(50);
 fn kill_group(pgid: u32) {
     let _ = Command::new("kill")
         .args(["-KILL", "--", &format!("-{pgid}")])
-        .stderr(Stdio::null())
-        .status();
-}
-
-/// Sends signal `sig` (`TERM`, `INT`) to process `pid` alone.
-fn signal(pid: u32, sig: &str) {
-    let _ = Command::new("kill")
-        .args([&format!("-{sig}"), &pid.to_string()])
         .stderr(Stdio::null())
         .status();
 }
@@ -112,35 +99,9 @@ fn demo_with_the_rust_stand_in_device() {
     check_all_flows("fake");
 }
 
-fn example_device() -> String {
-    let path = match std::env::var_os("DEVBIND_DEVICE") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../build/host/devbind-device"),
-    };
-    assert!(
-        path.is_file(),
-        "the example device {} does not exist: build it first (`make test` at the repository \
-         root builds it before running these tests; by hand: see tools/README.md), or set \
-         DEVBIND_DEVICE to its path",
-        path.display()
-    );
-    path.to_str().unwrap().to_string()
-}
-
 #[test]
 fn demo_with_the_example_device() {
     check_all_flows(&example_device());
-}
-
-/// Whether process `pid` still exists (a zombie counts as gone).
-fn alive(pid: u64) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z')
-    })
 }
 
 /// Starts the demo, waits for its first device and its first flow, sends `sig` to the demo
@@ -169,7 +130,7 @@ fn interrupt_demo(device: &str, sig: &str) {
     while let Ok(l) = rx.recv_timeout(Duration::from_secs(20)) {
         let v: Value = serde_json::from_str(&l).unwrap_or(Value::Null);
         if v["what"] == "device_started" {
-            device_pid = v["pid"].as_u64();
+            device_pid = v["pid"].as_u64().and_then(|p| u32::try_from(p).ok());
         }
         let flowing = v["what"] == "flow_start";
         lines.push(l);
