@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_TTL_MS: u64 = 45_000;
 /// The simulator forgets tokens this long after they expired (it still says "expired" till then).
 const FORGET_AFTER_MS: u64 = 600_000;
+/// How often at most it looks for tokens to forget (a look visits every token held).
+const FORGET_EVERY_MS: u64 = 1_000;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Device {
@@ -208,6 +210,8 @@ pub struct Cloud {
     ttl_ms: u64,
     tokens: HashMap<String, TokenEntry>,
     bindings: BTreeMap<Device, Vec<String>>,
+    /// When it last looked for tokens to forget.
+    forgot_at_ms: Option<u64>,
 }
 
 fn is_token(t: &str) -> bool {
@@ -247,14 +251,21 @@ impl Cloud {
             ttl_ms,
             tokens: HashMap::new(),
             bindings: BTreeMap::new(),
+            forgot_at_ms: None,
         }
     }
 
     /// Records a reported token; returns whether it was held already.
     pub fn report(&mut self, device: Device, token: &str, now_ms: u64) -> bool {
         let token = token.to_ascii_uppercase();
-        self.tokens
-            .retain(|_, e| e.expires_ms + FORGET_AFTER_MS > now_ms);
+        if self
+            .forgot_at_ms
+            .is_none_or(|at| now_ms >= at + FORGET_EVERY_MS)
+        {
+            self.forgot_at_ms = Some(now_ms);
+            self.tokens
+                .retain(|_, e| e.expires_ms + FORGET_AFTER_MS > now_ms);
+        }
         match self.tokens.get_mut(&token) {
             Some(e) => {
                 e.reports += 1;
