@@ -14,6 +14,8 @@
 #   make test-firmware  the C bind tests on firmware CPUs under qemu: Cortex-M4 (thumbv7em-none-eabi)
 #                   and RV32IMC (riscv32imc-unknown-none-elf), built with Debian's Rust
 #   make bench      figures, not tests: flash/RAM footprint, stack high-water marks, core speed
+#   make flood      figures: the example device flooded with phone queries over real UDP on
+#                   loopback (10,000 a second for 10 s): answers, drops, token reports, memory
 #   make dist       the installable package in dist/ (see "The package and the SDK swap" below),
 #                   make install PREFIX=..., make sdk-swap SDK_LIB=..., make sdk-unswap SDK_LIB=...
 #
@@ -112,6 +114,24 @@ bench: lib
 	sh benches/footprint/footprint.sh
 	benches/stack/run.sh
 	$(CARGO) test --release --test core_speed_figures -- --nocapture
+
+# ---- A flood over a real socket -------------------------------------------------------------
+#
+# The example device against mosquitto and the cloud simulator; `devbind phone flood` sends it
+# FLOOD_RATE queries a second for FLOOD_SECONDS from 127.0.0.2 and prints the figures (the
+# ignored full run of tools/devbind/tests/flood.rs, release build). FLOOD_ACK_DELAY_MS delays
+# the cloud's replies (0: at once).
+
+FLOOD_SECONDS ?= 10
+FLOOD_RATE ?= 10000
+FLOOD_ACK_DELAY_MS ?= 0
+
+.PHONY: flood
+
+flood: device
+	cd tools && DEVBIND_DEVICE=$(abspath $(DEVICE)) FLOOD_SECONDS=$(FLOOD_SECONDS) \
+		FLOOD_RATE=$(FLOOD_RATE) FLOOD_ACK_DELAY_MS=$(FLOOD_ACK_DELAY_MS) \
+		$(CARGO) test --release -p devbind --test flood -- --ignored --nocapture full_flood_figures
 
 clean:
 	rm -rf $(BUILD) dist
