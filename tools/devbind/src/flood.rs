@@ -369,9 +369,10 @@ fn send(
         let sec = second_of(start, now, o.seconds).min(out.per_second.len() - 1);
         while seq < due {
             let t = &mut templates[(seq % n) as usize];
-            let bytes = t.for_seq((seq as u16).wrapping_add(salts.0), {
-                (seq as u32).wrapping_add(salts.1)
-            });
+            let bytes = t.for_seq(
+                (seq as u16).wrapping_add(salts.0),
+                (seq as u32).wrapping_add(salts.1),
+            );
             match sock.send(bytes) {
                 Ok(_) => {
                     out.sent += 1;
@@ -404,7 +405,8 @@ fn receive(
     last: &AtomicU64,
 ) -> Received {
     let total = u64::from(o.rate) * u64::from(o.seconds);
-    let mut seen = vec![0u64; total.div_ceil(64) as usize];
+    // One bit a query answered, grown as answers come (they only come for queries sent).
+    let mut seen: Vec<u64> = Vec::new();
     let mut out = Received {
         refused: 0,
         answered: 0,
@@ -430,6 +432,9 @@ fn receive(
             continue;
         };
         let (word, bit) = ((seq / 64) as usize, 1u64 << (seq % 64));
+        if word >= seen.len() {
+            seen.resize(word + 1, 0);
+        }
         if seen[word] & bit != 0 {
             out.duplicates += 1;
             continue;
