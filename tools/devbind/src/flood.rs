@@ -1,8 +1,9 @@
 //! `devbind phone flood`: a LAN peer that sends phone queries to one device as fast as it is
-//! told, and counts what comes back: answers (by CoAP token), the token reports the device
-//! publishes meanwhile (a subscriber on the broker), the device's memory (`/proc/PID/status`)
-//! and whether it still answers a normal query once the flood is over. SPEC section 9: a LAN
-//! peer hammering the query resources cannot make the device flood the cloud or grow memory.
+//! told, and counts what comes back: answers (by CoAP token and message id), the token reports
+//! the device publishes meanwhile (a subscriber on the broker), the device's memory
+//! (`/proc/PID/status`) and whether it still answers a normal query once the flood is over.
+//! SPEC section 9: a LAN peer hammering the query resources cannot make the device flood the
+//! cloud or grow memory.
 //!
 //! The queries are built once (coap-lite, [`phone::query_packet`]); each send only writes its
 //! sequence number into the message id and the 4-byte token. One thread sends, paced by the
@@ -303,15 +304,16 @@ impl Template {
     }
 }
 
-/// The sequence number an answer's datagram answers, if it is one of ours with code 200.
-fn answered_seq(bytes: &[u8], salt: u32, total: u64) -> Option<u64> {
+/// The sequence number an answer's datagram answers, if it is one of ours (its token, and the
+/// message id that went with it) with code 200.
+fn answered_seq(bytes: &[u8], salts: (u16, u32), total: u64) -> Option<u64> {
     let p = Packet::from_bytes(bytes).ok()?;
     if p.header.code != MessageClass::Response(ResponseType::Content) {
         return None;
     }
     let token: [u8; TOKEN_LEN] = p.get_token().try_into().ok()?;
-    let seq = u64::from(u32::from_be_bytes(token).wrapping_sub(salt));
-    if seq >= total {
+    let seq = u64::from(u32::from_be_bytes(token).wrapping_sub(salts.1));
+    if seq >= total || p.header.message_id != (seq as u16).wrapping_add(salts.0) {
         return None;
     }
     let v: Value = serde_json::from_slice(&p.payload).ok()?;
@@ -400,7 +402,7 @@ fn receive(
     sock: &UdpSocket,
     o: &Options,
     start: Instant,
-    salt: u32,
+    salts: (u16, u32),
     stop: &AtomicBool,
     last: &AtomicU64,
 ) -> Received {
@@ -427,7 +429,7 @@ fn receive(
             Err(_) => continue,
         };
         let now = Instant::now();
-        let Some(seq) = answered_seq(&buf[..n], salt, total) else {
+        let Some(seq) = answered_seq(&buf[..n], salts, total) else {
             out.other += 1;
             continue;
         };
@@ -558,7 +560,7 @@ pub fn run(o: &Options) -> io::Result<Figures> {
     let rx_sock = sock.try_clone()?;
     let (o_rx, stop_rx, last_rx) = (o.clone(), stop.clone(), last.clone());
     let receiver =
-        thread::spawn(move || receive(&rx_sock, &o_rx, start, salts.1, &stop_rx, &last_rx));
+        thread::spawn(move || receive(&rx_sock, &o_rx, start, salts, &stop_rx, &last_rx));
     let reporter = reports_client.map(|c| {
         let (stop_rep, seconds) = (stop.clone(), o.seconds);
         thread::spawn(move || count_reports(c, start, seconds, &stop_rep))
@@ -661,9 +663,10 @@ mod tests {
         assert_eq!(v["id"], "123");
     }
 
-    fn answer(token: &[u8], body: &str) -> Vec<u8> {
+    fn answer(msgid: u16, token: &[u8], body: &str) -> Vec<u8> {
         let mut p = Packet::new();
         p.header.code = MessageClass::Response(ResponseType::Content);
+        p.header.message_id = msgid;
         p.set_token(token.to_vec());
         p.payload = body.as_bytes().to_vec();
         p.to_bytes().unwrap()
@@ -672,18 +675,20 @@ mod tests {
     #[test]
     fn answers_map_back_to_their_query() {
         let ok = r#"{"id":123,"code":200,"data":{"token":"AB"}}"#;
-        let salt = 0xFFFF_FFF0u32;
-        // seq 20 went out with token 20 + salt (wrapping)
-        let tok = 20u32.wrapping_add(salt).to_be_bytes();
-        assert_eq!(answered_seq(&answer(&tok, ok), salt, 100), Some(20));
-        // beyond the queries sent, another token length, another code, no token: not ours
-        assert_eq!(answered_seq(&answer(&tok, ok), salt, 20), None);
-        assert_eq!(answered_seq(&answer(&tok[..3], ok), salt, 100), None);
+        let salts = (0xFFFEu16, 0xFFFF_FFF0u32);
+        // seq 20 went out with message id 20 + 0xFFFE and token 20 + 0xFFFFFFF0 (wrapping)
+        let (mid, tok) = (18u16, 20u32.wrapping_add(salts.1).to_be_bytes());
+        assert_eq!(answered_seq(&answer(mid, &tok, ok), salts, 100), Some(20));
+        // another message id, beyond the queries sent, another token length: not ours
+        assert_eq!(answered_seq(&answer(19, &tok, ok), salts, 100), None);
+        assert_eq!(answered_seq(&answer(mid, &tok, ok), salts, 20), None);
+        assert_eq!(answered_seq(&answer(mid, &tok[..3], ok), salts, 100), None);
+        // another code, no token in the data, not CoAP
         let refused = r#"{"id":123,"code":500,"data":{"token":"AB"}}"#;
-        assert_eq!(answered_seq(&answer(&tok, refused), salt, 100), None);
+        assert_eq!(answered_seq(&answer(mid, &tok, refused), salts, 100), None);
         let no_token = r#"{"id":123,"code":200,"data":{}}"#;
-        assert_eq!(answered_seq(&answer(&tok, no_token), salt, 100), None);
-        assert_eq!(answered_seq(b"\x40", salt, 100), None);
+        assert_eq!(answered_seq(&answer(mid, &tok, no_token), salts, 100), None);
+        assert_eq!(answered_seq(b"\x40", salts, 100), None);
     }
 
     #[test]
