@@ -962,6 +962,9 @@ fn flow7(
     ))
 }
 
+/// The environment variable that makes the demo panic after the flow it names (tests only).
+pub const PANIC_AFTER_FLOW: &str = "DEVBIND_DEMO_TEST_PANIC_AFTER_FLOW";
+
 /// Runs the demo; returns the exit code.
 pub fn run(o: Options) -> i32 {
     let tl = Arc::new(Timeline {
@@ -1144,6 +1147,11 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>, dir: &Path) -> Result<Results, Str
             .unwrap_or_else(|e| e.into_inner())
             .push((n, name, r, ms));
         *tl.flow.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        // A test hook: the demo's panic path (every device stopped, the temporary directory
+        // removed) is tested by making the demo panic after flow N.
+        if std::env::var(PANIC_AFTER_FLOW).is_ok_and(|v| v == n.to_string()) {
+            panic!("{PANIC_AFTER_FLOW}={n}");
+        }
     };
 
     let dev1 = env.spawn(&[])?;

@@ -168,6 +168,45 @@ fn interrupt_demo(device: &str, sig: &str) {
     assert!(!dir.exists(), "{} left behind", dir.display());
 }
 
+/// A panic inside a flow: the demo stops its device, removes its temporary directory, says
+/// so and exits 2.
+#[test]
+fn a_panic_in_the_demo_stops_its_device_and_cleans_up() {
+    use std::io::BufRead;
+    let child = Command::new(env!("CARGO_BIN_EXE_devbind"))
+        .args(["demo", "--json", "--device", &example_device()])
+        .env(devbind::demo::PANIC_AFTER_FLOW, "1")
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot start devbind demo");
+    let mut k = Killed(child);
+    let demo_pid = k.0.id();
+    let out = k.0.stdout.take().unwrap();
+    let lines: Vec<String> = std::io::BufReader::new(out)
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    let text = lines.join("\n");
+    assert_eq!(k.0.wait().unwrap().code(), Some(2), "{text}");
+    assert!(text.contains("panicked"), "{text}");
+    let device_pid = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["what"] == "device_started")
+        .and_then(|v| v["pid"].as_u64())
+        .and_then(|p| u32::try_from(p).ok())
+        .unwrap_or_else(|| panic!("no device started:\n{text}"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(device_pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!alive(device_pid), "device {device_pid} outlived the panic");
+    let dir = std::env::temp_dir().join(format!("devbind-demo-{demo_pid}"));
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}
+
 #[test]
 fn sigterm_to_the_demo_stops_its_device_and_cleans_up() {
     interrupt_demo(&example_device(), "TERM");
