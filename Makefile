@@ -82,7 +82,7 @@ test-fuzz:
 bench: lib
 	sh benches/footprint/footprint.sh
 	benches/stack/run.sh
-	$(CARGO) test --release --test core_speed_figures -- --nocapture
+	$(CARGO) test --release -p dev-bind-core --test core_speed_figures -- --nocapture
 
 clean:
 	rm -rf $(BUILD)

@@ -13,8 +13,8 @@ use super::imports::{
 use super::types::{CoapMessage, CoapMsgHeader, CoapMsgOption, NetworkAddr, COAP_OPTION_OBSERVE};
 use super::{log, shell};
 use crate::config::COAP_MSG_MAX_TOKEN_LEN;
-use crate::core::render::{self, Topic, Writer};
-use crate::core::{copy_bytes, Level, Line, Msg, QueryCtx};
+use dev_bind_core::render::{self, Topic, Writer};
+use dev_bind_core::{copy_bytes, Level, Line, Msg, QueryCtx};
 
 /// The CoAP server context (NULL until the first registration or send).
 static CTX: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());

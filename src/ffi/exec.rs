@@ -9,9 +9,9 @@ use super::coap::{self, ReplyCtx};
 use super::imports::{self, Hal, Platform};
 use super::log;
 use super::types::{CoapMessage, CoapRecvMsgHandler, NetworkAddr};
-use crate::core::render::{self, Identity, Payload, Topic, Writer};
-use crate::core::{Action, Answer, Level, Line, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
-use crate::core::{IdEcho, Token};
+use dev_bind_core::render::{self, Identity, Payload, Topic, Writer};
+use dev_bind_core::{Action, Answer, Level, Line, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
+use dev_bind_core::{IdEcho, Token};
 
 /// Payload buffer: the longest payload (a query answer with a 32-byte id and the longest
 /// identity) is about 400 bytes.

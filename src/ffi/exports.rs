@@ -17,8 +17,8 @@ use super::types::{
     dev_bind_config_t, CoapMessage, MqttEventMsg, MqttTopicInfo, NetworkAddr,
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
-use crate::core::render::{self, Payload};
-use crate::core::{Config, Level, Line, Msg};
+use dev_bind_core::render::{self, Payload};
+use dev_bind_core::{Config, Level, Line, Msg};
 
 /// Longest MQTT reply payload looked at; longer ones are logged and ignored.
 pub const MQTT_PAYLOAD_MAX: usize = 4096;

@@ -21,8 +21,8 @@ use super::types::{
     CoapMessage, CoapRecvMsgHandler, CoapSendMsgHandler, MqttEventMsg, MqttTopicInfo, NetworkAddr,
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
-use crate::core::render::{self, Payload, Writer};
-use crate::core::{json, Action, Level, Msg, Sub};
+use dev_bind_core::render::{self, Payload, Writer};
+use dev_bind_core::{json, Action, Level, Msg, Sub};
 
 /// `AWSS_LC_INIT_SUC` and `AWSS_LC_INIT_BIND`: the stages that serve device-info queries.
 const LC_INIT_SUC: c_int = 0x08;

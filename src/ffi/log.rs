@@ -1,14 +1,14 @@
 //! Log lines through `HAL_Printf`: `[dbg]|[inf]|[wrn]|[err] dev_bind: <text>\r\n`, with a
 //! run-time threshold (default Info). A line is printed piece by piece, one `HAL_Printf` call
-//! each (prefix, texts from the table of [`crate::core::msg`], number, escaped bytes), as the
+//! each (prefix, texts from the table of [`dev_bind_core::msg`], number, escaped bytes), as the
 //! SDK's own log does, so no line buffer sits on the stack and no `core::fmt` is linked.
 
 use core::ffi::{c_int, CStr};
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use super::imports::HAL_Printf;
-use crate::core::render::Writer;
-use crate::core::{Level, Line, Msg, Piece};
+use dev_bind_core::render::Writer;
+use dev_bind_core::{Level, Line, Msg, Piece};
 
 /// The current threshold (a [`Level`] number); lines above it are dropped.
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Info as u8);

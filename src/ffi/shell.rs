@@ -16,7 +16,7 @@ use super::lock::{Guard, Locked};
 use super::log;
 use super::timer;
 use crate::config::MAX_PENDING_QUERIES;
-use crate::core::{Action, Answer, Level, Line, Machine, Msg, Sink, Sub, Token};
+use dev_bind_core::{Action, Answer, Level, Line, Machine, Msg, Sink, Sub, Token};
 
 /// The machine the shell runs.
 pub type M = Machine<ReplyCtx, MAX_PENDING_QUERIES>;

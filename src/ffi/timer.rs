@@ -11,7 +11,7 @@ use super::imports::{
 };
 use super::log;
 use super::shell::{self, SHELL};
-use crate::core::{Level, Msg};
+use dev_bind_core::{Level, Msg};
 
 static TIMER: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
 

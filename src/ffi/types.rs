@@ -263,8 +263,8 @@ const _: () = {
     assert!(offset_of!(dev_bind_config_t, reset_retry_ms) == 20);
 };
 
-impl From<crate::core::Config> for dev_bind_config_t {
-    fn from(c: crate::core::Config) -> Self {
+impl From<dev_bind_core::Config> for dev_bind_config_t {
+    fn from(c: dev_bind_core::Config) -> Self {
         dev_bind_config_t {
             report_retry_ms: c.report_retry_ms,
             report_attempts: c.report_attempts,
@@ -276,9 +276,9 @@ impl From<crate::core::Config> for dev_bind_config_t {
     }
 }
 
-impl From<dev_bind_config_t> for crate::core::Config {
+impl From<dev_bind_config_t> for dev_bind_core::Config {
     fn from(c: dev_bind_config_t) -> Self {
-        crate::core::Config {
+        dev_bind_core::Config {
             report_retry_ms: c.report_retry_ms,
             report_attempts: c.report_attempts,
             token_lifetime_ms: c.token_lifetime_ms,

@@ -3,7 +3,7 @@
 
 mod common_core;
 use common_core::*;
-use iot_dev_bind::core::{Action, Answer, Stats, Sub, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET};
+use dev_bind_core::{Action, Answer, Stats, Sub, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET};
 
 /// Run the clock deadline by deadline until `end`, returning (time, action) pairs.
 fn run_until(s: &mut Sim, end: u64) -> Vec<(u64, Action<Answer<Q>>)> {

@@ -3,8 +3,8 @@
 
 mod common_core;
 use common_core::*;
-use iot_dev_bind::core::render::{self, Writer};
-use iot_dev_bind::core::{json, Action, Answer, Config, IdKind, Line, Machine, Piece, Sink, Token};
+use dev_bind_core::render::{self, Writer};
+use dev_bind_core::{json, Action, Answer, Config, IdKind, Line, Machine, Piece, Sink, Token};
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 

@@ -3,7 +3,7 @@
 
 mod common_core;
 use common_core::*;
-use iot_dev_bind::core::{Action, Config, Sub};
+use dev_bind_core::{Action, Config, Sub};
 
 fn acked_session() -> Sim {
     let mut s = Sim::new();
@@ -40,8 +40,8 @@ fn c_defect_report_id_char_wrap_at_127() {
     assert_eq!(sorted.len(), ids.len(), "ids never repeat");
     assert_eq!(*ids.last().unwrap(), 310);
     let mut buf = [0u8; 256];
-    let mut w = iot_dev_bind::core::render::Writer::new(&mut buf);
-    iot_dev_bind::core::render::report(&mut w, 300, &[0; 16]);
+    let mut w = dev_bind_core::render::Writer::new(&mut buf);
+    dev_bind_core::render::report(&mut w, 300, &[0; 16]);
     assert!(w.as_bytes().starts_with(br#"{"id":"300","#));
 }
 
@@ -254,7 +254,7 @@ fn c_defect_invalid_json_answers_for_odd_ids() {
         assert_eq!(a.len(), 1);
         let text = answer_text(&a[0]);
         assert!(
-            iot_dev_bind::core::json::scan(text.as_bytes()).is_ok(),
+            dev_bind_core::json::scan(text.as_bytes()).is_ok(),
             "{payload} -> {text}"
         );
     }

@@ -2,8 +2,8 @@
 //! simulated clock driving a `Machine` through its deadlines.
 #![allow(dead_code)]
 
-use iot_dev_bind::core::render::{self, Identity, Writer};
-use iot_dev_bind::core::{
+use dev_bind_core::render::{self, Identity, Writer};
+use dev_bind_core::{
     Action, Answer, Config, IdEcho, IdKind, Level, Line as LogLine, Machine, Millis, Piece,
     QueryCtx, Sink, Token,
 };

@@ -1,14 +1,20 @@
-//! The bind protocol as a sans-IO state machine (SPEC sections 5-8).
+//! The bind protocol of the SDK's `dev_bind` module as a sans-IO state machine (SPEC sections
+//! 5-8).
 //!
 //! Nothing in here reads a clock, draws entropy, touches a raw pointer or performs I/O. The C
-//! shell (`crate::ffi`) feeds the [`Machine`] with events stamped with the current uptime
-//! ([`Millis`]) and gets back [`Action`]s through a [`Sink`]. The shell executes those actions
-//! *after* releasing its lock, rendering each payload with the functions of [`render`].
+//! shell (the `iot_dev_bind` staticlib) feeds the [`Machine`] with events stamped with the
+//! current uptime ([`Millis`]) and gets back [`Action`]s through a [`Sink`]. The shell executes
+//! those actions *after* releasing its lock, rendering each payload with the functions of
+//! [`render`].
 //!
 //! Timers: the machine keeps every deadline as an absolute instant; [`Machine::poll_at`] says
 //! when it next wants [`Machine::poll`] to be called. The shell runs one HAL timer for that.
 
+#![no_std]
 #![forbid(unsafe_code)]
+
+#[cfg(test)]
+extern crate std;
 
 pub mod json;
 pub mod machine;

@@ -33,7 +33,7 @@ pub enum Error {
     NotObject,
     /// Nested deeper than the scanner allows.
     TooDeep,
-    /// The `id` is longer than [`crate::core::MAX_ID_LEN`] bytes.
+    /// The `id` is longer than [`crate::MAX_ID_LEN`] bytes.
     IdTooLong,
     /// No payload at all.
     Empty,
@@ -448,6 +448,7 @@ pub fn id_echo(payload: Option<&[u8]>) -> Result<IdEcho, Error> {
 #[cfg(test)]
 mod tests {
     use super::utf8_check;
+    use std::{vec, vec::Vec};
 
     /// `utf8_check` reports exactly what `core::str::from_utf8` does.
     fn same(b: &[u8]) {

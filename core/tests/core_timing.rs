@@ -3,7 +3,7 @@
 
 mod common_core;
 use common_core::*;
-use iot_dev_bind::core::{Action, Config};
+use dev_bind_core::{Action, Config};
 
 fn cfg_changed() -> Config {
     Config {

@@ -1,15 +1,13 @@
 //! Speed figures of the protocol core: simulated protocol hours per wall-clock second, events
-//! per second, and the machine's size. Prints with `cargo test --test core_speed_figures --
-//! --nocapture`; asserts only correctness (every query answered with a distinct, reported,
+//! per second, and the machine's size. Prints with `cargo test -p dev-bind-core --release --test
+//! core_speed_figures -- --nocapture`; asserts only correctness (every query answered with a distinct, reported,
 //! acknowledged token; no report flood), never timings. Runs in well under 2 s, even unoptimised.
 
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
-use iot_dev_bind::core::render::{self, Identity, Writer};
-use iot_dev_bind::core::{
-    Action, Answer, Level, Line, Machine, Millis, Piece, QueryCtx, Sink, Token,
-};
+use dev_bind_core::render::{self, Identity, Writer};
+use dev_bind_core::{Action, Answer, Level, Line, Machine, Millis, Piece, QueryCtx, Sink, Token};
 
 /// A phone's reply context, the size of the shell's copy (address, message id, token, Observe).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 mod common_core;
 use common_core::*;
-use iot_dev_bind::core::{Action, IdKind, Level};
+use dev_bind_core::{Action, IdKind, Level};
 
 /// A session whose token (report id 0) is in flight.
 fn connected() -> Sim {
@@ -231,7 +231,7 @@ fn answers_echo_the_id_as_the_spec_says() {
             text.starts_with(&format!("{{\"id\":{want},\"code\":200,\"data\":{{")),
             "{text}"
         );
-        assert!(iot_dev_bind::core::json::scan(text.as_bytes()).is_ok());
+        assert!(dev_bind_core::json::scan(text.as_bytes()).is_ok());
     }
 }
 

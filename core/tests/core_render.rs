@@ -2,8 +2,8 @@
 
 mod common_core;
 use common_core::*;
-use iot_dev_bind::core::render::{self, Identity, Topic, Writer};
-use iot_dev_bind::core::{IdKind, Stats};
+use dev_bind_core::render::{self, Identity, Topic, Writer};
+use dev_bind_core::{IdKind, Stats};
 
 fn out(f: impl FnOnce(&mut Writer<'_>)) -> String {
     let mut buf = [0u8; 2048];
@@ -139,10 +139,7 @@ fn answer_id_echo_forms() {
                 out(|w| render::dev_info(w, &WHO, &TOKEN, 1))
             })
         );
-        assert!(
-            iot_dev_bind::core::json::scan(text.as_bytes()).is_ok(),
-            "{text}"
-        );
+        assert!(dev_bind_core::json::scan(text.as_bytes()).is_ok(), "{text}");
     }
 }
 
@@ -160,7 +157,7 @@ fn identity_strings_are_escaped_and_mac_upper_cased() {
     assert!(text.contains(r#""mac":"0A:1B:2C:3D:4E:5F""#), "{text}");
     assert!(text.contains(r#""ip":"\uFFFD1""#), "{text}");
     let full = format!("{{{text}}}");
-    assert!(iot_dev_bind::core::json::scan(full.as_bytes()).is_ok());
+    assert!(dev_bind_core::json::scan(full.as_bytes()).is_ok());
 }
 
 #[test]
@@ -261,10 +258,10 @@ fn answers_for_every_echo_kind_are_valid_json() {
         r#"{"params":{}}"#,
         "{\"id\":\"\u{1f600}\"}",
     ] {
-        let id = iot_dev_bind::core::json::id_echo(Some(payload.as_bytes())).unwrap();
+        let id = dev_bind_core::json::id_echo(Some(payload.as_bytes())).unwrap();
         let text = out(|w| render::answer(w, &id, &WHO, &TOKEN, 5));
-        let top = iot_dev_bind::core::json::scan(text.as_bytes()).unwrap();
-        let again = iot_dev_bind::core::json::scan(payload.as_bytes()).unwrap();
+        let top = dev_bind_core::json::scan(text.as_bytes()).unwrap();
+        let again = dev_bind_core::json::scan(payload.as_bytes()).unwrap();
         match again.id {
             None => assert_eq!(top.id.unwrap().text(), b"null"),
             Some(v) if id.kind == IdKind::Number => assert_eq!(top.id.unwrap().text(), v.text()),
@@ -277,7 +274,7 @@ fn answers_for_every_echo_kind_are_valid_json() {
 /// (product key and device name read for the topic), so their templates must ignore it.
 #[test]
 fn mqtt_payloads_ignore_the_identity() {
-    use iot_dev_bind::core::render::Payload;
+    use dev_bind_core::render::Payload;
     let who = Identity {
         product_key: b"a1pk",
         device_name: b"dev1",

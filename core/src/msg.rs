@@ -342,7 +342,7 @@ fn text(k: u32) -> &'static [u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::Level;
+    use crate::Level;
 
     fn render(line: Line, bytes: &[u8], num: i64) -> std::vec::Vec<u8> {
         let mut v = std::vec::Vec::new();
