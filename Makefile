@@ -8,7 +8,8 @@
 #   make test       everything CI runs: fmt, clippy, Rust tests, release build, C tests (plain,
 #                   ASan/UBSan, valgrind, TSan) through ctest, the host tools' tests, then a
 #                   short libFuzzer run of every fuzz target (FUZZ_SECONDS each)
-#   make bench      figures, not tests: flash/RAM footprint, stack high-water marks, core speed
+#   make bench      figures, not tests: flash/RAM footprint, stack high-water marks, core speed,
+#                   instructions per hot path (callgrind)
 #
 # CARGO_TARGET_DIR is respected: the C builds link $(CARGO_TARGET_DIR)/release/libiot_dev_bind.a,
 # and the tools (a separate cargo workspace) build into it too (else into tools/target).
@@ -82,6 +83,7 @@ test-fuzz:
 bench: lib
 	sh benches/footprint/footprint.sh
 	benches/stack/run.sh
+	benches/callgrind/run.sh
 	$(CARGO) test --release -p dev-bind-core --test core_speed_figures -- --nocapture
 
 clean:
