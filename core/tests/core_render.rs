@@ -357,3 +357,62 @@ fn bad_utf8_runs_are_each_one_replacement() {
         check(&b);
     }
 }
+
+/// Every placeholder of every template names a field the renderer knows, and each number
+/// placeholder is one of the numbers its [`Payload`] documents, in that order.
+#[test]
+fn every_placeholder_names_a_known_field() {
+    use dev_bind_core::render::Payload;
+    fn names(template: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut rest = template;
+        while let Some(at) = rest.find('$') {
+            let tail = &rest[at..];
+            assert!(tail.starts_with("${"), "a lone $ in {template}");
+            let end = tail.find('}').expect("an unclosed placeholder");
+            out.push(&tail[2..end]);
+            rest = &tail[end + 1..];
+        }
+        out
+    }
+    let fields = ["token", "echo", "devinfo", "pk", "dn", "mac", "ip"];
+    let numbers = [
+        (Payload::Report, &["id"][..]),
+        (Payload::Reset, &["id"]),
+        (
+            Payload::Stats,
+            &["id", "uptime", "trace", "max", "min", "mean", "cnt", "suc"],
+        ),
+        (Payload::Notify, &["id", "remain"]),
+        (Payload::Answer, &["remain"]),
+        (Payload::ConnectAp, &[]),
+        (Payload::SyncToken, &["max", "min", "mean", "cnt", "suc"]),
+        (Payload::DevInfo, &["remain"]),
+        (Payload::DevInfoBase, &[]),
+    ];
+    for (which, want) in numbers {
+        let all = names(which.template());
+        let nums: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|n| !fields.contains(n))
+            .collect();
+        assert_eq!(nums, want, "{which:?}");
+    }
+    for t in [
+        Topic::MatchReply,
+        Topic::MatchReport,
+        Topic::ResetReply,
+        Topic::ResetReport,
+        Topic::LogPost,
+        Topic::QueryMcast,
+        Topic::QueryUcast,
+        Topic::Notify,
+        Topic::ConnectApMcast,
+        Topic::ConnectApUcast,
+    ] {
+        for n in names(t.template()) {
+            assert!(n == "pk" || n == "dn", "{t:?}: ${{{n}}}");
+        }
+    }
+}
