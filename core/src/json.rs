@@ -39,20 +39,6 @@ pub enum Error {
     Empty,
 }
 
-impl Error {
-    /// A short description for log lines, followed by the payload's excerpt.
-    pub fn reason(&self) -> super::Msg {
-        use super::Msg;
-        match self {
-            Error::Invalid => Msg::JsonInvalid,
-            Error::NotObject => Msg::JsonNotObject,
-            Error::TooDeep => Msg::JsonTooDeep,
-            Error::IdTooLong => Msg::JsonIdTooLong,
-            Error::Empty => Msg::JsonEmpty,
-        }
-    }
-}
-
 /// The members the module cares about, from the top level of an object.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Top<'a> {

@@ -23,7 +23,7 @@ pub mod render;
 pub mod rng;
 
 pub use machine::Machine;
-pub use msg::{Line, Msg, Piece};
+pub use msg::{BadEvent, Line, Msg, Piece, What, Why};
 
 /// Milliseconds of uptime, as `HAL_UptimeMs()` returns them.
 pub type Millis = u64;

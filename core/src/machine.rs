@@ -9,10 +9,11 @@
 //! Time is hostile too: a clock that jumps or goes backwards only makes deadlines fire late or
 //! early, elapsed times saturate at zero, and every counter wraps or saturates explicitly.
 
+use super::msg::Reply;
 use super::rng::ChaCha20;
 use super::{
     json, Action, Answer, Config, IdEcho, Level, Line, Millis, Msg, QueryCtx, Sink, Stats, Sub,
-    Token, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET, RESET_RETRY_MAX_MS,
+    Token, Why, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET, RESET_RETRY_MAX_MS,
 };
 use rand_core::RngCore;
 
@@ -219,65 +220,55 @@ fn say<Q>(sink: &mut impl Sink<Q>, line: Line, n: i64) {
     sink.log(line, &[], n);
 }
 
-/// `<why><what>` at Warn with an excerpt of `payload`: a reply refused for its content (inlined
-/// into its two callers: measured smaller).
-#[inline(always)]
-fn bad_payload<Q>(sink: &mut impl Sink<Q>, why: Msg, what: Msg, payload: &[u8]) {
-    sink.log(Line::new(Level::Warn, why, what), excerpt(payload), 0);
-}
-
 /// Check a reply: a JSON object whose `code` is 200 (a number or a string of digits) and whose
 /// `id` is a u32 (a number or a string of digits) in `lo..lo + span` (wrapping), or the legacy
-/// notify ack id when `why` is [`Msg::AckIgnored`] and `span` is not zero. For a reset reply
-/// (`why` is [`Msg::ResetIgnored`]) both may be absent. `Some(id)` (`lo` when absent), or `None`
-/// after `<why><reason>: <excerpt>` or `<why>unknown id N`.
-#[inline(never)]
+/// notify ack id for a notify ack when `span` is not zero. For a reset reply both may be
+/// absent. `Some(id)` (`lo` when absent), or `None` after a warning that says why (with an
+/// excerpt of the payload, or the unknown id).
 fn reply_id<Q>(
     sink: &mut impl Sink<Q>,
-    why: Msg,
+    kind: Reply,
     payload: &[u8],
     lo: u32,
     span: u32,
 ) -> Option<u32> {
-    let lax = why == Msg::ResetIgnored;
-    let reason = match json::scan(payload) {
-        Err(e) => e.reason(),
+    let lax = kind == Reply::Reset;
+    let why = match json::scan(payload) {
+        Err(e) => Why::Json(e),
         Ok(top) => {
             let code_ok = match top.code {
                 None => lax,
                 Some(v) => v.as_u32() == Some(200),
             };
-            if code_ok {
-                match top.id {
-                    None if lax => return Some(lo),
-                    id => match id.and_then(|v| v.as_u32()) {
-                        Some(n) => {
-                            // Not a notify ack: `lo`, in the span whenever it is not empty.
-                            let legacy = if why == Msg::AckIgnored {
-                                LEGACY_NOTIFY_ACK_ID
-                            } else {
-                                lo
-                            };
-                            if n.wrapping_sub(lo) < span || (n == legacy && span != 0) {
-                                return Some(n);
-                            }
-                            say(
-                                sink,
-                                Line::new(Level::Warn, why, Msg::NotCurrentToken),
-                                n.into(),
-                            );
-                            return None;
-                        }
-                        None => Msg::NoNumericId,
-                    },
+            if !code_ok {
+                Why::CodeNot200
+            } else if top.id.is_none() && lax {
+                return Some(lo);
+            } else if let Some(n) = top.id.and_then(|v| v.as_u32()) {
+                let legacy = kind == Reply::NotifyAck && n == LEGACY_NOTIFY_ACK_ID && span != 0;
+                if n.wrapping_sub(lo) < span || legacy {
+                    return Some(n);
                 }
+                let line = Line::new(Level::Warn, Msg::ignored(kind, Why::UnknownId));
+                sink.log(line, &[], n.into());
+                return None;
             } else {
-                Msg::CodeNot200
+                Why::BadId
             }
         }
     };
-    bad_payload(sink, why, reason, payload);
+    let line = Line::new(Level::Warn, Msg::ignored(kind, why));
+    sink.log(line, excerpt(payload), 0);
     None
+}
+
+/// Why a token's reporting ended without an acknowledgement.
+#[derive(Clone, Copy)]
+enum Ended {
+    /// `awss_stop_report_token()`.
+    Stopped,
+    /// Every report attempt went unanswered.
+    NoAck,
 }
 
 impl<Q: QueryCtx, const P: usize> Default for Machine<Q, P> {
@@ -353,9 +344,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         let ok = cfg.is_valid();
         let line = if ok {
             self.cfg_x = cfg.xor(Config::DEFAULT);
-            Line::new(Level::Info, Msg::ConfigUpdated, Msg::None)
+            Line::new(Level::Info, Msg::ConfigUpdated)
         } else {
-            Line::new(Level::Warn, Msg::ConfigRefused, Msg::None)
+            Line::new(Level::Warn, Msg::ConfigRefused)
         };
         note(sink, line);
         ok.then_some(()).ok_or(())
@@ -374,7 +365,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         sink: &mut impl Sink<Q>,
     ) {
         if self.session != Session::Idle {
-            note(sink, Line::new(Level::Debug, Msg::SessionActive, Msg::None));
+            note(sink, Line::new(Level::Debug, Msg::SessionActive));
             return;
         }
         if !reset_flag {
@@ -382,7 +373,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         self.open_session(sink);
         self.keep(&provisioned);
-        note(sink, Line::new(Level::Info, Msg::ResetFirst, Msg::None));
+        note(sink, Line::new(Level::Info, Msg::ResetFirst));
         self.report_reset_now(now, sink);
     }
 
@@ -408,7 +399,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn start_bind(&mut self, now: Millis, provisioned: Token, sink: &mut impl Sink<Q>) {
         match self.session {
             Session::Binding => {
-                note(sink, Line::new(Level::Debug, Msg::BindRunning, Msg::None));
+                note(sink, Line::new(Level::Debug, Msg::BindRunning));
                 return;
             }
             Session::Idle => self.open_session(sink),
@@ -422,10 +413,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.session = Session::Binding;
         let token = core::mem::replace(&mut self.stored, NO_TOKEN);
         if token != NO_TOKEN {
-            note(
-                sink,
-                Line::new(Level::Info, Msg::ReportProvisioned, Msg::None),
-            );
+            note(sink, Line::new(Level::Info, Msg::ReportProvisioned));
         }
         self.begin_token(now, &token, sink);
         // Entered from an idle session or one that waited for the reset's ack: the first
@@ -443,7 +431,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.stop_round(sink);
         self.notify_armed = false;
         self.at = [NEVER; 4];
-        self.drop_pending(Msg::BindDeinit, sink);
+        self.drop_pending(Msg::QueryDroppedBindDeinit, sink);
         self.subscribe(Sub::MatchReply, false, sink);
         self.subscribe(Sub::ResetReply, false, sink);
         if self.session == Session::Binding {
@@ -454,7 +442,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.session = Session::Idle;
         self.event_posted = false;
         self.stored = NO_TOKEN;
-        note(sink, Line::new(Level::Info, Msg::BindDeinit, Msg::None));
+        note(sink, Line::new(Level::Info, Msg::BindDeinit));
     }
 
     /// Make `token` current (a fresh random one, never all zero, when it is all zero) and
@@ -499,7 +487,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn stop_report_token(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         self.at[REPORT] = NEVER;
         self.forget_token();
-        self.report_ended(Msg::TokenStopped, sink);
+        self.report_ended(Ended::Stopped, sink);
     }
 
     /// No current token (all zero, no report yet), no statistics start.
@@ -509,16 +497,21 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// Nothing is in flight any more: nobody waits for an acknowledgement.
-    fn report_ended(&mut self, why: Msg, sink: &mut impl Sink<Q>) {
-        self.drop_pending(why, sink);
+    fn report_ended(&mut self, why: Ended, sink: &mut impl Sink<Q>) {
+        let (dropped, round) = match why {
+            Ended::Stopped => (Msg::QueryDroppedReportStopped, Msg::RoundEndedReportStopped),
+            Ended::NoAck => (Msg::QueryDroppedNoAck, Msg::RoundEndedNoAck),
+        };
+        self.drop_pending(dropped, sink);
         if self.notify_count != 0 && self.at[NOTIFY] == NEVER {
-            self.end_round(Line::new(Level::Info, Msg::RoundEnded, why), sink);
+            self.end_round(Line::new(Level::Info, round), sink);
         }
     }
 
-    fn drop_pending(&mut self, why: Msg, sink: &mut impl Sink<Q>) {
+    /// Drop every waiting phone, a line `dropped` for each.
+    fn drop_pending(&mut self, dropped: Msg, sink: &mut impl Sink<Q>) {
         for _ in 0..self.pending.len() {
-            note(sink, Line::new(Level::Info, Msg::DroppedUnanswered, why));
+            note(sink, Line::new(Level::Info, dropped));
         }
         self.pending.clear();
     }
@@ -526,7 +519,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_update_token()`: make a fresh token and report it now (logs `update token`).
     /// Also the rotation after an answer or an accepted notify ack.
     pub fn update_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        note(sink, Line::new(Level::Info, Msg::UpdateToken, Msg::None));
+        note(sink, Line::new(Level::Info, Msg::UpdateToken));
         self.begin_token(now, &NO_TOKEN, sink);
     }
 
@@ -541,11 +534,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         sink: &mut impl Sink<Q>,
     ) -> Result<(), ()> {
         if token == NO_TOKEN {
-            note(sink, Line::new(Level::Warn, Msg::SetTokenZero, Msg::None));
+            note(sink, Line::new(Level::Warn, Msg::SetTokenZero));
             return Err(());
         }
         if self.session == Session::Binding {
-            note(sink, Line::new(Level::Info, Msg::ReportAppToken, Msg::None));
+            note(sink, Line::new(Level::Info, Msg::ReportAppToken));
             self.begin_token(now, &token, sink);
         } else {
             self.stored = token;
@@ -625,23 +618,22 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `match_reply` payload from MQTT (any bytes).
     #[inline(always)]
     pub fn on_match_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
-        let why = Msg::MatchIgnored;
         // The current token's reports (none: an empty span that matches no id).
         let first = self.cur.first_id;
         let span = self.next_report_id.wrapping_sub(first);
-        let Some(id) = reply_id(sink, why, payload, first, span) else {
+        let Some(id) = reply_id(sink, Reply::Match, payload, first, span) else {
             return;
         };
         if self.cur.acked {
             return say(
                 sink,
-                Line::new(Level::Debug, why, Msg::Duplicate),
+                Line::new(Level::Debug, Msg::MatchDuplicate),
                 id.into(),
             );
         }
         say(
             sink,
-            Line::new(Level::Info, Msg::HandlerTokenReply, Msg::IdNum),
+            Line::new(Level::Info, Msg::TokenReplyAcked),
             id.into(),
         );
         self.cur.acked = true;
@@ -657,7 +649,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         // An ack that came later than the token's lifetime (a config whose lifetime is shorter
         // than the report retry) answers nobody: no phone gets an expired token.
-        let late = Line::new(Level::Info, Msg::TokenExpiredBeforeAck, Msg::None);
+        let late = Line::new(Level::Info, Msg::TokenExpiredBeforeAck);
         self.serve(now, late, sink);
     }
 
@@ -692,15 +684,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `reset_reply` payload from MQTT (any bytes).
     #[inline(always)]
     pub fn on_reset_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
-        let why = Msg::ResetIgnored;
         if self.at[RESET] == NEVER {
-            return note(sink, Line::new(Level::Info, why, Msg::NoResetOutstanding));
+            return note(sink, Line::new(Level::Info, Msg::ResetNotOutstanding));
         }
         // Any reset report of this boot.
-        if reply_id(sink, why, payload, 0, self.next_reset_id).is_none() {
+        if reply_id(sink, Reply::Reset, payload, 0, self.next_reset_id).is_none() {
             return;
         }
-        note(sink, Line::new(Level::Info, Msg::ResetAcked, Msg::None));
+        note(sink, Line::new(Level::Info, Msg::ResetAcked));
         self.at[RESET] = NEVER;
         sink.act(Action::SetResetFlag(false));
         sink.act(Action::PostEvent(IOTX_RESET));
@@ -720,17 +711,16 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         payload: Option<&[u8]>,
         sink: &mut impl Sink<Q>,
     ) {
-        let why = Msg::AckIgnored;
         if result != 0 || code >= 0x60 {
             let (line, n) = if result != 0 {
-                (Line::new(Level::Debug, why, Msg::NoResponse), result)
+                (Line::new(Level::Debug, Msg::AckNoResponse), result)
             } else {
-                (Line::new(Level::Info, why, Msg::CoapCode), code.into())
+                (Line::new(Level::Info, Msg::AckCoapCode), code.into())
             };
             return say(sink, line, n.into());
         }
         let Some(payload) = payload else {
-            return note(sink, Line::new(Level::Warn, why, Msg::NoPayload));
+            return note(sink, Line::new(Level::Warn, Msg::AckNoPayload));
         };
         // The round's broadcasts since the token became current have the last `span` ids
         // (only a valid, so non-zero, token is broadcast).
@@ -739,14 +729,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             .wrapping_sub(self.round_start)
             .min(last.wrapping_sub(self.cur.notified_before));
         let first = last.wrapping_sub(span).wrapping_add(1);
-        let Some(id) = reply_id(sink, why, payload, first, span) else {
+        let Some(id) = reply_id(sink, Reply::NotifyAck, payload, first, span) else {
             return;
         };
-        say(
-            sink,
-            Line::new(Level::Info, Msg::NotifyAcked, Msg::IdNum),
-            id.into(),
-        );
+        say(sink, Line::new(Level::Info, Msg::NotifyAcked), id.into());
         self.stop_round(sink);
         self.update_token(now, sink);
     }
@@ -760,15 +746,15 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         payload: Option<&[u8]>,
         sink: &mut impl Sink<Q>,
     ) {
-        let why = Msg::QueryIgnored;
         if self.session != Session::Binding {
-            note(sink, Line::new(Level::Info, why, Msg::BindNotRunning));
+            note(sink, Line::new(Level::Info, Msg::QueryBindNotRunning));
             return;
         }
         let p = match json::id_echo(payload) {
             Ok(id) => Pending { ctx, mcast, id },
             Err(e) => {
-                bad_payload(sink, why, e.reason(), payload.unwrap_or(&[]));
+                let line = Line::new(Level::Warn, Msg::query_ignored(e));
+                sink.log(line, excerpt(payload.unwrap_or(&[])), 0);
                 return;
             }
         };
@@ -776,21 +762,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         // A retransmission (same peer and message id: the same request, RFC 7252 4.5) is
         // already waiting: no second entry.
         if self.pending.iter().any(|w| w.ctx.same_request(&p.ctx)) {
-            note(
-                sink,
-                Line::new(Level::Debug, Msg::QueryRetransmitted, Msg::None),
-            );
+            note(sink, Line::new(Level::Debug, Msg::QueryRetransmitted));
             return;
         }
         if self.pending.insert(0, p).is_err() {
-            return say(
-                sink,
-                Line::new(Level::Warn, Msg::QueriesWaiting, Msg::None),
-                P as i64,
-            );
+            return say(sink, Line::new(Level::Warn, Msg::QueriesWaiting), P as i64);
         }
         // Answered at once when the token is valid (the queue was empty).
-        let wait = Line::new(Level::Debug, Msg::QueryWaits, Msg::None);
+        let wait = Line::new(Level::Debug, Msg::QueryWaits);
         self.serve(now, wait, sink);
     }
 
@@ -824,7 +803,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// End the round if one runs.
     fn stop_round(&mut self, sink: &mut impl Sink<Q>) {
         if self.notify_count != 0 {
-            self.end_round(Line::new(Level::Debug, Msg::RoundStopped, Msg::None), sink);
+            self.end_round(Line::new(Level::Debug, Msg::RoundStopped), sink);
         }
     }
 
@@ -844,7 +823,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         debug_assert!(count != 0, "notify step without a round");
         let remain_ms = self.token_remain_ms(now);
         if sent >= count {
-            self.end_round(Line::new(Level::Debug, Msg::RoundDone, Msg::None), sink);
+            self.end_round(Line::new(Level::Debug, Msg::RoundDone), sink);
         } else if remain_ms != 0 {
             let id = self.notified.wrapping_add(1);
             self.notified = id;
@@ -863,10 +842,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         } else if self.report_in_flight() {
             // A report in flight is one of an unacknowledged token (an ack ends it).
             debug_assert!(!self.cur.acked);
-            note(sink, Line::new(Level::Debug, Msg::NotifyWaits, Msg::None));
+            note(sink, Line::new(Level::Debug, Msg::NotifyWaits));
             self.at[NOTIFY] = NEVER;
         } else {
-            let why = Line::new(Level::Info, Msg::RoundEnded, Msg::NoValidToken);
+            let why = Line::new(Level::Info, Msg::RoundEndedNoValidToken);
             self.end_round(why, sink);
         }
     }
@@ -903,7 +882,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     #[inline(always)]
     pub fn stop_report_reset(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         if self.at[RESET] != NEVER {
-            note(sink, Line::new(Level::Info, Msg::ResetStopped, Msg::None));
+            note(sink, Line::new(Level::Info, Msg::ResetStopped));
         }
         self.at[RESET] = NEVER;
     }
@@ -915,10 +894,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn subscribe_failed(&mut self, now: Millis, sub: Sub, sink: &mut impl Sink<Q>) {
         self.subs[sub as usize & 1] = false;
         if self.wants(sub) && self.at[SUB] == NEVER {
-            note(
-                sink,
-                Line::new(Level::Warn, Msg::SubscribeFailed, Msg::None),
-            );
+            note(sink, Line::new(Level::Warn, Msg::SubscribeFailed));
             self.at[SUB] = after(now, SUBSCRIBE_RETRY_MS);
         }
     }
@@ -962,20 +938,20 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         if due(self.at[REPORT], now) {
             if self.cur.attempts < self.cfg().report_attempts {
-                note(sink, Line::new(Level::Debug, Msg::NoMatchReply, Msg::None));
+                note(sink, Line::new(Level::Debug, Msg::NoMatchReply));
                 self.publish_report(now, sink);
             } else {
                 let n = self.cur.attempts.into();
-                say(sink, Line::new(Level::Info, Msg::TryFail, Msg::None), n);
+                say(sink, Line::new(Level::Info, Msg::TryFail), n);
                 self.at[REPORT] = NEVER;
-                self.report_ended(Msg::NoAck, sink);
+                self.report_ended(Ended::NoAck, sink);
             }
         }
         if due(self.at[NOTIFY], now) {
             self.notify_step(now, sink);
         }
         if due(self.at[RESET], now) {
-            note(sink, Line::new(Level::Debug, Msg::NoResetReply, Msg::None));
+            note(sink, Line::new(Level::Debug, Msg::NoResetReply));
             let cap = RESET_RETRY_MAX_MS.max(self.cfg().reset_retry_ms);
             let next = self.reset_delay_ms.saturating_mul(2).min(cap);
             self.publish_reset(now, next, sink);

@@ -1,245 +1,449 @@
-//! Log line texts as a table: a call site passes a packed [`Line`] (level and up to two
-//! [`Msg`] numbers, one immediate) plus an optional byte excerpt and number, so a log call costs
-//! a few bytes and no array of line pieces is built at each site.
+//! Log lines: every line's text is one whole literal in [`Msg::text`], found by a `match` on
+//! its variant (the grep of a device log line finds it here).
 //!
-//! A text may hold the placeholder `\x01` (the line's number, in decimal) or `\x02` (the line's
-//! bytes, non-printable ones escaped by the printer), and may take in another text whole (a
-//! `+`-joined part that names it), as `" res:\x01"` is shared by every result line. A line is
-//! `[lvl] dev_bind: ` then the text of its head, then the text of its tail, placeholders
-//! replaced.
+//! A text may hold `%s` (the line's bytes, printed with non-printable bytes escaped) and `%d`
+//! (the line's number, in decimal), at most one of each. A printed line is
+//! `[lvl] dev_bind: <text>\r\n`, placeholders replaced; its level goes with it in a [`Line`].
 
-/// The number placeholder in a text.
-pub const NUM: u8 = 0x01;
-/// The bytes placeholder in a text.
-pub const BYTES: u8 = 0x02;
-/// `REF + k` in the table stands for text `k`.
-const REF: u8 = 0x80;
+use super::json::Error as Json;
+use super::{Level, Sub};
 
-/// A part of a text: literal text, or another text taken in whole.
-enum Part {
-    S(&'static str),
-    R(Msg),
+/// Why a reply (`match_reply`, `reset_reply`, a notify ack) was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// The JSON scanner refused the payload.
+    Json(Json),
+    /// Its `code` is not 200.
+    CodeNot200,
+    /// Its `id` is not a number nor a string of digits.
+    BadId,
+    /// Its `id` is none we wait for (the line's number).
+    UnknownId,
 }
 
-macro_rules! part {
-    ($text:literal) => {
-        Part::S($text)
-    };
-    ($msg:ident) => {
-        Part::R(Msg::$msg)
-    };
+/// How an MQTT event handed to a reply handler was unusable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadEvent {
+    /// The event pointer is NULL.
+    NullMessage,
+    /// Not a publish received (the event type is the line's number).
+    OtherEvent,
+    /// The publish has no topic info.
+    NullTopicInfo,
+    /// The publish has a NULL payload.
+    NullPayload,
+    /// The payload is too long to be a reply (its length is the line's number).
+    TooLong,
 }
 
-macro_rules! messages {
-    ($($(#[$doc:meta])* $name:ident = $first:tt $(+ $part:tt)*,)*) => {
-        /// A log text. The first variant, `None`, is the empty text.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        #[repr(u8)]
-        #[allow(missing_docs)]
-        pub enum Msg {
-            $($(#[$doc])* $name,)*
+/// Which payload a payload line ([`Msg::payload`]) or a too-long line ([`Msg::too_long`]) is
+/// about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum What {
+    /// The token report.
+    Report,
+    /// The reset report.
+    Reset,
+    /// The statistics post (or the SyncToken line).
+    Statis,
+    /// A notify broadcast.
+    Notify,
+    /// A query answer.
+    Answer,
+    /// A connect-AP info answer.
+    Connectap,
+}
+
+/// A log line's text. A fieldless enum, so that [`Msg::text`] is a look-up in one table of
+/// texts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)] // each variant's text says it
+pub enum Msg {
+    // --- the machine: lifecycle
+    ConfigRefused,
+    ConfigUpdated,
+    SessionActive,
+    ResetFirst,
+    BindRunning,
+    ReportProvisioned,
+    BindDeinit,
+    UpdateToken,
+    SetTokenZero,
+    ReportAppToken,
+    QueryDroppedBindDeinit,
+    QueryDroppedReportStopped,
+    QueryDroppedNoAck,
+    RoundEndedReportStopped,
+    RoundEndedNoAck,
+    RoundEndedNoValidToken,
+    TokenExpiredBeforeAck,
+    ResetAcked,
+    QueryRetransmitted,
+    QueriesWaiting,
+    QueryWaits,
+    RoundDone,
+    NotifyWaits,
+    RoundStopped,
+    ResetStopped,
+    SubscribeFailed,
+    NoMatchReply,
+    TryFail,
+    NoResetReply,
+    NotifyAcked,
+    TokenReplyAcked,
+    // --- the machine: refused input
+    MatchBadJson,
+    MatchNotObject,
+    MatchTooDeep,
+    MatchIdTooLong,
+    MatchNoPayload,
+    MatchCodeNot200,
+    MatchBadId,
+    MatchUnknownId,
+    MatchDuplicate,
+    ResetBadJson,
+    ResetNotObject,
+    ResetTooDeep,
+    ResetIdTooLong,
+    ResetNoPayload,
+    ResetCodeNot200,
+    ResetBadId,
+    ResetUnknownId,
+    ResetNotOutstanding,
+    AckBadJson,
+    AckNotObject,
+    AckTooDeep,
+    AckIdTooLong,
+    AckNoPayload,
+    AckCodeNot200,
+    AckBadId,
+    AckUnknownId,
+    AckNoResponse,
+    AckCoapCode,
+    QueryBadJson,
+    QueryNotObject,
+    QueryTooDeep,
+    QueryIdTooLong,
+    QueryNoPayload,
+    QueryBindNotRunning,
+    QueryNoRemote,
+    QueryNoMessage,
+    // --- the shell
+    SubRes,
+    UnsubRes,
+    RegisterRes,
+    PostBindNotify,
+    KvSetRes,
+    KvGetRes,
+    ReportRes,
+    ResetRes,
+    StatisSuccess,
+    StatisFail,
+    NotifySendRes,
+    AnswerRes,
+    TxDevInfoRes,
+    PayloadReport,
+    PayloadReset,
+    PayloadStatis,
+    PayloadNotify,
+    PayloadAnswer,
+    TooLongReport,
+    TooLongReset,
+    TooLongStatis,
+    TooLongNotify,
+    TooLongAnswer,
+    TooLongConnectap,
+    NotifyTopic,
+    QueueFull,
+    NoMutex,
+    NoTimer,
+    CoapInitFailed,
+    ObserveIgnored,
+    AnswerNoServer,
+    TokenReplyNullMessage,
+    TokenReplyOtherEvent,
+    TokenReplyNullTopicInfo,
+    TokenReplyNullPayload,
+    TokenReplyTooLong,
+    ResetReplyNullMessage,
+    ResetReplyOtherEvent,
+    ResetReplyNullTopicInfo,
+    ResetReplyNullPayload,
+    ResetReplyTooLong,
+    NotifyDevInfoType,
+    BuildDevInfoCut,
+    DevInfoType2,
+    DevInfoType,
+    ConnectapBad,
+}
+
+/// The replies whose refusals [`Msg::ignored`] names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// `match_reply`: the cloud acknowledges a token report.
+    Match,
+    /// `reset_reply`: the cloud acknowledges a reset report.
+    Reset,
+    /// A phone's response to a notify broadcast.
+    NotifyAck,
+}
+
+impl Msg {
+    /// The line's text, whole.
+    pub const fn text(self) -> &'static str {
+        match self {
+            Msg::ConfigRefused => "bad config: zero field",
+            Msg::ConfigUpdated => "config set",
+            Msg::SessionActive => "session active",
+            Msg::ResetFirst => "reset flag set",
+            Msg::BindRunning => "bind running",
+            Msg::ReportProvisioned => "provisioned token",
+            Msg::BindDeinit => "bind deinit",
+            Msg::UpdateToken => "update token",
+            Msg::SetTokenZero => "zero token refused",
+            Msg::ReportAppToken => "app token",
+            Msg::QueryDroppedBindDeinit => "query dropped: bind deinit",
+            Msg::QueryDroppedReportStopped => "query dropped: report stopped",
+            Msg::QueryDroppedNoAck => "query dropped: no ack",
+            Msg::RoundEndedReportStopped => "notify ended: report stopped",
+            Msg::RoundEndedNoAck => "notify ended: no ack",
+            Msg::RoundEndedNoValidToken => "notify ended: no valid token",
+            Msg::TokenExpiredBeforeAck => "token expired before ack",
+            Msg::ResetAcked => "reset acked",
+            Msg::QueryRetransmitted => "query resent",
+            Msg::QueriesWaiting => "query dropped: %d waiting",
+            Msg::QueryWaits => "query waits",
+            Msg::RoundDone => "notify done",
+            Msg::NotifyWaits => "notify waits",
+            Msg::RoundStopped => "notify stopped",
+            Msg::ResetStopped => "reset stopped",
+            Msg::SubscribeFailed => "subscribe failed",
+            Msg::NoMatchReply => "no match_reply, retry",
+            Msg::TryFail => "try %d times fail",
+            Msg::NoResetReply => "no reset_reply, retry",
+            Msg::NotifyAcked => "notify acked id %d",
+            Msg::TokenReplyAcked => "awss_report_token_reply id %d",
+            Msg::MatchBadJson => "match_reply ignored: bad JSON: %s",
+            Msg::MatchNotObject => "match_reply ignored: not an object: %s",
+            Msg::MatchTooDeep => "match_reply ignored: too deep: %s",
+            Msg::MatchIdTooLong => "match_reply ignored: id too long: %s",
+            Msg::MatchNoPayload => "match_reply ignored: no payload: %s",
+            Msg::MatchCodeNot200 => "match_reply ignored: code not 200: %s",
+            Msg::MatchBadId => "match_reply ignored: bad id: %s",
+            Msg::MatchUnknownId => "match_reply ignored: unknown id %d",
+            Msg::MatchDuplicate => "match_reply ignored: dup id %d",
+            Msg::ResetBadJson => "reset_reply ignored: bad JSON: %s",
+            Msg::ResetNotObject => "reset_reply ignored: not an object: %s",
+            Msg::ResetTooDeep => "reset_reply ignored: too deep: %s",
+            Msg::ResetIdTooLong => "reset_reply ignored: id too long: %s",
+            Msg::ResetNoPayload => "reset_reply ignored: no payload: %s",
+            Msg::ResetCodeNot200 => "reset_reply ignored: code not 200: %s",
+            Msg::ResetBadId => "reset_reply ignored: bad id: %s",
+            Msg::ResetUnknownId => "reset_reply ignored: unknown id %d",
+            Msg::ResetNotOutstanding => "reset_reply ignored: none outstanding",
+            Msg::AckBadJson => "notify ack ignored: bad JSON: %s",
+            Msg::AckNotObject => "notify ack ignored: not an object: %s",
+            Msg::AckTooDeep => "notify ack ignored: too deep: %s",
+            Msg::AckIdTooLong => "notify ack ignored: id too long: %s",
+            Msg::AckNoPayload => "notify ack ignored: no payload: %s",
+            Msg::AckCodeNot200 => "notify ack ignored: code not 200: %s",
+            Msg::AckBadId => "notify ack ignored: bad id: %s",
+            Msg::AckUnknownId => "notify ack ignored: unknown id %d",
+            Msg::AckNoResponse => "notify ack ignored: no response %d",
+            Msg::AckCoapCode => "notify ack ignored: code %d",
+            Msg::QueryBadJson => "query ignored: bad JSON: %s",
+            Msg::QueryNotObject => "query ignored: not an object: %s",
+            Msg::QueryTooDeep => "query ignored: too deep: %s",
+            Msg::QueryIdTooLong => "query ignored: id too long: %s",
+            Msg::QueryNoPayload => "query ignored: no payload: %s",
+            Msg::QueryBindNotRunning => "query ignored: bind not running",
+            Msg::QueryNoRemote => "query ignored: no remote",
+            Msg::QueryNoMessage => "query ignored: no message",
+            Msg::SubRes => "sub %s res:%d",
+            Msg::UnsubRes => "unsub %s res:%d",
+            Msg::RegisterRes => "register %s res:%d",
+            Msg::PostBindNotify => "post IOTX_AWSS_BIND_NOTIFY",
+            Msg::KvSetRes => "kv set res:%d",
+            Msg::KvGetRes => "no reset flag, kv res:%d",
+            Msg::ReportRes => "report token res:%d",
+            Msg::ResetRes => "report reset res:%d",
+            Msg::StatisSuccess => "statis sent",
+            Msg::StatisFail => "statis not sent",
+            Msg::NotifySendRes => "notify res:%d",
+            Msg::AnswerRes => "answer res:%d",
+            Msg::TxDevInfoRes => "dev info tx res:%d",
+            Msg::PayloadReport => "report token:%s",
+            Msg::PayloadReset => "report reset:%s",
+            Msg::PayloadStatis => "%s",
+            Msg::PayloadNotify => "payload:%s",
+            Msg::PayloadAnswer => "sending message to app: %s",
+            Msg::TooLongReport => "report token: too long, not sent",
+            Msg::TooLongReset => "report reset: too long, not sent",
+            Msg::TooLongStatis => "bind statis: too long, not sent",
+            Msg::TooLongNotify => "notify: too long, not sent",
+            Msg::TooLongAnswer => "answer: too long, not sent",
+            Msg::TooLongConnectap => "connectap answer: too long, not sent",
+            Msg::NotifyTopic => "topic:/sys/device/info/notify",
+            Msg::QueueFull => "action queue full",
+            Msg::NoMutex => "no mutex",
+            Msg::NoTimer => "no timer",
+            Msg::CoapInitFailed => "CoAPServer_init failed",
+            Msg::ObserveIgnored => "Observe ignored, len %d",
+            Msg::AnswerNoServer => "answer dropped: no CoAP server",
+            Msg::TokenReplyNullMessage => "awss_report_token_reply: NULL msg ignored",
+            Msg::TokenReplyOtherEvent => "awss_report_token_reply: event %d ignored",
+            Msg::TokenReplyNullTopicInfo => "awss_report_token_reply: NULL topic ignored",
+            Msg::TokenReplyNullPayload => "awss_report_token_reply: NULL payload ignored",
+            Msg::TokenReplyTooLong => "awss_report_token_reply: %d-byte payload ignored",
+            Msg::ResetReplyNullMessage => "awss_report_reset_reply: NULL msg ignored",
+            Msg::ResetReplyOtherEvent => "awss_report_reset_reply: event %d ignored",
+            Msg::ResetReplyNullTopicInfo => "awss_report_reset_reply: NULL topic ignored",
+            Msg::ResetReplyNullPayload => "awss_report_reset_reply: NULL payload ignored",
+            Msg::ResetReplyTooLong => "awss_report_reset_reply: %d-byte payload ignored",
+            Msg::NotifyDevInfoType => "awss_notify_dev_info: bad type %d",
+            Msg::BuildDevInfoCut => "awss_build_dev_info: cut",
+            Msg::DevInfoType2 => "get_device_info: no type 2",
+            Msg::DevInfoType => "get_device_info: bad type",
+            Msg::ConnectapBad => "connectap: bad request",
         }
-
-        /// The texts, in the order of [`Msg`] (used at compile time only, to build the blob).
-        const TEXTS: &[&[Part]] = &[$(&[part!($first) $(, part!($part))*]),*];
-    };
-}
-
-messages! {
-    None = "",
-    // --- machine: lifecycle
-    ConfigRefused = Bad + "config: zero field",
-    ConfigUpdated = "config set",
-    SessionActive = "session active",
-    ResetFirst = Reset + " flag set",
-    BindRunning = Bind + "running",
-    ReportProvisioned = "provisioned" + Token,
-    BindDeinit = Bind + "deinit",
-    UpdateToken = "update" + Token,
-    SetTokenZero = "zero" + Token + " refused",
-    ReportAppToken = "app" + Token,
-    TokenStopped = "report" + Stopped,
-    NoAck = No + "ack",
-    RoundEnded = NameNotify + " ended: ",
-    DroppedUnanswered = "query dropped: ",
-    TokenExpiredBeforeAck = "token expired before ack",
-    ResetAcked = Reset + " acked",
-    QueryRetransmitted = Query + " resent",
-    QueriesWaiting = DroppedUnanswered + "\x01 waiting",
-    QueryWaits = Query + " waits",
-    RoundDone = NameNotify + " done",
-    NotifyWaits = NameNotify + " waits",
-    NoValidToken = No + "valid" + Token,
-    RoundStopped = NameNotify + Stopped,
-    ResetStopped = Reset + Stopped,
-    SubscribeFailed = "subscribe failed",
-    NoMatchReply = No + MatchReply + ", retry",
-    TryFail = "try \x01 times fail",
-    NoResetReply = No + ResetReply + ", retry",
-    NotifyAcked = NameNotify + " acked",
-    /// A tail: the line's number as an id.
-    IdNum = " id \x01",
-    // --- machine: refused input (a "why" head, then a tail)
-    MatchIgnored = MatchReply + Ignored + ": ",
-    ResetIgnored = ResetReply + Ignored + ": ",
-    AckIgnored = NameNotify + " ack" + Ignored + ": ",
-    QueryIgnored = Query + Ignored + ": ",
-    NoNumericId = Bad + "id" + Excerpt,
-    NotCurrentToken = "unknown" + IdNum,
-    CodeNot200 = "code " + Not + "200" + Excerpt,
-    Duplicate = "dup" + IdNum,
-    NoResetOutstanding = "none outstanding",
-    NoResponse = No + "response \x01",
-    CoapCode = "code \x01",
-    NoPayload = No + Payload,
-    BindNotRunning = Bind + Not + "running",
-    // --- JSON scan errors (json::Error::reason), followed by an excerpt
-    JsonInvalid = Bad + "JSON" + Excerpt,
-    JsonNotObject = Not + "an object" + Excerpt,
-    JsonTooDeep = "too deep" + Excerpt,
-    JsonIdTooLong = "id" + TooLong + Excerpt,
-    JsonEmpty = No + Payload + Excerpt,
-    // --- shell
-    SubRes = "sub \x02" + Res,
-    UnsubRes = "unsub \x02" + Res,
-    PostBindNotify = "post IOTX_AWSS_BIND_NOTIFY",
-    KvSetRes = "kv set" + Res,
-    KvGetRes = No + Reset + " flag, kv" + Res,
-    NameReport = "report token",
-    NameReset = "report reset",
-    NameStatis = Bind + Statis,
-    NameNotify = "notify",
-    NameAnswer = "answer",
-    NameConnectap = Connectap + " " + NameAnswer,
-    PayloadTooLong = ":" + TooLong + ", " + Not + "sent",
-    LabelReport = NameReport + ":\x02",
-    LabelReset = NameReset + ":\x02",
-    /// The bytes alone (the statistics payload, the SyncToken line).
-    Bytes = "\x02",
-    LabelNotify = Payload + ":\x02",
-    LabelAnswer = "sending message to app: \x02",
-    NotifyTopic = "topic:/sys/device/info/" + NameNotify,
-    NotifySendRes = NameNotify + Res,
-    AnswerRes = NameAnswer + Res,
-    ReportRes = NameReport + Res,
-    ResetRes = NameReset + Res,
-    StatisSuccess = Statis + " sent",
-    StatisFail = Statis + " " + Not + "sent",
-    QueueFull = "action queue full",
-    NoMutex = No + "mutex",
-    NoTimer = No + "timer",
-    CoapInitFailed = "CoAPServer_init failed",
-    NoRemote = No + "remote",
-    NoMessage = No + "message",
-    ObserveIgnored = "Observe" + Ignored + ", len \x01",
-    RegisterRes = "register \x02" + Res,
-    AnswerNoServer = NameAnswer + " dropped: " + No + "CoAP server",
-    HandlerTokenReply = Awss + "report_token_reply",
-    HandlerResetReply = Awss + "report_" + ResetReply,
-    NullMessage = Null + "msg" + Ignored,
-    EventIgnored = ": event \x01" + Ignored,
-    NullTopicInfo = Null + "topic" + Ignored,
-    NullPayload = Null + Payload + Ignored,
-    PayloadOfIgnored = ": \x01-byte " + Payload + Ignored,
-    NotifyDevInfoType = Awss + NameNotify + DevInfo + Bad + "type \x01",
-    BuildDevInfoCut = Awss + "build" + DevInfo + "cut",
-    DevInfoType2 = GetDevInfo + "no type 2",
-    DevInfoType = GetDevInfo + Bad + "type",
-    ConnectapBad = Connectap + ": " + Bad + "request",
-    TxDevInfoRes = "dev info tx" + Res,
-    // --- parts of other texts
-    Res = " res:\x01",
-    Ignored = " ignored",
-    Stopped = " stopped",
-    Token = " token",
-    Bad = "bad ",
-    No = "no ",
-    Query = "query",
-    MatchReply = "match_reply",
-    ResetReply = "reset_reply",
-    GetDevInfo = "get_device_info: ",
-    Bind = "bind ",
-    Statis = "statis",
-    Payload = "payload",
-    Null = ": NULL ",
-    Connectap = "connectap",
-    TooLong = " too long",
-    Awss = "awss_",
-    Reset = "reset",
-    Not = "not ",
-    /// The line's bytes after a colon.
-    Excerpt = ": \x02",
-    DevInfo = "_dev_info: ",
-}
-
-const N: usize = TEXTS.len();
-
-/// Bytes of text `i` in [`BLOB`] (a part taken in is one byte).
-const fn table_len(i: usize) -> usize {
-    let mut n = 0;
-    let mut p = 0;
-    while p < TEXTS[i].len() {
-        n += match TEXTS[i][p] {
-            Part::S(s) => s.len(),
-            Part::R(_) => 1,
-        };
-        p += 1;
     }
-    n
+
+    /// The line that says why a reply was ignored.
+    pub const fn ignored(reply: Reply, why: Why) -> Msg {
+        use Json::{Empty, IdTooLong, Invalid, NotObject, TooDeep};
+        match (reply, why) {
+            (Reply::Match, Why::Json(Invalid)) => Msg::MatchBadJson,
+            (Reply::Match, Why::Json(NotObject)) => Msg::MatchNotObject,
+            (Reply::Match, Why::Json(TooDeep)) => Msg::MatchTooDeep,
+            (Reply::Match, Why::Json(IdTooLong)) => Msg::MatchIdTooLong,
+            (Reply::Match, Why::Json(Empty)) => Msg::MatchNoPayload,
+            (Reply::Match, Why::CodeNot200) => Msg::MatchCodeNot200,
+            (Reply::Match, Why::BadId) => Msg::MatchBadId,
+            (Reply::Match, Why::UnknownId) => Msg::MatchUnknownId,
+            (Reply::Reset, Why::Json(Invalid)) => Msg::ResetBadJson,
+            (Reply::Reset, Why::Json(NotObject)) => Msg::ResetNotObject,
+            (Reply::Reset, Why::Json(TooDeep)) => Msg::ResetTooDeep,
+            (Reply::Reset, Why::Json(IdTooLong)) => Msg::ResetIdTooLong,
+            (Reply::Reset, Why::Json(Empty)) => Msg::ResetNoPayload,
+            (Reply::Reset, Why::CodeNot200) => Msg::ResetCodeNot200,
+            (Reply::Reset, Why::BadId) => Msg::ResetBadId,
+            (Reply::Reset, Why::UnknownId) => Msg::ResetUnknownId,
+            (Reply::NotifyAck, Why::Json(Invalid)) => Msg::AckBadJson,
+            (Reply::NotifyAck, Why::Json(NotObject)) => Msg::AckNotObject,
+            (Reply::NotifyAck, Why::Json(TooDeep)) => Msg::AckTooDeep,
+            (Reply::NotifyAck, Why::Json(IdTooLong)) => Msg::AckIdTooLong,
+            (Reply::NotifyAck, Why::Json(Empty)) => Msg::AckNoPayload,
+            (Reply::NotifyAck, Why::CodeNot200) => Msg::AckCodeNot200,
+            (Reply::NotifyAck, Why::BadId) => Msg::AckBadId,
+            (Reply::NotifyAck, Why::UnknownId) => Msg::AckUnknownId,
+        }
+    }
+
+    /// The line that says why a phone's query was ignored.
+    pub const fn query_ignored(e: Json) -> Msg {
+        match e {
+            Json::Invalid => Msg::QueryBadJson,
+            Json::NotObject => Msg::QueryNotObject,
+            Json::TooDeep => Msg::QueryTooDeep,
+            Json::IdTooLong => Msg::QueryIdTooLong,
+            Json::Empty => Msg::QueryNoPayload,
+        }
+    }
+
+    /// The line that logs a payload of `what`.
+    pub const fn payload(what: What) -> Msg {
+        match what {
+            What::Report => Msg::PayloadReport,
+            What::Reset => Msg::PayloadReset,
+            What::Statis => Msg::PayloadStatis,
+            What::Notify => Msg::PayloadNotify,
+            What::Answer | What::Connectap => Msg::PayloadAnswer,
+        }
+    }
+
+    /// The line that says a payload of `what` does not fit its buffer.
+    pub const fn too_long(what: What) -> Msg {
+        match what {
+            What::Report => Msg::TooLongReport,
+            What::Reset => Msg::TooLongReset,
+            What::Statis => Msg::TooLongStatis,
+            What::Notify => Msg::TooLongNotify,
+            What::Answer => Msg::TooLongAnswer,
+            What::Connectap => Msg::TooLongConnectap,
+        }
+    }
+
+    /// The line that says why the reply handler of `sub` ignored an MQTT event.
+    pub const fn bad_event(sub: Sub, e: BadEvent) -> Msg {
+        match (sub, e) {
+            (Sub::MatchReply, BadEvent::NullMessage) => Msg::TokenReplyNullMessage,
+            (Sub::MatchReply, BadEvent::OtherEvent) => Msg::TokenReplyOtherEvent,
+            (Sub::MatchReply, BadEvent::NullTopicInfo) => Msg::TokenReplyNullTopicInfo,
+            (Sub::MatchReply, BadEvent::NullPayload) => Msg::TokenReplyNullPayload,
+            (Sub::MatchReply, BadEvent::TooLong) => Msg::TokenReplyTooLong,
+            (Sub::ResetReply, BadEvent::NullMessage) => Msg::ResetReplyNullMessage,
+            (Sub::ResetReply, BadEvent::OtherEvent) => Msg::ResetReplyOtherEvent,
+            (Sub::ResetReply, BadEvent::NullTopicInfo) => Msg::ResetReplyNullTopicInfo,
+            (Sub::ResetReply, BadEvent::NullPayload) => Msg::ResetReplyNullPayload,
+            (Sub::ResetReply, BadEvent::TooLong) => Msg::ResetReplyTooLong,
+        }
+    }
 }
 
-const BLOB_LEN: usize = {
-    let mut n = 0;
-    let mut i = 0;
-    while i < N {
-        n += table_len(i) + 1;
-        i += 1;
-    }
-    n
-};
+/// A placeholder of a text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arg {
+    /// `%s`: the line's bytes.
+    Bytes,
+    /// `%d`: the line's number.
+    Num,
+}
 
-/// All texts back to back, each ended by a NUL; a text taken in is `REF + its number`.
-/// Checked at compile time: a literal part is printable ASCII or a placeholder, and a text
-/// taken in takes in none itself (so printing never goes deeper than one level).
-static BLOB: [u8; BLOB_LEN] = {
-    assert!(N <= REF as usize);
-    // The printer starts on the first byte: the empty text's NUL.
-    assert!(table_len(0) == 0);
-    let mut b = [0u8; BLOB_LEN];
-    let mut k = 0;
+/// A text cut at its placeholders: `head`, then each placeholder with the text after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parts {
+    /// The text before the first placeholder (all of it when there is none).
+    pub head: &'static str,
+    /// The placeholders, each with the text after it up to the next.
+    pub args: [Option<(Arg, &'static str)>; 2],
+}
+
+impl Parts {
+    /// Cut `text` at its (at most two) placeholders; a `%` that starts none is text.
+    pub fn of(text: &'static str) -> Parts {
+        let (head, mut rest) = cut(text);
+        let mut args = [None, None];
+        for slot in &mut args {
+            let Some((arg, after)) = rest else { break };
+            let (text, next) = cut(after);
+            *slot = Some((arg, text));
+            rest = next;
+        }
+        Parts { head, args }
+    }
+}
+
+/// The text before the first placeholder of `text`, and that placeholder with what follows it.
+fn cut(text: &'static str) -> (&'static str, Option<(Arg, &'static str)>) {
+    let b = text.as_bytes();
     let mut i = 0;
-    while i < N {
-        let mut p = 0;
-        while p < TEXTS[i].len() {
-            match TEXTS[i][p] {
-                Part::S(s) => {
-                    let s = s.as_bytes();
-                    let mut j = 0;
-                    while j < s.len() {
-                        assert!((s[j] >= 0x20 && s[j] < 0x7f) || s[j] == NUM || s[j] == BYTES);
-                        b[k] = s[j];
-                        k += 1;
-                        j += 1;
-                    }
-                }
-                Part::R(m) => {
-                    let t = TEXTS[m as usize];
-                    let mut q = 0;
-                    while q < t.len() {
-                        assert!(matches!(t[q], Part::S(_)));
-                        q += 1;
-                    }
-                    b[k] = REF + m as u8;
-                    k += 1;
-                }
+    while i + 1 < b.len() {
+        if b[i] == b'%' {
+            let arg = match b[i + 1] {
+                b's' => Some(Arg::Bytes),
+                b'd' => Some(Arg::Num),
+                _ => None,
+            };
+            if let Some(arg) = arg {
+                // Both cuts are at ASCII bytes, so on character boundaries.
+                let head = text.get(..i).unwrap_or("");
+                return (head, Some((arg, text.get(i + 2..).unwrap_or(""))));
             }
-            p += 1;
         }
-        k += 1;
         i += 1;
     }
-    b
-};
+    (text, None)
+}
 
 /// A piece of a rendered line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,100 +456,58 @@ pub enum Piece<'a> {
     Num(i64),
 }
 
-/// A log line's level and texts packed in one word: level, head and tail message numbers.
+/// A log line: its level and its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Line(u32);
+pub struct Line {
+    level: Level,
+    msg: Msg,
+}
 
 impl Line {
-    /// `level`, then the text of `head` followed by the text of `tail`.
-    pub const fn new(level: super::Level, head: Msg, tail: Msg) -> Line {
-        Line(level as u32 | (head as u32) << 8 | (tail as u32) << 16)
+    /// The line `msg` at `level`.
+    pub const fn new(level: Level, msg: Msg) -> Line {
+        Line { level, msg }
     }
 
     /// The line's level.
-    pub fn level(self) -> super::Level {
-        use super::Level;
-        match self.0 & 0xFF {
-            2 => Level::Error,
-            3 => Level::Warn,
-            4 => Level::Info,
-            _ => Level::Debug,
-        }
+    pub fn level(self) -> Level {
+        self.level
     }
 
-    /// Hand the line's pieces (without the `[lvl] dev_bind: ` prefix) to `out`, in order.
+    /// The line's text.
+    pub fn msg(self) -> Msg {
+        self.msg
+    }
+
+    /// Hand the line's pieces (without the `[lvl] dev_bind: ` prefix) to `out`, in order,
+    /// with `bytes` and `num` at the placeholders. Empty texts are left out.
     pub fn pieces<'a>(self, bytes: &'a [u8], num: i64, out: &mut impl FnMut(Piece<'a>)) {
-        // The head's text, then the tail's; a part taken in is printed in place, then its
-        // text goes on (one level deep: no recursion, one frame on the stack).
-        // The texts still to print, the head's number in the low byte; the table's first byte
-        // (the empty text's NUL) starts the loop on them.
-        let mut texts = self.0 >> 8;
-        let mut rest: &'static [u8] = &BLOB;
-        // Where the text goes on after a part taken in (never empty: it holds at least the
-        // text's NUL), empty when not in a part.
-        let mut resume: &'static [u8] = &[];
-        loop {
-            // Split at a placeholder, a part taken in or the NUL (the only bytes outside
-            // 0x20..0x80).
-            let cut = rest
-                .iter()
-                .position(|&b| !(0x20..REF).contains(&b))
-                .unwrap_or(rest.len());
-            let (text_run, after) = rest.split_at(cut);
-            if !text_run.is_empty() {
-                out(Piece::Text(text_run));
+        let parts = Parts::of(self.msg.text());
+        let mut text = |t: &'static str| {
+            if !t.is_empty() {
+                out(Piece::Text(t.as_bytes()));
             }
-            let Some((&b, after)) = after.split_first() else {
-                return;
-            };
-            rest = after;
-            match b {
-                0 => {
-                    if !resume.is_empty() {
-                        rest = resume;
-                        resume = &[];
-                    } else if texts != 0 {
-                        rest = text(texts);
-                        texts >>= 8;
-                    } else {
-                        return;
-                    }
-                }
-                NUM => out(Piece::Num(num)),
-                BYTES => out(Piece::Bytes(bytes)),
-                _ => {
-                    resume = rest;
-                    rest = text(u32::from(b - REF));
-                }
-            }
-        }
-    }
-}
-
-/// The table from the start of text `k % 256` on (empty when out of range).
-#[inline(never)]
-fn text(k: u32) -> &'static [u8] {
-    let mut rest: &'static [u8] = &BLOB;
-    let mut skip = k as u8;
-    while skip > 0 {
-        let Some((&b, after)) = rest.split_first() else {
-            break;
         };
-        if b == 0 {
-            skip -= 1;
+        text(parts.head);
+        for (arg, after) in parts.args.into_iter().flatten() {
+            match arg {
+                Arg::Bytes => out(Piece::Bytes(bytes)),
+                Arg::Num => out(Piece::Num(num)),
+            }
+            if !after.is_empty() {
+                out(Piece::Text(after.as_bytes()));
+            }
         }
-        rest = after;
     }
-    rest
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Level;
+    use std::vec::Vec;
 
-    fn render(line: Line, bytes: &[u8], num: i64) -> std::vec::Vec<u8> {
-        let mut v = std::vec::Vec::new();
+    fn render(line: Line, bytes: &[u8], num: i64) -> Vec<u8> {
+        let mut v = Vec::new();
         line.pieces(bytes, num, &mut |p| match p {
             Piece::Text(t) => v.extend_from_slice(t),
             Piece::Bytes(b) => {
@@ -358,50 +520,25 @@ mod tests {
         v
     }
 
-    fn text(m: Msg) -> std::vec::Vec<u8> {
-        render(Line::new(Level::Info, m, Msg::None), b"B", 7)
-    }
-
-    #[test]
-    fn a_text_out_of_range_is_empty() {
-        assert_eq!(super::text(255), b"");
-    }
-
-    #[test]
-    fn texts_come_back_in_order() {
-        assert_eq!(text(Msg::None), b"");
-        assert_eq!(text(Msg::ConfigRefused), b"bad config: zero field");
-        assert_eq!(text(Msg::TxDevInfoRes), b"dev info tx res:7");
-        assert_eq!(text(Msg::Bytes), b"<B>");
-    }
-
-    #[test]
-    fn texts_taken_in_print_whole() {
-        assert_eq!(text(Msg::ReportRes), b"report token res:7");
-        assert_eq!(text(Msg::LabelReport), b"report token:<B>");
-        assert_eq!(text(Msg::HandlerResetReply), b"awss_report_reset_reply");
-        assert_eq!(text(Msg::NotifyTopic), b"topic:/sys/device/info/notify");
-        assert_eq!(
-            text(Msg::NotifyDevInfoType),
-            b"awss_notify_dev_info: bad type 7"
-        );
-        assert_eq!(text(Msg::AnswerNoServer), b"answer dropped: no CoAP server");
-        let l = Line::new(Level::Warn, Msg::AckIgnored, Msg::NoPayload);
-        assert_eq!(render(l, b"", 0), b"notify ack ignored: no payload");
-    }
-
     #[test]
     fn lines_put_the_arguments_at_the_placeholders() {
-        let l = Line::new(Level::Warn, Msg::MatchIgnored, Msg::NoNumericId);
+        let l = Line::new(Level::Warn, Msg::MatchBadId);
         assert_eq!(l.level(), Level::Warn);
         assert_eq!(render(l, b"{}", 0), b"match_reply ignored: bad id: <{}>");
-        let l = Line::new(Level::Info, Msg::TryFail, Msg::None);
+        let l = Line::new(Level::Info, Msg::TryFail);
         assert_eq!(render(l, b"", 2), b"try 2 times fail");
-        let l = Line::new(Level::Debug, Msg::SubRes, Msg::None);
-        assert_eq!(l.level(), Level::Debug);
+        let l = Line::new(Level::Debug, Msg::SubRes);
         assert_eq!(render(l, b"/a/b", -1), b"sub </a/b> res:-1");
-        let l = Line::new(Level::Error, Msg::NameNotify, Msg::PayloadTooLong);
-        assert_eq!(l.level(), Level::Error);
-        assert_eq!(render(l, b"x", 0), b"notify: too long, not sent");
+        let l = Line::new(Level::Info, Msg::PayloadStatis);
+        assert_eq!(render(l, b"x", 0), b"<x>");
+        let l = Line::new(Level::Info, Msg::ConfigUpdated);
+        assert_eq!(render(l, b"x", 3), b"config set");
+    }
+
+    #[test]
+    fn a_lone_percent_is_text() {
+        let p = Parts::of("100% sure %d%");
+        assert_eq!(p.head, "100% sure ");
+        assert_eq!(p.args, [Some((Arg::Num, "%")), None]);
     }
 }

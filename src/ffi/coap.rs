@@ -146,20 +146,12 @@ pub unsafe fn on_query(
 ) -> c_int {
     // SAFETY: guaranteed by the caller.
     let Some(remote) = (unsafe { remote.as_ref() }) else {
-        log::line(
-            Line::new(Level::Warn, Msg::QueryIgnored, Msg::NoRemote),
-            &[],
-            0,
-        );
+        log::line(Line::new(Level::Warn, Msg::QueryNoRemote), &[], 0);
         return -1;
     };
     // SAFETY: guaranteed by the caller.
     let Some(req) = (unsafe { coap_msg(request) }) else {
-        log::line(
-            Line::new(Level::Warn, Msg::QueryIgnored, Msg::NoMessage),
-            &[],
-            0,
-        );
+        log::line(Line::new(Level::Warn, Msg::QueryNoMessage), &[], 0);
         return -1;
     };
     let mut dropped = 0;

@@ -10,7 +10,7 @@ use super::imports::{self, Hal, Platform};
 use super::log;
 use super::types::{CoapMessage, CoapRecvMsgHandler, NetworkAddr};
 use dev_bind_core::render::{self, Identity, Payload, Topic, Writer};
-use dev_bind_core::{Action, Answer, Level, Line, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
+use dev_bind_core::{Action, Answer, Level, Line, Msg, Sub, What, IOTX_AWSS_BIND_NOTIFY};
 use dev_bind_core::{IdEcho, Token};
 
 /// Payload buffer: the longest payload (a query answer with a 32-byte id and the longest
@@ -153,7 +153,7 @@ pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
     } else {
         Level::Debug
     };
-    log::line(Line::new(level, msg, Msg::None), text, i64::from(rc));
+    log::line(Line::new(level, msg), text, i64::from(rc));
     rc
 }
 
@@ -412,23 +412,23 @@ pub fn render_logged<'b>(
 /// Per [`Payload`]: the "too long" error line (its name, then the reason) and the line that
 /// logs the payload (its label and level).
 const LABELS: [(Line, Line); 7] = [
-    labels(Msg::NameReport, Msg::LabelReport, Level::Debug),
-    labels(Msg::NameReset, Msg::LabelReset, Level::Debug),
+    labels(What::Report, Level::Debug),
+    labels(What::Reset, Level::Debug),
     // The statistics payload is logged without a label.
-    labels(Msg::NameStatis, Msg::Bytes, Level::Debug),
-    labels(Msg::NameNotify, Msg::LabelNotify, Level::Debug),
-    labels(Msg::NameAnswer, Msg::LabelAnswer, Level::Info),
+    labels(What::Statis, Level::Debug),
+    labels(What::Notify, Level::Debug),
+    labels(What::Answer, Level::Info),
     // The connect-AP answer of `process_get_device_info`.
-    labels(Msg::NameConnectap, Msg::LabelAnswer, Level::Info),
+    labels(What::Connectap, Level::Info),
     // The statistics line of `awss_bind_disp_statis`.
-    labels(Msg::NameStatis, Msg::Bytes, Level::Debug),
+    labels(What::Statis, Level::Debug),
 ];
 
 /// One entry of [`LABELS`].
-const fn labels(what: Msg, label: Msg, level: Level) -> (Line, Line) {
+const fn labels(what: What, level: Level) -> (Line, Line) {
     (
-        Line::new(Level::Error, what, Msg::PayloadTooLong),
-        Line::new(level, label, Msg::None),
+        Line::new(Level::Error, Msg::too_long(what)),
+        Line::new(level, Msg::payload(what)),
     )
 }
 

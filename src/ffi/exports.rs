@@ -18,7 +18,7 @@ use super::types::{
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
 use dev_bind_core::render::{self, Payload};
-use dev_bind_core::{Config, Level, Line, Msg};
+use dev_bind_core::{BadEvent, Config, Level, Line, Msg, Sub};
 
 /// Longest MQTT reply payload looked at; longer ones are logged and ignored.
 pub const MQTT_PAYLOAD_MAX: usize = 4096;
@@ -270,51 +270,50 @@ pub unsafe extern "C" fn awss_stop_report_reset() -> c_int {
 /// # Safety
 /// `msg` must be NULL or point to a valid `iotx_mqtt_event_msg_t` whose `msg` (for event 12)
 /// is NULL or a valid `iotx_mqtt_topic_info_t` with `payload_len` readable bytes at `payload`.
-unsafe fn mqtt_payload<'a>(msg: *mut c_void, handler: Msg) -> Option<&'a [u8]> {
+unsafe fn mqtt_payload<'a>(msg: *mut c_void, sub: Sub) -> Option<&'a [u8]> {
     // Why the message is ignored: (level, reason, number printed in the reason).
     let (level, why, n) = 'ignored: {
         // SAFETY: guaranteed by the caller.
         let Some(ev) = (unsafe { msg.cast::<MqttEventMsg>().as_ref() }) else {
-            break 'ignored (Level::Warn, Msg::NullMessage, 0);
+            break 'ignored (Level::Warn, BadEvent::NullMessage, 0);
         };
         if ev.event_type != MQTT_EVENT_PUBLISH_RECEIVED {
             let n = i64::from(ev.event_type);
-            break 'ignored (Level::Debug, Msg::EventIgnored, n);
+            break 'ignored (Level::Debug, BadEvent::OtherEvent, n);
         }
         // SAFETY: for event 12 the MQTT client passes a topic info (or NULL), per the caller.
         let Some(info) = (unsafe { ev.msg.cast::<MqttTopicInfo>().as_ref() }) else {
-            break 'ignored (Level::Warn, Msg::NullTopicInfo, 0);
+            break 'ignored (Level::Warn, BadEvent::NullTopicInfo, 0);
         };
         if info.payload.is_null() {
-            break 'ignored (Level::Warn, Msg::NullPayload, 0);
+            break 'ignored (Level::Warn, BadEvent::NullPayload, 0);
         }
         let len = usize::try_from(info.payload_len).unwrap_or(usize::MAX);
         if len > MQTT_PAYLOAD_MAX {
             let n = i64::from(info.payload_len);
-            break 'ignored (Level::Warn, Msg::PayloadOfIgnored, n);
+            break 'ignored (Level::Warn, BadEvent::TooLong, n);
         }
         // SAFETY: non-NULL and `payload_len` bytes long, per the caller.
         return Some(unsafe { core::slice::from_raw_parts(info.payload, len) });
     };
-    log::line(Line::new(level, handler, why), &[], n);
+    log::line(Line::new(level, Msg::bad_event(sub, why)), &[], n);
     None
 }
 
 /// Hand the payload of an MQTT event to the machine as a `match_reply` or a `reset_reply`
-/// (`handler`: the handler's name in log lines); an event without one is logged and ignored.
+/// (`sub`: the topic it came on); an event without one is logged and ignored.
 ///
 /// # Safety
 /// As [`mqtt_payload`].
 #[inline(never)]
-unsafe fn mqtt_reply(msg: *mut c_void, handler: Msg) {
+unsafe fn mqtt_reply(msg: *mut c_void, sub: Sub) {
     // SAFETY: forwarded from the caller's contract.
-    let Some(payload) = (unsafe { mqtt_payload(msg, handler) }) else {
+    let Some(payload) = (unsafe { mqtt_payload(msg, sub) }) else {
         return;
     };
-    let _ = shell::run(if handler == Msg::HandlerTokenReply {
-        Event::MatchReply(payload)
-    } else {
-        Event::ResetReply(payload)
+    let _ = shell::run(match sub {
+        Sub::MatchReply => Event::MatchReply(payload),
+        Sub::ResetReply => Event::ResetReply(payload),
     });
 }
 
@@ -334,7 +333,7 @@ pub unsafe extern "C" fn awss_report_reset_reply(
 ) {
     let _ = (pcontext, pclient);
     // SAFETY: forwarded from the caller's contract.
-    unsafe { mqtt_reply(msg, Msg::HandlerResetReply) }
+    unsafe { mqtt_reply(msg, Sub::ResetReply) }
 }
 
 /// Report the current token now (a fresh one if none), restarting its attempts.
@@ -415,7 +414,7 @@ pub unsafe extern "C" fn awss_report_token_reply(
 ) {
     let _ = (pcontext, pclient);
     // SAFETY: forwarded from the caller's contract.
-    unsafe { mqtt_reply(msg, Msg::HandlerTokenReply) }
+    unsafe { mqtt_reply(msg, Sub::MatchReply) }
 }
 
 /// Start (or restart) a notify round of the configured number of broadcasts.
