@@ -245,8 +245,9 @@ const DEVINFO: &str = r#""awssVer":{"smartconfig":"2.0","zconfig":"2.0","router"
 
 impl Payload {
     /// The payload as SPEC section 5 writes it. Placeholders: `${token}` (32 upper-case hex
-    /// digits), `${echo}` (the query's id, see [`id_echo`]), `${devinfo}` (the [`Payload::DevInfoBase`]
-    /// members), `${pk}`, `${dn}`, `${mac}`, `${ip}` (the identity, JSON-escaped), and numbers
+    /// digits), `${echo}` (the query's id, see [`id_echo`]), `${devinfo}` (the members of
+    /// [`Payload::DevInfoBase`]), `${pk}`, `${dn}`, `${mac}`, `${ip}` (the identity,
+    /// JSON-escaped), and numbers
     /// in decimal, each taking the next of the numbers [`Payload`] lists (`${id}`,
     /// `${remain}`, `${uptime}`, `${trace}`, `${max}`, `${min}`, `${mean}`, `${cnt}`,
     /// `${suc}`).
