@@ -76,6 +76,13 @@ pub fn utf8_scan(b: &[u8]) -> Utf8Error {
     let mut i = 0;
     let mut k;
     loop {
+        // A run of ASCII, the common case, in a tight loop.
+        i += b
+            .get(i..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|c| c.is_ascii())
+            .count();
         let Some(&c) = b.get(i) else {
             return Utf8Error {
                 valid_up_to: i,

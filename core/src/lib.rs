@@ -36,13 +36,12 @@ pub const IOTX_AWSS_BIND_NOTIFY: i32 = 0x100F;
 /// Event code posted when the cloud acknowledges a reset report (`IOTX_RESET`).
 pub const IOTX_RESET: i32 = 0x3000;
 
-/// Copy the first `min(dst.len(), src.len())` bytes of `src` into `dst` and return that count.
-/// Unlike `copy_from_slice` it has no length-mismatch panic (and so links no panic code).
+/// Copy the first `min(dst.len(), src.len())` bytes of `src` into `dst` (one `memcpy`) and
+/// return that count.
 pub fn copy_bytes(dst: &mut [u8], src: &[u8]) -> usize {
-    let mut n = 0;
-    for (d, s) in dst.iter_mut().zip(src) {
-        *d = *s;
-        n += 1;
+    let n = dst.len().min(src.len());
+    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
+        d.copy_from_slice(s);
     }
     n
 }

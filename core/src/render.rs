@@ -75,8 +75,7 @@ impl<'a> Writer<'a> {
     /// Upper-case hex of `b`.
     pub fn hex(&mut self, b: &[u8]) -> &mut Self {
         for &x in b {
-            self.byte(HEX[usize::from(x >> 4)]);
-            self.byte(HEX[usize::from(x & 0xf)]);
+            self.bytes(&[HEX[usize::from(x >> 4)], HEX[usize::from(x & 0xf)]]);
         }
         self
     }
@@ -98,8 +97,17 @@ impl<'a> Writer<'a> {
                 valid_up_to: valid,
                 error_len: skip,
             } = json::utf8_scan(rest);
-            let good = rest.get(..valid).unwrap_or(&[]);
+            let mut good = rest.get(..valid).unwrap_or(&[]);
             let bad = rest.get(valid..).unwrap_or(&[]);
+            if !upper {
+                // The run up to the first byte to escape, in one copy.
+                let run = good
+                    .iter()
+                    .position(|&c| c < 0x20 || c == b'"' || c == b'\\');
+                let (plain, tail) = good.split_at(run.unwrap_or(good.len()));
+                self.bytes(plain);
+                good = tail;
+            }
             for &c in good {
                 let c = if upper { c.to_ascii_uppercase() } else { c };
                 // The letter of a two-character escape, 0 for `\u00XX`, or the byte as is.
