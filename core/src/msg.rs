@@ -426,21 +426,23 @@ impl Parts {
 /// The text before the first placeholder of `text`, and that placeholder with what follows it.
 fn cut(text: &'static str) -> (&'static str, Option<(Arg, &'static str)>) {
     let b = text.as_bytes();
-    let mut i = 0;
-    while i + 1 < b.len() {
-        if b[i] == b'%' {
-            let arg = match b[i + 1] {
-                b's' => Some(Arg::Bytes),
-                b'd' => Some(Arg::Num),
-                _ => None,
-            };
-            if let Some(arg) = arg {
-                // Both cuts are at ASCII bytes, so on character boundaries.
-                let head = text.get(..i).unwrap_or("");
-                return (head, Some((arg, text.get(i + 2..).unwrap_or(""))));
+    let mut from = 0;
+    while let Some(at) = b
+        .get(from..)
+        .and_then(|t| t.iter().position(|&c| c == b'%'))
+    {
+        let i = from + at;
+        let arg = match b.get(i + 1) {
+            Some(b's') => Arg::Bytes,
+            Some(b'd') => Arg::Num,
+            _ => {
+                from = i + 1;
+                continue;
             }
-        }
-        i += 1;
+        };
+        // Both cuts are at ASCII bytes, so on character boundaries.
+        let head = text.get(..i).unwrap_or("");
+        return (head, Some((arg, text.get(i + 2..).unwrap_or(""))));
     }
     (text, None)
 }

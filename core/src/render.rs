@@ -72,11 +72,21 @@ impl<'a> Writer<'a> {
         self.u64(n.unsigned_abs())
     }
 
-    /// Upper-case hex of `b`.
+    /// Upper-case hex of `b`, written in place (when it does not fit, none of it is written
+    /// and the writer overflows).
     pub fn hex(&mut self, b: &[u8]) -> &mut Self {
-        for &x in b {
-            self.bytes(&[HEX[usize::from(x >> 4)], HEX[usize::from(x & 0xf)]]);
+        let end = self.len.saturating_add(2 * b.len());
+        let Some(dst) = self.buf.get_mut(self.len..end) else {
+            self.overflow = true;
+            return self;
+        };
+        for (pair, &x) in dst.chunks_exact_mut(2).zip(b) {
+            if let [hi, lo] = pair {
+                *hi = HEX[usize::from(x >> 4)];
+                *lo = HEX[usize::from(x & 0xf)];
+            }
         }
+        self.len = end;
         self
     }
 

@@ -43,9 +43,14 @@ fn tag(level: Level) -> &'static [u8; 3] {
     }
 }
 
-/// The format of a whole line: the tag, then five pieces (the text's head, then each
-/// placeholder's value and the text after it), each `%.*s` with its length and bytes.
-pub const LINE: &CStr = c"[%.*s] dev_bind: %.*s%.*s%.*s%.*s%.*s\r\n";
+/// The formats of a whole line: the tag, then the pieces of its text (the head, then each
+/// placeholder's value and the text after it), each `%.*s` with its length and bytes; by the
+/// number of placeholders (a format with fewer conversions is quicker to print).
+pub const LINE: [&CStr; 3] = [
+    c"[%.*s] dev_bind: %.*s\r\n",
+    c"[%.*s] dev_bind: %.*s%.*s%.*s\r\n",
+    c"[%.*s] dev_bind: %.*s%.*s%.*s%.*s%.*s\r\n",
+];
 /// The format of a line's start when it is printed piece by piece: the tag.
 pub const PREFIX: &CStr = c"[%.*s] dev_bind: ";
 /// The format of a piece: `%.*s` with its length and its bytes.
@@ -94,12 +99,15 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static 
     args[1] = piece(parts.head.as_bytes());
     // Where the bytes are in `args`, when they hold a byte to escape.
     let mut escaped_at = None;
+    let mut line = LINE[0];
     for (i, part) in parts.args.into_iter().enumerate() {
         let Some((arg, after)) = part else { break };
+        line = LINE.get(i + 1).copied().unwrap_or(line);
         let at = 2 + 2 * i;
         args[at] = match arg {
             Arg::Bytes => {
-                if !bytes.iter().all(|&c| plain(c)) {
+                // Without an early exit: one branch-free pass over long payloads.
+                if !bytes.iter().fold(true, |all, &c| all & plain(c)) {
                     escaped_at = Some(at);
                 }
                 piece(bytes)
@@ -109,7 +117,7 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static 
         args[at + 1] = piece(after.as_bytes());
     }
     let Some(escaped_at) = escaped_at else {
-        return out(LINE, &args);
+        return out(line, &args);
     };
     out(PREFIX, &args);
     for (i, p) in args.iter().enumerate().skip(1) {
@@ -220,9 +228,12 @@ mod tests {
                 v.push(b'[');
                 v.extend(text(a[0]));
                 v.extend_from_slice(b"] dev_bind: ");
-                if fmt == LINE {
-                    for p in &a[1..] {
+                if let Some(k) = LINE.iter().position(|l| *l == fmt) {
+                    for p in &a[1..2 + 2 * k] {
                         v.extend(text(*p));
+                    }
+                    for p in &a[2 + 2 * k..] {
+                        assert_eq!(p.0, 0, "an argument the format does not print");
                     }
                     v.extend_from_slice(b"\r\n");
                 } else {
