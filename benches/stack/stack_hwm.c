@@ -1,11 +1,14 @@
 /*
  * Stack high-water marks of the module's entry points, for sizing the firmware's MQTT, CoAP
- * and timer thread stacks.
+ * and timer thread stacks. Built for the host (x86_64) and for the Cortex-M4 (run under qemu
+ * mps2-an386 with semihosting), from this one file.
  *
- * Each entry point runs on a pthread whose stack (1 MiB, supplied by us) is painted with a
- * pattern first; after the thread ends, the lowest overwritten byte gives the bytes used below
- * the entry call's frame. The state each call needs (a session, a waiting query, ...) is made
- * beforehand on the main thread, against the mock SDK (c_examples/mock) on virtual time.
+ * Each entry point runs on a stack painted with a pattern first; after it returns, the lowest
+ * overwritten byte gives the bytes used below the entry call. On the host the call runs on a
+ * pthread whose stack (1 MiB, supplied by us) is painted whole; on the Cortex-M4 it runs on the
+ * main stack, painted below the caller's frame (all but the PAINT_GAP bytes nearest to it,
+ * which the painting's own frame uses). The state each call needs (a session, a waiting
+ * query, ...) is made beforehand, against the mock SDK (c_examples/mock) on virtual time.
  *
  * Every import the library calls is wrapped (ld --wrap) to record how deep the library's own
  * frames are when it calls out. HAL_Printf is a no-op (the mock silenced), so the figures are:
@@ -14,25 +17,36 @@
  *   lib      depth of the library's frames at its deepest call into an import: the firmware's
  *            own HAL_Printf / IOT_MQTT_Publish_Simple / CoAPServer*_send / HAL_Timer_* stack use
  *            comes on top of this figure;
- * total is an upper bound of the library's own need (most of the difference is glibc's
+ * total is an upper bound of the library's own need (most of the difference is the C library's
  * snprintf inside the mock's HAL and MQTT functions), lib a lower bound (the library may go
  * deeper between two calls out);
  * each at the default log level (info) and at debug level (more log lines built).
  */
+#if defined(__linux__)
 #define _GNU_SOURCE
+#define HOST_THREADS 1
 #include <pthread.h>
+#include <sys/mman.h>
+#endif
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "iot_dev_bind.h"
 #include "mock_sdk.h"
 
-#define STACK_SIZE (1u << 20)
 #define PAINT 0xA5
+#if HOST_THREADS
+#define STACK_SIZE (1u << 20)
+#define TARGET "x86-64"
+#else
+/* below the caller's frame: PAINT_BYTES painted, the PAINT_GAP nearest to it left as is */
+#define PAINT_BYTES (64u << 10)
+#define PAINT_GAP 256u
+#define TARGET "Cortex-M4"
+#endif
 
 #define PK "a1GQc8iJOWI"
 #define DN "gateway_test01"
@@ -44,21 +58,28 @@
 
 /* The release archive's precompiled `core` names this symbol in unwinding tables kept alive by
  * some links; with panic = "abort" it is never called. */
+#if HOST_THREADS
 void rust_eh_personality(void);
 void rust_eh_personality(void)
 {
     abort();
 }
+#endif
 
 /* ---- depth of the library at its calls into imports --------------------------------------- */
 static volatile int g_measuring;
+#if HOST_THREADS
 static pthread_t g_thread;
-static uintptr_t g_base;        /* frame address of the measured call's caller */
+#define ON_MEASURED_THREAD() pthread_equal(pthread_self(), g_thread)
+#else
+#define ON_MEASURED_THREAD() 1
+#endif
+static uintptr_t g_base;        /* stack address just above the measured call */
 static uintptr_t g_import_depth; /* deepest import call seen */
 
 __attribute__((noinline)) static void note_depth(void)
 {
-    if (g_measuring && pthread_equal(pthread_self(), g_thread)) {
+    if (g_measuring && ON_MEASURED_THREAD()) {
         uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
         if (g_base > sp && g_base - sp > g_import_depth) {
             g_import_depth = g_base - sp;
@@ -248,6 +269,7 @@ static void setup_query_now(void)
     prepare_query(3);
 }
 static void run_query(void) { online_mcast_get_device_info(NULL, NULL, &g_remote, &g_req); }
+static void run_query_ucast(void) { online_ucast_get_device_info(NULL, NULL, &g_remote, &g_req); }
 
 static void setup_query_expired(void)
 {
@@ -302,6 +324,7 @@ static void run_deinit(void) { awss_bind_deinit(); }
 
 static void setup_reset(void) { fresh(); }
 static void run_reset(void) { awss_report_reset(); }
+static void run_check_reset(void) { (void)awss_check_reset(); }
 
 static void setup_reset_reply(void)
 {
@@ -311,6 +334,42 @@ static void setup_reset_reply(void)
     prepare_reply(TOPIC_RESET);
 }
 static void run_reset_reply(void) { awss_report_reset_reply(NULL, NULL, &g_event); }
+
+static void setup_reset_outstanding(void)
+{
+    fresh();
+    awss_report_reset();
+}
+static void run_stop_report_reset(void) { awss_stop_report_reset(); }
+
+static void setup_session(void)
+{
+    fresh();
+    awss_report_cloud();
+}
+static void run_report_token(void) { awss_report_token(); }
+static void run_start_bind(void) { awss_start_bind(); }
+static void run_online_init(void) { awss_cmp_online_init(); }
+static void run_online_deinit(void) { awss_cmp_online_deinit(); }
+static void run_local_init(void) { awss_cmp_local_init(0); }
+static void run_local_deinit(void) { awss_cmp_local_deinit(1); }
+static void run_report_statis(void) { awss_bind_report_statis("dev_bind"); }
+
+static void run_dev_bind_notify(void) { awss_dev_bind_notify(); }
+static void run_update_token(void) { awss_update_token(); }
+
+static void setup_connectap(void)
+{
+    fresh();
+    awss_report_cloud();
+    ack_token();
+    awss_start_connectap_monitor();
+    prepare_query(7);
+}
+static void run_connectap(void)
+{
+    awss_process_mcast_get_connectap_info(NULL, NULL, &g_remote, &g_req);
+}
 
 typedef struct {
     const char *name;
@@ -325,31 +384,52 @@ static const scenario_t k_scenarios[] = {
     {"match_reply: token ack, notify starts", "MQTT", setup_ack, run_ack},
     {"match_reply: ack answers a waiting query", "MQTT", setup_ack_answers, run_ack},
     {"query arrives, answered at once", "CoAP", setup_query_now, run_query},
+    {"unicast query, answered at once", "CoAP", setup_query_now, run_query_ucast},
     {"query arrives, token expired: re-report", "CoAP", setup_query_expired, run_query},
+    {"connect-AP info query (window open)", "CoAP", setup_connectap, run_connectap},
     {"notify timer fires (one broadcast) *", "timer", setup_notify_timer, run_advance_100},
     {"report retry timer fires (re-report) *", "timer", setup_retry_timer, run_advance_1},
     {"notify ack from a phone: rotate, report *", "CoAP", setup_notify_ack, run_notify_ack},
     {"awss_report_reset (KV write, report)", "app", setup_reset, run_reset},
+    {"awss_check_reset (KV read)", "app", setup_reset, run_check_reset},
+    {"awss_stop_report_reset", "app", setup_reset_outstanding, run_stop_report_reset},
     {"reset_reply: reset acked, bind starts", "MQTT", setup_reset_reply, run_reset_reply},
+    {"awss_report_token (re-report now)", "app", setup_session, run_report_token},
+    {"awss_start_bind", "app", setup_nothing, run_start_bind},
+    {"awss_update_token", "app", setup_session, run_update_token},
+    {"awss_dev_bind_notify", "app", setup_notify_timer, run_dev_bind_notify},
+    {"awss_cmp_online_init", "app", setup_session, run_online_init},
+    {"awss_cmp_online_deinit", "app", setup_session, run_online_deinit},
+    {"awss_cmp_local_init", "app", setup_nothing, run_local_init},
+    {"awss_cmp_local_deinit", "app", setup_session, run_local_deinit},
+    {"awss_bind_report_statis", "app", setup_notify_timer, run_report_statis},
     {"awss_bind_deinit (session, queries waiting)", "app", setup_deinit, run_deinit},
 };
 
-/* ---- the painted thread ------------------------------------------------------------------- */
+/* ---- the painted stack -------------------------------------------------------------------- */
 static void (*g_run)(void);
 
-__attribute__((noinline)) static void *thread_main(void *arg)
+/* g_run, with g_base at the caller's frame and the import depths recorded */
+__attribute__((noinline)) static void run_measured(void)
 {
-    (void)arg;
     g_base = (uintptr_t)__builtin_frame_address(0);
     g_import_depth = 0;
     g_measuring = 1;
     g_run();
     g_measuring = 0;
     __asm__ volatile("" ::: "memory");
+}
+
+#if HOST_THREADS
+static void *thread_main(void *arg)
+{
+    (void)arg;
+    run_measured();
     return NULL;
 }
 
-static int measure(const scenario_t *s, int level, size_t *total, size_t *lib)
+/* runs g_run on a thread whose whole stack was painted; the bytes it used below g_base */
+static int run_painted(size_t *total)
 {
     static unsigned char *stack;
     if (stack == NULL) {
@@ -360,8 +440,6 @@ static int measure(const scenario_t *s, int level, size_t *total, size_t *lib)
         }
         stack = p;
     }
-    g_level = level;
-    s->setup();
     memset(stack, PAINT, STACK_SIZE);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -369,7 +447,6 @@ static int measure(const scenario_t *s, int level, size_t *total, size_t *lib)
         fprintf(stderr, "pthread_attr_setstack failed\n");
         return -1;
     }
-    g_run = s->run;
     if (pthread_create(&g_thread, &attr, thread_main, NULL) != 0) {
         fprintf(stderr, "pthread_create failed\n");
         return -1;
@@ -382,6 +459,40 @@ static int measure(const scenario_t *s, int level, size_t *total, size_t *lib)
     }
     uintptr_t lowest = (uintptr_t)(stack + i);
     *total = g_base > lowest ? (size_t)(g_base - lowest) : 0;
+    return 0;
+}
+#else
+/* runs g_run on the main stack, painted below this frame first; the bytes it used below
+ * g_base. The painting's own frame (memset's) stays within PAINT_GAP. */
+__attribute__((noinline)) static int run_painted(size_t *total)
+{
+    volatile unsigned char here = 0;
+    uintptr_t base = (uintptr_t)&here;
+    unsigned char *bottom = (unsigned char *)(base - PAINT_GAP - PAINT_BYTES);
+    memset(bottom, PAINT, PAINT_BYTES);
+    run_measured();
+    size_t i = 0;
+    while (i < PAINT_BYTES && bottom[i] == PAINT) {
+        i++;
+    }
+    if (i == 0) {
+        fprintf(stderr, "the call used all %u painted bytes\n", PAINT_BYTES);
+        return -1;
+    }
+    uintptr_t lowest = (uintptr_t)(bottom + i);
+    *total = g_base > lowest ? (size_t)(g_base - lowest) : 0;
+    return 0;
+}
+#endif
+
+static int measure(const scenario_t *s, int level, size_t *total, size_t *lib)
+{
+    g_level = level;
+    s->setup();
+    g_run = s->run;
+    if (run_painted(total) != 0) {
+        return -1;
+    }
     *lib = (size_t)g_import_depth;
     if (mock_malloc_count() != 0) {
         fprintf(stderr, "%s: HAL_Malloc called\n", s->name);
@@ -394,14 +505,14 @@ int main(void)
 {
     int rc = 0;
     size_t n = sizeof(k_scenarios) / sizeof(k_scenarios[0]);
-    size_t worst[2][2] = {{0, 0}, {0, 0}};
+    unsigned long worst[2][2] = {{0, 0}, {0, 0}};
     /* warm-up: the first call of each libc and mock path (lazy binding, first-use
      * initialisation) must not count */
     for (size_t k = 0; k < n; k++) {
         size_t t = 0, l = 0;
         (void)measure(&k_scenarios[k], 5, &t, &l);
     }
-    printf("Stack high-water marks of libiot_dev_bind.a entry points (bytes, x86-64)\n");
+    printf("Stack high-water marks of libiot_dev_bind.a entry points (bytes, " TARGET ")\n");
     printf("total: library + the mock SDK functions it calls, log lines dropped by HAL_Printf;\n");
     printf("lib:   library frames at its deepest call into an import (your HAL/MQTT/CoAP/timer\n");
     printf("       functions' own stack comes on top).  * = run through the mock's timer or\n");
@@ -419,10 +530,11 @@ int main(void)
                 worst[v][1] = l[v] > worst[v][1] ? l[v] : worst[v][1];
             }
         }
-        printf("%-46s %-9s %8zu %8zu %8zu %8zu\n", k_scenarios[k].name, k_scenarios[k].thread, t[0],
-               l[0], t[1], l[1]);
+        /* %lu: newlib's printf has no %zu */
+        printf("%-46s %-9s %8lu %8lu %8lu %8lu\n", k_scenarios[k].name, k_scenarios[k].thread,
+               (unsigned long)t[0], (unsigned long)l[0], (unsigned long)t[1], (unsigned long)l[1]);
     }
-    printf("%-46s %-9s %8zu %8zu %8zu %8zu\n", "worst", "", worst[0][0], worst[0][1], worst[1][0],
+    printf("%-46s %-9s %8lu %8lu %8lu %8lu\n", "worst", "", worst[0][0], worst[0][1], worst[1][0],
            worst[1][1]);
     fresh();
     return rc;

@@ -2,7 +2,7 @@
 
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use portable_atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use super::exec::{self, Reply, TopicUse};
 use super::imports::Hal;

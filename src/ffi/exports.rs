@@ -610,8 +610,9 @@ pub unsafe extern "C" fn dev_bind_set_token(token: *const u8) -> c_int {
     }))
 }
 
-/// Set the log threshold: 2 error, 3 warning, 4 info (default), 5 debug; values outside are
-/// clamped.
+/// Set the log threshold: 2 error, 3 warning, 4 info, 5 debug; values outside are clamped.
+/// Until it is called, the library follows the SDK's log level (`IOT_SetLogLevel`) when the
+/// firmware links the SDK's log, else prints at 4 (info).
 ///
 /// # Safety
 /// Always safe to call.
@@ -623,13 +624,15 @@ pub unsafe extern "C" fn dev_bind_set_log_level(level: c_int) {
     log::set_level(level);
 }
 
-/// The log threshold.
+/// The log threshold in effect: the one set by `dev_bind_set_log_level`, else the SDK's log
+/// level (when linked), else 4 (info).
 ///
 /// # Safety
 /// Always safe to call.
 ///
 /// # Returns
-/// 2 (error) .. 5 (debug).
+/// 2 (error) .. 5 (debug); 0 or 1 (no line printed) when the SDK's log level is
+/// `IOT_LOG_NONE` or `IOT_LOG_CRIT`.
 #[no_mangle]
 pub unsafe extern "C" fn dev_bind_get_log_level() -> c_int {
     log::level()

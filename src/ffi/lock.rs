@@ -4,7 +4,7 @@
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, Ordering};
+use portable_atomic::{AtomicPtr, Ordering};
 
 use super::imports::{HAL_MutexCreate, HAL_MutexDestroy, HAL_MutexLock, HAL_MutexUnlock};
 

@@ -13,8 +13,8 @@ use dev_bind_core::msg::{Arg, Parts};
 use dev_bind_core::render::Writer;
 use dev_bind_core::{Level, Line, Msg};
 
-/// The current threshold (a [`Level`] number); lines above it are dropped.
-static LEVEL: AtomicU8 = AtomicU8::new(Level::Info as u8);
+/// The threshold set by `dev_bind_set_log_level` (a [`Level`] number), 0 until it is called.
+static LEVEL: AtomicU8 = AtomicU8::new(0);
 
 /// Set the threshold: values below Error (2) clamp to Error, above Debug (5) to Debug.
 pub fn set_level(level: i32) {
@@ -23,14 +23,34 @@ pub fn set_level(level: i32) {
     LEVEL.store(clamped as u8, Ordering::Relaxed);
 }
 
-/// The threshold.
+extern "C" {
+    /// The SDK's log level (its `LITE_get_loglevel()`, which `IOT_SetLogLevel` sets) when the
+    /// firmware links the SDK's log, else -1: `src/ffi/sdk_log.c`, a weak reference.
+    fn dev_bind_sdk_log_level() -> c_int;
+}
+
+/// The threshold in effect: the one set by `dev_bind_set_log_level` if it was called, else
+/// the SDK's log level if the firmware links the SDK's log (its 0 none and 1 crit print none
+/// of our lines, 6 flow is debug), else Info.
 pub fn level() -> i32 {
-    i32::from(LEVEL.load(Ordering::Relaxed))
+    match LEVEL.load(Ordering::Relaxed) {
+        0 => {
+            // SAFETY: a C function without arguments (src/ffi/sdk_log.c) that calls the SDK's
+            // getter only when it is linked.
+            let sdk = unsafe { dev_bind_sdk_log_level() };
+            if sdk < 0 {
+                Level::Info as i32
+            } else {
+                sdk.min(Level::Debug as i32)
+            }
+        }
+        set => i32::from(set),
+    }
 }
 
 /// True when a line at `level` would be printed.
 pub fn enabled(level: Level) -> bool {
-    (level as u8) <= LEVEL.load(Ordering::Relaxed)
+    (level as i32) <= self::level()
 }
 
 /// The tag of a level, 3 bytes.

@@ -1,27 +1,39 @@
 //! `#[repr(C)]` mirrors of the SDK structures the shell reads or builds.
 //!
-//! Every mirror carries compile-time size, alignment and offset assertions. The figures beside
-//! them were measured with gcc 12 on x86_64 from the C declarations the C tests use
-//! (`tests/c/layout_check.c`, run by `tests/layout.rs`); the 32-bit ARM (AAPCS) figures are
-//! noted in comments.
+//! Every mirror carries compile-time size, alignment and offset assertions for 64-bit hosts
+//! (LP64) and 32-bit firmware CPUs (ILP32), asserted on whichever target the library is built
+//! for. The figures were measured with gcc 12 from the C declarations the C tests use: on x86_64
+//! (`tests/c/layout_check.c`, run by `tests/layout.rs`), and for Cortex-M4 and RV32 with the
+//! cross compilers (`tests/c/layout_static.c`, compiled by `tests/firmware/run.sh`).
 
 use core::ffi::{c_int, c_void};
 use core::mem::{align_of, offset_of, size_of};
 
 use crate::config::{COAP_MSG_MAX_OPTION_NUM, COAP_MSG_MAX_TOKEN_LEN};
 
-/// Checks a mirror's layout at compile time on 64-bit targets (pointer-sized fields make the
-/// 32-bit figures differ; those are written in the comments).
+/// Checks a mirror's layout at compile time, on every target: each figure is written
+/// `LP64 / ILP32`, the first asserted where pointers are 64 bits (x86_64, AArch64 hosts), the
+/// second where they are 32 bits (Cortex-M, RV32, Xtensa: the firmware targets).
 macro_rules! check_layout {
-    ($ty:ty, size $size:expr, align $align:expr $(, $field:ident @ $off:expr)* $(,)?) => {
+    ($ty:ty, size $s64:literal / $s32:literal, align $a64:literal / $a32:literal
+        $(, $field:ident @ $o64:literal / $o32:literal)* $(,)?) => {
         #[cfg(target_pointer_width = "64")]
         const _: () = {
-            assert!(size_of::<$ty>() == $size);
-            assert!(align_of::<$ty>() == $align);
-            $(assert!(offset_of!($ty, $field) == $off);)*
+            assert!(size_of::<$ty>() == $s64);
+            assert!(align_of::<$ty>() == $a64);
+            $(assert!(offset_of!($ty, $field) == $o64);)*
+        };
+        #[cfg(target_pointer_width = "32")]
+        const _: () = {
+            assert!(size_of::<$ty>() == $s32);
+            assert!(align_of::<$ty>() == $a32);
+            $(assert!(offset_of!($ty, $field) == $o32);)*
         };
     };
 }
+
+#[cfg(not(any(target_pointer_width = "32", target_pointer_width = "64")))]
+compile_error!("the SDK structure mirrors are checked for 32- and 64-bit pointers only");
 
 /// `iotx_mqtt_event_msg_t`: what an MQTT event handler receives.
 #[repr(C)]
@@ -32,8 +44,7 @@ pub struct MqttEventMsg {
     /// For event 12, an `iotx_mqtt_topic_info_t`.
     pub msg: *mut c_void,
 }
-// x86_64: 16 / 8, msg @ 8. ARM32: 8 / 4, msg @ 4.
-check_layout!(MqttEventMsg, size 16, align 8, event_type @ 0, msg @ 8);
+check_layout!(MqttEventMsg, size 16 / 8, align 8 / 4, event_type @ 0 / 0, msg @ 8 / 4);
 
 /// `IOTX_MQTT_EVENT_PUBLISH_RECEIVED`.
 pub const MQTT_EVENT_PUBLISH_RECEIVED: c_int = 12;
@@ -59,9 +70,9 @@ pub struct MqttTopicInfo {
     /// The payload.
     pub payload: *const u8,
 }
-// x86_64: 32 / 8. ARM32: 20 / 4, ptopic @ 12, payload @ 16.
-check_layout!(MqttTopicInfo, size 32, align 8, packet_id @ 0, qos @ 2, dup @ 3, retain @ 4,
-    topic_len @ 6, payload_len @ 8, ptopic @ 16, payload @ 24);
+check_layout!(MqttTopicInfo, size 32 / 20, align 8 / 4, packet_id @ 0 / 0, qos @ 2 / 2,
+    dup @ 3 / 3, retain @ 4 / 4, topic_len @ 6 / 6, payload_len @ 8 / 8, ptopic @ 16 / 12,
+    payload @ 24 / 16);
 
 /// `NetworkAddr`: a CoAP peer (`addr` is a NUL-terminated dotted IPv4 string).
 #[repr(C)]
@@ -72,9 +83,7 @@ pub struct NetworkAddr {
     /// UDP port.
     pub port: u16,
 }
-// x86_64 and ARM32: 18 / 2, port @ 16.
-check_layout!(NetworkAddr, size 18, align 2, addr @ 0, port @ 16);
-const _: () = assert!(size_of::<NetworkAddr>() == 18 && align_of::<NetworkAddr>() == 2);
+check_layout!(NetworkAddr, size 18 / 18, align 2 / 2, addr @ 0 / 0, port @ 16 / 16);
 
 /// `CoAPMsgHeader`: `{ unsigned char version:2, type:2, tokenlen:4; unsigned char code;
 /// unsigned short msgid; }`. gcc on little-endian x86 and ARM allocates bit-fields from the low
@@ -90,9 +99,7 @@ pub struct CoapMsgHeader {
     /// Message id.
     pub msgid: u16,
 }
-// x86_64 and ARM32: 4 / 2, code @ 1, msgid @ 2.
-check_layout!(CoapMsgHeader, size 4, align 2, bits @ 0, code @ 1, msgid @ 2);
-const _: () = assert!(size_of::<CoapMsgHeader>() == 4 && align_of::<CoapMsgHeader>() == 2);
+check_layout!(CoapMsgHeader, size 4 / 4, align 2 / 2, bits @ 0 / 0, code @ 1 / 1, msgid @ 2 / 2);
 
 impl CoapMsgHeader {
     /// The `version` bit-field.
@@ -124,8 +131,7 @@ pub struct CoapMsgOption {
     /// Option value bytes.
     pub val: *mut u8,
 }
-// x86_64: 16 / 8, val @ 8. ARM32: 8 / 4, val @ 4.
-check_layout!(CoapMsgOption, size 16, align 8, num @ 0, len @ 2, val @ 8);
+check_layout!(CoapMsgOption, size 16 / 8, align 8 / 4, num @ 0 / 0, len @ 2 / 2, val @ 8 / 4);
 
 impl CoapMsgOption {
     /// An empty option slot.
@@ -190,25 +196,32 @@ pub struct CoapMessage {
     /// Keep flag.
     pub keep: c_int,
 }
-// SDK defaults (token 8, options 12). x86_64: 256 / 8, token @ 4, options @ 16,
-// optcount @ 208, payloadlen @ 210, payload @ 216, handler @ 224, resp @ 232, user @ 240,
-// keep @ 248. ARM32: 132 / 4, options @ 12, optcount @ 108, payloadlen @ 110, payload @ 112,
-// handler @ 116, resp @ 120, user @ 124, keep @ 128.
-#[cfg(target_pointer_width = "64")]
+/// `lp64` where pointers are 64 bits, `ilp32` where they are 32 (the figures of a layout check).
+const fn by_width(lp64: usize, ilp32: usize) -> usize {
+    if cfg!(target_pointer_width = "64") {
+        lp64
+    } else {
+        ilp32
+    }
+}
+
+// With the SDK's default capacities (token 8, options 12), as `LP64 / ILP32`; other capacities
+// move every field from `options` on, and tests/layout.rs compares them with gcc's view of the
+// same build.
 const _: () = {
     if COAP_MSG_MAX_TOKEN_LEN == 8 && COAP_MSG_MAX_OPTION_NUM == 12 {
-        assert!(size_of::<CoapMessage>() == 256);
-        assert!(align_of::<CoapMessage>() == 8);
+        assert!(size_of::<CoapMessage>() == by_width(256, 132));
+        assert!(align_of::<CoapMessage>() == by_width(8, 4));
         assert!(offset_of!(CoapMessage, token) == 4);
-        assert!(offset_of!(CoapMessage, options) == 16);
-        assert!(offset_of!(CoapMessage, optcount) == 208);
-        assert!(offset_of!(CoapMessage, optdelta) == 209);
-        assert!(offset_of!(CoapMessage, payloadlen) == 210);
-        assert!(offset_of!(CoapMessage, payload) == 216);
-        assert!(offset_of!(CoapMessage, handler) == 224);
-        assert!(offset_of!(CoapMessage, resp) == 232);
-        assert!(offset_of!(CoapMessage, user) == 240);
-        assert!(offset_of!(CoapMessage, keep) == 248);
+        assert!(offset_of!(CoapMessage, options) == by_width(16, 12));
+        assert!(offset_of!(CoapMessage, optcount) == by_width(208, 108));
+        assert!(offset_of!(CoapMessage, optdelta) == by_width(209, 109));
+        assert!(offset_of!(CoapMessage, payloadlen) == by_width(210, 110));
+        assert!(offset_of!(CoapMessage, payload) == by_width(216, 112));
+        assert!(offset_of!(CoapMessage, handler) == by_width(224, 116));
+        assert!(offset_of!(CoapMessage, resp) == by_width(232, 120));
+        assert!(offset_of!(CoapMessage, user) == by_width(240, 124));
+        assert!(offset_of!(CoapMessage, keep) == by_width(248, 128));
     }
 };
 
@@ -251,17 +264,9 @@ pub struct dev_bind_config_t {
     /// First reset re-report delay, doubling to 60000 (3000).
     pub reset_retry_ms: u32,
 }
-// x86_64 and ARM32: 24 / 4, report_attempts @ 4, token_lifetime_ms @ 8, notify_count @ 12,
-// notify_step_ms @ 16, reset_retry_ms @ 20.
-const _: () = {
-    assert!(size_of::<dev_bind_config_t>() == 24);
-    assert!(align_of::<dev_bind_config_t>() == 4);
-    assert!(offset_of!(dev_bind_config_t, report_attempts) == 4);
-    assert!(offset_of!(dev_bind_config_t, token_lifetime_ms) == 8);
-    assert!(offset_of!(dev_bind_config_t, notify_count) == 12);
-    assert!(offset_of!(dev_bind_config_t, notify_step_ms) == 16);
-    assert!(offset_of!(dev_bind_config_t, reset_retry_ms) == 20);
-};
+check_layout!(dev_bind_config_t, size 24 / 24, align 4 / 4, report_retry_ms @ 0 / 0,
+    report_attempts @ 4 / 4, token_lifetime_ms @ 8 / 8, notify_count @ 12 / 12,
+    notify_step_ms @ 16 / 16, reset_retry_ms @ 20 / 20);
 
 impl From<dev_bind_core::Config> for dev_bind_config_t {
     fn from(c: dev_bind_core::Config) -> Self {

@@ -6,6 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Both streams by name: picolibc, a firmware C library the tests run on, has no fflush(NULL). */
+static inline void check_flush(void)
+{
+    fflush(stdout);
+    fflush(stderr);
+}
+
 static inline void check_dump(const char *label, const void *p, long len)
 {
     const unsigned char *b = p;
@@ -32,7 +39,7 @@ static inline void check_fail_bytes(const char *file, int line, const char *what
             what, i);
     check_dump("expected", expected, elen);
     check_dump("actual  ", actual, alen);
-    fflush(NULL);
+    check_flush();
     exit(1);
 }
 
@@ -40,7 +47,7 @@ static inline void check_fail_bytes(const char *file, int line, const char *what
     do {                                                                                   \
         if (!(cond)) {                                                                     \
             fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);      \
-            fflush(NULL);                                                                  \
+            check_flush();                                                                 \
             exit(1);                                                                       \
         }                                                                                  \
     } while (0)
@@ -51,7 +58,7 @@ static inline void check_fail_bytes(const char *file, int line, const char *what
             fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);      \
             fprintf(stderr, __VA_ARGS__);                                                  \
             fputc('\n', stderr);                                                           \
-            fflush(NULL);                                                                  \
+            check_flush();                                                                 \
             exit(1);                                                                       \
         }                                                                                  \
     } while (0)
@@ -62,7 +69,7 @@ static inline void check_fail_bytes(const char *file, int line, const char *what
         if (check_a_ != check_e_) {                                                        \
             fprintf(stderr, "%s:%d: CHECK_EQ(%s, %s) failed: actual %lld, expected %lld\n", \
                     __FILE__, __LINE__, #actual, #expected, check_a_, check_e_);           \
-            fflush(NULL);                                                                  \
+            check_flush();                                                                 \
             exit(1);                                                                       \
         }                                                                                  \
     } while (0)
