@@ -175,9 +175,34 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static 
     out(END, &[EMPTY; 6]);
 }
 
-/// Print `line` with `bytes` and `num` at its placeholders, if the threshold lets it through.
+/// The most verbose level compiled in, as the cargo features `max-level-off`,
+/// `max-level-error`, `max-level-warn` and `max-level-info` set it (the most restrictive one
+/// enabled wins; without any, every level): `None` when no line is. Lines above it are not
+/// compiled into the library (nor, with `max-level-off`, the texts and the printer).
+pub const MAX_LEVEL: Option<Level> = if cfg!(feature = "max-level-off") {
+    None
+} else if cfg!(feature = "max-level-error") {
+    Some(Level::Error)
+} else if cfg!(feature = "max-level-warn") {
+    Some(Level::Warn)
+} else if cfg!(feature = "max-level-info") {
+    Some(Level::Info)
+} else {
+    Some(Level::Debug)
+};
+
+/// True when lines at `level` are compiled in ([`MAX_LEVEL`]).
+pub const fn compiled_in(level: Level) -> bool {
+    match MAX_LEVEL {
+        Some(max) => level as u8 <= max as u8,
+        None => false,
+    }
+}
+
+/// Print `line` with `bytes` and `num` at its placeholders, if its level is compiled in and
+/// the threshold lets it through.
 pub fn line(line: Line, bytes: &[u8], num: i64) {
-    if !enabled(line.level()) {
+    if !compiled_in(line.level()) || !enabled(line.level()) {
         return;
     }
     chunks(line, bytes, num, &mut |fmt, a| {
@@ -316,6 +341,26 @@ mod tests {
         assert_eq!(out.len(), 16 + 2000 + 2);
         assert!(out.starts_with(b"[err] dev_bind: aaa"));
         assert!(out.ends_with(b"aaa\r\n"));
+    }
+
+    #[test]
+    fn max_level_features_compile_levels_out() {
+        let levels = [Level::Error, Level::Warn, Level::Info, Level::Debug];
+        let want = if cfg!(feature = "max-level-off") {
+            0
+        } else if cfg!(feature = "max-level-error") {
+            1
+        } else if cfg!(feature = "max-level-warn") {
+            2
+        } else if cfg!(feature = "max-level-info") {
+            3
+        } else {
+            4
+        };
+        let n = levels.iter().filter(|l| compiled_in(**l)).count();
+        assert_eq!(n, want);
+        // The compiled-in levels are the least verbose ones.
+        assert!(levels[..n].iter().all(|l| compiled_in(*l)));
     }
 
     #[test]
