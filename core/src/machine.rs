@@ -79,6 +79,9 @@ struct Current {
     attempts: u8,
     /// Id of its first report: its reports have ids in `first_id..next_report_id`.
     first_id: u32,
+    /// End of the ids of its reports that the shell has started to publish
+    /// (`first_id..sent_end`, see [`Machine::report_sending`]): only those can be answered.
+    sent_end: u32,
     /// When it was last reported (its lifetime counts from there).
     last_report_at: Millis,
     /// [`Machine::notified`] when it became current: broadcasts with higher ids carry it.
@@ -92,6 +95,7 @@ impl Current {
             acked: false,
             attempts: 0,
             first_id: next_report_id,
+            sent_end: next_report_id,
             last_report_at: 0,
             notified_before: notified,
         }
@@ -415,10 +419,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if token != NO_TOKEN {
             note(sink, Line::new(Level::Info, Msg::ReportProvisioned));
         }
-        self.begin_token(now, &token, sink);
         // Entered from an idle session or one that waited for the reset's ack: the first
-        // bind start of the session.
+        // bind start of the session. The server and its resources come before the report:
+        // its answer may come while it is being published, and start the notify round.
         sink.act(Action::RegisterQueries);
+        self.begin_token(now, &token, sink);
         if self.notify_count == 0 {
             self.notify_armed = true;
         }
@@ -469,6 +474,20 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             id,
             token: self.cur.token,
         });
+    }
+
+    /// The shell is about to publish the token report `id` (an `Action::PublishReport` it
+    /// executes): from now on a `match_reply` with this id answers it, also one that arrives
+    /// while the publish is still under way. A reply that arrives before (a stale reply from
+    /// before a reboot, say) does not. Ignored for an id that is not of the current token's
+    /// reports.
+    pub fn report_sending(&mut self, id: u32) {
+        let first = self.cur.first_id;
+        let made = self.next_report_id.wrapping_sub(first);
+        let offset = id.wrapping_sub(first);
+        if offset < made && offset >= self.cur.sent_end.wrapping_sub(first) {
+            self.cur.sent_end = id.wrapping_add(1);
+        }
     }
 
     /// `awss_report_token()`: report the current token now (a fresh one if none), restarting its attempts.
@@ -619,8 +638,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     #[inline(always)]
     pub fn on_match_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
         // The current token's reports (none: an empty span that matches no id).
+        // A reply to a report the shell has not started to publish is stale (ids restart at
+        // 0 on every boot): only the sent ones count.
         let first = self.cur.first_id;
-        let span = self.next_report_id.wrapping_sub(first);
+        let span = self.cur.sent_end.wrapping_sub(first);
         let Some(id) = reply_id(sink, Reply::Match, payload, first, span) else {
             return;
         };

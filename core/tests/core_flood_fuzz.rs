@@ -348,6 +348,10 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
                 // A cooperative cloud one time in three, so that the deep paths are reached.
                 let p = match f.report_ids.last() {
                     Some(id) if r.chance(3) => {
+                        // The shell published it (most of the time: else the reply is early).
+                        if !r.chance(8) {
+                            m.report_sending(*id);
+                        }
                         format!(r#"{{"id":"{id}","code":200,"data":{{}}}}"#).into_bytes()
                     }
                     _ => payload(&mut r, &f),

@@ -36,8 +36,8 @@ fn flow_a_connect_report_ack_notify_round() {
         vec![
             Action::Subscribe(Sub::MatchReply),
             Action::Subscribe(Sub::ResetReply),
-            Action::PublishReport { id: 0, token },
             Action::RegisterQueries,
+            Action::PublishReport { id: 0, token },
             Action::PublishStats {
                 id: 1,
                 stats: Stats {
@@ -356,8 +356,8 @@ fn reset_flag_reports_reset_first_then_binds_on_ack() {
     let acts = s.take();
     assert_eq!(acts[0], Action::SetResetFlag(false));
     assert_eq!(acts[1], Action::PostEvent(IOTX_RESET));
-    assert!(matches!(acts[2], Action::PublishReport { id: 0, .. }));
-    assert_eq!(acts[3], Action::RegisterQueries);
+    assert_eq!(acts[2], Action::RegisterQueries);
+    assert!(matches!(acts[3], Action::PublishReport { id: 0, .. }));
     assert!(matches!(acts[4], Action::PublishStats { .. }));
     assert_eq!(acts.len(), 5);
     assert!(s.m.bind_running());

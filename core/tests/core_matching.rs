@@ -6,9 +6,11 @@ use common_core::*;
 use dev_bind_core::{Action, IdKind, Level};
 
 /// A session whose token (report id 0) is in flight.
+/// A connected machine whose first report (id 0) the shell has published.
 fn connected() -> Sim {
     let mut s = Sim::new();
     s.connect();
+    s.m.report_sending(0);
     s.take();
     s.take_logs();
     s

@@ -259,3 +259,75 @@ fn c_defect_invalid_json_answers_for_odd_ids() {
         );
     }
 }
+
+/// A `match_reply` with code 200 and the right id that arrives before its report was
+/// published (a stale reply from before a reboot: ids restart at 0) must not confirm the
+/// token: the notify round would broadcast a token the cloud never got, and the report would
+/// never be retried. A reply that arrives while the publish is under way (inside
+/// `IOT_MQTT_Publish_Simple`, after the shell said it is sending) still confirms.
+#[test]
+fn stale_match_reply_before_the_report_is_published_does_not_confirm() {
+    let mut s = Sim::new();
+    s.connect();
+    let (id, _) = last_report(&s.take());
+    assert_eq!(id, 0);
+    // Delivered right after the subscription, before the shell publishes report 0.
+    s.ack_raw(r#"{"id":"0","code":200,"data":{}}"#);
+    assert!(!s.m.report_token_suc(), "a stale reply confirmed the token");
+    assert!(
+        notifies(&s.take()).is_empty(),
+        "no round with an unconfirmed token"
+    );
+    assert!(s.logged("match_reply ignored: unknown id 0"));
+    assert!(
+        s.m.report_in_flight(),
+        "the report is still waiting for its answer"
+    );
+    // The shell publishes it; the cloud's answer arrives during the publish call.
+    s.m.report_sending(0);
+    s.ack_raw(r#"{"id":"0","code":200,"data":{}}"#);
+    assert!(s.m.report_token_suc());
+    assert_eq!(notifies(&s.take()).len(), 1, "the round starts");
+}
+
+/// Without an answer the report is retried: a stale reply does not stop that.
+#[test]
+fn stale_match_reply_does_not_stop_the_retry() {
+    let mut s = Sim::new();
+    s.connect();
+    s.take();
+    s.ack_raw(r#"{"id":"0","code":200,"data":{}}"#);
+    s.m.report_sending(0);
+    s.advance(30_000);
+    let (id, _) = last_report(&s.take());
+    assert_eq!(id, 1, "re-reported after the retry time");
+    s.ack(1);
+    assert!(s.m.report_token_suc());
+}
+
+/// The query resources are registered before anything can be served: at every bind start the
+/// machine asks for the CoAP server and its resources before the token report, whose answer
+/// may arrive while it is being published and start the notify round at once.
+#[test]
+fn resources_are_registered_before_the_report_at_every_bind_start() {
+    let mut s = Sim::new();
+    for _ in 0..3 {
+        s.connect();
+        let actions = s.take();
+        let register = actions
+            .iter()
+            .position(|a| matches!(a, Action::RegisterQueries))
+            .expect("RegisterQueries");
+        let report = actions
+            .iter()
+            .position(|a| matches!(a, Action::PublishReport { .. }))
+            .expect("a report");
+        assert!(register < report, "{actions:?}");
+        // The answer comes at once: the round's first notify follows the registration.
+        let (id, _) = last_report(&actions);
+        s.ack(id);
+        assert_eq!(notifies(&s.take()).len(), 1);
+        s.m.deinit(s.now, &mut s.rec);
+        s.take();
+    }
+}

@@ -190,6 +190,8 @@ fn run(hours: u64, query_every: u64, phones: u32, cloud_delay: u64) -> Figures {
                 .u64(id.into())
                 .str("\",\"code\":200,\"data\":{}}");
             let n = w.len();
+            // The shell published the report before the cloud answered it.
+            m.report_sending(id);
             m.on_match_reply(now, &buf[..n], &mut world);
         } else if due_phone == t {
             let (_, id) = world.phone_acks.pop_front().unwrap();

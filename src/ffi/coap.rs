@@ -2,7 +2,7 @@
 
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{self, NonNull};
-use portable_atomic::{AtomicPtr, AtomicU32, Ordering};
+use portable_atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
 
 use super::exec::{self, Reply, TopicUse};
 use super::imports::Hal;
@@ -38,9 +38,16 @@ pub fn ctx() -> Option<NonNull<c_void>> {
     NonNull::new(CTX.load(Ordering::Acquire))
 }
 
-/// The context, initialising the server on first use. The SDK's `CoAPServer_init` returns its
+/// The result of the last server start's registration of the two query resources (0: both
+/// registered).
+static REGISTERED: AtomicI32 = AtomicI32::new(-1);
+
+/// The context, initialising the server on first use. A start registers both device-info
+/// resources before the context is handed out, so that no notify or answer goes out from a
+/// server that cannot take the phones' queries (also when the cloud's reply, and so the first
+/// notify, comes inside the call that started it). The SDK's `CoAPServer_init` returns its
 /// process-wide singleton, so a racing second call yields the same pointer; the winner of the
-/// compare-exchange is kept.
+/// compare-exchange is kept, and registers.
 pub fn ctx_or_init() -> Option<NonNull<c_void>> {
     if let Some(c) = ctx() {
         return Some(c);
@@ -56,7 +63,12 @@ pub fn ctx_or_init() -> Option<NonNull<c_void>> {
         Ordering::AcqRel,
         Ordering::Acquire,
     ) {
-        Ok(_) => Some(fresh),
+        Ok(_) => {
+            let mcast = exec::use_topic(Topic::QueryMcast, TopicUse::Register);
+            let ucast = exec::use_topic(Topic::QueryUcast, TopicUse::Register);
+            REGISTERED.store(-c_int::from(mcast != 0 || ucast != 0), Ordering::Release);
+            Some(fresh)
+        }
         Err(winner) => NonNull::new(winner),
     }
 }
@@ -189,13 +201,15 @@ pub(super) unsafe extern "C" fn query_ucast_trampoline(
     let _ = unsafe { on_query(remote, msg, false) };
 }
 
-/// `CoAPServer_init` and register both query paths (`/sys/device/info/get` and
-/// `/sys/${pk}/${dn}/device/info/get`); `-1` when either fails (a server that cannot start
-/// fails both, each after its error line).
+/// Start the server if it is not running, which registers both query paths
+/// (`/sys/device/info/get` and `/sys/${pk}/${dn}/device/info/get`, see [`ctx_or_init`]);
+/// `-1` when it cannot start or the registration of its last start failed (each after its
+/// error line).
 pub fn register_queries(_hal: &Hal) -> c_int {
-    let mcast = exec::use_topic(Topic::QueryMcast, TopicUse::Register);
-    let ucast = exec::use_topic(Topic::QueryUcast, TopicUse::Register);
-    -c_int::from(mcast != 0 || ucast != 0)
+    if ctx_or_init().is_none() {
+        return -1;
+    }
+    REGISTERED.load(Ordering::Acquire)
 }
 
 /// Cancel the last notify's CoAP message, if any.

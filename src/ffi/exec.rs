@@ -360,18 +360,25 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
             Some(reply) => unsafe { coap::answer(reply, t, payload) },
             None => -1,
         },
-        // SAFETY: `t` ends with the NUL `topic` writes; the client copies the payload during
-        // the call and does not write through the pointer (the C prototype lacks `const`);
-        // the payload fits its buffer of PAYLOAD_MAX bytes, so the length cast is exact.
-        _ => unsafe {
-            imports::IOT_MQTT_Publish_Simple(
-                core::ptr::null_mut(),
-                t.as_ptr().cast(),
-                c_int::from(which == Payload::Report),
-                payload.as_ptr() as *mut core::ffi::c_void,
-                payload.len() as c_int,
-            )
-        },
+        _ => {
+            if let Action::PublishReport { id, .. } = *action {
+                // From now on the cloud's answer counts, also one that comes during the call.
+                super::shell::report_sending(id);
+            }
+            // SAFETY: `t` ends with the NUL `topic` writes; the client copies the payload
+            // during the call and does not write through the pointer (the C prototype lacks
+            // `const`); the payload fits its buffer of PAYLOAD_MAX bytes, so the length cast
+            // is exact.
+            unsafe {
+                imports::IOT_MQTT_Publish_Simple(
+                    core::ptr::null_mut(),
+                    t.as_ptr().cast(),
+                    c_int::from(which == Payload::Report),
+                    payload.as_ptr() as *mut core::ffi::c_void,
+                    payload.len() as c_int,
+                )
+            }
+        }
     };
     if which == Payload::Stats && rc < 0 {
         msg = Msg::StatisFail;

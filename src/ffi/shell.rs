@@ -301,6 +301,14 @@ pub fn refused(sub: Sub) {
     let _ = run(Event::SubscribeFailed(sub));
 }
 
+/// Tell the machine that the token report `id` is being published (an entry of its own that
+/// queues no action, right before the MQTT call, so that a reply arriving during the call
+/// counts and one arriving before it does not).
+#[inline(never)]
+pub fn report_sending(id: u32) {
+    let _ = read_mut(|m, _| m.report_sending(id));
+}
+
 /// The module lock held for one entry. [`Held::finish`] or [`Held::unlock`] ends it.
 pub struct Held {
     /// The module's state, locked.

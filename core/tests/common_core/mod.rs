@@ -159,8 +159,10 @@ impl Sim {
             .on_match_reply(self.now, payload.as_bytes(), &mut self.rec);
     }
 
-    /// A cloud `match_reply` for report `id`.
+    /// A cloud `match_reply` for report `id`, which the shell has published (see
+    /// `Machine::report_sending`; `ack_raw` delivers a reply without that).
     pub fn ack(&mut self, id: u32) {
+        self.m.report_sending(id);
         self.ack_raw(&format!("{{\"id\":\"{id}\",\"code\":200,\"data\":{{}}}}"));
     }
 
