@@ -181,6 +181,8 @@ pub struct Machine<Q, const P: usize> {
     cfg_x: Config,
     /// `RegisterQueries` was emitted in this session when it is [`Session::Binding`].
     session: Session,
+    /// `awss_cmp_online_init` asked for `match_reply` (the legacy online subscription).
+    online: bool,
     /// `match_reply`, `reset_reply` (indexed by [`Sub`]) is subscribed (or the subscription
     /// is under way).
     subs: [bool; 2],
@@ -295,6 +297,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             session: Session::Idle,
             subs: [false; 2],
             at: [NEVER; 4],
+            online: false,
             notify_armed: false,
             event_posted: false,
             cur: Current::none(0, 0),
@@ -370,7 +373,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     ) {
         if self.session != Session::Idle {
             note(sink, Line::new(Level::Debug, Msg::SessionActive));
-            return;
+            // Nothing new starts, but a reply topic the session wants and lost is taken again.
+            return self.resubscribe(sink);
         }
         if !reset_flag {
             return self.start_bind(now, provisioned, sink);
@@ -437,6 +441,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.notify_armed = false;
         self.at = [NEVER; 4];
         self.drop_pending(Msg::QueryDroppedBindDeinit, sink);
+        self.online = false;
         self.subscribe(Sub::MatchReply, false, sink);
         self.subscribe(Sub::ResetReply, false, sink);
         if self.session == Session::Binding {
@@ -920,10 +925,36 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
     }
 
-    /// A reply topic is wanted while a session runs (both) or a reset report is outstanding
+    /// A reply topic is wanted while a session runs (both), while the legacy online
+    /// subscription is on (`match_reply`) or while a reset report is outstanding
     /// (`reset_reply`).
     fn wants(&self, sub: Sub) -> bool {
-        self.session != Session::Idle || (sub == Sub::ResetReply && self.at[RESET] != NEVER)
+        self.session != Session::Idle
+            || match sub {
+                Sub::MatchReply => self.online,
+                Sub::ResetReply => self.at[RESET] != NEVER,
+            }
+    }
+
+    /// `awss_cmp_online_init()`: the legacy online subscription, `match_reply` (subscribed
+    /// unless it already is).
+    pub fn online_init(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
+        self.online = true;
+        self.subscribe(Sub::MatchReply, true, sink);
+    }
+
+    /// `awss_cmp_online_deinit()`: end the legacy online subscription: stop the notify round,
+    /// and unsubscribe `match_reply` unless a bind session still wants it (the C module
+    /// unsubscribed it under the session's feet, which then never heard its acks again).
+    pub fn online_deinit(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        if !self.online {
+            return;
+        }
+        self.online = false;
+        self.notify_stop(now, sink);
+        if !self.wants(Sub::MatchReply) {
+            self.subscribe(Sub::MatchReply, false, sink);
+        }
     }
 
     /// Subscribe every wanted reply topic that is not subscribed.

@@ -331,3 +331,44 @@ fn resources_are_registered_before_the_report_at_every_bind_start() {
         s.take();
     }
 }
+
+/// `awss_report_cloud(); awss_cmp_online_init(); awss_cmp_online_deinit();` left `match_reply`
+/// unsubscribed for the rest of the session (the C module's online calls subscribed and
+/// unsubscribed it behind the bind flow's back), and a second `awss_report_cloud()` did not
+/// repair it. The machine now owns the legacy online subscription too.
+#[test]
+fn online_calls_keep_the_sessions_match_reply_subscription() {
+    let unsubscribes = |a: &[Action<_>]| count(a, |a| *a == Action::Unsubscribe(Sub::MatchReply));
+    let mut s = Sim::new();
+    s.connect();
+    s.take();
+    s.m.online_init(s.now, &mut s.rec);
+    assert!(s.take().is_empty(), "already subscribed by the session");
+    s.m.online_deinit(s.now, &mut s.rec);
+    assert_eq!(unsubscribes(&s.take()), 0, "the session still wants it");
+    s.ack(0);
+    assert!(s.m.report_token_suc(), "the session still hears its acks");
+    // Outside a session the online calls subscribe and unsubscribe it.
+    s.m.deinit(s.now, &mut s.rec);
+    s.take();
+    s.m.online_init(s.now, &mut s.rec);
+    assert_eq!(s.take(), vec![Action::Subscribe(Sub::MatchReply)]);
+    s.m.online_deinit(s.now, &mut s.rec);
+    assert_eq!(s.take(), vec![Action::Unsubscribe(Sub::MatchReply)]);
+    s.m.online_deinit(s.now, &mut s.rec);
+    assert!(s.take().is_empty(), "once");
+}
+
+/// A second `awss_report_cloud()` during a session takes again a reply topic it lost.
+#[test]
+fn a_second_connect_repairs_a_lost_subscription() {
+    let mut s = Sim::new();
+    s.connect();
+    s.take();
+    s.m.subscribe_failed(s.now, Sub::MatchReply, &mut s.rec);
+    s.connect();
+    let acts = s.take();
+    assert_eq!(acts, vec![Action::Subscribe(Sub::MatchReply)]);
+    s.connect();
+    assert!(s.take().is_empty(), "nothing new while subscribed");
+}

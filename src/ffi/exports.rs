@@ -34,52 +34,6 @@ fn reset_flag(hal: &impl Platform) -> bool {
     }
 }
 
-/// The entry points that take no argument, dispatched by one function (`entry`) so that each
-/// of them is a constant and a jump. The calls [`shell::run`] turns into a plain machine call
-/// come first, numbered from 0, so that the table LLVM builds for that dispatch is short.
-#[derive(Clone, Copy)]
-#[repr(u8)]
-pub enum Call {
-    /// `awss_start_bind`.
-    StartBind = 0,
-    /// `awss_bind_deinit`.
-    Deinit = 1,
-    /// `awss_report_reset`.
-    ReportReset = 2,
-    /// `awss_report_reset_to_cloud`.
-    ReportResetNow = 3,
-    /// `awss_stop_report_reset`.
-    StopReportReset = 4,
-    /// `awss_report_token`.
-    ReportToken = 5,
-    /// `awss_stop_report_token`.
-    StopReportToken = 6,
-    /// `awss_update_token`.
-    UpdateToken = 7,
-    /// `awss_dev_bind_notify_stop`.
-    NotifyStop = 8,
-    /// `awss_bind_report_statis`.
-    ReportStats = 9,
-    /// The timer fired (no export).
-    Poll = 10,
-    /// `awss_report_cloud`.
-    Connect = 11,
-    /// `awss_dev_bind_notify`.
-    Notify = 12,
-}
-
-/// Run the event of `call` ([`shell::run`] says what it returns).
-#[inline(never)]
-pub(super) fn entry(call: Call) -> c_int {
-    shell::run(match call {
-        Call::Connect => Event::Connect {
-            reset: reset_flag(&Hal),
-        },
-        Call::Notify => Event::NotifyStart(None),
-        c => Event::Plain(c),
-    })
-}
-
 /// The calls that read or change the module's state under the lock without queueing an
 /// action, dispatched by [`with_lock`].
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -185,7 +139,9 @@ pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_cloud() -> c_int {
-    entry(Call::Connect)
+    shell::run(Event::Connect {
+        reset: reset_flag(&Hal),
+    })
 }
 
 /// Start binding now (idempotent within a session): report a token, register the query
@@ -198,7 +154,7 @@ pub unsafe extern "C" fn awss_report_cloud() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_start_bind() -> c_int {
-    entry(Call::StartBind)
+    shell::run(Event::StartBind)
 }
 
 /// Stop every retry and the notify round, unsubscribe, deinit the CoAP server, drop pending
@@ -212,7 +168,7 @@ pub unsafe extern "C" fn awss_start_bind() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_bind_deinit() -> c_int {
-    entry(Call::Deinit)
+    shell::run(Event::Deinit)
 }
 
 /// Whether the persisted reset flag (`HAL_Kv_Get("awss.rst")`, one byte `0x01`) is set.
@@ -238,7 +194,7 @@ pub unsafe extern "C" fn awss_check_reset() -> c_int {
 /// module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_reset() -> c_int {
-    entry(Call::ReportReset)
+    shell::run(Event::ReportReset)
 }
 
 /// Report the reset now (the flag is assumed persisted), retrying until acknowledged.
@@ -250,7 +206,7 @@ pub unsafe extern "C" fn awss_report_reset() -> c_int {
 /// As [`awss_report_reset`].
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_reset_to_cloud() -> c_int {
-    entry(Call::ReportResetNow)
+    shell::run(Event::ReportResetNow)
 }
 
 /// Stop retrying the reset report; the persisted flag stays.
@@ -262,7 +218,7 @@ pub unsafe extern "C" fn awss_report_reset_to_cloud() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_stop_report_reset() -> c_int {
-    entry(Call::StopReportReset)
+    shell::run(Event::StopReportReset)
 }
 
 /// The payload of an MQTT event, or `None` after one log line saying why it is ignored.
@@ -346,7 +302,7 @@ pub unsafe extern "C" fn awss_report_reset_reply(
 /// module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_token() -> c_int {
-    entry(Call::ReportToken)
+    shell::run(Event::ReportToken)
 }
 
 /// Stop report retries and forget the token (`aes_random` becomes all zero).
@@ -358,7 +314,7 @@ pub unsafe extern "C" fn awss_report_token() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_stop_report_token() -> c_int {
-    entry(Call::StopReportToken)
+    shell::run(Event::StopReportToken)
 }
 
 /// Make a fresh token and report it now (logs `update token`).
@@ -370,7 +326,7 @@ pub unsafe extern "C" fn awss_stop_report_token() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_update_token() -> c_int {
-    entry(Call::UpdateToken)
+    shell::run(Event::UpdateToken)
 }
 
 /// Milliseconds the current token stays valid.
@@ -426,7 +382,7 @@ pub unsafe extern "C" fn awss_report_token_reply(
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_dev_bind_notify() -> c_int {
-    entry(Call::Notify)
+    shell::run(Event::NotifyStart(None))
 }
 
 /// Stop the notify round and cancel its last CoAP message.
@@ -438,7 +394,7 @@ pub unsafe extern "C" fn awss_dev_bind_notify() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_dev_bind_notify_stop() -> c_int {
-    entry(Call::NotifyStop)
+    shell::run(Event::NotifyStop)
 }
 
 /// Notify type 1 (`AWSS_NOTIFY_DEV_BIND_TOKEN`): start a round of `count` broadcasts (clamped
@@ -565,9 +521,7 @@ pub unsafe extern "C" fn dev_bind_set_config(cfg: *const dev_bind_config_t) -> c
     if !cfg.is_valid() {
         return -1;
     }
-    shell::run(Event::Apply(&mut |m, now, o| {
-        m.set_config(now, cfg, o).is_ok()
-    }))
+    shell::run(Event::SetConfig(cfg))
 }
 
 /// Read the run-time tunables.
@@ -605,9 +559,7 @@ pub unsafe extern "C" fn dev_bind_set_token(token: *const u8) -> c_int {
     if token == [0; 16] {
         return -1;
     }
-    shell::run(Event::Apply(&mut |m, now, o| {
-        m.set_token(now, token, o).is_ok()
-    }))
+    shell::run(Event::SetToken(token))
 }
 
 /// Set the log threshold: 2 error, 3 warning, 4 info, 5 debug; values outside are clamped.

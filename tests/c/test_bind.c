@@ -1155,6 +1155,30 @@ static void ack_inside_publish(void)
     CHECK_EQ(mock_mcast_get(sent).resources, 2);
 }
 
+/* awss_report_cloud(); awss_cmp_online_init(); awss_cmp_online_deinit(); must leave match_reply
+ * subscribed for the session, and a second awss_report_cloud() keeps it so. Outside a session
+ * the online calls subscribe and unsubscribe it. */
+static void online_calls_keep_match_reply(void)
+{
+    char hex[33];
+    CHECK_EQ(awss_report_cloud(), 0);
+    fx_check_report(-1, "0", hex);
+    CHECK_EQ(awss_cmp_online_init(), 0);
+    CHECK_EQ(awss_cmp_online_deinit(), 0);
+    CHECK(mock_sub_active(TOPIC_MATCH_REPLY));
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK(mock_sub_active(TOPIC_MATCH_REPLY));
+    CHECK_EQ(fx_match_reply("0"), 0); /* heard: the token is confirmed */
+    CHECK_EQ(awss_report_token_suc, 1);
+    CHECK(awss_token_remain_time() > 0);
+    CHECK_EQ(awss_bind_deinit(), 0);
+    CHECK(!mock_sub_active(TOPIC_MATCH_REPLY));
+    CHECK_EQ(awss_cmp_online_init(), 0);
+    CHECK(mock_sub_active(TOPIC_MATCH_REPLY));
+    CHECK_EQ(awss_cmp_online_deinit(), 0);
+    CHECK(!mock_sub_active(TOPIC_MATCH_REPLY));
+}
+
 /* ---- runner --------------------------------------------------------------------------------- */
 
 static const struct {
@@ -1188,6 +1212,7 @@ static const struct {
     {"connectap_info", connectap_info},
     {"stale_match_reply", stale_match_reply},
     {"ack_inside_publish", ack_inside_publish},
+    {"online_calls_keep_match_reply", online_calls_keep_match_reply},
 };
 
 int main(int argc, char **argv)
