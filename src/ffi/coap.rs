@@ -397,23 +397,42 @@ mod tests {
 
     #[test]
     fn reply_ctx_copies_token_msgid_and_observe() {
-        let remote = NetworkAddr {
+        let peer = || NetworkAddr {
             addr: *b"10.0.0.2\0\0\0\0\0\0\0\0",
             port: 5683,
         };
-        let mut obs = [0x00u8];
-        let req = request(4, 0x1234, Some(&mut obs));
+        let mut remote = peer();
+        let mut obs = [0x2Au8];
+        let mut req = request(4, 0x1234, Some(&mut obs));
+        let obs = req.options[1].val;
         let ctx = ReplyCtx::from_request(&remote, &req, &mut 0);
-        obs[0] = 0x55; // the server reuses its buffer: the copy must not change
-        assert_eq!(obs[0], 0x55);
+        // The server reuses its buffers for the next packet as soon as the handler returns:
+        // scribble over every byte the copy was taken from. A copy taken now sees the new
+        // bytes; the first one must keep the originals.
+        req.header.msgid = 0x9999;
+        req.token = [0xEE; COAP_MSG_MAX_TOKEN_LEN];
+        remote.addr = [0xEE; 16];
+        remote.port = 1;
+        // SAFETY: `obs` points at the request's one-byte Observe value, alive here.
+        unsafe { *obs = 0x55 };
+        let later = ReplyCtx::from_request(&remote, &req, &mut 0);
+        assert_eq!(later.msgid, 0x9999);
+        assert_eq!(later.token[0], 0xEE);
+        assert_eq!(later.observe[0], 0x55);
+        assert_eq!(later.remote.port, 1);
         assert_eq!(ctx.msgid, 0x1234);
         assert_eq!(ctx.tokenlen, 4);
         assert_eq!(&ctx.token[..4], &[0xA0, 0xA1, 0xA2, 0xA3]);
         assert_eq!(ctx.observe_len, 1);
-        assert_eq!(ctx.observe[0], 0);
-        let again = ReplyCtx::from_request(&remote, &request(2, 0x1234, None), &mut 0);
+        assert_eq!(
+            ctx.observe[0], 0x2A,
+            "the copy's Observe value followed the buffer"
+        );
+        assert_eq!(&ctx.remote.addr[..8], b"10.0.0.2");
+        assert_eq!(ctx.remote.port, 5683);
+        let again = ReplyCtx::from_request(&peer(), &request(2, 0x1234, None), &mut 0);
         assert!(ctx.same_request(&again));
-        let other = ReplyCtx::from_request(&remote, &request(4, 0x1235, None), &mut 0);
+        let other = ReplyCtx::from_request(&peer(), &request(4, 0x1235, None), &mut 0);
         assert!(!ctx.same_request(&other));
         assert_eq!(other.observe_len, NO_OBSERVE);
     }

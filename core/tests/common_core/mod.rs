@@ -282,6 +282,11 @@ pub fn answer_text(a: &Ans) -> String {
     String::from_utf8(w.as_bytes().to_vec()).unwrap()
 }
 
+/// `text` parsed by serde_json, the reference parser (a test fails on invalid JSON).
+pub fn judge(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not valid JSON ({e}): {text}"))
+}
+
 pub fn hex(t: &Token) -> String {
     t.iter().map(|b| format!("{b:02X}")).collect()
 }
