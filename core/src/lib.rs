@@ -86,20 +86,6 @@ impl Config {
             && self.notify_step_ms != 0
             && self.reset_retry_ms != 0
     }
-
-    /// Each field XOR the same field of `o` (the machine keeps its config as the XOR with
-    /// [`Config::DEFAULT`], all zero bits for the defaults).
-    #[inline(always)]
-    pub(crate) const fn xor(self, o: Config) -> Config {
-        Config {
-            report_retry_ms: self.report_retry_ms ^ o.report_retry_ms,
-            report_attempts: self.report_attempts ^ o.report_attempts,
-            token_lifetime_ms: self.token_lifetime_ms ^ o.token_lifetime_ms,
-            notify_count: self.notify_count ^ o.notify_count,
-            notify_step_ms: self.notify_step_ms ^ o.notify_step_ms,
-            reset_retry_ms: self.reset_retry_ms ^ o.reset_retry_ms,
-        }
-    }
 }
 
 impl Default for Config {

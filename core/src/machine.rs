@@ -1,10 +1,11 @@
 //! The bind state machine (SPEC sections 5-8).
 //!
-//! Each concern is a small state kept beside the others: the session (`Session`), the current
-//! token (`Current`), the notify round, the reset report and the phones waiting for a token.
-//! Deadlines are absolute instants in one table (a report in flight, the round's next step, a
-//! reset report outstanding, a subscription retry are each "their deadline is set");
-//! [`Machine::poll_at`] is the earliest of them and [`Machine::poll`] acts on the due ones.
+//! Each concern is a small state kept beside the others, an enum whose variants carry their
+//! own deadlines, smoltcp style: the session (`Session`), the current token (`Current`) and its
+//! report (`Report::InFlight { retry_at }`), the notify round (`Round`), the reset report
+//! (`ResetReport::Outstanding { retry_at, delay_ms }`), a subscription retry, and the phones
+//! waiting for a token (a FIFO). Deadlines are absolute instants; [`Machine::poll_at`] is the
+//! earliest of them and [`Machine::poll`] acts on the due ones.
 //!
 //! Time is hostile too: a clock that jumps or goes backwards only makes deadlines fire late or
 //! early, elapsed times saturate at zero, and every counter wraps or saturates explicitly.
@@ -30,27 +31,90 @@ fn excerpt(b: &[u8]) -> &[u8] {
     b.get(..LOG_EXCERPT).unwrap_or(b)
 }
 
-/// "No deadline" in [`Machine::at`]: instant 0, which [`after`] never computes.
-const NEVER: Millis = 0;
-/// Slots of [`Machine::at`]: retry the failed subscriptions.
-const SUB: usize = 0;
-/// Re-publish the token report or give up.
-const REPORT: usize = 1;
-/// The notify round's next step (`NEVER` while it waits for the token's acknowledgement).
-const NOTIFY: usize = 2;
-/// Re-publish the reset report.
-const RESET: usize = 3;
-
-/// `now + ms` (saturating), never [`NEVER`]: every wait is at least 1 ms (the config's
-/// fields are never zero, a round's gap is a multiple of its step).
+/// `now + ms` (saturating).
 fn after(now: Millis, ms: u64) -> Millis {
-    debug_assert!(ms != 0, "a wait of 0 ms");
     now.saturating_add(ms)
 }
 
-/// True when the deadline `at` is set and due at `now` (`NEVER` wraps to the largest value).
-fn due(at: Millis, now: Millis) -> bool {
-    at.wrapping_sub(1) < now
+/// True when the deadline `at` is set and due at `now`.
+fn due(at: Option<Millis>, now: Millis) -> bool {
+    at.is_some_and(|t| t <= now)
+}
+
+/// The token report of the current token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Report {
+    /// Nothing in flight: acknowledged, given up, stopped, or no token.
+    Idle,
+    /// A report waits for its `match_reply`: at `retry_at` it is published again, or given
+    /// up after the configured attempts.
+    InFlight {
+        /// When to re-report or give up.
+        retry_at: Millis,
+    },
+}
+
+/// The notify round.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Round {
+    /// No round runs.
+    Idle,
+    /// `sent` of `count` broadcasts are out; the next step is due at `next_at`.
+    Running {
+        /// Broadcasts in the round (never 0).
+        count: u8,
+        /// Broadcasts sent.
+        sent: u8,
+        /// When the next step is due.
+        next_at: Millis,
+    },
+    /// The round waits for the acknowledgement of the token report in flight (the token is
+    /// not valid); the next step comes with it.
+    AwaitingAck {
+        /// Broadcasts in the round (never 0).
+        count: u8,
+        /// Broadcasts sent.
+        sent: u8,
+    },
+}
+
+impl Round {
+    fn next_at(self) -> Option<Millis> {
+        match self {
+            Round::Running { next_at, .. } => Some(next_at),
+            Round::Idle | Round::AwaitingAck { .. } => None,
+        }
+    }
+}
+
+/// The reset report.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ResetReport {
+    /// None outstanding.
+    Idle,
+    /// Reported, not acknowledged: reported again at `retry_at`, after a delay that doubles.
+    Outstanding {
+        /// When to report again.
+        retry_at: Millis,
+        /// The delay that led to `retry_at`.
+        delay_ms: u32,
+    },
+}
+
+/// The reply topics the machine has subscribed (or whose subscription is under way).
+#[derive(Clone, Copy, Default)]
+struct Subscribed {
+    match_reply: bool,
+    reset_reply: bool,
+}
+
+impl Subscribed {
+    fn of(&mut self, sub: Sub) -> &mut bool {
+        match sub {
+            Sub::MatchReply => &mut self.match_reply,
+            Sub::ResetReply => &mut self.reset_reply,
+        }
+    }
 }
 
 fn elapsed(now: Millis, since: Millis) -> u64 {
@@ -167,33 +231,29 @@ impl StatsAcc {
 
 /// The whole bind module's state. `P` is the number of phone queries that may wait at once.
 ///
-/// Laid out by hand (`repr(C)`): the fields used most come first, so that their offsets fit
-/// the short displacements of load and store instructions; the statistics and the queue last
-/// (the order measured smallest with benches/footprint, and no padding on 64-bit targets).
-#[repr(C)]
 pub struct Machine<Q, const P: usize> {
     cur: Current,
-    /// Deadlines, [`NEVER`] when unset, indexed by [`SUB`], [`REPORT`], [`NOTIFY`] and
-    /// [`RESET`]: a report is in flight, a round waits for its next step and a reset report
-    /// is outstanding while theirs is set.
-    at: [Millis; 4],
-    /// The config in force XOR [`Config::DEFAULT`] (see `cfg()`).
-    cfg_x: Config,
+    /// The current token's report.
+    report: Report,
+    /// The notify round.
+    round: Round,
+    /// The reset report.
+    reset: ResetReport,
+    /// When to subscribe again the reply topics whose subscription failed.
+    sub_retry_at: Option<Millis>,
+    /// The config set by `dev_bind_set_config`; `None` for the defaults (so that a `static`
+    /// machine is all zero bits, in `.bss`).
+    cfg: Option<Config>,
     /// `RegisterQueries` was emitted in this session when it is [`Session::Binding`].
     session: Session,
     /// `awss_cmp_online_init` asked for `match_reply` (the legacy online subscription).
     online: bool,
-    /// `match_reply`, `reset_reply` (indexed by [`Sub`]) is subscribed (or the subscription
-    /// is under way).
-    subs: [bool; 2],
+    /// The reply topics subscribed.
+    subs: Subscribed,
     /// The session's notify round starts at the first acknowledgement.
     notify_armed: bool,
     /// `IOTX_AWSS_BIND_NOTIFY` was posted in this session.
     event_posted: bool,
-    /// Broadcasts in the notify round; 0 when no round runs.
-    notify_count: u8,
-    /// Broadcasts sent in the round.
-    notify_sent: u8,
     /// Next notify destination in the cycle (0..=3).
     dest: u8,
     next_report_id: u32,
@@ -202,16 +262,14 @@ pub struct Machine<Q, const P: usize> {
     next_reset_id: u32,
     /// [`Machine::notified`] when the current (or most recent) round started.
     round_start: u32,
-    /// The current reset re-report delay.
-    reset_delay_ms: u32,
     /// Statistics posts since boot: the last post's id (ids count from 1).
     stats_posted: u32,
     /// A token to report at the next bind start (flow C); all zero when none.
     stored: Token,
     rng: ChaCha20,
     stats: StatsAcc,
-    /// The phones waiting, the newest first (so the oldest is popped from the end).
-    pending: heapless::Vec<Pending<Q>, P>,
+    /// The phones waiting, oldest first.
+    pending: heapless::Deque<Pending<Q>, P>,
 }
 
 /// `line` without arguments (one out-of-line call instead of the sink's five arguments).
@@ -291,23 +349,26 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// An idle machine with the default config (usable in a `static`).
     pub const fn new() -> Self {
         Machine {
-            cfg_x: Config::DEFAULT.xor(Config::DEFAULT),
+            cfg: None,
             // A zero key, evaluated at compile time also when `new` runs at run time.
             rng: const { ChaCha20::new([0; 32]) },
             session: Session::Idle,
-            subs: [false; 2],
-            at: [NEVER; 4],
+            subs: Subscribed {
+                match_reply: false,
+                reset_reply: false,
+            },
+            report: Report::Idle,
+            round: Round::Idle,
+            reset: ResetReport::Idle,
+            sub_retry_at: None,
             online: false,
             notify_armed: false,
             event_posted: false,
             cur: Current::none(0, 0),
-            notify_count: 0,
-            notify_sent: 0,
             round_start: 0,
             dest: 0,
-            reset_delay_ms: 0,
             stored: NO_TOKEN,
-            pending: heapless::Vec::new(),
+            pending: heapless::Deque::new(),
             stats: StatsAcc::ZERO,
             next_report_id: 0,
             notified: 0,
@@ -331,11 +392,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.cfg()
     }
 
-    /// The config in force. It is kept XOR the defaults, so that a new machine is all zero
-    /// bits: a `static` of one lands in `.bss` and needs no run-time copy of [`Machine::new`].
-    #[inline(always)]
+    /// The config in force.
     fn cfg(&self) -> Config {
-        self.cfg_x.xor(Config::DEFAULT)
+        self.cfg.unwrap_or(Config::DEFAULT)
     }
 
     /// `dev_bind_set_config`: `Err(())` (and no change) when a field is zero. The new values
@@ -350,7 +409,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     ) -> Result<(), ()> {
         let ok = cfg.is_valid();
         let line = if ok {
-            self.cfg_x = cfg.xor(Config::DEFAULT);
+            self.cfg = Some(cfg);
             Line::new(Level::Info, Msg::ConfigUpdated)
         } else {
             Line::new(Level::Warn, Msg::ConfigRefused)
@@ -428,7 +487,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         // its answer may come while it is being published, and start the notify round.
         sink.act(Action::RegisterQueries);
         self.begin_token(now, &token, sink);
-        if self.notify_count == 0 {
+        if self.round == Round::Idle {
             self.notify_armed = true;
         }
         self.report_stats(sink);
@@ -439,7 +498,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn deinit(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         self.stop_round(sink);
         self.notify_armed = false;
-        self.at = [NEVER; 4];
+        self.report = Report::Idle;
+        self.reset = ResetReport::Idle;
+        self.sub_retry_at = None;
         self.drop_pending(Msg::QueryDroppedBindDeinit, sink);
         self.online = false;
         self.subscribe(Sub::MatchReply, false, sink);
@@ -474,7 +535,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.cur.last_report_at = now;
         // Below the configured attempts (a u8) before each publish: no wrap.
         self.cur.attempts = self.cur.attempts.wrapping_add(1);
-        self.at[REPORT] = after(now, self.cfg().report_retry_ms.into());
+        self.report = Report::InFlight {
+            retry_at: after(now, self.cfg().report_retry_ms.into()),
+        };
         sink.act(Action::PublishReport {
             id,
             token: self.cur.token,
@@ -509,7 +572,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `awss_stop_report_token()`: stop report retries and forget the token (all zero).
     pub fn stop_report_token(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
-        self.at[REPORT] = NEVER;
+        self.report = Report::Idle;
         self.forget_token();
         self.report_ended(Ended::Stopped, sink);
     }
@@ -527,7 +590,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             Ended::NoAck => (Msg::QueryDroppedNoAck, Msg::RoundEndedNoAck),
         };
         self.drop_pending(dropped, sink);
-        if self.notify_count != 0 && self.at[NOTIFY] == NEVER {
+        if let Round::AwaitingAck { .. } = self.round {
             self.end_round(Line::new(Level::Info, round), sink);
         }
     }
@@ -611,7 +674,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// True while a token report waits for its `match_reply` (at most one at any time).
     pub fn report_in_flight(&self) -> bool {
-        self.at[REPORT] != NEVER
+        self.report != Report::Idle
     }
 
     /// Phone queries waiting for a token.
@@ -621,12 +684,12 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// True while a notify round runs.
     pub fn notify_running(&self) -> bool {
-        self.notify_count != 0
+        self.round != Round::Idle
     }
 
     /// True while a reset report waits for its acknowledgement.
     pub fn reset_outstanding(&self) -> bool {
-        self.at[RESET] != NEVER
+        self.reset != ResetReport::Idle
     }
 
     /// True between `connect` (or `start_bind`) and `deinit`.
@@ -663,15 +726,17 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             id.into(),
         );
         self.cur.acked = true;
-        self.at[REPORT] = NEVER;
+        self.report = Report::Idle;
         self.stats.success(now);
-        if self.notify_count == 0 {
-            if self.notify_armed {
-                let count = self.cfg().notify_count;
-                self.start_round(now, count, sink);
+        match self.round {
+            Round::Idle => {
+                if self.notify_armed {
+                    let count = self.cfg().notify_count;
+                    self.start_round(now, count, sink);
+                }
             }
-        } else if self.at[NOTIFY] == NEVER {
-            self.notify_step(now, sink);
+            Round::AwaitingAck { count, sent } => self.notify_step(now, count, sent, sink),
+            Round::Running { .. } => {}
         }
         // An ack that came later than the token's lifetime (a config whose lifetime is shorter
         // than the report retry) answers nobody: no phone gets an expired token.
@@ -688,7 +753,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         let remain_ms = self.token_remain_ms(now);
         if remain_ms != 0 {
-            let Some(p) = self.pending.pop() else {
+            let Some(p) = self.pending.pop_front() else {
                 return;
             };
             sink.answer(Answer {
@@ -710,7 +775,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `reset_reply` payload from MQTT (any bytes).
     #[inline(always)]
     pub fn on_reset_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
-        if self.at[RESET] == NEVER {
+        if self.reset == ResetReport::Idle {
             return note(sink, Line::new(Level::Info, Msg::ResetNotOutstanding));
         }
         // Any reset report of this boot.
@@ -718,7 +783,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             return;
         }
         note(sink, Line::new(Level::Info, Msg::ResetAcked));
-        self.at[RESET] = NEVER;
+        self.reset = ResetReport::Idle;
         sink.act(Action::SetResetFlag(false));
         sink.act(Action::PostEvent(IOTX_RESET));
         if self.session == Session::AwaitReset {
@@ -791,7 +856,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             note(sink, Line::new(Level::Debug, Msg::QueryRetransmitted));
             return;
         }
-        if self.pending.insert(0, p).is_err() {
+        if self.pending.push_back(p).is_err() {
             return say(sink, Line::new(Level::Warn, Msg::QueriesWaiting), P as i64);
         }
         // Answered at once when the token is valid (the queue was empty).
@@ -819,16 +884,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             sink.act(Action::PostEvent(IOTX_AWSS_BIND_NOTIFY));
         }
         self.round_start = self.notified;
-        self.notify_sent = 0;
         // Never 0: a count given is not zero, nor is the config's.
         debug_assert!(count != 0);
-        self.notify_count = count;
-        self.notify_step(now, sink);
+        self.notify_step(now, count, 0, sink);
     }
 
     /// End the round if one runs.
     fn stop_round(&mut self, sink: &mut impl Sink<Q>) {
-        if self.notify_count != 0 {
+        if self.round != Round::Idle {
             self.end_round(Line::new(Level::Debug, Msg::RoundStopped), sink);
         }
     }
@@ -836,17 +899,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// End the round, saying why.
     fn end_round(&mut self, why: Line, sink: &mut impl Sink<Q>) {
         note(sink, why);
-        self.notify_count = 0;
-        self.at[NOTIFY] = NEVER;
+        self.round = Round::Idle;
         sink.act(Action::CancelNotify);
     }
 
-    /// The round's next step is due at `now` (or the acknowledgement it waited for arrived).
-    /// Only while a round runs: its callers check `notify_count`, or its deadline, which is
-    /// set only while a round runs.
-    fn notify_step(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        let (sent, count) = (self.notify_sent, self.notify_count);
-        debug_assert!(count != 0, "notify step without a round");
+    /// The next step of a round of `count` broadcasts of which `sent` are out: due at `now`,
+    /// or the acknowledgement it waited for arrived.
+    fn notify_step(&mut self, now: Millis, count: u8, sent: u8, sink: &mut impl Sink<Q>) {
         let remain_ms = self.token_remain_ms(now);
         if sent >= count {
             self.end_round(Line::new(Level::Debug, Msg::RoundDone), sink);
@@ -857,8 +916,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.dest = (dest + 1) % 4;
             let sent = sent.saturating_add(1);
             let gap = u64::from(sent).saturating_mul(self.cfg().notify_step_ms.into());
-            self.notify_sent = sent;
-            self.at[NOTIFY] = after(now, gap);
+            self.round = Round::Running {
+                count,
+                sent,
+                next_at: after(now, gap),
+            };
             sink.act(Action::Notify {
                 id,
                 dest,
@@ -869,7 +931,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             // A report in flight is one of an unacknowledged token (an ack ends it).
             debug_assert!(!self.cur.acked);
             note(sink, Line::new(Level::Debug, Msg::NotifyWaits));
-            self.at[NOTIFY] = NEVER;
+            self.round = Round::AwaitingAck { count, sent };
         } else {
             let why = Line::new(Level::Info, Msg::RoundEndedNoValidToken);
             self.end_round(why, sink);
@@ -899,18 +961,20 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     fn publish_reset(&mut self, now: Millis, delay_ms: u32, sink: &mut impl Sink<Q>) {
         let id = self.next_reset_id;
         self.next_reset_id = id.wrapping_add(1);
-        self.at[RESET] = after(now, delay_ms.into());
-        self.reset_delay_ms = delay_ms;
+        self.reset = ResetReport::Outstanding {
+            retry_at: after(now, delay_ms.into()),
+            delay_ms,
+        };
         sink.act(Action::PublishReset { id });
     }
 
     /// `awss_stop_report_reset()`: stop retrying; the flag stays.
     #[inline(always)]
     pub fn stop_report_reset(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
-        if self.at[RESET] != NEVER {
+        if self.reset != ResetReport::Idle {
             note(sink, Line::new(Level::Info, Msg::ResetStopped));
         }
-        self.at[RESET] = NEVER;
+        self.reset = ResetReport::Idle;
     }
 
     /// The shell could not subscribe `sub` (the MQTT client refused: not connected yet, out of
@@ -918,10 +982,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// next `connect`, for as long as the topic is still wanted.
     #[inline(always)]
     pub fn subscribe_failed(&mut self, now: Millis, sub: Sub, sink: &mut impl Sink<Q>) {
-        self.subs[sub as usize & 1] = false;
-        if self.wants(sub) && self.at[SUB] == NEVER {
+        *self.subs.of(sub) = false;
+        if self.wants(sub) && self.sub_retry_at.is_none() {
             note(sink, Line::new(Level::Warn, Msg::SubscribeFailed));
-            self.at[SUB] = after(now, SUBSCRIBE_RETRY_MS);
+            self.sub_retry_at = Some(after(now, SUBSCRIBE_RETRY_MS));
         }
     }
 
@@ -932,7 +996,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.session != Session::Idle
             || match sub {
                 Sub::MatchReply => self.online,
-                Sub::ResetReply => self.at[RESET] != NEVER,
+                Sub::ResetReply => self.reset != ResetReport::Idle,
             }
     }
 
@@ -970,7 +1034,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// Subscribe (`on`) or unsubscribe `sub` unless it already is.
     #[inline(never)]
     fn subscribe(&mut self, sub: Sub, on: bool, sink: &mut impl Sink<Q>) {
-        let s = &mut self.subs[sub as usize & 1];
+        let s = self.subs.of(sub);
         if *s != on {
             *s = on;
             sink.act(if on {
@@ -984,40 +1048,57 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// The timer fired (or any time): act on every deadline that is due at `now`. Each
     /// concern acts at most once per call, so a clock stuck at its maximum cannot loop.
     pub fn poll(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        if due(self.at[SUB], now) {
-            self.at[SUB] = NEVER;
+        if due(self.sub_retry_at, now) {
+            self.sub_retry_at = None;
             self.resubscribe(sink);
         }
-        if due(self.at[REPORT], now) {
-            if self.cur.attempts < self.cfg().report_attempts {
-                note(sink, Line::new(Level::Debug, Msg::NoMatchReply));
-                self.publish_report(now, sink);
-            } else {
-                let n = self.cur.attempts.into();
-                say(sink, Line::new(Level::Info, Msg::TryFail), n);
-                self.at[REPORT] = NEVER;
-                self.report_ended(Ended::NoAck, sink);
+        if let Report::InFlight { retry_at } = self.report {
+            if retry_at <= now {
+                if self.cur.attempts < self.cfg().report_attempts {
+                    note(sink, Line::new(Level::Debug, Msg::NoMatchReply));
+                    self.publish_report(now, sink);
+                } else {
+                    let n = self.cur.attempts.into();
+                    say(sink, Line::new(Level::Info, Msg::TryFail), n);
+                    self.report = Report::Idle;
+                    self.report_ended(Ended::NoAck, sink);
+                }
             }
         }
-        if due(self.at[NOTIFY], now) {
-            self.notify_step(now, sink);
+        if let Round::Running {
+            count,
+            sent,
+            next_at,
+        } = self.round
+        {
+            if next_at <= now {
+                self.notify_step(now, count, sent, sink);
+            }
         }
-        if due(self.at[RESET], now) {
-            note(sink, Line::new(Level::Debug, Msg::NoResetReply));
-            let cap = RESET_RETRY_MAX_MS.max(self.cfg().reset_retry_ms);
-            let next = self.reset_delay_ms.saturating_mul(2).min(cap);
-            self.publish_reset(now, next, sink);
+        if let ResetReport::Outstanding { retry_at, delay_ms } = self.reset {
+            if retry_at <= now {
+                note(sink, Line::new(Level::Debug, Msg::NoResetReply));
+                let cap = RESET_RETRY_MAX_MS.max(self.cfg().reset_retry_ms);
+                let next = delay_ms.saturating_mul(2).min(cap);
+                self.publish_reset(now, next, sink);
+            }
         }
     }
 
     /// The earliest deadline, if any.
     pub fn poll_at(&self) -> Option<Millis> {
-        // NEVER wraps to the largest value, so it is the minimum only when nothing is set.
-        let m = self
-            .at
-            .iter()
-            .fold(Millis::MAX, |m, &t| m.min(t.wrapping_sub(1)));
-        Some(m.wrapping_add(1)).filter(|&t| t != NEVER)
+        let report = match self.report {
+            Report::InFlight { retry_at } => Some(retry_at),
+            Report::Idle => None,
+        };
+        let reset = match self.reset {
+            ResetReport::Outstanding { retry_at, .. } => Some(retry_at),
+            ResetReport::Idle => None,
+        };
+        [self.sub_retry_at, report, self.round.next_at(), reset]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Current statistics.
