@@ -189,6 +189,160 @@ pub struct Identity<'a> {
     pub ip: &'a [u8],
 }
 
+/// What a placeholder `${name}` of a template stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// `${token}`: 32 upper-case hex digits.
+    Token,
+    /// `${echo}`: the query's id (see [`id_echo`]).
+    Echo,
+    /// `${devinfo}`: the device-info members ([`Payload::DevInfoBase`]).
+    DevInfo,
+    /// `${pk}`: the product key.
+    ProductKey,
+    /// `${dn}`: the device name.
+    DeviceName,
+    /// `${mac}`: the MAC, upper-cased.
+    Mac,
+    /// `${ip}`: the IP.
+    Ip,
+    /// `${id}`, `${remain}`, `${uptime}`, `${trace}`, `${max}`, `${min}`, `${mean}`, `${cnt}`,
+    /// `${suc}`: the next number, in decimal.
+    Number,
+}
+
+/// A placeholder of a template: the bytes `start..end` of its text are `${name}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hole {
+    /// Where `${` starts.
+    pub start: u16,
+    /// Just after the `}`.
+    pub end: u16,
+    /// What it stands for.
+    pub field: Field,
+}
+
+/// A template: its whole text, and its placeholders, found when the crate is compiled (so
+/// that filling one copies the text between them and never scans it).
+#[derive(Debug)]
+pub struct Template {
+    /// The text, placeholders included.
+    pub text: &'static str,
+    /// Its placeholders, in order.
+    pub holes: &'static [Hole],
+}
+
+/// `a == b`, in a `const fn`.
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The field a placeholder's name stands for; an unknown name fails the build.
+const fn field(name: &[u8]) -> Field {
+    const NUMBERS: [&[u8]; 9] = [
+        b"id", b"remain", b"uptime", b"trace", b"max", b"min", b"mean", b"cnt", b"suc",
+    ];
+    const NAMED: [(&[u8], Field); 7] = [
+        (b"token", Field::Token),
+        (b"echo", Field::Echo),
+        (b"devinfo", Field::DevInfo),
+        (b"pk", Field::ProductKey),
+        (b"dn", Field::DeviceName),
+        (b"mac", Field::Mac),
+        (b"ip", Field::Ip),
+    ];
+    let mut i = 0;
+    while i < NAMED.len() {
+        if same(NAMED[i].0, name) {
+            return NAMED[i].1;
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < NUMBERS.len() {
+        if same(NUMBERS[i], name) {
+            return Field::Number;
+        }
+        i += 1;
+    }
+    panic!("a template has an unknown placeholder")
+}
+
+/// The placeholders of `text`, as many as `N` of them (`count_holes`); a `$` that starts
+/// none, or a placeholder left open, fails the build.
+const fn holes<const N: usize>(text: &str) -> [Hole; N] {
+    let b = text.as_bytes();
+    let mut out = [Hole {
+        start: 0,
+        end: 0,
+        field: Field::Number,
+    }; N];
+    let (mut i, mut k) = (0, 0);
+    while i < b.len() {
+        if b[i] == b'$' {
+            assert!(
+                i + 1 < b.len() && b[i + 1] == b'{',
+                "a lone $ in a template"
+            );
+            let mut end = i + 2;
+            while end < b.len() && b[end] != b'}' {
+                end += 1;
+            }
+            assert!(end < b.len(), "a placeholder left open");
+            let (_, tail) = b.split_at(i + 2);
+            let (name, _) = tail.split_at(end - i - 2);
+            assert!(end < u16::MAX as usize, "a template too long");
+            out[k] = Hole {
+                start: i as u16,
+                end: (end + 1) as u16,
+                field: field(name),
+            };
+            k += 1;
+            i = end;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The number of placeholders of `text` (its `$`s).
+const fn count_holes(text: &str) -> usize {
+    let b = text.as_bytes();
+    let (mut i, mut n) = (0, 0);
+    while i < b.len() {
+        if b[i] == b'$' {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// A `&'static Template` of the literal `$text`, its placeholders found at compile time.
+macro_rules! template {
+    ($text:expr) => {
+        &{
+            const TEXT: &str = $text;
+            const HOLES: [Hole; count_holes(TEXT)] = holes::<{ count_holes(TEXT) }>(TEXT);
+            const T: Template = Template {
+                text: TEXT,
+                holes: &HOLES,
+            };
+            T
+        }
+    };
+}
+
 /// Topics and CoAP paths, each one whole template ([`Topic::template`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Topic {
@@ -217,18 +371,18 @@ pub enum Topic {
 impl Topic {
     /// The topic or path as SPEC section 5 writes it: `${pk}` and `${dn}` stand for the
     /// product key and the device name, written as they are.
-    pub const fn template(self) -> &'static str {
+    pub const fn template(self) -> &'static Template {
         match self {
-            Topic::MatchReply => "/sys/${pk}/${dn}/thing/awss/enrollee/match_reply",
-            Topic::MatchReport => "/sys/${pk}/${dn}/thing/awss/enrollee/match",
-            Topic::ResetReply => "/sys/${pk}/${dn}/thing/reset_reply",
-            Topic::ResetReport => "/sys/${pk}/${dn}/thing/reset",
-            Topic::LogPost => "/sys/${pk}/${dn}/thing/log/post",
-            Topic::QueryMcast => "/sys/device/info/get",
-            Topic::QueryUcast => "/sys/${pk}/${dn}/device/info/get",
-            Topic::Notify => "/sys/device/info/notify",
-            Topic::ConnectApMcast => "/sys/awss/device/connectap/info/get",
-            Topic::ConnectApUcast => "/sys/${pk}/${dn}/awss/device/connectap/info/get",
+            Topic::MatchReply => template!("/sys/${pk}/${dn}/thing/awss/enrollee/match_reply"),
+            Topic::MatchReport => template!("/sys/${pk}/${dn}/thing/awss/enrollee/match"),
+            Topic::ResetReply => template!("/sys/${pk}/${dn}/thing/reset_reply"),
+            Topic::ResetReport => template!("/sys/${pk}/${dn}/thing/reset"),
+            Topic::LogPost => template!("/sys/${pk}/${dn}/thing/log/post"),
+            Topic::QueryMcast => template!("/sys/device/info/get"),
+            Topic::QueryUcast => template!("/sys/${pk}/${dn}/device/info/get"),
+            Topic::Notify => template!("/sys/device/info/notify"),
+            Topic::ConnectApMcast => template!("/sys/awss/device/connectap/info/get"),
+            Topic::ConnectApUcast => template!("/sys/${pk}/${dn}/awss/device/connectap/info/get"),
         }
     }
 }
@@ -259,7 +413,9 @@ pub enum Payload {
 
 /// The device-info members every DEVINFO variant starts with (the one template that others
 /// take in, as `${devinfo}`): the identity JSON-escaped, the MAC also upper-cased.
-const DEVINFO: &str = r#""awssVer":{"smartconfig":"2.0","zconfig":"2.0","router":"2.0","ap":"2.0","softap":"2.0"},"productKey":"${pk}","deviceName":"${dn}","mac":"${mac}","ip":"${ip}","cipherType":3"#;
+const DEVINFO: &Template = template!(
+    r#""awssVer":{"smartconfig":"2.0","zconfig":"2.0","router":"2.0","ap":"2.0","softap":"2.0"},"productKey":"${pk}","deviceName":"${dn}","mac":"${mac}","ip":"${ip}","cipherType":3"#
+);
 
 impl Payload {
     /// The payload as SPEC section 5 writes it. Placeholders: `${token}` (32 upper-case hex
@@ -269,28 +425,40 @@ impl Payload {
     /// in decimal, each taking the next of the numbers [`Payload`] lists (`${id}`,
     /// `${remain}`, `${uptime}`, `${trace}`, `${max}`, `${min}`, `${mean}`, `${cnt}`,
     /// `${suc}`).
-    pub const fn template(self) -> &'static str {
+    pub const fn template(self) -> &'static Template {
         match self {
             Payload::Report => {
-                r#"{"id":"${id}","version":"1.0","method":"thing.awss.enrollee.match","params":{"token":"${token}"}}"#
+                template!(
+                    r#"{"id":"${id}","version":"1.0","method":"thing.awss.enrollee.match","params":{"token":"${token}"}}"#
+                )
             }
             Payload::Reset => {
-                r#"{"id":"${id}", "version":"1.0", "method":"thing.reset", "params":{}}"#
+                template!(r#"{"id":"${id}", "version":"1.0", "method":"thing.reset", "params":{}}"#)
             }
             Payload::Stats => {
-                r#"{"id":${id},"version":"1.0","method":"things.log.post","params":{"template":"timestamp logLevel module traceContext logContent","contents":["${uptime} BIND_TRACE dev_bind ${trace} [SyncToken max:${max} min:${min} mean:${mean} cnt:${cnt} suc:${suc}]"]}}"#
+                template!(
+                    r#"{"id":${id},"version":"1.0","method":"things.log.post","params":{"template":"timestamp logLevel module traceContext logContent","contents":["${uptime} BIND_TRACE dev_bind ${trace} [SyncToken max:${max} min:${min} mean:${mean} cnt:${cnt} suc:${suc}]"]}}"#
+                )
             }
             Payload::Notify => {
-                r#"{"id":"${id}","version":"1.0","method":"device.info.notify","params":{${devinfo},"token":"${token}","remainTime":${remain},"type":0}}"#
+                template!(
+                    r#"{"id":"${id}","version":"1.0","method":"device.info.notify","params":{${devinfo},"token":"${token}","remainTime":${remain},"type":0}}"#
+                )
             }
             Payload::Answer => {
-                r#"{"id":${echo},"code":200,"data":{${devinfo},"token":"${token}","remainTime":${remain},"type":0}}"#
+                template!(
+                    r#"{"id":${echo},"code":200,"data":{${devinfo},"token":"${token}","remainTime":${remain},"type":0}}"#
+                )
             }
-            Payload::ConnectAp => r#"{"id":${echo},"code":200,"data":{${devinfo},"type":0}}"#,
+            Payload::ConnectAp => {
+                template!(r#"{"id":${echo},"code":200,"data":{${devinfo},"type":0}}"#)
+            }
             Payload::SyncToken => {
-                "SyncToken max:${max} min:${min} mean:${mean} cnt:${cnt} suc:${suc}"
+                template!("SyncToken max:${max} min:${min} mean:${mean} cnt:${cnt} suc:${suc}")
             }
-            Payload::DevInfo => r#"${devinfo},"token":"${token}","remainTime":${remain},"type":0"#,
+            Payload::DevInfo => {
+                template!(r#"${devinfo},"token":"${token}","remainTime":${remain},"type":0"#)
+            }
             Payload::DevInfoBase => DEVINFO,
         }
     }
@@ -309,24 +477,20 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     /// Write `template` with its placeholders filled: the text between them is copied in
-    /// runs, each placeholder `${name}` is replaced by its field.
-    fn fill(&mut self, w: &mut Writer<'_>, template: &str) {
-        let mut rest = template.as_bytes();
-        while let Some(at) = rest.iter().position(|&b| b == b'$') {
-            let (text, tail) = rest.split_at(at);
-            w.bytes(text);
-            // `tail` is `${name}...`.
-            let tail = tail.get(2..).unwrap_or(&[]);
-            let end = tail.iter().position(|&b| b == b'}').unwrap_or(tail.len());
-            let (name, after) = tail.split_at(end);
-            self.put(w, name);
-            rest = after.get(1..).unwrap_or(&[]);
+    /// runs, each placeholder is replaced by its field.
+    fn fill(&mut self, w: &mut Writer<'_>, template: &Template) {
+        let text = template.text.as_bytes();
+        let mut at = 0;
+        for hole in template.holes {
+            w.bytes(text.get(at..usize::from(hole.start)).unwrap_or(&[]));
+            self.put(w, hole.field);
+            at = usize::from(hole.end);
         }
-        w.bytes(rest);
+        w.bytes(text.get(at..).unwrap_or(&[]));
     }
 
-    /// Write the field `name` stands for.
-    fn put(&mut self, w: &mut Writer<'_>, name: &[u8]) {
+    /// Write `field`.
+    fn put(&mut self, w: &mut Writer<'_>, field: Field) {
         let who = self.who;
         let ident = |w: &mut Writer<'_>, s: &[u8], json: bool, upper: bool| {
             if json {
@@ -335,18 +499,17 @@ impl Fields<'_> {
                 w.bytes(s);
             }
         };
-        match name {
-            b"token" => {
+        match field {
+            Field::Token => {
                 w.hex(self.token);
             }
-            b"echo" => id_echo(w, self.id),
-            b"devinfo" => self.fill(w, DEVINFO),
-            b"pk" => ident(w, who.product_key, self.json, false),
-            b"dn" => ident(w, who.device_name, self.json, false),
-            b"mac" => ident(w, who.mac, self.json, true),
-            b"ip" => ident(w, who.ip, self.json, false),
-            // A number: `${id}`, `${remain}`, `${uptime}`, `${trace}` and the statistics.
-            _ => {
+            Field::Echo => id_echo(w, self.id),
+            Field::DevInfo => self.fill(w, DEVINFO),
+            Field::ProductKey => ident(w, who.product_key, self.json, false),
+            Field::DeviceName => ident(w, who.device_name, self.json, false),
+            Field::Mac => ident(w, who.mac, self.json, true),
+            Field::Ip => ident(w, who.ip, self.json, false),
+            Field::Number => {
                 let mut n = 0;
                 if let Some((&first, rest)) = self.nums.split_first() {
                     n = first;

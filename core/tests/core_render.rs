@@ -383,6 +383,16 @@ fn every_placeholder_names_a_known_field() {
         }
         out
     }
+    // The placeholders found at compile time are exactly those of the text.
+    fn holes_match(t: &dev_bind_core::render::Template) {
+        let found: Vec<&str> = t
+            .holes
+            .iter()
+            .map(|h| &t.text[usize::from(h.start)..usize::from(h.end)])
+            .collect();
+        let want: Vec<String> = names(t.text).iter().map(|n| format!("${{{n}}}")).collect();
+        assert_eq!(found, want, "{}", t.text);
+    }
     let fields = ["token", "echo", "devinfo", "pk", "dn", "mac", "ip"];
     let numbers = [
         (Payload::Report, &["id"][..]),
@@ -399,7 +409,8 @@ fn every_placeholder_names_a_known_field() {
         (Payload::DevInfoBase, &[]),
     ];
     for (which, want) in numbers {
-        let all = names(which.template());
+        let all = names(which.template().text);
+        holes_match(which.template());
         let nums: Vec<&str> = all
             .iter()
             .copied()
@@ -419,7 +430,8 @@ fn every_placeholder_names_a_known_field() {
         Topic::ConnectApMcast,
         Topic::ConnectApUcast,
     ] {
-        for n in names(t.template()) {
+        holes_match(t.template());
+        for n in names(t.template().text) {
             assert!(n == "pk" || n == "dn", "{t:?}: ${{{n}}}");
         }
     }
