@@ -36,12 +36,25 @@ pub const IOTX_AWSS_BIND_NOTIFY: i32 = 0x100F;
 /// Event code posted when the cloud acknowledges a reset report (`IOTX_RESET`).
 pub const IOTX_RESET: i32 = 0x3000;
 
-/// Copy the first `min(dst.len(), src.len())` bytes of `src` into `dst` (one `memcpy`) and
-/// return that count.
+/// Copy the first `min(dst.len(), src.len())` bytes of `src` into `dst` and return that
+/// count. Sixteen bytes at a time as whole arrays (which the compiler moves a word at a time)
+/// then the rest byte by byte: `copy_from_slice` would be one `memcpy`, but where the
+/// optimizer (at opt-level "z") leaves it out of line it keeps its length-mismatch panic, and
+/// the firmware must link no panic code.
 pub fn copy_bytes(dst: &mut [u8], src: &[u8]) -> usize {
     let n = dst.len().min(src.len());
-    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
-        d.copy_from_slice(s);
+    let (Some(dst), Some(src)) = (dst.get_mut(..n), src.get(..n)) else {
+        return 0;
+    };
+    let mut d = dst.chunks_exact_mut(16);
+    let mut s = src.chunks_exact(16);
+    for (d, s) in (&mut d).zip(&mut s) {
+        if let (Ok(d), Ok(s)) = (<&mut [u8; 16]>::try_from(d), <&[u8; 16]>::try_from(s)) {
+            *d = *s;
+        }
+    }
+    for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *d = *s;
     }
     n
 }

@@ -436,3 +436,19 @@ fn every_placeholder_names_a_known_field() {
         }
     }
 }
+
+/// `copy_bytes` copies the common prefix exactly, for every length pair around its 16-byte
+/// steps.
+#[test]
+fn copy_bytes_copies_the_common_prefix() {
+    for dl in 0..40 {
+        for sl in 0..40 {
+            let src: Vec<u8> = (0..sl as u8).map(|b| b.wrapping_mul(7) ^ 0x5A).collect();
+            let mut dst = vec![0xEEu8; dl];
+            let n = dev_bind_core::copy_bytes(&mut dst, &src);
+            assert_eq!(n, dl.min(sl));
+            assert_eq!(&dst[..n], &src[..n]);
+            assert!(dst[n..].iter().all(|&b| b == 0xEE), "{dl} {sl}");
+        }
+    }
+}

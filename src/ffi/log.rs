@@ -103,6 +103,29 @@ fn plain(c: u8) -> bool {
     (0x20..0x7F).contains(&c) && c != b'\\'
 }
 
+/// True when every byte of `b` is [`plain`]. A machine word of bytes at a time (the lines
+/// that print payloads are a few hundred bytes long): with `ONES` a byte of 0x01 in every
+/// lane, `(x - k * ONES) & !x & HIGH` has its high bit set in some lane exactly when a byte of
+/// `x` is below `k` (for `k <= 0x80`); a byte of `x ^ (c * ONES)` below 1 is a byte equal to
+/// `c`; `x & HIGH` finds the bytes from 0x80 up.
+fn all_plain(b: &[u8]) -> bool {
+    const W: usize = core::mem::size_of::<usize>();
+    const ONES: usize = usize::MAX / 0xFF;
+    const HIGH: usize = ONES * 0x80;
+    let below = |x: usize, k: usize| x.wrapping_sub(k * ONES) & !x & HIGH;
+    let words = b.chunks_exact(W);
+    let tail = words.remainder();
+    let mut bad = 0;
+    for w in words {
+        let mut bytes = [0u8; W];
+        bytes.copy_from_slice(w);
+        let x = usize::from_ne_bytes(bytes);
+        bad |= below(x, 0x20) | (x & HIGH) | below(x ^ (0x7F * ONES), 1);
+        bad |= below(x ^ (usize::from(b'\\') * ONES), 1);
+    }
+    bad == 0 && tail.iter().all(|&c| plain(c))
+}
+
 /// Hand `line` to `out` as `HAL_Printf` calls, each a format and its arguments: one [`LINE`]
 /// call, or, when `bytes` holds a byte to escape and the text prints them, the prefix, each
 /// piece (the bytes in runs of plain bytes and escaped bytes) and the end.
@@ -126,8 +149,7 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static 
         let at = 2 + 2 * i;
         args[at] = match arg {
             Arg::Bytes => {
-                // Without an early exit: one branch-free pass over long payloads.
-                if !bytes.iter().fold(true, |all, &c| all & plain(c)) {
+                if !all_plain(bytes) {
                     escaped_at = Some(at);
                 }
                 piece(bytes)
@@ -361,6 +383,21 @@ mod tests {
         assert_eq!(n, want);
         // The compiled-in levels are the least verbose ones.
         assert!(levels[..n].iter().all(|l| compiled_in(*l)));
+    }
+
+    #[test]
+    fn all_plain_agrees_with_plain_on_every_byte_and_position() {
+        for c in 0..=255u8 {
+            for len in 0..20 {
+                for at in 0..len {
+                    let mut b = vec![b'a'; len];
+                    b[at] = c;
+                    assert_eq!(all_plain(&b), plain(c), "byte {c:#x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(all_plain(b""));
+        assert!(all_plain(b" ~ ~ ~ ~ ~ ~ ~ ~ ~"));
     }
 
     #[test]
