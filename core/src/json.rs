@@ -12,9 +12,7 @@ use super::{IdEcho, IdKind};
 pub const MAX_DEPTH: usize = 16;
 
 /// A JSON value found at the top level of an object: its kind and raw text.
-/// (A `u8` tag first and the text after it: measured smaller than the compiler's layout.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
 pub enum Value<'a> {
     /// A string; the content between the quotes, escapes as received.
     Str(&'a [u8]),

@@ -185,10 +185,7 @@ pub struct Stats {
 }
 
 /// Answer a phone's query with `{"id":<echo>,"code":200,"data":{DEVINFO}}` (CoAP 2.05, NON).
-///
-/// Laid out as declared (`repr(C)`; measured smaller in flash than the compiler's order).
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[repr(C)]
 pub struct Answer<Q> {
     /// What the shell kept of the request.
     pub ctx: Q,

@@ -272,14 +272,12 @@ pub struct Machine<Q, const P: usize> {
     pending: heapless::Deque<Pending<Q>, P>,
 }
 
-/// `line` without arguments (one out-of-line call instead of the sink's five arguments).
-#[inline(never)]
+/// `line` without arguments.
 fn note<Q>(sink: &mut impl Sink<Q>, line: Line) {
     sink.log(line, &[], 0);
 }
 
 /// `line` with the number `n`.
-#[inline(never)]
 fn say<Q>(sink: &mut impl Sink<Q>, line: Line, n: i64) {
     sink.log(line, &[], n);
 }
@@ -341,10 +339,6 @@ impl<Q: QueryCtx, const P: usize> Default for Machine<Q, P> {
     }
 }
 
-// The entry points marked `#[inline(always)]` are called from one place in the firmware (the
-// shell's dispatch, `ffi::shell::run`): inlined there, they cost no call, prologue or
-// epilogue of their own (measured with benches/footprint; `connect` measured smaller left to
-// LTO, which inlines it where that pays).
 impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// An idle machine with the default config (usable in a `static`).
     pub const fn new() -> Self {
@@ -400,7 +394,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `dev_bind_set_config`: `Err(())` (and no change) when a field is zero. The new values
     /// apply to the deadlines scheduled after the change.
     #[allow(clippy::result_unit_err)] // the C API's -1 carries no detail either
-    #[inline(always)]
     pub fn set_config(
         &mut self,
         _now: Millis,
@@ -446,7 +439,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// Keep `provisioned` for the bind start unless it is all zero or the current token (what
     /// `aes_random` holds when nobody provisioned a token: the module's own copy).
-    #[inline(never)]
     fn keep(&mut self, provisioned: &Token) {
         if *provisioned != NO_TOKEN && *provisioned != self.cur.token {
             self.stored = *provisioned;
@@ -462,7 +454,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// it opens one (subscribing the reply topics) first. `provisioned` is what `aes_random`
     /// holds: reported as the first token (flow C) unless it is all zero or the current token;
     /// else a token stored by [`Machine::set_token`], else a fresh one.
-    #[inline(always)]
     pub fn start_bind(&mut self, now: Millis, provisioned: Token, sink: &mut impl Sink<Q>) {
         match self.session {
             Session::Binding => {
@@ -613,7 +604,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `dev_bind_set_token()`: adopt a phone-made token (flow C): reported at the next bind
     /// start, or now when a session runs. `Err(())` for an all-zero token.
     #[allow(clippy::result_unit_err)] // the C API's -1 carries no detail either
-    #[inline(always)]
     pub fn set_token(
         &mut self,
         now: Millis,
@@ -640,7 +630,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `awss_token_remain_time()`: ms left, 0 if the token is not acknowledged. Not zero is
     /// "the token is valid": acknowledged (so not all zero) and younger than its lifetime.
-    #[inline(never)]
     pub fn token_remain_ms(&self, now: Millis) -> u32 {
         if !self.cur.acked {
             return 0;
@@ -703,7 +692,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// `match_reply` payload from MQTT (any bytes).
-    #[inline(always)]
     pub fn on_match_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
         // The current token's reports (none: an empty span that matches no id).
         // A reply to a report the shell has not started to publish is stale (ids restart at
@@ -773,7 +761,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// `reset_reply` payload from MQTT (any bytes).
-    #[inline(always)]
     pub fn on_reset_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
         if self.reset == ResetReport::Idle {
             return note(sink, Line::new(Level::Info, Msg::ResetNotOutstanding));
@@ -793,7 +780,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// Response to a notify broadcast: `result` of the CoAP send callback (0 = a response
     /// arrived), the response's CoAP `code` byte and payload (None if absent).
-    #[inline(always)]
     pub fn on_notify_ack(
         &mut self,
         now: Millis,
@@ -867,7 +853,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_dev_bind_notify()` / `awss_notify_dev_info(1, count)`: start a notify round of
     /// `count` broadcasts (config's `notify_count` when None or zero). A round already
     /// running restarts.
-    #[inline(always)]
     pub fn notify_start(&mut self, now: Millis, count: Option<u8>, sink: &mut impl Sink<Q>) {
         let count = match count {
             Some(c) if c > 0 => c,
@@ -945,7 +930,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// `awss_report_reset()`: persist the flag and report the reset, retrying until acked.
-    #[inline(always)]
     pub fn report_reset(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
         sink.act(Action::SetResetFlag(true));
         self.subscribe(Sub::ResetReply, true, sink);
@@ -969,7 +953,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// `awss_stop_report_reset()`: stop retrying; the flag stays.
-    #[inline(always)]
     pub fn stop_report_reset(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         if self.reset != ResetReport::Idle {
             note(sink, Line::new(Level::Info, Msg::ResetStopped));
@@ -980,7 +963,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// The shell could not subscribe `sub` (the MQTT client refused: not connected yet, out of
     /// resources). The subscription is tried again after [`SUBSCRIBE_RETRY_MS`], and at the
     /// next `connect`, for as long as the topic is still wanted.
-    #[inline(always)]
     pub fn subscribe_failed(&mut self, now: Millis, sub: Sub, sink: &mut impl Sink<Q>) {
         *self.subs.of(sub) = false;
         if self.wants(sub) && self.sub_retry_at.is_none() {
@@ -1032,7 +1014,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// Subscribe (`on`) or unsubscribe `sub` unless it already is.
-    #[inline(never)]
     fn subscribe(&mut self, sub: Sub, on: bool, sink: &mut impl Sink<Q>) {
         let s = self.subs.of(sub);
         if *s != on {

@@ -43,9 +43,8 @@ const fn words<const N: usize>(bytes: &[u8]) -> [u32; N] {
     out
 }
 
-/// Add the initial state for `key` and `tail` (the counter and the nonce) to `s`, word by word.
-/// Out of line: the block function calls it twice, before and after the rounds.
-#[inline(never)]
+/// Add the initial state for `key` and `tail` (the counter and the nonce) to `s`, word by word
+/// (the block function does so before and after the rounds).
 fn add_init(s: &mut [u32; 16], key: &[u8; 32], tail: &[u32; 4]) {
     for (i, w) in s.iter_mut().enumerate() {
         let x = match i {
@@ -64,7 +63,6 @@ fn add_init(s: &mut [u32; 16], key: &[u8; 32], tail: &[u32; 4]) {
 }
 
 /// The block function's 16 output words (before serialization to little-endian bytes).
-#[inline(always)]
 fn block_words(s: &mut [u32; 16], key: &[u8; 32], counter: u32, nonce: &[u32; 3]) {
     let [n0, n1, n2] = *nonce;
     let tail = [counter, n0, n1, n2];
@@ -90,7 +88,6 @@ fn byte_of(s: &[u32; 16], i: usize) -> u8 {
 }
 
 /// The first `dst.len()` bytes (at most 64) of the little-endian serialization of `s`.
-#[inline(never)]
 fn serialize(dst: &mut [u8], s: &[u32; 16]) {
     for (i, d) in dst.iter_mut().enumerate() {
         *d = byte_of(s, i);
