@@ -24,6 +24,8 @@ pub const NO_TOKEN: Token = [0; 16];
 pub const LEGACY_NOTIFY_ACK_ID: u32 = 123;
 /// Longest excerpt of hostile bytes quoted in a log line.
 pub const LOG_EXCERPT: usize = 64;
+/// How long `awss_start_connectap_monitor` opens the connect-AP info window.
+pub const CONNECTAP_WINDOW_MS: u64 = 60_000;
 /// Wait before subscribing again a reply topic whose subscription failed.
 pub const SUBSCRIBE_RETRY_MS: u64 = 3_000;
 
@@ -241,6 +243,8 @@ pub struct Machine<Q, const P: usize> {
     reset: ResetReport,
     /// When to subscribe again the reply topics whose subscription failed.
     sub_retry_at: Option<Millis>,
+    /// End of the connect-AP info window (`awss_start_connectap_monitor`), if open.
+    connectap_until: Option<Millis>,
     /// The config set by `dev_bind_set_config`; `None` for the defaults (so that a `static`
     /// machine is all zero bits, in `.bss`).
     cfg: Option<Config>,
@@ -344,6 +348,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub const fn new() -> Self {
         Machine {
             cfg: None,
+            connectap_until: None,
             // A zero key, evaluated at compile time also when `new` runs at run time.
             rng: const { ChaCha20::new([0; 32]) },
             session: Session::Idle,
@@ -1080,6 +1085,22 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             .into_iter()
             .flatten()
             .min()
+    }
+
+    /// `awss_start_connectap_monitor()`: answer connect-AP info queries for the next
+    /// [`CONNECTAP_WINDOW_MS`].
+    pub fn connectap_start(&mut self, now: Millis) {
+        self.connectap_until = Some(after(now, CONNECTAP_WINDOW_MS));
+    }
+
+    /// `awss_stop_connectap_monitor()`: stop answering them.
+    pub fn connectap_stop(&mut self) {
+        self.connectap_until = None;
+    }
+
+    /// True while connect-AP info queries are answered.
+    pub fn connectap_open(&self, now: Millis) -> bool {
+        self.connectap_until.is_some_and(|until| now < until)
     }
 
     /// Current statistics.

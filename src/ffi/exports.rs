@@ -58,9 +58,6 @@ pub(super) enum Op {
     ConnectapOpen,
 }
 
-/// How long `awss_start_connectap_monitor` opens the connect-AP info window.
-const CONNECTAP_WINDOW_MS: u64 = 60_000;
-
 /// [`with_lock`] for the ops without argument.
 #[inline(never)]
 pub(super) fn lock_op(op: Op) -> u32 {
@@ -71,58 +68,50 @@ pub(super) fn lock_op(op: Op) -> u32 {
 /// the ops without one), `0` when the module mutex cannot be created.
 #[inline(never)]
 pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
-    let value = shell::locked(|s, _hal, now| {
-        let open = now < s.connectap_until;
-        match op {
-            Op::ConnectapStart => {
-                s.connectap_until = now.saturating_add(CONNECTAP_WINDOW_MS);
-                return 1;
-            }
-            Op::ConnectapStop => {
-                s.connectap_until = 0;
-                return 0;
-            }
-            Op::ConnectapOpen => return u32::from(open),
-            _ => {}
+    let value = shell::read_mut(|m, now| match op {
+        Op::Remain => m.token_remain_ms(now),
+        Op::Fresh => u32::from(!m.token_timed_out(now)),
+        Op::Random => {
+            m.fill_random(out);
+            0
         }
-        let m = s.machine();
-        match op {
-            Op::Remain => m.token_remain_ms(now),
-            Op::Fresh => u32::from(!m.token_timed_out(now)),
-            Op::Random => {
-                m.fill_random(out);
-                0
-            }
-            Op::ClearStats => {
-                m.clear_stats();
-                0
-            }
-            Op::UpdateStats => {
-                m.update_stats(now, arg);
-                0
-            }
-            Op::ShowStats => {
-                let st = m.stats();
-                let nums = [
-                    u64::from(st.max_ms),
-                    u64::from(st.min_ms),
-                    u64::from(st.mean_ms),
-                    u64::from(st.cnt),
-                    u64::from(st.suc),
-                ];
-                let mut buf = [0u8; 96];
-                let _ = exec::render_logged(
-                    &mut buf,
-                    Payload::SyncToken,
-                    &nums,
-                    &[0; 16],
-                    &render::NOBODY,
-                    &render::NO_ID,
-                );
-                0
-            }
-            _ => 0,
+        Op::ClearStats => {
+            m.clear_stats();
+            0
         }
+        Op::UpdateStats => {
+            m.update_stats(now, arg);
+            0
+        }
+        Op::ShowStats => {
+            let st = m.stats();
+            let nums = [
+                u64::from(st.max_ms),
+                u64::from(st.min_ms),
+                u64::from(st.mean_ms),
+                u64::from(st.cnt),
+                u64::from(st.suc),
+            ];
+            let mut buf = [0u8; 96];
+            let _ = exec::render_logged(
+                &mut buf,
+                Payload::SyncToken,
+                &nums,
+                &[0; 16],
+                &render::NOBODY,
+                &render::NO_ID,
+            );
+            0
+        }
+        Op::ConnectapStart => {
+            m.connectap_start(now);
+            1
+        }
+        Op::ConnectapStop => {
+            m.connectap_stop();
+            0
+        }
+        Op::ConnectapOpen => u32::from(m.connectap_open(now)),
     });
     value.unwrap_or(0)
 }

@@ -32,9 +32,6 @@ pub struct Shell {
     ready: bool,
     /// Bumped by every timer arming (see `timer::arm`).
     pub timer_seq: u32,
-    /// End of the connect-AP info window (`awss_start_connectap_monitor`), uptime ms (0 when
-    /// closed: every uptime is at or past it).
-    pub connectap_until: u64,
     /// The token last copied into `aes_random`.
     mirrored: Token,
 }
@@ -45,7 +42,6 @@ impl Shell {
             machine: M::new(),
             ready: false,
             timer_seq: 0,
-            connectap_until: 0,
             mirrored: [0; 16],
         }
     }
