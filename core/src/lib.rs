@@ -21,6 +21,7 @@ pub mod machine;
 pub mod msg;
 pub mod render;
 pub mod rng;
+pub mod route;
 
 pub use machine::Machine;
 pub use msg::{BadEvent, Line, Msg, Piece, What, Why};

@@ -10,7 +10,8 @@ use super::imports::{self, Hal, Platform};
 use super::log;
 use super::types::{CoapMessage, CoapRecvMsgHandler, NetworkAddr};
 use dev_bind_core::render::{self, Identity, Payload, Topic, Writer};
-use dev_bind_core::{Action, Answer, Level, Line, Msg, Sub, What, IOTX_AWSS_BIND_NOTIFY};
+use dev_bind_core::route::Channel;
+use dev_bind_core::{Action, Answer, Level, Line, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
 use dev_bind_core::{IdEcho, Token};
 
 /// Payload buffer: the longest payload (a query answer with a 32-byte id and the longest
@@ -245,20 +246,6 @@ fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, published: &mut 
     }
 }
 
-/// Per payload sent by [`deliver`] (report, reset, statistics, notify, answer, connect-AP
-/// answer, then the two answers to a multicast query): the topic or path it goes to, and the
-/// level and text of its result line.
-const ROUTES: [(Topic, Level, Msg); 8] = [
-    (Topic::MatchReport, Level::Info, Msg::ReportRes),
-    (Topic::ResetReport, Level::Debug, Msg::ResetRes),
-    (Topic::LogPost, Level::Info, Msg::StatisSuccess),
-    (Topic::Notify, Level::Warn, Msg::NotifySendRes),
-    (Topic::QueryUcast, Level::Warn, Msg::AnswerRes),
-    (Topic::ConnectApUcast, Level::Warn, Msg::TxDevInfoRes),
-    (Topic::QueryMcast, Level::Warn, Msg::AnswerRes),
-    (Topic::ConnectApMcast, Level::Warn, Msg::TxDevInfoRes),
-];
-
 /// Render, log and send the payload of `action`: MQTT publishes (report at QoS 1, reset and
 /// statistics at QoS 0), a notify broadcast, or an answer (`Action::Answer(())` stands for
 /// `answer`). Prints the result line
@@ -274,7 +261,7 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     let who;
     let mut pbuf = [0u8; PAYLOAD_MAX];
     // The numbers live only until the payload is rendered (their slot then holds the topic).
-    let (which, path, level, mut msg, payload) = {
+    let (route, payload) = {
         let mut nums = [0u64; 8];
         let which = match *action {
             Action::PublishReport { id, token: ref t } => {
@@ -335,32 +322,28 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
             },
             _ => return -1,
         };
-        // An answer to a multicast query takes the entry two places on.
-        let route = which as usize + 2 * usize::from(mcast);
-        let Some(&(path, level, msg)) = ROUTES.get(route) else {
+        let Some(route) = which.route(mcast) else {
             return -1;
         };
-        // MQTT payloads name no device (their templates use no identity field, so the MAC and
-        // IP are not read for them); CoAP ones carry DEVINFO.
-        who = Ids::read(&mut ids, (which as u8) >= Payload::Notify as u8);
+        // The MAC and the IP are read only for the payloads that carry DEVINFO.
+        who = Ids::read(&mut ids, which.carries_devinfo());
         let Some(payload) = render_logged(&mut pbuf, which, &nums, token, &who, id) else {
             return -1;
         };
-        (which, path, level, msg, payload)
+        (route, payload)
     };
-    let mqtt = (which as u8) < Payload::Notify as u8;
     let mut tbuf = [0u8; TOPIC_MAX];
-    let t = topic(&mut tbuf, path, &who);
-    let rc = match which {
+    let t = topic(&mut tbuf, route.topic, &who);
+    let rc = match route.channel {
         // SAFETY: `t` ends with the NUL `topic` writes.
-        Payload::Notify => unsafe { coap::notify_send(dest, who.ip, t, payload) },
-        Payload::Answer | Payload::ConnectAp => match answer {
+        Channel::Notify => unsafe { coap::notify_send(dest, who.ip, t, payload) },
+        Channel::Answer => match answer {
             // SAFETY: `t` ends with the NUL `topic` writes; the payload fits its buffer of
             // PAYLOAD_MAX bytes.
             Some(reply) => unsafe { coap::answer(reply, t, payload) },
             None => -1,
         },
-        _ => {
+        Channel::Mqtt { qos } => {
             if let Action::PublishReport { id, .. } = *action {
                 // From now on the cloud's answer counts, also one that comes during the call.
                 super::shell::report_sending(id);
@@ -373,18 +356,15 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
                 imports::IOT_MQTT_Publish_Simple(
                     core::ptr::null_mut(),
                     t.as_ptr().cast(),
-                    c_int::from(which == Payload::Report),
+                    c_int::from(qos),
                     payload.as_ptr() as *mut core::ffi::c_void,
                     payload.len() as c_int,
                 )
             }
         }
     };
-    if which == Payload::Stats && rc < 0 {
-        msg = Msg::StatisFail;
-    }
-    if mqtt || rc != 0 {
-        log::num(level, msg, rc.into());
+    if let Some(line) = route.result(rc) {
+        log::line(line, &[], rc.into());
     }
     rc
 }
@@ -400,43 +380,20 @@ pub fn render_logged<'b>(
     who: &Identity<'_>,
     id: &IdEcho,
 ) -> Option<&'b [u8]> {
-    let &(too_long, logged) = LABELS.get(which as usize)?;
+    let lines = which.lines()?;
     let mut w = Writer::new(buf);
     render::payload(&mut w, which, nums, token, who, id);
     if !w.ok() {
-        log::line(too_long, &[], 0);
+        log::line(lines.too_long, &[], 0);
         return None;
     }
     let len = w.len();
     let p = buf.get(..len)?;
-    if which == Payload::Notify {
-        log::note(Level::Info, Msg::NotifyTopic);
+    if let Some(before) = lines.before {
+        log::line(before, &[], 0);
     }
-    log::line(logged, p, 0);
+    log::line(lines.payload, p, 0);
     Some(p)
-}
-
-/// Per [`Payload`]: the "too long" error line (its name, then the reason) and the line that
-/// logs the payload (its label and level).
-const LABELS: [(Line, Line); 7] = [
-    labels(What::Report, Level::Debug),
-    labels(What::Reset, Level::Debug),
-    // The statistics payload is logged without a label.
-    labels(What::Statis, Level::Debug),
-    labels(What::Notify, Level::Debug),
-    labels(What::Answer, Level::Info),
-    // The connect-AP answer of `process_get_device_info`.
-    labels(What::Connectap, Level::Info),
-    // The statistics line of `awss_bind_disp_statis`.
-    labels(What::Statis, Level::Debug),
-];
-
-/// One entry of [`LABELS`].
-const fn labels(what: What, level: Level) -> (Line, Line) {
-    (
-        Line::new(Level::Error, Msg::too_long(what)),
-        Line::new(level, Msg::payload(what)),
-    )
 }
 
 #[cfg(test)]
