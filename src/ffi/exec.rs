@@ -170,17 +170,15 @@ pub fn subscribe(_hal: &Hal, sub: Sub, on: bool) -> c_int {
 
 pub use super::coap::register_queries;
 
-/// Execute `actions` in order (`Action::Answer(())` stands for `answer`). Returns the result
-/// of the first token or reset report publish (no entry of the machine queues both kinds),
-/// `0` if none was made.
-#[inline(always)]
-pub fn run(actions: &[Action<()>], answer: Option<&Answer<ReplyCtx>>) -> c_int {
-    let mut published = None;
-    let mut reply = answer.map(Reply::Later);
-    for action in actions {
-        execute(action, reply.as_mut(), &mut published);
-    }
-    published.unwrap_or(0)
+/// What executing an action has to tell its caller, who tells the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing.
+    Done,
+    /// The MQTT client refused this subscription.
+    SubscribeRefused(Sub),
+    /// A token or reset report was published with this result.
+    Published(c_int),
 }
 
 /// What an `Action::Answer(())` given to [`deliver`] stands for.
@@ -201,17 +199,15 @@ pub enum Reply<'a> {
     },
 }
 
-/// One action (inlined into `run`'s loop, measured smaller than out of line). Actions
-/// with a payload go to [`deliver`].
-#[inline(always)]
-fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, published: &mut Option<c_int>) {
+/// Execute one action (`Action::Answer(())` stands for `answer`); the actions with a payload
+/// go to [`deliver`]. Decides nothing: what the machine must know comes back as the
+/// [`Outcome`].
+pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> Outcome {
     let hal = &Hal;
     match *action {
         Action::Subscribe(sub) => {
             if subscribe(hal, sub, true) < 0 {
-                // Tell the machine, which schedules another try (that entry queues no
-                // subscription, so this recurses at most once).
-                super::shell::refused(sub);
+                return Outcome::SubscribeRefused(sub);
             }
         }
         Action::Unsubscribe(sub) => {
@@ -234,16 +230,14 @@ fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, published: &mut 
                 log::num(Level::Warn, Msg::KvSetRes, i64::from(rc));
             }
         }
-        _ => {
-            let rc = deliver(action, answer);
-            if matches!(
-                *action,
-                Action::PublishReport { .. } | Action::PublishReset { .. }
-            ) {
-                published.get_or_insert(rc);
-            }
+        Action::PublishReport { .. } | Action::PublishReset { .. } => {
+            return Outcome::Published(deliver(action, answer));
+        }
+        Action::PublishStats { .. } | Action::Notify { .. } | Action::Answer(()) => {
+            deliver(action, answer);
         }
     }
+    Outcome::Done
 }
 
 /// Render, log and send the payload of `action`: MQTT publishes (report at QoS 1, reset and
@@ -344,10 +338,6 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
             None => -1,
         },
         Channel::Mqtt { qos } => {
-            if let Action::PublishReport { id, .. } = *action {
-                // From now on the cloud's answer counts, also one that comes during the call.
-                super::shell::report_sending(id);
-            }
             // SAFETY: `t` ends with the NUL `topic` writes; the client copies the payload
             // during the call and does not write through the pointer (the C prototype lacks
             // `const`); the payload fits its buffer of PAYLOAD_MAX bytes, so the length cast

@@ -307,7 +307,7 @@ fn query(m: &mut M, now: u64, ctx: ReplyCtx, mcast: bool, payload: Option<&[u8]>
 /// Tell the machine that the MQTT client refused `sub` (an entry of its own, out of line, so
 /// that its event is built on this small frame, not in [`Held::finish`]'s).
 #[inline(never)]
-pub fn refused(sub: Sub) {
+fn refused(sub: Sub) {
     let _ = run(Event::SubscribeFailed(sub));
 }
 
@@ -315,7 +315,7 @@ pub fn refused(sub: Sub) {
 /// queues no action, right before the MQTT call, so that a reply arriving during the call
 /// counts and one arriving before it does not).
 #[inline(never)]
-pub fn report_sending(id: u32) {
+fn report_sending(id: u32) {
     let _ = read_mut(|m, _| m.report_sending(id));
 }
 
@@ -341,14 +341,32 @@ pub fn begin() -> Option<Held> {
 }
 
 impl Held {
-    /// Mirror the C data symbols, unlock, execute the actions queued in `out` in order and
-    /// re-arm the timer. Returns what [`exec::run`] returns.
+    /// Mirror the C data symbols, unlock, execute the actions queued in `out` in order, tell
+    /// the machine what it must know of them, and re-arm the timer. Returns the result of the
+    /// first token or reset report publish (no entry of the machine queues both kinds), `0`
+    /// if none was made.
     #[inline(never)]
     pub fn finish(self, out: &Outbox) -> c_int {
         self.unlock();
-        let published = exec::run(&out.actions, out.answer.as_ref());
+        let mut published = None;
+        let mut reply = out.answer.as_ref().map(exec::Reply::Later);
+        for action in &out.actions {
+            if let Action::PublishReport { id, .. } = *action {
+                // From now on the cloud's answer counts, also one that comes during the call.
+                report_sending(id);
+            }
+            match exec::execute(action, reply.as_mut()) {
+                exec::Outcome::Done => {}
+                // The machine schedules another try (that entry queues no subscription, so
+                // this recurses at most once).
+                exec::Outcome::SubscribeRefused(sub) => refused(sub),
+                exec::Outcome::Published(rc) => {
+                    published.get_or_insert(rc);
+                }
+            }
+        }
         timer::arm();
-        published
+        published.unwrap_or(0)
     }
 
     /// End an entry that queued no action: mirror the C data symbols and unlock.
