@@ -1,5 +1,6 @@
-//! Log lines: every line's text is one whole literal in [`Msg::text`], found by a `match` on
-//! its variant (the grep of a device log line finds it here).
+//! Log lines: every line's text is one whole literal in the `messages!` list below (the grep
+//! of a device log line finds it there), interned at compile time into one table and found by
+//! the line's number ([`Msg::text`]), never by scanning.
 //!
 //! A text may hold `%s` (the line's bytes, printed with non-printable bytes escaped) and `%d`
 //! (the line's number, in decimal), at most one of each. A printed line is
@@ -54,128 +55,182 @@ pub enum What {
     Connectap,
 }
 
-/// A log line's text. A fieldless enum, so that [`Msg::text`] is a look-up in one table of
-/// texts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(missing_docs)] // each variant's text says it
-pub enum Msg {
-    // --- the machine: lifecycle
-    ConfigRefused,
-    ConfigUpdated,
-    SessionActive,
-    ResetFirst,
-    BindRunning,
-    ReportProvisioned,
-    BindDeinit,
-    UpdateToken,
-    SetTokenZero,
-    ReportAppToken,
-    QueryDroppedBindDeinit,
-    QueryDroppedReportStopped,
-    QueryDroppedNoAck,
-    RoundEndedReportStopped,
-    RoundEndedNoAck,
-    RoundEndedNoValidToken,
-    TokenExpiredBeforeAck,
-    ResetAcked,
-    QueryRetransmitted,
-    QueriesWaiting,
-    QueryWaits,
-    RoundDone,
-    NotifyWaits,
-    RoundStopped,
-    ResetStopped,
-    SubscribeFailed,
-    NoMatchReply,
-    TryFail,
-    NoResetReply,
-    NotifyAcked,
-    TokenReplyAcked,
-    // --- the machine: refused input
-    MatchBadJson,
-    MatchNotObject,
-    MatchTooDeep,
-    MatchIdTooLong,
-    MatchNoPayload,
-    MatchCodeNot200,
-    MatchBadId,
-    MatchUnknownId,
-    MatchDuplicate,
-    ResetBadJson,
-    ResetNotObject,
-    ResetTooDeep,
-    ResetIdTooLong,
-    ResetNoPayload,
-    ResetCodeNot200,
-    ResetBadId,
-    ResetUnknownId,
-    ResetNotOutstanding,
-    AckBadJson,
-    AckNotObject,
-    AckTooDeep,
-    AckIdTooLong,
-    AckNoPayload,
-    AckCodeNot200,
-    AckBadId,
-    AckUnknownId,
-    AckNoResponse,
-    AckCoapCode,
-    QueryBadJson,
-    QueryNotObject,
-    QueryTooDeep,
-    QueryIdTooLong,
-    QueryNoPayload,
-    QueryBindNotRunning,
-    QueryNoRemote,
-    QueryNoMessage,
-    // --- the shell
-    SubRes,
-    UnsubRes,
-    RegisterRes,
-    PostBindNotify,
-    KvSetRes,
-    KvGetRes,
-    ReportRes,
-    ResetRes,
-    StatisSuccess,
-    StatisFail,
-    NotifySendRes,
-    AnswerRes,
-    TxDevInfoRes,
-    PayloadReport,
-    PayloadReset,
-    PayloadStatis,
-    PayloadNotify,
-    PayloadAnswer,
-    TooLongReport,
-    TooLongReset,
-    TooLongStatis,
-    TooLongNotify,
-    TooLongAnswer,
-    TooLongConnectap,
-    NotifyTopic,
-    QueueFull,
-    NoMutex,
-    NoTimer,
-    CoapInitFailed,
-    ObserveIgnored,
-    AnswerNoServer,
-    TokenReplyNullMessage,
-    TokenReplyOtherEvent,
-    TokenReplyNullTopicInfo,
-    TokenReplyNullPayload,
-    TokenReplyTooLong,
-    ResetReplyNullMessage,
-    ResetReplyOtherEvent,
-    ResetReplyNullTopicInfo,
-    ResetReplyNullPayload,
-    ResetReplyTooLong,
-    NotifyDevInfoType,
-    BuildDevInfoCut,
-    DevInfoType2,
-    DevInfoType,
-    ConnectapBad,
+macro_rules! messages {
+    ($($(#[$doc:meta])* $name:ident => $text:literal,)*) => {
+        /// A log line's text (see [`Msg::text`]).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(missing_docs)] // each variant's text says it
+        pub enum Msg {
+            $($(#[$doc])* $name,)*
+        }
+
+        /// Every text, in the order of [`Msg`]: the source of [`TABLE`] (used at compile time
+        /// only).
+        const TEXTS: &[&str] = &[$($text),*];
+    };
 }
+
+// Every log line, and its whole text: `%s` stands for the line's bytes, `%d` for its number.
+messages! {
+    // --- the machine: lifecycle
+    ConfigRefused => "bad config: zero field",
+    ConfigUpdated => "config set",
+    SessionActive => "session active",
+    ResetFirst => "reset flag set",
+    BindRunning => "bind running",
+    ReportProvisioned => "provisioned token",
+    BindDeinit => "bind deinit",
+    UpdateToken => "update token",
+    SetTokenZero => "zero token refused",
+    ReportAppToken => "app token",
+    QueryDroppedBindDeinit => "query dropped: bind deinit",
+    QueryDroppedReportStopped => "query dropped: report stopped",
+    QueryDroppedNoAck => "query dropped: no ack",
+    RoundEndedReportStopped => "notify ended: report stopped",
+    RoundEndedNoAck => "notify ended: no ack",
+    RoundEndedNoValidToken => "notify ended: no valid token",
+    TokenExpiredBeforeAck => "token expired before ack",
+    ResetAcked => "reset acked",
+    QueryRetransmitted => "query resent",
+    QueriesWaiting => "query dropped: %d waiting",
+    QueryWaits => "query waits",
+    RoundDone => "notify done",
+    NotifyWaits => "notify waits",
+    RoundStopped => "notify stopped",
+    ResetStopped => "reset stopped",
+    SubscribeFailed => "subscribe failed",
+    NoMatchReply => "no match_reply, retry",
+    TryFail => "try %d times fail",
+    NoResetReply => "no reset_reply, retry",
+    NotifyAcked => "notify acked id %d",
+    TokenReplyAcked => "awss_report_token_reply id %d",
+    // --- the machine: refused input
+    MatchBadJson => "match_reply ignored: bad JSON: %s",
+    MatchNotObject => "match_reply ignored: not an object: %s",
+    MatchTooDeep => "match_reply ignored: too deep: %s",
+    MatchIdTooLong => "match_reply ignored: id too long: %s",
+    MatchNoPayload => "match_reply ignored: no payload: %s",
+    MatchCodeNot200 => "match_reply ignored: code not 200: %s",
+    MatchBadId => "match_reply ignored: bad id: %s",
+    MatchUnknownId => "match_reply ignored: unknown id %d",
+    MatchDuplicate => "match_reply ignored: dup id %d",
+    ResetBadJson => "reset_reply ignored: bad JSON: %s",
+    ResetNotObject => "reset_reply ignored: not an object: %s",
+    ResetTooDeep => "reset_reply ignored: too deep: %s",
+    ResetIdTooLong => "reset_reply ignored: id too long: %s",
+    ResetNoPayload => "reset_reply ignored: no payload: %s",
+    ResetCodeNot200 => "reset_reply ignored: code not 200: %s",
+    ResetBadId => "reset_reply ignored: bad id: %s",
+    ResetUnknownId => "reset_reply ignored: unknown id %d",
+    ResetNotOutstanding => "reset_reply ignored: none outstanding",
+    AckBadJson => "notify ack ignored: bad JSON: %s",
+    AckNotObject => "notify ack ignored: not an object: %s",
+    AckTooDeep => "notify ack ignored: too deep: %s",
+    AckIdTooLong => "notify ack ignored: id too long: %s",
+    AckNoPayload => "notify ack ignored: no payload: %s",
+    AckCodeNot200 => "notify ack ignored: code not 200: %s",
+    AckBadId => "notify ack ignored: bad id: %s",
+    AckUnknownId => "notify ack ignored: unknown id %d",
+    AckNoResponse => "notify ack ignored: no response %d",
+    AckCoapCode => "notify ack ignored: code %d",
+    QueryBadJson => "query ignored: bad JSON: %s",
+    QueryNotObject => "query ignored: not an object: %s",
+    QueryTooDeep => "query ignored: too deep: %s",
+    QueryIdTooLong => "query ignored: id too long: %s",
+    QueryNoPayload => "query ignored: no payload: %s",
+    QueryBindNotRunning => "query ignored: bind not running",
+    QueryNoRemote => "query ignored: no remote",
+    QueryNoMessage => "query ignored: no message",
+    // --- the shell
+    SubRes => "sub %s res:%d",
+    UnsubRes => "unsub %s res:%d",
+    RegisterRes => "register %s res:%d",
+    PostBindNotify => "post IOTX_AWSS_BIND_NOTIFY",
+    KvSetRes => "kv set res:%d",
+    KvGetRes => "no reset flag, kv res:%d",
+    ReportRes => "report token res:%d",
+    ResetRes => "report reset res:%d",
+    StatisSuccess => "statis sent",
+    StatisFail => "statis not sent",
+    NotifySendRes => "notify res:%d",
+    AnswerRes => "answer res:%d",
+    TxDevInfoRes => "dev info tx res:%d",
+    PayloadReport => "report token:%s",
+    PayloadReset => "report reset:%s",
+    PayloadStatis => "%s",
+    PayloadNotify => "payload:%s",
+    PayloadAnswer => "sending message to app: %s",
+    TooLongReport => "report token: too long, not sent",
+    TooLongReset => "report reset: too long, not sent",
+    TooLongStatis => "bind statis: too long, not sent",
+    TooLongNotify => "notify: too long, not sent",
+    TooLongAnswer => "answer: too long, not sent",
+    TooLongConnectap => "connectap answer: too long, not sent",
+    NotifyTopic => "topic:/sys/device/info/notify",
+    QueueFull => "action queue full",
+    NoMutex => "no mutex",
+    NoTimer => "no timer",
+    CoapInitFailed => "CoAPServer_init failed",
+    ObserveIgnored => "Observe ignored, len %d",
+    AnswerNoServer => "answer dropped: no CoAP server",
+    TokenReplyNullMessage => "awss_report_token_reply: NULL msg ignored",
+    TokenReplyOtherEvent => "awss_report_token_reply: event %d ignored",
+    TokenReplyNullTopicInfo => "awss_report_token_reply: NULL topic ignored",
+    TokenReplyNullPayload => "awss_report_token_reply: NULL payload ignored",
+    TokenReplyTooLong => "awss_report_token_reply: %d-byte payload ignored",
+    ResetReplyNullMessage => "awss_report_reset_reply: NULL msg ignored",
+    ResetReplyOtherEvent => "awss_report_reset_reply: event %d ignored",
+    ResetReplyNullTopicInfo => "awss_report_reset_reply: NULL topic ignored",
+    ResetReplyNullPayload => "awss_report_reset_reply: NULL payload ignored",
+    ResetReplyTooLong => "awss_report_reset_reply: %d-byte payload ignored",
+    NotifyDevInfoType => "awss_notify_dev_info: bad type %d",
+    BuildDevInfoCut => "awss_build_dev_info: cut",
+    DevInfoType2 => "get_device_info: no type 2",
+    DevInfoType => "get_device_info: bad type",
+    ConnectapBad => "connectap: bad request",
+}
+
+/// Bytes of all texts back to back.
+const BLOB_LEN: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < TEXTS.len() {
+        n += TEXTS[i].len();
+        i += 1;
+    }
+    n
+};
+
+/// All texts back to back, interned at compile time (as defmt interns its strings), with
+/// [`TABLE`] the offset where each starts: a text costs its bytes and two bytes of table.
+static BLOB: [u8; BLOB_LEN] = {
+    let mut b = [0u8; BLOB_LEN];
+    let (mut i, mut k) = (0, 0);
+    while i < TEXTS.len() {
+        let t = TEXTS[i].as_bytes();
+        let mut j = 0;
+        while j < t.len() {
+            assert!(t[j].is_ascii(), "log texts are ASCII");
+            b[k] = t[j];
+            k += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    b
+};
+
+/// Where text `i` starts in [`BLOB`]; entry `i + 1` is where it ends.
+static TABLE: [u16; TEXTS.len() + 1] = {
+    assert!(BLOB_LEN < u16::MAX as usize);
+    let mut t = [0u16; TEXTS.len() + 1];
+    let mut i = 0;
+    while i < TEXTS.len() {
+        t[i + 1] = t[i] + TEXTS[i].len() as u16;
+        i += 1;
+    }
+    t
+};
 
 /// The replies whose refusals [`Msg::ignored`] names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,123 +244,14 @@ pub enum Reply {
 }
 
 impl Msg {
-    /// The line's text, whole.
-    pub const fn text(self) -> &'static str {
-        match self {
-            Msg::ConfigRefused => "bad config: zero field",
-            Msg::ConfigUpdated => "config set",
-            Msg::SessionActive => "session active",
-            Msg::ResetFirst => "reset flag set",
-            Msg::BindRunning => "bind running",
-            Msg::ReportProvisioned => "provisioned token",
-            Msg::BindDeinit => "bind deinit",
-            Msg::UpdateToken => "update token",
-            Msg::SetTokenZero => "zero token refused",
-            Msg::ReportAppToken => "app token",
-            Msg::QueryDroppedBindDeinit => "query dropped: bind deinit",
-            Msg::QueryDroppedReportStopped => "query dropped: report stopped",
-            Msg::QueryDroppedNoAck => "query dropped: no ack",
-            Msg::RoundEndedReportStopped => "notify ended: report stopped",
-            Msg::RoundEndedNoAck => "notify ended: no ack",
-            Msg::RoundEndedNoValidToken => "notify ended: no valid token",
-            Msg::TokenExpiredBeforeAck => "token expired before ack",
-            Msg::ResetAcked => "reset acked",
-            Msg::QueryRetransmitted => "query resent",
-            Msg::QueriesWaiting => "query dropped: %d waiting",
-            Msg::QueryWaits => "query waits",
-            Msg::RoundDone => "notify done",
-            Msg::NotifyWaits => "notify waits",
-            Msg::RoundStopped => "notify stopped",
-            Msg::ResetStopped => "reset stopped",
-            Msg::SubscribeFailed => "subscribe failed",
-            Msg::NoMatchReply => "no match_reply, retry",
-            Msg::TryFail => "try %d times fail",
-            Msg::NoResetReply => "no reset_reply, retry",
-            Msg::NotifyAcked => "notify acked id %d",
-            Msg::TokenReplyAcked => "awss_report_token_reply id %d",
-            Msg::MatchBadJson => "match_reply ignored: bad JSON: %s",
-            Msg::MatchNotObject => "match_reply ignored: not an object: %s",
-            Msg::MatchTooDeep => "match_reply ignored: too deep: %s",
-            Msg::MatchIdTooLong => "match_reply ignored: id too long: %s",
-            Msg::MatchNoPayload => "match_reply ignored: no payload: %s",
-            Msg::MatchCodeNot200 => "match_reply ignored: code not 200: %s",
-            Msg::MatchBadId => "match_reply ignored: bad id: %s",
-            Msg::MatchUnknownId => "match_reply ignored: unknown id %d",
-            Msg::MatchDuplicate => "match_reply ignored: dup id %d",
-            Msg::ResetBadJson => "reset_reply ignored: bad JSON: %s",
-            Msg::ResetNotObject => "reset_reply ignored: not an object: %s",
-            Msg::ResetTooDeep => "reset_reply ignored: too deep: %s",
-            Msg::ResetIdTooLong => "reset_reply ignored: id too long: %s",
-            Msg::ResetNoPayload => "reset_reply ignored: no payload: %s",
-            Msg::ResetCodeNot200 => "reset_reply ignored: code not 200: %s",
-            Msg::ResetBadId => "reset_reply ignored: bad id: %s",
-            Msg::ResetUnknownId => "reset_reply ignored: unknown id %d",
-            Msg::ResetNotOutstanding => "reset_reply ignored: none outstanding",
-            Msg::AckBadJson => "notify ack ignored: bad JSON: %s",
-            Msg::AckNotObject => "notify ack ignored: not an object: %s",
-            Msg::AckTooDeep => "notify ack ignored: too deep: %s",
-            Msg::AckIdTooLong => "notify ack ignored: id too long: %s",
-            Msg::AckNoPayload => "notify ack ignored: no payload: %s",
-            Msg::AckCodeNot200 => "notify ack ignored: code not 200: %s",
-            Msg::AckBadId => "notify ack ignored: bad id: %s",
-            Msg::AckUnknownId => "notify ack ignored: unknown id %d",
-            Msg::AckNoResponse => "notify ack ignored: no response %d",
-            Msg::AckCoapCode => "notify ack ignored: code %d",
-            Msg::QueryBadJson => "query ignored: bad JSON: %s",
-            Msg::QueryNotObject => "query ignored: not an object: %s",
-            Msg::QueryTooDeep => "query ignored: too deep: %s",
-            Msg::QueryIdTooLong => "query ignored: id too long: %s",
-            Msg::QueryNoPayload => "query ignored: no payload: %s",
-            Msg::QueryBindNotRunning => "query ignored: bind not running",
-            Msg::QueryNoRemote => "query ignored: no remote",
-            Msg::QueryNoMessage => "query ignored: no message",
-            Msg::SubRes => "sub %s res:%d",
-            Msg::UnsubRes => "unsub %s res:%d",
-            Msg::RegisterRes => "register %s res:%d",
-            Msg::PostBindNotify => "post IOTX_AWSS_BIND_NOTIFY",
-            Msg::KvSetRes => "kv set res:%d",
-            Msg::KvGetRes => "no reset flag, kv res:%d",
-            Msg::ReportRes => "report token res:%d",
-            Msg::ResetRes => "report reset res:%d",
-            Msg::StatisSuccess => "statis sent",
-            Msg::StatisFail => "statis not sent",
-            Msg::NotifySendRes => "notify res:%d",
-            Msg::AnswerRes => "answer res:%d",
-            Msg::TxDevInfoRes => "dev info tx res:%d",
-            Msg::PayloadReport => "report token:%s",
-            Msg::PayloadReset => "report reset:%s",
-            Msg::PayloadStatis => "%s",
-            Msg::PayloadNotify => "payload:%s",
-            Msg::PayloadAnswer => "sending message to app: %s",
-            Msg::TooLongReport => "report token: too long, not sent",
-            Msg::TooLongReset => "report reset: too long, not sent",
-            Msg::TooLongStatis => "bind statis: too long, not sent",
-            Msg::TooLongNotify => "notify: too long, not sent",
-            Msg::TooLongAnswer => "answer: too long, not sent",
-            Msg::TooLongConnectap => "connectap answer: too long, not sent",
-            Msg::NotifyTopic => "topic:/sys/device/info/notify",
-            Msg::QueueFull => "action queue full",
-            Msg::NoMutex => "no mutex",
-            Msg::NoTimer => "no timer",
-            Msg::CoapInitFailed => "CoAPServer_init failed",
-            Msg::ObserveIgnored => "Observe ignored, len %d",
-            Msg::AnswerNoServer => "answer dropped: no CoAP server",
-            Msg::TokenReplyNullMessage => "awss_report_token_reply: NULL msg ignored",
-            Msg::TokenReplyOtherEvent => "awss_report_token_reply: event %d ignored",
-            Msg::TokenReplyNullTopicInfo => "awss_report_token_reply: NULL topic ignored",
-            Msg::TokenReplyNullPayload => "awss_report_token_reply: NULL payload ignored",
-            Msg::TokenReplyTooLong => "awss_report_token_reply: %d-byte payload ignored",
-            Msg::ResetReplyNullMessage => "awss_report_reset_reply: NULL msg ignored",
-            Msg::ResetReplyOtherEvent => "awss_report_reset_reply: event %d ignored",
-            Msg::ResetReplyNullTopicInfo => "awss_report_reset_reply: NULL topic ignored",
-            Msg::ResetReplyNullPayload => "awss_report_reset_reply: NULL payload ignored",
-            Msg::ResetReplyTooLong => "awss_report_reset_reply: %d-byte payload ignored",
-            Msg::NotifyDevInfoType => "awss_notify_dev_info: bad type %d",
-            Msg::BuildDevInfoCut => "awss_build_dev_info: cut",
-            Msg::DevInfoType2 => "get_device_info: no type 2",
-            Msg::DevInfoType => "get_device_info: bad type",
-            Msg::ConnectapBad => "connectap: bad request",
-        }
+    /// The line's text, whole (ASCII): found by its number in the table of texts.
+    pub fn text(self) -> &'static [u8] {
+        let i = self as usize;
+        let (Some(&start), Some(&end)) = (TABLE.get(i), TABLE.get(i + 1)) else {
+            return &[];
+        };
+        BLOB.get(usize::from(start)..usize::from(end))
+            .unwrap_or(&[])
     }
 
     /// The line that says why a reply was ignored.
@@ -403,14 +349,14 @@ pub enum Arg {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Parts {
     /// The text before the first placeholder (all of it when there is none).
-    pub head: &'static str,
+    pub head: &'static [u8],
     /// The placeholders, each with the text after it up to the next.
-    pub args: [Option<(Arg, &'static str)>; 2],
+    pub args: [Option<(Arg, &'static [u8])>; 2],
 }
 
 impl Parts {
     /// Cut `text` at its (at most two) placeholders; a `%` that starts none is text.
-    pub fn of(text: &'static str) -> Parts {
+    pub fn of(text: &'static [u8]) -> Parts {
         let (head, mut rest) = cut(text);
         let mut args = [None, None];
         for slot in &mut args {
@@ -424,15 +370,14 @@ impl Parts {
 }
 
 /// The text before the first placeholder of `text`, and that placeholder with what follows it.
-fn cut(text: &'static str) -> (&'static str, Option<(Arg, &'static str)>) {
-    let b = text.as_bytes();
+fn cut(text: &'static [u8]) -> (&'static [u8], Option<(Arg, &'static [u8])>) {
     let mut from = 0;
-    while let Some(at) = b
+    while let Some(at) = text
         .get(from..)
         .and_then(|t| t.iter().position(|&c| c == b'%'))
     {
         let i = from + at;
-        let arg = match b.get(i + 1) {
+        let arg = match text.get(i + 1) {
             Some(b's') => Arg::Bytes,
             Some(b'd') => Arg::Num,
             _ => {
@@ -440,9 +385,8 @@ fn cut(text: &'static str) -> (&'static str, Option<(Arg, &'static str)>) {
                 continue;
             }
         };
-        // Both cuts are at ASCII bytes, so on character boundaries.
-        let head = text.get(..i).unwrap_or("");
-        return (head, Some((arg, text.get(i + 2..).unwrap_or(""))));
+        let head = text.get(..i).unwrap_or(&[]);
+        return (head, Some((arg, text.get(i + 2..).unwrap_or(&[]))));
     }
     (text, None)
 }
@@ -485,9 +429,9 @@ impl Line {
     /// with `bytes` and `num` at the placeholders. Empty texts are left out.
     pub fn pieces<'a>(self, bytes: &'a [u8], num: i64, out: &mut impl FnMut(Piece<'a>)) {
         let parts = Parts::of(self.msg.text());
-        let mut text = |t: &'static str| {
+        let mut text = |t: &'static [u8]| {
             if !t.is_empty() {
-                out(Piece::Text(t.as_bytes()));
+                out(Piece::Text(t));
             }
         };
         text(parts.head);
@@ -497,7 +441,7 @@ impl Line {
                 Arg::Num => out(Piece::Num(num)),
             }
             if !after.is_empty() {
-                out(Piece::Text(after.as_bytes()));
+                out(Piece::Text(after));
             }
         }
     }
@@ -539,8 +483,8 @@ mod tests {
 
     #[test]
     fn a_lone_percent_is_text() {
-        let p = Parts::of("100% sure %d%");
-        assert_eq!(p.head, "100% sure ");
-        assert_eq!(p.args, [Some((Arg::Num, "%")), None]);
+        let p = Parts::of(b"100% sure %d%");
+        assert_eq!(p.head, b"100% sure ");
+        assert_eq!(p.args, [Some((Arg::Num, &b"%"[..])), None]);
     }
 }

@@ -36,7 +36,7 @@ fn the_guides_keywords_and_doctors_lines_are_pinned() {
         (Msg::TryFail, "try %d times fail"),
     ];
     for (msg, text) in pinned {
-        assert_eq!(msg.text(), text, "{msg:?}");
+        assert_eq!(msg.text(), text.as_bytes(), "{msg:?}");
     }
     // As doctor reads them.
     let line = render(Msg::PayloadReport, REPORT.as_bytes(), 0);

@@ -139,7 +139,7 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static 
     let num = digits.get(..len).unwrap_or(&[]);
     let mut args = [EMPTY; 6];
     args[0] = piece(tag(line.level()));
-    args[1] = piece(parts.head.as_bytes());
+    args[1] = piece(parts.head);
     // Where the bytes are in `args`, when they hold a byte to escape.
     let mut escaped_at = None;
     let mut line = LINE[0];
@@ -156,7 +156,7 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static 
             }
             Arg::Num => piece(num),
         };
-        args[at + 1] = piece(after.as_bytes());
+        args[at + 1] = piece(after);
     }
     let Some(escaped_at) = escaped_at else {
         return out(line, &args);
