@@ -5,6 +5,9 @@
 #                   MQTT broker, cloud simulator, phones and the device, on loopback
 #   make demo-mock  the older demo: the flows against the C mock of the SDK (c_examples/)
 #   make device     only build the example device (build/host/devbind-device)
+#   make install    the library's package (make install-lib) and, for the host, `devbind` on
+#                   PATH (make install-tools), under PREFIX (/usr/local; DESTDIR for staged installs)
+#   make install-tools  $(PREFIX)/bin/devbind, its man pages and bash/zsh/fish completions
 #   make test       everything CI runs: fmt, clippy, Rust tests, release build, C tests (plain,
 #                   ASan/UBSan, valgrind, TSan) through ctest, the host tools' tests, then a
 #                   short libFuzzer run of every fuzz target (FUZZ_SECONDS each)
@@ -12,6 +15,8 @@
 #                   and RV32IMC (riscv32imc-unknown-none-elf), built with Debian's Rust
 #   make bench      figures, not tests: flash/RAM footprint, stack high-water marks, core speed,
 #                   instructions per hot path (callgrind)
+#   make flood      figures: the example device flooded with phone queries over real UDP on
+#                   loopback (10,000 a second for 10 s): answers, drops, token reports, memory
 #   make dist       the installable package in dist/ (see "The package and the SDK swap" below),
 #                   make install PREFIX=..., make sdk-swap SDK_LIB=..., make sdk-unswap SDK_LIB=...
 #
@@ -31,9 +36,10 @@ TOOLS_TARGET_DIR := $(abspath $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),tools
 HOST_LIB := $(TOOLS_TARGET_DIR)/release/libdevbind_host.so
 DEVBIND := $(TOOLS_TARGET_DIR)/release/devbind
 DEVICE := $(BUILD)/host/devbind-device
+PREFIX ?= /usr/local
 
-.PHONY: all lib device devbind demo demo-mock test test-rust test-c test-firmware test-tools test-fuzz \
-	test-dist bench clean
+.PHONY: all lib device devbind install demo demo-mock test test-rust test-c test-firmware \
+	test-tools test-fuzz test-dist bench clean
 
 all: lib
 
@@ -48,6 +54,19 @@ device: lib
 
 devbind:
 	cd tools && $(CARGO) build --release -p devbind
+
+# Installs the release `devbind`, and man pages and completions generated from its own
+# command-line definitions.
+install-tools: devbind
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(DEVBIND) $(DESTDIR)$(PREFIX)/bin/devbind
+	$(DEVBIND) man --dir $(DESTDIR)$(PREFIX)/share/man/man1
+	$(DEVBIND) completions bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/devbind
+	$(DEVBIND) completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_devbind
+	$(DEVBIND) completions fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/devbind.fish
 
 demo: device devbind
 	$(DEVBIND) demo --device $(DEVICE)
@@ -98,6 +117,24 @@ bench: lib
 	benches/callgrind/run.sh
 	$(CARGO) test --release -p dev-bind-core --test core_speed_figures -- --nocapture
 
+# ---- A flood over a real socket -------------------------------------------------------------
+#
+# The example device against mosquitto and the cloud simulator; `devbind phone flood` sends it
+# FLOOD_RATE queries a second for FLOOD_SECONDS from 127.0.0.2 and prints the figures (the
+# ignored full run of tools/devbind/tests/flood.rs, release build). FLOOD_ACK_DELAY_MS delays
+# the cloud's replies (0: at once).
+
+FLOOD_SECONDS ?= 10
+FLOOD_RATE ?= 10000
+FLOOD_ACK_DELAY_MS ?= 0
+
+.PHONY: flood
+
+flood: device
+	cd tools && DEVBIND_DEVICE=$(abspath $(DEVICE)) FLOOD_SECONDS=$(FLOOD_SECONDS) \
+		FLOOD_RATE=$(FLOOD_RATE) FLOOD_ACK_DELAY_MS=$(FLOOD_ACK_DELAY_MS) \
+		$(CARGO) test --release -p devbind --test flood -- --ignored --nocapture full_flood_figures
+
 clean:
 	rm -rf $(BUILD) dist
 
@@ -107,7 +144,8 @@ clean:
 #                                 (one relocatable object: the C module's exports and our dev_bind_*
 #                                 API, nothing of compiler_builtins; scripts/dist.sh), the header,
 #                                 lib/pkgconfig/iot_dev_bind.pc and lib/cmake/iot_dev_bind/
-#   make install PREFIX=<dir> [TARGET=<triple>]   that package under PREFIX (default /usr/local)
+#   make install-lib PREFIX=<dir> [TARGET=<triple>]   that package under PREFIX (/usr/local);
+#                                 make install does it too, and adds devbind for the host
 #   make sdk-swap SDK_LIB=<libiot_sdk.a> [TARGET=<triple>]   replace the C bind module's objects
 #                                 inside the SDK's archive with the package's (scripts/sdk-swap.sh;
 #                                 the original is kept as <libiot_sdk.a>.orig)
@@ -119,7 +157,6 @@ clean:
 # Binutils: the host's, arm-none-eabi-* for thumb*/arm* targets, riscv64-unknown-elf-* for
 # riscv32* (override with AR=, NM=, OBJCOPY=, LD=).
 
-PREFIX ?= /usr/local
 CROSS_CARGO ?= RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo
 DIST_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
@@ -150,13 +187,16 @@ DIST_RAW := $(TARGET_DIR)/$(TARGET)/release/libiot_dev_bind.a
 DIST_CARGO := $(CROSS_CARGO) build --release --lib --target $(TARGET) -Zbuild-std=core
 endif
 
-.PHONY: dist install sdk-swap sdk-unswap
+.PHONY: dist install install-lib install-tools sdk-swap sdk-unswap
 
 dist:
 	$(DIST_CARGO)
 	$(DIST_ENV) scripts/dist.sh $(DIST_RAW) $(DIST) $(DIST_VERSION)
 
-install: dist
+# The host's tools go with a host package only: a cross package's prefix is the firmware's.
+install: install-lib $(if $(TARGET),,install-tools)
+
+install-lib: dist
 	mkdir -p "$(DESTDIR)$(abspath $(PREFIX))"
 	cp -R $(DIST)/include $(DIST)/lib "$(DESTDIR)$(abspath $(PREFIX))/"
 	sed 's|^prefix=.*|prefix=$(abspath $(PREFIX))|' $(DIST)/lib/pkgconfig/iot_dev_bind.pc \
@@ -173,5 +213,5 @@ sdk-unswap:
 test-dist:
 	$(MAKE) dist TARGET=thumbv7em-none-eabi
 	rm -rf $(BUILD)/test-dist
-	$(MAKE) install PREFIX=$(abspath $(BUILD))/test-dist/prefix
+	$(MAKE) install-lib PREFIX=$(abspath $(BUILD))/test-dist/prefix
 	tests/dist/run.sh dist dist/thumbv7em-none-eabi $(BUILD)/test-dist/prefix $(BUILD)/test-dist
