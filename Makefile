@@ -13,7 +13,8 @@
 #                   short libFuzzer run of every fuzz target (FUZZ_SECONDS each)
 #   make test-firmware  the C bind tests on firmware CPUs under qemu: Cortex-M4 (thumbv7em-none-eabi)
 #                   and RV32IMC (riscv32imc-unknown-none-elf), built with Debian's Rust
-#   make bench      figures, not tests: flash/RAM footprint, stack high-water marks, core speed
+#   make bench      figures, not tests: flash/RAM footprint, stack high-water marks, core speed,
+#                   instructions per hot path (callgrind)
 #   make flood      figures: the example device flooded with phone queries over real UDP on
 #                   loopback (10,000 a second for 10 s): answers, drops, token reports, memory
 #   make dist       the installable package in dist/ (see "The package and the SDK swap" below),
@@ -113,7 +114,8 @@ test-fuzz:
 bench: lib
 	sh benches/footprint/footprint.sh
 	benches/stack/run.sh
-	$(CARGO) test --release --test core_speed_figures -- --nocapture
+	benches/callgrind/run.sh
+	$(CARGO) test --release -p dev-bind-core --test core_speed_figures -- --nocapture
 
 # ---- A flood over a real socket -------------------------------------------------------------
 #

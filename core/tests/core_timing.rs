@@ -3,7 +3,7 @@
 
 mod common_core;
 use common_core::*;
-use iot_dev_bind::core::{Action, Config};
+use dev_bind_core::{Action, Config};
 
 fn cfg_changed() -> Config {
     Config {
@@ -290,4 +290,21 @@ fn set_config_validation_and_later_deadlines() {
     s.advance_to(t0 + 40_000);
     assert_eq!(reports(&s.take()).len(), 0);
     assert!(s.logged("try 3 times fail"));
+}
+
+/// The connect-AP info window opens for 60 s at `awss_start_connectap_monitor` and closes
+/// at its end or at `awss_stop_connectap_monitor`.
+#[test]
+fn connectap_window_is_sixty_seconds() {
+    use dev_bind_core::machine::CONNECTAP_WINDOW_MS;
+    let mut s = Sim::new();
+    assert!(!s.m.connectap_open(s.now));
+    s.m.connectap_start(s.now);
+    assert!(s.m.connectap_open(s.now));
+    assert!(s.m.connectap_open(s.now + CONNECTAP_WINDOW_MS - 1));
+    assert!(!s.m.connectap_open(s.now + CONNECTAP_WINDOW_MS));
+    s.m.connectap_start(s.now + 10);
+    s.m.connectap_stop();
+    assert!(!s.m.connectap_open(s.now + 10));
+    assert_eq!(CONNECTAP_WINDOW_MS, 60_000);
 }

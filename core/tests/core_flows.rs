@@ -3,7 +3,7 @@
 
 mod common_core;
 use common_core::*;
-use iot_dev_bind::core::{Action, Answer, Stats, Sub, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET};
+use dev_bind_core::{Action, Answer, Stats, Sub, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET};
 
 /// Run the clock deadline by deadline until `end`, returning (time, action) pairs.
 fn run_until(s: &mut Sim, end: u64) -> Vec<(u64, Action<Answer<Q>>)> {
@@ -36,8 +36,8 @@ fn flow_a_connect_report_ack_notify_round() {
         vec![
             Action::Subscribe(Sub::MatchReply),
             Action::Subscribe(Sub::ResetReply),
-            Action::PublishReport { id: 0, token },
             Action::RegisterQueries,
+            Action::PublishReport { id: 0, token },
             Action::PublishStats {
                 id: 1,
                 stats: Stats {
@@ -356,8 +356,8 @@ fn reset_flag_reports_reset_first_then_binds_on_ack() {
     let acts = s.take();
     assert_eq!(acts[0], Action::SetResetFlag(false));
     assert_eq!(acts[1], Action::PostEvent(IOTX_RESET));
-    assert!(matches!(acts[2], Action::PublishReport { id: 0, .. }));
-    assert_eq!(acts[3], Action::RegisterQueries);
+    assert_eq!(acts[2], Action::RegisterQueries);
+    assert!(matches!(acts[3], Action::PublishReport { id: 0, .. }));
     assert!(matches!(acts[4], Action::PublishStats { .. }));
     assert_eq!(acts.len(), 5);
     assert!(s.m.bind_running());

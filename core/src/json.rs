@@ -12,9 +12,7 @@ use super::{IdEcho, IdKind};
 pub const MAX_DEPTH: usize = 16;
 
 /// A JSON value found at the top level of an object: its kind and raw text.
-/// (A `u8` tag first and the text after it: measured smaller than the compiler's layout.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
 pub enum Value<'a> {
     /// A string; the content between the quotes, escapes as received.
     Str(&'a [u8]),
@@ -33,24 +31,10 @@ pub enum Error {
     NotObject,
     /// Nested deeper than the scanner allows.
     TooDeep,
-    /// The `id` is longer than [`crate::core::MAX_ID_LEN`] bytes.
+    /// The `id` is longer than [`crate::MAX_ID_LEN`] bytes.
     IdTooLong,
     /// No payload at all.
     Empty,
-}
-
-impl Error {
-    /// A short description for log lines, followed by the payload's excerpt.
-    pub fn reason(&self) -> super::Msg {
-        use super::Msg;
-        match self {
-            Error::Invalid => Msg::JsonInvalid,
-            Error::NotObject => Msg::JsonNotObject,
-            Error::TooDeep => Msg::JsonTooDeep,
-            Error::IdTooLong => Msg::JsonIdTooLong,
-            Error::Empty => Msg::JsonEmpty,
-        }
-    }
 }
 
 /// The members the module cares about, from the top level of an object.
@@ -90,6 +74,13 @@ pub fn utf8_scan(b: &[u8]) -> Utf8Error {
     let mut i = 0;
     let mut k;
     loop {
+        // A run of ASCII, the common case, in a tight loop.
+        i += b
+            .get(i..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|c| c.is_ascii())
+            .count();
         let Some(&c) = b.get(i) else {
             return Utf8Error {
                 valid_up_to: i,
@@ -448,6 +439,7 @@ pub fn id_echo(payload: Option<&[u8]>) -> Result<IdEcho, Error> {
 #[cfg(test)]
 mod tests {
     use super::utf8_check;
+    use std::{vec, vec::Vec};
 
     /// `utf8_check` reports exactly what `core::str::from_utf8` does.
     fn same(b: &[u8]) {

@@ -1,7 +1,7 @@
 //! The JSON scanner and the id echo rules (SPEC section 6, "Answering queries").
 
-use iot_dev_bind::core::json::{self, id_echo, scan, Error, Top, Value, MAX_DEPTH};
-use iot_dev_bind::core::IdKind;
+use dev_bind_core::json::{self, id_echo, scan, Error, Top, Value, MAX_DEPTH};
+use dev_bind_core::IdKind;
 
 fn top(s: &str) -> Top<'_> {
     scan(s.as_bytes()).unwrap_or_else(|e| panic!("{s}: {e:?}"))

@@ -1,23 +1,30 @@
-//! The bind protocol as a sans-IO state machine (SPEC sections 5-8).
+//! The bind protocol of the SDK's `dev_bind` module as a sans-IO state machine (SPEC sections
+//! 5-8).
 //!
 //! Nothing in here reads a clock, draws entropy, touches a raw pointer or performs I/O. The C
-//! shell (`crate::ffi`) feeds the [`Machine`] with events stamped with the current uptime
-//! ([`Millis`]) and gets back [`Action`]s through a [`Sink`]. The shell executes those actions
-//! *after* releasing its lock, rendering each payload with the functions of [`render`].
+//! shell (the `iot_dev_bind` staticlib) feeds the [`Machine`] with events stamped with the
+//! current uptime ([`Millis`]) and gets back [`Action`]s through a [`Sink`]. The shell executes
+//! those actions *after* releasing its lock, rendering each payload with the functions of
+//! [`render`].
 //!
 //! Timers: the machine keeps every deadline as an absolute instant; [`Machine::poll_at`] says
 //! when it next wants [`Machine::poll`] to be called. The shell runs one HAL timer for that.
 
+#![no_std]
 #![forbid(unsafe_code)]
+
+#[cfg(test)]
+extern crate std;
 
 pub mod json;
 pub mod machine;
 pub mod msg;
 pub mod render;
 pub mod rng;
+pub mod route;
 
 pub use machine::Machine;
-pub use msg::{Line, Msg, Piece};
+pub use msg::{BadEvent, Line, Msg, Piece, What, Why};
 
 /// Milliseconds of uptime, as `HAL_UptimeMs()` returns them.
 pub type Millis = u64;
@@ -30,13 +37,25 @@ pub const IOTX_AWSS_BIND_NOTIFY: i32 = 0x100F;
 /// Event code posted when the cloud acknowledges a reset report (`IOTX_RESET`).
 pub const IOTX_RESET: i32 = 0x3000;
 
-/// Copy the first `min(dst.len(), src.len())` bytes of `src` into `dst` and return that count.
-/// Unlike `copy_from_slice` it has no length-mismatch panic (and so links no panic code).
+/// Copy the first `min(dst.len(), src.len())` bytes of `src` into `dst` and return that
+/// count. Sixteen bytes at a time as whole arrays (which the compiler moves a word at a time)
+/// then the rest byte by byte: `copy_from_slice` would be one `memcpy`, but where the
+/// optimizer (at opt-level "z") leaves it out of line it keeps its length-mismatch panic, and
+/// the firmware must link no panic code.
 pub fn copy_bytes(dst: &mut [u8], src: &[u8]) -> usize {
-    let mut n = 0;
-    for (d, s) in dst.iter_mut().zip(src) {
+    let n = dst.len().min(src.len());
+    let (Some(dst), Some(src)) = (dst.get_mut(..n), src.get(..n)) else {
+        return 0;
+    };
+    let mut d = dst.chunks_exact_mut(16);
+    let mut s = src.chunks_exact(16);
+    for (d, s) in (&mut d).zip(&mut s) {
+        if let (Ok(d), Ok(s)) = (<&mut [u8; 16]>::try_from(d), <&[u8; 16]>::try_from(s)) {
+            *d = *s;
+        }
+    }
+    for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
         *d = *s;
-        n += 1;
     }
     n
 }
@@ -80,20 +99,6 @@ impl Config {
             && self.notify_count != 0
             && self.notify_step_ms != 0
             && self.reset_retry_ms != 0
-    }
-
-    /// Each field XOR the same field of `o` (the machine keeps its config as the XOR with
-    /// [`Config::DEFAULT`], all zero bits for the defaults).
-    #[inline(always)]
-    pub(crate) const fn xor(self, o: Config) -> Config {
-        Config {
-            report_retry_ms: self.report_retry_ms ^ o.report_retry_ms,
-            report_attempts: self.report_attempts ^ o.report_attempts,
-            token_lifetime_ms: self.token_lifetime_ms ^ o.token_lifetime_ms,
-            notify_count: self.notify_count ^ o.notify_count,
-            notify_step_ms: self.notify_step_ms ^ o.notify_step_ms,
-            reset_retry_ms: self.reset_retry_ms ^ o.reset_retry_ms,
-        }
     }
 }
 
@@ -181,10 +186,7 @@ pub struct Stats {
 }
 
 /// Answer a phone's query with `{"id":<echo>,"code":200,"data":{DEVINFO}}` (CoAP 2.05, NON).
-///
-/// Laid out as declared (`repr(C)`; measured smaller in flash than the compiler's order).
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[repr(C)]
 pub struct Answer<Q> {
     /// What the shell kept of the request.
     pub ctx: Q,

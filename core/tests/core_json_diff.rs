@@ -4,7 +4,7 @@
 //! `TooDeep`), pick the same first top-level `id` and `code` members, and `is_value`,
 //! `is_number` and `is_string_content` must agree with serde_json's decision on their text.
 
-use iot_dev_bind::core::json::{self, scan, Error, Value, MAX_DEPTH};
+use dev_bind_core::json::{self, scan, Error, Value, MAX_DEPTH};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::fmt;

@@ -72,12 +72,21 @@ impl<'a> Writer<'a> {
         self.u64(n.unsigned_abs())
     }
 
-    /// Upper-case hex of `b`.
+    /// Upper-case hex of `b`, written in place (when it does not fit, none of it is written
+    /// and the writer overflows).
     pub fn hex(&mut self, b: &[u8]) -> &mut Self {
-        for &x in b {
-            self.byte(HEX[usize::from(x >> 4)]);
-            self.byte(HEX[usize::from(x & 0xf)]);
+        let end = self.len.saturating_add(2 * b.len());
+        let Some(dst) = self.buf.get_mut(self.len..end) else {
+            self.overflow = true;
+            return self;
+        };
+        for (pair, &x) in dst.chunks_exact_mut(2).zip(b) {
+            if let [hi, lo] = pair {
+                *hi = HEX[usize::from(x >> 4)];
+                *lo = HEX[usize::from(x & 0xf)];
+            }
         }
+        self.len = end;
         self
     }
 
@@ -98,8 +107,17 @@ impl<'a> Writer<'a> {
                 valid_up_to: valid,
                 error_len: skip,
             } = json::utf8_scan(rest);
-            let good = rest.get(..valid).unwrap_or(&[]);
+            let mut good = rest.get(..valid).unwrap_or(&[]);
             let bad = rest.get(valid..).unwrap_or(&[]);
+            if !upper {
+                // The run up to the first byte to escape, in one copy.
+                let run = good
+                    .iter()
+                    .position(|&c| c < 0x20 || c == b'"' || c == b'\\');
+                let (plain, tail) = good.split_at(run.unwrap_or(good.len()));
+                self.bytes(plain);
+                good = tail;
+            }
             for &c in good {
                 let c = if upper { c.to_ascii_uppercase() } else { c };
                 // The letter of a two-character escape, 0 for `\u00XX`, or the byte as is.
@@ -171,8 +189,161 @@ pub struct Identity<'a> {
     pub ip: &'a [u8],
 }
 
-/// Topics and CoAP paths. (Their order is that of their templates, where a
-/// template refers only to later ones.)
+/// What a placeholder `${name}` of a template stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// `${token}`: 32 upper-case hex digits.
+    Token,
+    /// `${echo}`: the query's id (see [`id_echo`]).
+    Echo,
+    /// `${devinfo}`: the device-info members ([`Payload::DevInfoBase`]).
+    DevInfo,
+    /// `${pk}`: the product key.
+    ProductKey,
+    /// `${dn}`: the device name.
+    DeviceName,
+    /// `${mac}`: the MAC, upper-cased.
+    Mac,
+    /// `${ip}`: the IP.
+    Ip,
+    /// `${id}`, `${remain}`, `${uptime}`, `${trace}`, `${max}`, `${min}`, `${mean}`, `${cnt}`,
+    /// `${suc}`: the next number, in decimal.
+    Number,
+}
+
+/// A placeholder of a template: the bytes `start..end` of its text are `${name}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hole {
+    /// Where `${` starts.
+    pub start: u16,
+    /// Just after the `}`.
+    pub end: u16,
+    /// What it stands for.
+    pub field: Field,
+}
+
+/// A template: its whole text, and its placeholders, found when the crate is compiled (so
+/// that filling one copies the text between them and never scans it).
+#[derive(Debug)]
+pub struct Template {
+    /// The text, placeholders included.
+    pub text: &'static str,
+    /// Its placeholders, in order.
+    pub holes: &'static [Hole],
+}
+
+/// `a == b`, in a `const fn`.
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The field a placeholder's name stands for; an unknown name fails the build.
+const fn field(name: &[u8]) -> Field {
+    const NUMBERS: [&[u8]; 9] = [
+        b"id", b"remain", b"uptime", b"trace", b"max", b"min", b"mean", b"cnt", b"suc",
+    ];
+    const NAMED: [(&[u8], Field); 7] = [
+        (b"token", Field::Token),
+        (b"echo", Field::Echo),
+        (b"devinfo", Field::DevInfo),
+        (b"pk", Field::ProductKey),
+        (b"dn", Field::DeviceName),
+        (b"mac", Field::Mac),
+        (b"ip", Field::Ip),
+    ];
+    let mut i = 0;
+    while i < NAMED.len() {
+        if same(NAMED[i].0, name) {
+            return NAMED[i].1;
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < NUMBERS.len() {
+        if same(NUMBERS[i], name) {
+            return Field::Number;
+        }
+        i += 1;
+    }
+    panic!("a template has an unknown placeholder")
+}
+
+/// The placeholders of `text`, as many as `N` of them (`count_holes`); a `$` that starts
+/// none, or a placeholder left open, fails the build.
+const fn holes<const N: usize>(text: &str) -> [Hole; N] {
+    let b = text.as_bytes();
+    let mut out = [Hole {
+        start: 0,
+        end: 0,
+        field: Field::Number,
+    }; N];
+    let (mut i, mut k) = (0, 0);
+    while i < b.len() {
+        if b[i] == b'$' {
+            assert!(
+                i + 1 < b.len() && b[i + 1] == b'{',
+                "a lone $ in a template"
+            );
+            let mut end = i + 2;
+            while end < b.len() && b[end] != b'}' {
+                end += 1;
+            }
+            assert!(end < b.len(), "a placeholder left open");
+            let (_, tail) = b.split_at(i + 2);
+            let (name, _) = tail.split_at(end - i - 2);
+            assert!(end < u16::MAX as usize, "a template too long");
+            out[k] = Hole {
+                start: i as u16,
+                end: (end + 1) as u16,
+                field: field(name),
+            };
+            k += 1;
+            i = end;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The number of placeholders of `text` (its `$`s).
+const fn count_holes(text: &str) -> usize {
+    let b = text.as_bytes();
+    let (mut i, mut n) = (0, 0);
+    while i < b.len() {
+        if b[i] == b'$' {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// A `&'static Template` of the literal `$text`, its placeholders found at compile time.
+macro_rules! template {
+    ($text:expr) => {
+        &{
+            const TEXT: &str = $text;
+            const HOLES: [Hole; count_holes(TEXT)] = holes::<{ count_holes(TEXT) }>(TEXT);
+            const T: Template = Template {
+                text: TEXT,
+                holes: &HOLES,
+            };
+            T
+        }
+    };
+}
+
+/// Topics and CoAP paths, each one whole template ([`Topic::template`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Topic {
     /// `/sys/${pk}/${dn}/thing/awss/enrollee/match_reply`
@@ -197,7 +368,26 @@ pub enum Topic {
     ConnectApUcast,
 }
 
-/// The payloads, for [`payload`]. (Their order is that of their templates.)
+impl Topic {
+    /// The topic or path as SPEC section 5 writes it: `${pk}` and `${dn}` stand for the
+    /// product key and the device name, written as they are.
+    pub const fn template(self) -> &'static Template {
+        match self {
+            Topic::MatchReply => template!("/sys/${pk}/${dn}/thing/awss/enrollee/match_reply"),
+            Topic::MatchReport => template!("/sys/${pk}/${dn}/thing/awss/enrollee/match"),
+            Topic::ResetReply => template!("/sys/${pk}/${dn}/thing/reset_reply"),
+            Topic::ResetReport => template!("/sys/${pk}/${dn}/thing/reset"),
+            Topic::LogPost => template!("/sys/${pk}/${dn}/thing/log/post"),
+            Topic::QueryMcast => template!("/sys/device/info/get"),
+            Topic::QueryUcast => template!("/sys/${pk}/${dn}/device/info/get"),
+            Topic::Notify => template!("/sys/device/info/notify"),
+            Topic::ConnectApMcast => template!("/sys/awss/device/connectap/info/get"),
+            Topic::ConnectApUcast => template!("/sys/${pk}/${dn}/awss/device/connectap/info/get"),
+        }
+    }
+}
+
+/// The payloads, for [`payload`], each one whole template ([`Payload::template`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Payload {
     /// [`report`]: numbers `[id]`.
@@ -221,348 +411,112 @@ pub enum Payload {
     DevInfoBase,
 }
 
-/// Placeholder bytes of the templates (their fixed text is printable ASCII, so none can be
-/// mistaken for text).
-mod code {
-    /// The next number of [`super::Fields::nums`], in decimal.
-    pub const NUM: u8 = 1;
-    /// The token, 32 upper-case hex digits.
-    pub const TOKEN: u8 = 2;
-    /// The echoed query id.
-    pub const ID: u8 = 3;
-    /// `RAW + k`: identity field `k` (product key, device name, MAC, IP) as is.
-    pub const RAW: u8 = 4;
-    /// `ESC + k`: identity field `k` JSON-escaped (the MAC also upper-cased).
-    pub const ESC: u8 = 8;
-    /// `SEG + k`: template `k` of [`super::SEGS`].
-    pub const SEG: u8 = 0x80;
-}
+/// The device-info members every DEVINFO variant starts with (the one template that others
+/// take in, as `${devinfo}`): the identity JSON-escaped, the MAC also upper-cased.
+const DEVINFO: &Template = template!(
+    r#""awssVer":{"smartconfig":"2.0","zconfig":"2.0","router":"2.0","ap":"2.0","softap":"2.0"},"productKey":"${pk}","deviceName":"${dn}","mac":"${mac}","ip":"${ip}","cipherType":3"#
+);
 
-// Template parts that are one placeholder.
-const NUM: &[u8] = &[code::NUM];
-const TOKEN: &[u8] = &[code::TOKEN];
-const ID_ECHO: &[u8] = &[code::ID];
-const PK: &[u8] = &[code::RAW];
-const DN: &[u8] = &[code::RAW + 1];
-const PK_ESC: &[u8] = &[code::ESC];
-const DN_ESC: &[u8] = &[code::ESC + 1];
-const MAC_ESC: &[u8] = &[code::ESC + 2];
-const IP_ESC: &[u8] = &[code::ESC + 3];
-
-/// [`code::SEG`]` + k` for every template number `k`.
-const REFS: [u8; 64] = {
-    let mut t = [0u8; 64];
-    let mut i = 0;
-    while i < t.len() {
-        t[i] = code::SEG + i as u8;
-        i += 1;
-    }
-    t
-};
-
-/// The part that refers to template `k`.
-const fn r(k: usize) -> &'static [u8] {
-    let (_, rest) = REFS.split_at(k);
-    let (one, _) = rest.split_at(1);
-    one
-}
-
-/// The first topic's template number.
-const TOPIC0: usize = 9;
-// Template numbers of the fragments the others share.
-const SYNC: usize = Payload::SyncToken as usize;
-const DEVINFO: usize = Payload::DevInfo as usize;
-const BASE: usize = Payload::DevInfoBase as usize;
-const ANS: usize = 19;
-const IDQ: usize = 20;
-const ID: usize = 21;
-const PARAMS: usize = 22;
-const VM: usize = 23;
-const SYST: usize = 24;
-const SYS: usize = 25;
-const SL: usize = 26;
-const DIG: usize = 27;
-const CAP: usize = 28;
-const V2: usize = 29;
-const DI: usize = 30;
-const V10: usize = 31;
-const THING: usize = 32;
-const AWSS: usize = 33;
-const DEV: usize = 34;
-const TOK: usize = 35;
-const TYPE0: usize = 36;
-const QC: usize = 37;
-const QCQ: usize = 38;
-
-/// Every template, as parts: the payloads in [`Payload`] order, the topics in [`Topic`]
-/// order, then the fragments they share.
-const SEGS: [&[&[u8]]; 39] = [
-    // Payload::Report
-    &[
-        r(IDQ),
-        r(VM),
-        r(THING),
-        b".",
-        r(AWSS),
-        b".enrollee.match",
-        r(PARAMS),
-        r(TOK),
-        b"\"}}",
-    ],
-    // Payload::Reset
-    &[
-        r(IDQ),
-        b", ",
-        r(V10),
-        b" \"method",
-        r(QC),
-        r(THING),
-        b".reset\", \"params\":{}}",
-    ],
-    // Payload::Stats
-    &[
-        r(ID),
-        NUM,
-        r(VM),
-        r(THING),
-        b"s.log.post",
-        r(PARAMS),
-        b"\"template",
-        r(QC),
-        b"timestamp logLevel module traceContext logContent",
-        r(QCQ),
-        b"contents\":[\"",
-        NUM,
-        b" BIND_TRACE dev_bind ",
-        NUM,
-        b" [",
-        r(SYNC),
-        b"]\"]}}",
-    ],
-    // Payload::Notify
-    &[
-        r(IDQ),
-        r(VM),
-        r(DEV),
-        b".info.notify",
-        r(PARAMS),
-        r(DEVINFO),
-        b"}}",
-    ],
-    // Payload::Answer
-    &[r(ANS), r(DEVINFO), b"}}"],
-    // Payload::ConnectAp
-    &[r(ANS), r(BASE), r(TYPE0), b"}}"],
-    // Payload::SyncToken
-    &[
-        b"SyncToken max:",
-        NUM,
-        b" min:",
-        NUM,
-        b" mean:",
-        NUM,
-        b" cnt:",
-        NUM,
-        b" suc:",
-        NUM,
-    ],
-    // Payload::DevInfo
-    &[
-        r(BASE),
-        b",",
-        r(TOK),
-        r(QCQ),
-        b"remainTime\":",
-        NUM,
-        r(TYPE0),
-    ],
-    // Payload::DevInfoBase
-    &[
-        b"\"",
-        r(AWSS),
-        b"Ver\":{\"smartconfig",
-        r(V2),
-        b"zconfig",
-        r(V2),
-        b"router",
-        r(V2),
-        b"ap",
-        r(V2),
-        b"softap",
-        r(QC),
-        b"2.0\"},\"productKey",
-        r(QC),
-        PK_ESC,
-        r(QCQ),
-        r(DEV),
-        b"Name",
-        r(QC),
-        DN_ESC,
-        r(QCQ),
-        b"mac",
-        r(QC),
-        MAC_ESC,
-        r(QCQ),
-        b"ip",
-        r(QC),
-        IP_ESC,
-        r(QCQ),
-        b"cipherType\":3",
-    ],
-    // Topic::MatchReply
-    &[r(TOPIC0 + 1), b"_reply"],
-    // Topic::MatchReport
-    &[r(SYST), r(AWSS), b"/enrollee/match"],
-    // Topic::ResetReply
-    &[r(TOPIC0 + 3), b"_reply"],
-    // Topic::ResetReport
-    &[r(SYST), b"reset"],
-    // Topic::LogPost
-    &[r(SYST), b"log/post"],
-    // Topic::QueryMcast
-    &[r(SL), r(DIG)],
-    // Topic::QueryUcast
-    &[r(SYS), r(DIG)],
-    // Topic::Notify
-    &[r(SL), r(DI), b"notify"],
-    // Topic::ConnectApMcast
-    &[r(SL), r(CAP)],
-    // Topic::ConnectApUcast
-    &[r(SYS), r(CAP)],
-    // ANS
-    &[r(ID), ID_ECHO, b",\"code\":200,\"data\":{"],
-    // IDQ
-    &[r(ID), b"\"", NUM, b"\""],
-    // ID
-    &[b"{\"id\":"],
-    // PARAMS
-    &[r(QCQ), b"params\":{"],
-    // VM
-    &[b",", r(V10), b"\"method", r(QC)],
-    // SYST
-    &[r(SYS), r(THING), b"/"],
-    // SYS
-    &[r(SL), PK, b"/", DN, b"/"],
-    // SL
-    &[b"/sys/"],
-    // DIG
-    &[r(DI), b"get"],
-    // CAP
-    &[r(AWSS), b"/", r(DEV), b"/connectap/info/get"],
-    // V2
-    &[r(QC), b"2.0", r(QCQ)],
-    // DI
-    &[r(DEV), b"/info/"],
-    // V10
-    &[b"\"version", r(QC), b"1.0\","],
-    // THING
-    &[b"thing"],
-    // AWSS
-    &[b"awss"],
-    // DEV
-    &[b"device"],
-    // TOK
-    &[b"\"token", r(QC), TOKEN],
-    // TYPE0
-    &[b",\"type\":0"],
-    // QC
-    &[b"\":\""],
-    // QCQ
-    &[b"\",\""],
-];
-
-/// Bytes of all templates, each with its NUL.
-const BLOB_LEN: usize = {
-    let mut n = 0;
-    let mut k = 0;
-    while k < SEGS.len() {
-        let mut p = 0;
-        while p < SEGS[k].len() {
-            n += SEGS[k][p].len();
-            p += 1;
-        }
-        n += 1;
-        k += 1;
-    }
-    n
-};
-
-/// The templates back to back, each ended by a NUL. Checked at compile time: no part holds a
-/// NUL, and a template refers only to later templates (so filling one always ends).
-static BLOB: [u8; BLOB_LEN] = {
-    let mut b = [0u8; BLOB_LEN];
-    let mut i = 0;
-    let mut k = 0;
-    while k < SEGS.len() {
-        let mut p = 0;
-        while p < SEGS[k].len() {
-            let part = SEGS[k][p];
-            let mut j = 0;
-            while j < part.len() {
-                let x = part[j];
-                assert!(x != 0 && (x < 0x0c || (x >= 0x20 && x < 0x7f) || x >= code::SEG));
-                if x >= code::SEG {
-                    let to = (x - code::SEG) as usize;
-                    assert!(to > k && to < SEGS.len());
-                }
-                b[i] = x;
-                i += 1;
-                j += 1;
+impl Payload {
+    /// The payload as SPEC section 5 writes it. Placeholders: `${token}` (32 upper-case hex
+    /// digits), `${echo}` (the query's id, see [`id_echo`]), `${devinfo}` (the members of
+    /// [`Payload::DevInfoBase`]), `${pk}`, `${dn}`, `${mac}`, `${ip}` (the identity,
+    /// JSON-escaped), and numbers
+    /// in decimal, each taking the next of the numbers [`Payload`] lists (`${id}`,
+    /// `${remain}`, `${uptime}`, `${trace}`, `${max}`, `${min}`, `${mean}`, `${cnt}`,
+    /// `${suc}`).
+    pub const fn template(self) -> &'static Template {
+        match self {
+            Payload::Report => {
+                template!(
+                    r#"{"id":"${id}","version":"1.0","method":"thing.awss.enrollee.match","params":{"token":"${token}"}}"#
+                )
             }
-            p += 1;
+            Payload::Reset => {
+                template!(r#"{"id":"${id}", "version":"1.0", "method":"thing.reset", "params":{}}"#)
+            }
+            Payload::Stats => {
+                template!(
+                    r#"{"id":${id},"version":"1.0","method":"things.log.post","params":{"template":"timestamp logLevel module traceContext logContent","contents":["${uptime} BIND_TRACE dev_bind ${trace} [SyncToken max:${max} min:${min} mean:${mean} cnt:${cnt} suc:${suc}]"]}}"#
+                )
+            }
+            Payload::Notify => {
+                template!(
+                    r#"{"id":"${id}","version":"1.0","method":"device.info.notify","params":{${devinfo},"token":"${token}","remainTime":${remain},"type":0}}"#
+                )
+            }
+            Payload::Answer => {
+                template!(
+                    r#"{"id":${echo},"code":200,"data":{${devinfo},"token":"${token}","remainTime":${remain},"type":0}}"#
+                )
+            }
+            Payload::ConnectAp => {
+                template!(r#"{"id":${echo},"code":200,"data":{${devinfo},"type":0}}"#)
+            }
+            Payload::SyncToken => {
+                template!("SyncToken max:${max} min:${min} mean:${mean} cnt:${cnt} suc:${suc}")
+            }
+            Payload::DevInfo => {
+                template!(r#"${devinfo},"token":"${token}","remainTime":${remain},"type":0"#)
+            }
+            Payload::DevInfoBase => DEVINFO,
         }
-        i += 1;
-        k += 1;
     }
-    b
-};
+}
 
 /// What the placeholders of a template stand for.
 struct Fields<'a> {
-    /// The numbers not taken yet, in the order of the templates' [`code::NUM`]s.
+    /// The numbers not taken yet, in the order of the template's number placeholders.
     nums: &'a [u64],
     token: &'a [u8],
-    /// Product key, device name, MAC, IP.
-    who: [&'a [u8]; 4],
+    who: &'a Identity<'a>,
     id: &'a IdEcho,
+    /// Identity fields are JSON-escaped (payloads), else written as they are (topics).
+    json: bool,
 }
 
-/// Write template `k` with its placeholders filled from `f` (the numbers it takes leave
-/// `f.nums`).
-fn fill(w: &mut Writer<'_>, k: u8, f: &mut Fields<'_>) {
-    // Skip the `k` templates before it, then write up to its NUL.
-    let mut skip = k;
-    for &c in BLOB.iter() {
-        if skip > 0 {
-            if c == 0 {
-                skip -= 1;
-            }
-            continue;
+impl Fields<'_> {
+    /// Write `template` with its placeholders filled: the text between them is copied in
+    /// runs, each placeholder is replaced by its field.
+    fn fill(&mut self, w: &mut Writer<'_>, template: &Template) {
+        let text = template.text.as_bytes();
+        let mut at = 0;
+        for hole in template.holes {
+            w.bytes(text.get(at..usize::from(hole.start)).unwrap_or(&[]));
+            self.put(w, hole.field);
+            at = usize::from(hole.end);
         }
-        match c {
-            0 => break,
-            code::NUM => {
+        w.bytes(text.get(at..).unwrap_or(&[]));
+    }
+
+    /// Write `field`.
+    fn put(&mut self, w: &mut Writer<'_>, field: Field) {
+        let who = self.who;
+        let ident = |w: &mut Writer<'_>, s: &[u8], json: bool, upper: bool| {
+            if json {
+                w.escaped(s, upper);
+            } else {
+                w.bytes(s);
+            }
+        };
+        match field {
+            Field::Token => {
+                w.hex(self.token);
+            }
+            Field::Echo => id_echo(w, self.id),
+            Field::DevInfo => self.fill(w, DEVINFO),
+            Field::ProductKey => ident(w, who.product_key, self.json, false),
+            Field::DeviceName => ident(w, who.device_name, self.json, false),
+            Field::Mac => ident(w, who.mac, self.json, true),
+            Field::Ip => ident(w, who.ip, self.json, false),
+            Field::Number => {
                 let mut n = 0;
-                if let Some((&first, rest)) = f.nums.split_first() {
+                if let Some((&first, rest)) = self.nums.split_first() {
                     n = first;
-                    f.nums = rest;
+                    self.nums = rest;
                 }
                 w.u64(n);
             }
-            code::TOKEN => {
-                w.hex(f.token);
-            }
-            code::ID => id_echo(w, f.id),
-            code::RAW..=0x0b => {
-                let s = f.who[usize::from(c & 3)];
-                if c < code::ESC {
-                    w.bytes(s);
-                } else {
-                    w.escaped(s, c == code::ESC + 2);
-                }
-            }
-            code::SEG.. => fill(w, c - code::SEG, f),
-            _ => w.byte(c),
         }
     }
 }
@@ -583,7 +537,6 @@ pub static NOBODY: Identity<'static> = Identity {
 
 /// One payload, its fields taken from `nums` (in the order [`Payload`] lists), `token`, `who`
 /// and `id` (each used only by the payloads that carry it).
-#[inline(always)]
 pub fn payload(
     w: &mut Writer<'_>,
     which: Payload,
@@ -592,25 +545,27 @@ pub fn payload(
     who: &Identity<'_>,
     id: &IdEcho,
 ) {
-    put(w, which as u8, nums, token, who, id);
-}
-
-/// Template `k` with its fields (one out-of-line step for payloads and topics).
-#[inline(never)]
-fn put(w: &mut Writer<'_>, k: u8, nums: &[u64], token: &[u8], who: &Identity<'_>, id: &IdEcho) {
     let mut f = Fields {
         nums,
         token,
-        who: [who.product_key, who.device_name, who.mac, who.ip],
+        who,
         id,
+        json: true,
     };
-    fill(w, k, &mut f);
+    f.fill(w, which.template());
 }
 
 /// The topic or CoAP path `topic` for this device (`who`'s product key and device name; the
 /// MAC and IP are not used).
 pub fn topic(w: &mut Writer<'_>, topic: Topic, who: &Identity<'_>) {
-    put(w, TOPIC0 as u8 + topic as u8, &[], &[], who, &NO_ID);
+    let mut f = Fields {
+        nums: &[],
+        token: &[],
+        who,
+        id: &NO_ID,
+        json: false,
+    };
+    f.fill(w, topic.template());
 }
 
 /// `{"id":"<id>","version":"1.0","method":"thing.awss.enrollee.match","params":{"token":"<HEX>"}}`
@@ -657,7 +612,6 @@ pub fn notify(w: &mut Writer<'_>, id: u32, who: &Identity<'_>, token: &Token, re
 /// The echoed `id` of an answer, written as its kind says. The text is trusted: an [`IdEcho`]
 /// comes from [`json::id_echo`], which keeps only what its scanner validated as a number,
 /// string content or value (or is [`NO_ID`]); one built by hand must keep that promise.
-#[inline(always)]
 pub fn id_echo(w: &mut Writer<'_>, id: &IdEcho) {
     let quote = &b"\""[..usize::from(id.kind == IdKind::String)];
     let text: &[u8] = if id.kind == IdKind::Missing {

@@ -2,7 +2,7 @@
 
 mod common_core;
 use common_core::*;
-use iot_dev_bind::core::rng::{block, ChaCha20};
+use dev_bind_core::rng::{block, ChaCha20};
 use rand_core::RngCore;
 
 fn unhex(s: &str) -> Vec<u8> {

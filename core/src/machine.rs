@@ -1,18 +1,20 @@
 //! The bind state machine (SPEC sections 5-8).
 //!
-//! Each concern is a small state kept beside the others: the session (`Session`), the current
-//! token (`Current`), the notify round, the reset report and the phones waiting for a token.
-//! Deadlines are absolute instants in one table (a report in flight, the round's next step, a
-//! reset report outstanding, a subscription retry are each "their deadline is set");
-//! [`Machine::poll_at`] is the earliest of them and [`Machine::poll`] acts on the due ones.
+//! Each concern is a small state kept beside the others, an enum whose variants carry their
+//! own deadlines, smoltcp style: the session (`Session`), the current token (`Current`) and its
+//! report (`Report::InFlight { retry_at }`), the notify round (`Round`), the reset report
+//! (`ResetReport::Outstanding { retry_at, delay_ms }`), a subscription retry, and the phones
+//! waiting for a token (a FIFO). Deadlines are absolute instants; [`Machine::poll_at`] is the
+//! earliest of them and [`Machine::poll`] acts on the due ones.
 //!
 //! Time is hostile too: a clock that jumps or goes backwards only makes deadlines fire late or
 //! early, elapsed times saturate at zero, and every counter wraps or saturates explicitly.
 
+use super::msg::Reply;
 use super::rng::ChaCha20;
 use super::{
     json, Action, Answer, Config, IdEcho, Level, Line, Millis, Msg, QueryCtx, Sink, Stats, Sub,
-    Token, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET, RESET_RETRY_MAX_MS,
+    Token, Why, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET, RESET_RETRY_MAX_MS,
 };
 use rand_core::RngCore;
 
@@ -22,6 +24,8 @@ pub const NO_TOKEN: Token = [0; 16];
 pub const LEGACY_NOTIFY_ACK_ID: u32 = 123;
 /// Longest excerpt of hostile bytes quoted in a log line.
 pub const LOG_EXCERPT: usize = 64;
+/// How long `awss_start_connectap_monitor` opens the connect-AP info window.
+pub const CONNECTAP_WINDOW_MS: u64 = 60_000;
 /// Wait before subscribing again a reply topic whose subscription failed.
 pub const SUBSCRIBE_RETRY_MS: u64 = 3_000;
 
@@ -29,27 +33,90 @@ fn excerpt(b: &[u8]) -> &[u8] {
     b.get(..LOG_EXCERPT).unwrap_or(b)
 }
 
-/// "No deadline" in [`Machine::at`]: instant 0, which [`after`] never computes.
-const NEVER: Millis = 0;
-/// Slots of [`Machine::at`]: retry the failed subscriptions.
-const SUB: usize = 0;
-/// Re-publish the token report or give up.
-const REPORT: usize = 1;
-/// The notify round's next step (`NEVER` while it waits for the token's acknowledgement).
-const NOTIFY: usize = 2;
-/// Re-publish the reset report.
-const RESET: usize = 3;
-
-/// `now + ms` (saturating), never [`NEVER`]: every wait is at least 1 ms (the config's
-/// fields are never zero, a round's gap is a multiple of its step).
+/// `now + ms` (saturating).
 fn after(now: Millis, ms: u64) -> Millis {
-    debug_assert!(ms != 0, "a wait of 0 ms");
     now.saturating_add(ms)
 }
 
-/// True when the deadline `at` is set and due at `now` (`NEVER` wraps to the largest value).
-fn due(at: Millis, now: Millis) -> bool {
-    at.wrapping_sub(1) < now
+/// True when the deadline `at` is set and due at `now`.
+fn due(at: Option<Millis>, now: Millis) -> bool {
+    at.is_some_and(|t| t <= now)
+}
+
+/// The token report of the current token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Report {
+    /// Nothing in flight: acknowledged, given up, stopped, or no token.
+    Idle,
+    /// A report waits for its `match_reply`: at `retry_at` it is published again, or given
+    /// up after the configured attempts.
+    InFlight {
+        /// When to re-report or give up.
+        retry_at: Millis,
+    },
+}
+
+/// The notify round.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Round {
+    /// No round runs.
+    Idle,
+    /// `sent` of `count` broadcasts are out; the next step is due at `next_at`.
+    Running {
+        /// Broadcasts in the round (never 0).
+        count: u8,
+        /// Broadcasts sent.
+        sent: u8,
+        /// When the next step is due.
+        next_at: Millis,
+    },
+    /// The round waits for the acknowledgement of the token report in flight (the token is
+    /// not valid); the next step comes with it.
+    AwaitingAck {
+        /// Broadcasts in the round (never 0).
+        count: u8,
+        /// Broadcasts sent.
+        sent: u8,
+    },
+}
+
+impl Round {
+    fn next_at(self) -> Option<Millis> {
+        match self {
+            Round::Running { next_at, .. } => Some(next_at),
+            Round::Idle | Round::AwaitingAck { .. } => None,
+        }
+    }
+}
+
+/// The reset report.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ResetReport {
+    /// None outstanding.
+    Idle,
+    /// Reported, not acknowledged: reported again at `retry_at`, after a delay that doubles.
+    Outstanding {
+        /// When to report again.
+        retry_at: Millis,
+        /// The delay that led to `retry_at`.
+        delay_ms: u32,
+    },
+}
+
+/// The reply topics the machine has subscribed (or whose subscription is under way).
+#[derive(Clone, Copy, Default)]
+struct Subscribed {
+    match_reply: bool,
+    reset_reply: bool,
+}
+
+impl Subscribed {
+    fn of(&mut self, sub: Sub) -> &mut bool {
+        match sub {
+            Sub::MatchReply => &mut self.match_reply,
+            Sub::ResetReply => &mut self.reset_reply,
+        }
+    }
 }
 
 fn elapsed(now: Millis, since: Millis) -> u64 {
@@ -78,6 +145,9 @@ struct Current {
     attempts: u8,
     /// Id of its first report: its reports have ids in `first_id..next_report_id`.
     first_id: u32,
+    /// End of the ids of its reports that the shell has started to publish
+    /// (`first_id..sent_end`, see [`Machine::report_sending`]): only those can be answered.
+    sent_end: u32,
     /// When it was last reported (its lifetime counts from there).
     last_report_at: Millis,
     /// [`Machine::notified`] when it became current: broadcasts with higher ids carry it.
@@ -91,6 +161,7 @@ impl Current {
             acked: false,
             attempts: 0,
             first_id: next_report_id,
+            sent_end: next_report_id,
             last_report_at: 0,
             notified_before: notified,
         }
@@ -162,31 +233,31 @@ impl StatsAcc {
 
 /// The whole bind module's state. `P` is the number of phone queries that may wait at once.
 ///
-/// Laid out by hand (`repr(C)`): the fields used most come first, so that their offsets fit
-/// the short displacements of load and store instructions; the statistics and the queue last
-/// (the order measured smallest with benches/footprint, and no padding on 64-bit targets).
-#[repr(C)]
 pub struct Machine<Q, const P: usize> {
     cur: Current,
-    /// Deadlines, [`NEVER`] when unset, indexed by [`SUB`], [`REPORT`], [`NOTIFY`] and
-    /// [`RESET`]: a report is in flight, a round waits for its next step and a reset report
-    /// is outstanding while theirs is set.
-    at: [Millis; 4],
-    /// The config in force XOR [`Config::DEFAULT`] (see `cfg()`).
-    cfg_x: Config,
+    /// The current token's report.
+    report: Report,
+    /// The notify round.
+    round: Round,
+    /// The reset report.
+    reset: ResetReport,
+    /// When to subscribe again the reply topics whose subscription failed.
+    sub_retry_at: Option<Millis>,
+    /// End of the connect-AP info window (`awss_start_connectap_monitor`), if open.
+    connectap_until: Option<Millis>,
+    /// The config set by `dev_bind_set_config`; `None` for the defaults (so that a `static`
+    /// machine is all zero bits, in `.bss`).
+    cfg: Option<Config>,
     /// `RegisterQueries` was emitted in this session when it is [`Session::Binding`].
     session: Session,
-    /// `match_reply`, `reset_reply` (indexed by [`Sub`]) is subscribed (or the subscription
-    /// is under way).
-    subs: [bool; 2],
+    /// `awss_cmp_online_init` asked for `match_reply` (the legacy online subscription).
+    online: bool,
+    /// The reply topics subscribed.
+    subs: Subscribed,
     /// The session's notify round starts at the first acknowledgement.
     notify_armed: bool,
     /// `IOTX_AWSS_BIND_NOTIFY` was posted in this session.
     event_posted: bool,
-    /// Broadcasts in the notify round; 0 when no round runs.
-    notify_count: u8,
-    /// Broadcasts sent in the round.
-    notify_sent: u8,
     /// Next notify destination in the cycle (0..=3).
     dest: u8,
     next_report_id: u32,
@@ -195,89 +266,75 @@ pub struct Machine<Q, const P: usize> {
     next_reset_id: u32,
     /// [`Machine::notified`] when the current (or most recent) round started.
     round_start: u32,
-    /// The current reset re-report delay.
-    reset_delay_ms: u32,
     /// Statistics posts since boot: the last post's id (ids count from 1).
     stats_posted: u32,
     /// A token to report at the next bind start (flow C); all zero when none.
     stored: Token,
     rng: ChaCha20,
     stats: StatsAcc,
-    /// The phones waiting, the newest first (so the oldest is popped from the end).
-    pending: heapless::Vec<Pending<Q>, P>,
+    /// The phones waiting, oldest first.
+    pending: heapless::Deque<Pending<Q>, P>,
 }
 
-/// `line` without arguments (one out-of-line call instead of the sink's five arguments).
-#[inline(never)]
+/// `line` without arguments.
 fn note<Q>(sink: &mut impl Sink<Q>, line: Line) {
     sink.log(line, &[], 0);
 }
 
 /// `line` with the number `n`.
-#[inline(never)]
 fn say<Q>(sink: &mut impl Sink<Q>, line: Line, n: i64) {
     sink.log(line, &[], n);
 }
 
-/// `<why><what>` at Warn with an excerpt of `payload`: a reply refused for its content (inlined
-/// into its two callers: measured smaller).
-#[inline(always)]
-fn bad_payload<Q>(sink: &mut impl Sink<Q>, why: Msg, what: Msg, payload: &[u8]) {
-    sink.log(Line::new(Level::Warn, why, what), excerpt(payload), 0);
-}
-
 /// Check a reply: a JSON object whose `code` is 200 (a number or a string of digits) and whose
 /// `id` is a u32 (a number or a string of digits) in `lo..lo + span` (wrapping), or the legacy
-/// notify ack id when `why` is [`Msg::AckIgnored`] and `span` is not zero. For a reset reply
-/// (`why` is [`Msg::ResetIgnored`]) both may be absent. `Some(id)` (`lo` when absent), or `None`
-/// after `<why><reason>: <excerpt>` or `<why>unknown id N`.
-#[inline(never)]
+/// notify ack id for a notify ack when `span` is not zero. For a reset reply both may be
+/// absent. `Some(id)` (`lo` when absent), or `None` after a warning that says why (with an
+/// excerpt of the payload, or the unknown id).
 fn reply_id<Q>(
     sink: &mut impl Sink<Q>,
-    why: Msg,
+    kind: Reply,
     payload: &[u8],
     lo: u32,
     span: u32,
 ) -> Option<u32> {
-    let lax = why == Msg::ResetIgnored;
-    let reason = match json::scan(payload) {
-        Err(e) => e.reason(),
+    let lax = kind == Reply::Reset;
+    let why = match json::scan(payload) {
+        Err(e) => Why::Json(e),
         Ok(top) => {
             let code_ok = match top.code {
                 None => lax,
                 Some(v) => v.as_u32() == Some(200),
             };
-            if code_ok {
-                match top.id {
-                    None if lax => return Some(lo),
-                    id => match id.and_then(|v| v.as_u32()) {
-                        Some(n) => {
-                            // Not a notify ack: `lo`, in the span whenever it is not empty.
-                            let legacy = if why == Msg::AckIgnored {
-                                LEGACY_NOTIFY_ACK_ID
-                            } else {
-                                lo
-                            };
-                            if n.wrapping_sub(lo) < span || (n == legacy && span != 0) {
-                                return Some(n);
-                            }
-                            say(
-                                sink,
-                                Line::new(Level::Warn, why, Msg::NotCurrentToken),
-                                n.into(),
-                            );
-                            return None;
-                        }
-                        None => Msg::NoNumericId,
-                    },
+            if !code_ok {
+                Why::CodeNot200
+            } else if top.id.is_none() && lax {
+                return Some(lo);
+            } else if let Some(n) = top.id.and_then(|v| v.as_u32()) {
+                let legacy = kind == Reply::NotifyAck && n == LEGACY_NOTIFY_ACK_ID && span != 0;
+                if n.wrapping_sub(lo) < span || legacy {
+                    return Some(n);
                 }
+                let line = Line::new(Level::Warn, Msg::ignored(kind, Why::UnknownId));
+                sink.log(line, &[], n.into());
+                return None;
             } else {
-                Msg::CodeNot200
+                Why::BadId
             }
         }
     };
-    bad_payload(sink, why, reason, payload);
+    let line = Line::new(Level::Warn, Msg::ignored(kind, why));
+    sink.log(line, excerpt(payload), 0);
     None
+}
+
+/// Why a token's reporting ended without an acknowledgement.
+#[derive(Clone, Copy)]
+enum Ended {
+    /// `awss_stop_report_token()`.
+    Stopped,
+    /// Every report attempt went unanswered.
+    NoAck,
 }
 
 impl<Q: QueryCtx, const P: usize> Default for Machine<Q, P> {
@@ -286,30 +343,31 @@ impl<Q: QueryCtx, const P: usize> Default for Machine<Q, P> {
     }
 }
 
-// The entry points marked `#[inline(always)]` are called from one place in the firmware (the
-// shell's dispatch, `ffi::shell::run`): inlined there, they cost no call, prologue or
-// epilogue of their own (measured with benches/footprint; `connect` measured smaller left to
-// LTO, which inlines it where that pays).
 impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// An idle machine with the default config (usable in a `static`).
     pub const fn new() -> Self {
         Machine {
-            cfg_x: Config::DEFAULT.xor(Config::DEFAULT),
+            cfg: None,
+            connectap_until: None,
             // A zero key, evaluated at compile time also when `new` runs at run time.
             rng: const { ChaCha20::new([0; 32]) },
             session: Session::Idle,
-            subs: [false; 2],
-            at: [NEVER; 4],
+            subs: Subscribed {
+                match_reply: false,
+                reset_reply: false,
+            },
+            report: Report::Idle,
+            round: Round::Idle,
+            reset: ResetReport::Idle,
+            sub_retry_at: None,
+            online: false,
             notify_armed: false,
             event_posted: false,
             cur: Current::none(0, 0),
-            notify_count: 0,
-            notify_sent: 0,
             round_start: 0,
             dest: 0,
-            reset_delay_ms: 0,
             stored: NO_TOKEN,
-            pending: heapless::Vec::new(),
+            pending: heapless::Deque::new(),
             stats: StatsAcc::ZERO,
             next_report_id: 0,
             notified: 0,
@@ -333,17 +391,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.cfg()
     }
 
-    /// The config in force. It is kept XOR the defaults, so that a new machine is all zero
-    /// bits: a `static` of one lands in `.bss` and needs no run-time copy of [`Machine::new`].
-    #[inline(always)]
+    /// The config in force.
     fn cfg(&self) -> Config {
-        self.cfg_x.xor(Config::DEFAULT)
+        self.cfg.unwrap_or(Config::DEFAULT)
     }
 
     /// `dev_bind_set_config`: `Err(())` (and no change) when a field is zero. The new values
     /// apply to the deadlines scheduled after the change.
     #[allow(clippy::result_unit_err)] // the C API's -1 carries no detail either
-    #[inline(always)]
     pub fn set_config(
         &mut self,
         _now: Millis,
@@ -352,10 +407,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     ) -> Result<(), ()> {
         let ok = cfg.is_valid();
         let line = if ok {
-            self.cfg_x = cfg.xor(Config::DEFAULT);
-            Line::new(Level::Info, Msg::ConfigUpdated, Msg::None)
+            self.cfg = Some(cfg);
+            Line::new(Level::Info, Msg::ConfigUpdated)
         } else {
-            Line::new(Level::Warn, Msg::ConfigRefused, Msg::None)
+            Line::new(Level::Warn, Msg::ConfigRefused)
         };
         note(sink, line);
         ok.then_some(()).ok_or(())
@@ -374,21 +429,21 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         sink: &mut impl Sink<Q>,
     ) {
         if self.session != Session::Idle {
-            note(sink, Line::new(Level::Debug, Msg::SessionActive, Msg::None));
-            return;
+            note(sink, Line::new(Level::Debug, Msg::SessionActive));
+            // Nothing new starts, but a reply topic the session wants and lost is taken again.
+            return self.resubscribe(sink);
         }
         if !reset_flag {
             return self.start_bind(now, provisioned, sink);
         }
         self.open_session(sink);
         self.keep(&provisioned);
-        note(sink, Line::new(Level::Info, Msg::ResetFirst, Msg::None));
+        note(sink, Line::new(Level::Info, Msg::ResetFirst));
         self.report_reset_now(now, sink);
     }
 
     /// Keep `provisioned` for the bind start unless it is all zero or the current token (what
     /// `aes_random` holds when nobody provisioned a token: the module's own copy).
-    #[inline(never)]
     fn keep(&mut self, provisioned: &Token) {
         if *provisioned != NO_TOKEN && *provisioned != self.cur.token {
             self.stored = *provisioned;
@@ -404,11 +459,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// it opens one (subscribing the reply topics) first. `provisioned` is what `aes_random`
     /// holds: reported as the first token (flow C) unless it is all zero or the current token;
     /// else a token stored by [`Machine::set_token`], else a fresh one.
-    #[inline(always)]
     pub fn start_bind(&mut self, now: Millis, provisioned: Token, sink: &mut impl Sink<Q>) {
         match self.session {
             Session::Binding => {
-                note(sink, Line::new(Level::Debug, Msg::BindRunning, Msg::None));
+                note(sink, Line::new(Level::Debug, Msg::BindRunning));
                 return;
             }
             Session::Idle => self.open_session(sink),
@@ -422,16 +476,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.session = Session::Binding;
         let token = core::mem::replace(&mut self.stored, NO_TOKEN);
         if token != NO_TOKEN {
-            note(
-                sink,
-                Line::new(Level::Info, Msg::ReportProvisioned, Msg::None),
-            );
+            note(sink, Line::new(Level::Info, Msg::ReportProvisioned));
         }
-        self.begin_token(now, &token, sink);
         // Entered from an idle session or one that waited for the reset's ack: the first
-        // bind start of the session.
+        // bind start of the session. The server and its resources come before the report:
+        // its answer may come while it is being published, and start the notify round.
         sink.act(Action::RegisterQueries);
-        if self.notify_count == 0 {
+        self.begin_token(now, &token, sink);
+        if self.round == Round::Idle {
             self.notify_armed = true;
         }
         self.report_stats(sink);
@@ -442,8 +494,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn deinit(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         self.stop_round(sink);
         self.notify_armed = false;
-        self.at = [NEVER; 4];
-        self.drop_pending(Msg::BindDeinit, sink);
+        self.report = Report::Idle;
+        self.reset = ResetReport::Idle;
+        self.sub_retry_at = None;
+        self.drop_pending(Msg::QueryDroppedBindDeinit, sink);
+        self.online = false;
         self.subscribe(Sub::MatchReply, false, sink);
         self.subscribe(Sub::ResetReply, false, sink);
         if self.session == Session::Binding {
@@ -454,7 +509,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.session = Session::Idle;
         self.event_posted = false;
         self.stored = NO_TOKEN;
-        note(sink, Line::new(Level::Info, Msg::BindDeinit, Msg::None));
+        note(sink, Line::new(Level::Info, Msg::BindDeinit));
     }
 
     /// Make `token` current (a fresh random one, never all zero, when it is all zero) and
@@ -476,11 +531,27 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.cur.last_report_at = now;
         // Below the configured attempts (a u8) before each publish: no wrap.
         self.cur.attempts = self.cur.attempts.wrapping_add(1);
-        self.at[REPORT] = after(now, self.cfg().report_retry_ms.into());
+        self.report = Report::InFlight {
+            retry_at: after(now, self.cfg().report_retry_ms.into()),
+        };
         sink.act(Action::PublishReport {
             id,
             token: self.cur.token,
         });
+    }
+
+    /// The shell is about to publish the token report `id` (an `Action::PublishReport` it
+    /// executes): from now on a `match_reply` with this id answers it, also one that arrives
+    /// while the publish is still under way. A reply that arrives before (a stale reply from
+    /// before a reboot, say) does not. Ignored for an id that is not of the current token's
+    /// reports.
+    pub fn report_sending(&mut self, id: u32) {
+        let first = self.cur.first_id;
+        let made = self.next_report_id.wrapping_sub(first);
+        let offset = id.wrapping_sub(first);
+        if offset < made && offset >= self.cur.sent_end.wrapping_sub(first) {
+            self.cur.sent_end = id.wrapping_add(1);
+        }
     }
 
     /// `awss_report_token()`: report the current token now (a fresh one if none), restarting its attempts.
@@ -497,9 +568,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `awss_stop_report_token()`: stop report retries and forget the token (all zero).
     pub fn stop_report_token(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
-        self.at[REPORT] = NEVER;
+        self.report = Report::Idle;
         self.forget_token();
-        self.report_ended(Msg::TokenStopped, sink);
+        self.report_ended(Ended::Stopped, sink);
     }
 
     /// No current token (all zero, no report yet), no statistics start.
@@ -509,16 +580,21 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// Nothing is in flight any more: nobody waits for an acknowledgement.
-    fn report_ended(&mut self, why: Msg, sink: &mut impl Sink<Q>) {
-        self.drop_pending(why, sink);
-        if self.notify_count != 0 && self.at[NOTIFY] == NEVER {
-            self.end_round(Line::new(Level::Info, Msg::RoundEnded, why), sink);
+    fn report_ended(&mut self, why: Ended, sink: &mut impl Sink<Q>) {
+        let (dropped, round) = match why {
+            Ended::Stopped => (Msg::QueryDroppedReportStopped, Msg::RoundEndedReportStopped),
+            Ended::NoAck => (Msg::QueryDroppedNoAck, Msg::RoundEndedNoAck),
+        };
+        self.drop_pending(dropped, sink);
+        if let Round::AwaitingAck { .. } = self.round {
+            self.end_round(Line::new(Level::Info, round), sink);
         }
     }
 
-    fn drop_pending(&mut self, why: Msg, sink: &mut impl Sink<Q>) {
+    /// Drop every waiting phone, a line `dropped` for each.
+    fn drop_pending(&mut self, dropped: Msg, sink: &mut impl Sink<Q>) {
         for _ in 0..self.pending.len() {
-            note(sink, Line::new(Level::Info, Msg::DroppedUnanswered, why));
+            note(sink, Line::new(Level::Info, dropped));
         }
         self.pending.clear();
     }
@@ -526,14 +602,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_update_token()`: make a fresh token and report it now (logs `update token`).
     /// Also the rotation after an answer or an accepted notify ack.
     pub fn update_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        note(sink, Line::new(Level::Info, Msg::UpdateToken, Msg::None));
+        note(sink, Line::new(Level::Info, Msg::UpdateToken));
         self.begin_token(now, &NO_TOKEN, sink);
     }
 
     /// `dev_bind_set_token()`: adopt a phone-made token (flow C): reported at the next bind
     /// start, or now when a session runs. `Err(())` for an all-zero token.
     #[allow(clippy::result_unit_err)] // the C API's -1 carries no detail either
-    #[inline(always)]
     pub fn set_token(
         &mut self,
         now: Millis,
@@ -541,11 +616,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         sink: &mut impl Sink<Q>,
     ) -> Result<(), ()> {
         if token == NO_TOKEN {
-            note(sink, Line::new(Level::Warn, Msg::SetTokenZero, Msg::None));
+            note(sink, Line::new(Level::Warn, Msg::SetTokenZero));
             return Err(());
         }
         if self.session == Session::Binding {
-            note(sink, Line::new(Level::Info, Msg::ReportAppToken, Msg::None));
+            note(sink, Line::new(Level::Info, Msg::ReportAppToken));
             self.begin_token(now, &token, sink);
         } else {
             self.stored = token;
@@ -560,7 +635,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `awss_token_remain_time()`: ms left, 0 if the token is not acknowledged. Not zero is
     /// "the token is valid": acknowledged (so not all zero) and younger than its lifetime.
-    #[inline(never)]
     pub fn token_remain_ms(&self, now: Millis) -> u32 {
         if !self.cur.acked {
             return 0;
@@ -594,7 +668,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// True while a token report waits for its `match_reply` (at most one at any time).
     pub fn report_in_flight(&self) -> bool {
-        self.at[REPORT] != NEVER
+        self.report != Report::Idle
     }
 
     /// Phone queries waiting for a token.
@@ -604,12 +678,12 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// True while a notify round runs.
     pub fn notify_running(&self) -> bool {
-        self.notify_count != 0
+        self.round != Round::Idle
     }
 
     /// True while a reset report waits for its acknowledgement.
     pub fn reset_outstanding(&self) -> bool {
-        self.at[RESET] != NEVER
+        self.reset != ResetReport::Idle
     }
 
     /// True between `connect` (or `start_bind`) and `deinit`.
@@ -623,41 +697,43 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// `match_reply` payload from MQTT (any bytes).
-    #[inline(always)]
     pub fn on_match_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
-        let why = Msg::MatchIgnored;
         // The current token's reports (none: an empty span that matches no id).
+        // A reply to a report the shell has not started to publish is stale (ids restart at
+        // 0 on every boot): only the sent ones count.
         let first = self.cur.first_id;
-        let span = self.next_report_id.wrapping_sub(first);
-        let Some(id) = reply_id(sink, why, payload, first, span) else {
+        let span = self.cur.sent_end.wrapping_sub(first);
+        let Some(id) = reply_id(sink, Reply::Match, payload, first, span) else {
             return;
         };
         if self.cur.acked {
             return say(
                 sink,
-                Line::new(Level::Debug, why, Msg::Duplicate),
+                Line::new(Level::Debug, Msg::MatchDuplicate),
                 id.into(),
             );
         }
         say(
             sink,
-            Line::new(Level::Info, Msg::HandlerTokenReply, Msg::IdNum),
+            Line::new(Level::Info, Msg::TokenReplyAcked),
             id.into(),
         );
         self.cur.acked = true;
-        self.at[REPORT] = NEVER;
+        self.report = Report::Idle;
         self.stats.success(now);
-        if self.notify_count == 0 {
-            if self.notify_armed {
-                let count = self.cfg().notify_count;
-                self.start_round(now, count, sink);
+        match self.round {
+            Round::Idle => {
+                if self.notify_armed {
+                    let count = self.cfg().notify_count;
+                    self.start_round(now, count, sink);
+                }
             }
-        } else if self.at[NOTIFY] == NEVER {
-            self.notify_step(now, sink);
+            Round::AwaitingAck { count, sent } => self.notify_step(now, count, sent, sink),
+            Round::Running { .. } => {}
         }
         // An ack that came later than the token's lifetime (a config whose lifetime is shorter
         // than the report retry) answers nobody: no phone gets an expired token.
-        let late = Line::new(Level::Info, Msg::TokenExpiredBeforeAck, Msg::None);
+        let late = Line::new(Level::Info, Msg::TokenExpiredBeforeAck);
         self.serve(now, late, sink);
     }
 
@@ -670,7 +746,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         let remain_ms = self.token_remain_ms(now);
         if remain_ms != 0 {
-            let Some(p) = self.pending.pop() else {
+            let Some(p) = self.pending.pop_front() else {
                 return;
             };
             sink.answer(Answer {
@@ -690,18 +766,16 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// `reset_reply` payload from MQTT (any bytes).
-    #[inline(always)]
     pub fn on_reset_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
-        let why = Msg::ResetIgnored;
-        if self.at[RESET] == NEVER {
-            return note(sink, Line::new(Level::Info, why, Msg::NoResetOutstanding));
+        if self.reset == ResetReport::Idle {
+            return note(sink, Line::new(Level::Info, Msg::ResetNotOutstanding));
         }
         // Any reset report of this boot.
-        if reply_id(sink, why, payload, 0, self.next_reset_id).is_none() {
+        if reply_id(sink, Reply::Reset, payload, 0, self.next_reset_id).is_none() {
             return;
         }
-        note(sink, Line::new(Level::Info, Msg::ResetAcked, Msg::None));
-        self.at[RESET] = NEVER;
+        note(sink, Line::new(Level::Info, Msg::ResetAcked));
+        self.reset = ResetReport::Idle;
         sink.act(Action::SetResetFlag(false));
         sink.act(Action::PostEvent(IOTX_RESET));
         if self.session == Session::AwaitReset {
@@ -711,7 +785,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// Response to a notify broadcast: `result` of the CoAP send callback (0 = a response
     /// arrived), the response's CoAP `code` byte and payload (None if absent).
-    #[inline(always)]
     pub fn on_notify_ack(
         &mut self,
         now: Millis,
@@ -720,17 +793,16 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         payload: Option<&[u8]>,
         sink: &mut impl Sink<Q>,
     ) {
-        let why = Msg::AckIgnored;
         if result != 0 || code >= 0x60 {
             let (line, n) = if result != 0 {
-                (Line::new(Level::Debug, why, Msg::NoResponse), result)
+                (Line::new(Level::Debug, Msg::AckNoResponse), result)
             } else {
-                (Line::new(Level::Info, why, Msg::CoapCode), code.into())
+                (Line::new(Level::Info, Msg::AckCoapCode), code.into())
             };
             return say(sink, line, n.into());
         }
         let Some(payload) = payload else {
-            return note(sink, Line::new(Level::Warn, why, Msg::NoPayload));
+            return note(sink, Line::new(Level::Warn, Msg::AckNoPayload));
         };
         // The round's broadcasts since the token became current have the last `span` ids
         // (only a valid, so non-zero, token is broadcast).
@@ -739,14 +811,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             .wrapping_sub(self.round_start)
             .min(last.wrapping_sub(self.cur.notified_before));
         let first = last.wrapping_sub(span).wrapping_add(1);
-        let Some(id) = reply_id(sink, why, payload, first, span) else {
+        let Some(id) = reply_id(sink, Reply::NotifyAck, payload, first, span) else {
             return;
         };
-        say(
-            sink,
-            Line::new(Level::Info, Msg::NotifyAcked, Msg::IdNum),
-            id.into(),
-        );
+        say(sink, Line::new(Level::Info, Msg::NotifyAcked), id.into());
         self.stop_round(sink);
         self.update_token(now, sink);
     }
@@ -760,15 +828,15 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         payload: Option<&[u8]>,
         sink: &mut impl Sink<Q>,
     ) {
-        let why = Msg::QueryIgnored;
         if self.session != Session::Binding {
-            note(sink, Line::new(Level::Info, why, Msg::BindNotRunning));
+            note(sink, Line::new(Level::Info, Msg::QueryBindNotRunning));
             return;
         }
         let p = match json::id_echo(payload) {
             Ok(id) => Pending { ctx, mcast, id },
             Err(e) => {
-                bad_payload(sink, why, e.reason(), payload.unwrap_or(&[]));
+                let line = Line::new(Level::Warn, Msg::query_ignored(e));
+                sink.log(line, excerpt(payload.unwrap_or(&[])), 0);
                 return;
             }
         };
@@ -776,28 +844,20 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         // A retransmission (same peer and message id: the same request, RFC 7252 4.5) is
         // already waiting: no second entry.
         if self.pending.iter().any(|w| w.ctx.same_request(&p.ctx)) {
-            note(
-                sink,
-                Line::new(Level::Debug, Msg::QueryRetransmitted, Msg::None),
-            );
+            note(sink, Line::new(Level::Debug, Msg::QueryRetransmitted));
             return;
         }
-        if self.pending.insert(0, p).is_err() {
-            return say(
-                sink,
-                Line::new(Level::Warn, Msg::QueriesWaiting, Msg::None),
-                P as i64,
-            );
+        if self.pending.push_back(p).is_err() {
+            return say(sink, Line::new(Level::Warn, Msg::QueriesWaiting), P as i64);
         }
         // Answered at once when the token is valid (the queue was empty).
-        let wait = Line::new(Level::Debug, Msg::QueryWaits, Msg::None);
+        let wait = Line::new(Level::Debug, Msg::QueryWaits);
         self.serve(now, wait, sink);
     }
 
     /// `awss_dev_bind_notify()` / `awss_notify_dev_info(1, count)`: start a notify round of
     /// `count` broadcasts (config's `notify_count` when None or zero). A round already
     /// running restarts.
-    #[inline(always)]
     pub fn notify_start(&mut self, now: Millis, count: Option<u8>, sink: &mut impl Sink<Q>) {
         let count = match count {
             Some(c) if c > 0 => c,
@@ -814,37 +874,31 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             sink.act(Action::PostEvent(IOTX_AWSS_BIND_NOTIFY));
         }
         self.round_start = self.notified;
-        self.notify_sent = 0;
         // Never 0: a count given is not zero, nor is the config's.
         debug_assert!(count != 0);
-        self.notify_count = count;
-        self.notify_step(now, sink);
+        self.notify_step(now, count, 0, sink);
     }
 
     /// End the round if one runs.
     fn stop_round(&mut self, sink: &mut impl Sink<Q>) {
-        if self.notify_count != 0 {
-            self.end_round(Line::new(Level::Debug, Msg::RoundStopped, Msg::None), sink);
+        if self.round != Round::Idle {
+            self.end_round(Line::new(Level::Debug, Msg::RoundStopped), sink);
         }
     }
 
     /// End the round, saying why.
     fn end_round(&mut self, why: Line, sink: &mut impl Sink<Q>) {
         note(sink, why);
-        self.notify_count = 0;
-        self.at[NOTIFY] = NEVER;
+        self.round = Round::Idle;
         sink.act(Action::CancelNotify);
     }
 
-    /// The round's next step is due at `now` (or the acknowledgement it waited for arrived).
-    /// Only while a round runs: its callers check `notify_count`, or its deadline, which is
-    /// set only while a round runs.
-    fn notify_step(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        let (sent, count) = (self.notify_sent, self.notify_count);
-        debug_assert!(count != 0, "notify step without a round");
+    /// The next step of a round of `count` broadcasts of which `sent` are out: due at `now`,
+    /// or the acknowledgement it waited for arrived.
+    fn notify_step(&mut self, now: Millis, count: u8, sent: u8, sink: &mut impl Sink<Q>) {
         let remain_ms = self.token_remain_ms(now);
         if sent >= count {
-            self.end_round(Line::new(Level::Debug, Msg::RoundDone, Msg::None), sink);
+            self.end_round(Line::new(Level::Debug, Msg::RoundDone), sink);
         } else if remain_ms != 0 {
             let id = self.notified.wrapping_add(1);
             self.notified = id;
@@ -852,8 +906,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.dest = (dest + 1) % 4;
             let sent = sent.saturating_add(1);
             let gap = u64::from(sent).saturating_mul(self.cfg().notify_step_ms.into());
-            self.notify_sent = sent;
-            self.at[NOTIFY] = after(now, gap);
+            self.round = Round::Running {
+                count,
+                sent,
+                next_at: after(now, gap),
+            };
             sink.act(Action::Notify {
                 id,
                 dest,
@@ -863,10 +920,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         } else if self.report_in_flight() {
             // A report in flight is one of an unacknowledged token (an ack ends it).
             debug_assert!(!self.cur.acked);
-            note(sink, Line::new(Level::Debug, Msg::NotifyWaits, Msg::None));
-            self.at[NOTIFY] = NEVER;
+            note(sink, Line::new(Level::Debug, Msg::NotifyWaits));
+            self.round = Round::AwaitingAck { count, sent };
         } else {
-            let why = Line::new(Level::Info, Msg::RoundEnded, Msg::NoValidToken);
+            let why = Line::new(Level::Info, Msg::RoundEndedNoValidToken);
             self.end_round(why, sink);
         }
     }
@@ -878,7 +935,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// `awss_report_reset()`: persist the flag and report the reset, retrying until acked.
-    #[inline(always)]
     pub fn report_reset(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
         sink.act(Action::SetResetFlag(true));
         self.subscribe(Sub::ResetReply, true, sink);
@@ -894,39 +950,62 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     fn publish_reset(&mut self, now: Millis, delay_ms: u32, sink: &mut impl Sink<Q>) {
         let id = self.next_reset_id;
         self.next_reset_id = id.wrapping_add(1);
-        self.at[RESET] = after(now, delay_ms.into());
-        self.reset_delay_ms = delay_ms;
+        self.reset = ResetReport::Outstanding {
+            retry_at: after(now, delay_ms.into()),
+            delay_ms,
+        };
         sink.act(Action::PublishReset { id });
     }
 
     /// `awss_stop_report_reset()`: stop retrying; the flag stays.
-    #[inline(always)]
     pub fn stop_report_reset(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
-        if self.at[RESET] != NEVER {
-            note(sink, Line::new(Level::Info, Msg::ResetStopped, Msg::None));
+        if self.reset != ResetReport::Idle {
+            note(sink, Line::new(Level::Info, Msg::ResetStopped));
         }
-        self.at[RESET] = NEVER;
+        self.reset = ResetReport::Idle;
     }
 
     /// The shell could not subscribe `sub` (the MQTT client refused: not connected yet, out of
     /// resources). The subscription is tried again after [`SUBSCRIBE_RETRY_MS`], and at the
     /// next `connect`, for as long as the topic is still wanted.
-    #[inline(always)]
     pub fn subscribe_failed(&mut self, now: Millis, sub: Sub, sink: &mut impl Sink<Q>) {
-        self.subs[sub as usize & 1] = false;
-        if self.wants(sub) && self.at[SUB] == NEVER {
-            note(
-                sink,
-                Line::new(Level::Warn, Msg::SubscribeFailed, Msg::None),
-            );
-            self.at[SUB] = after(now, SUBSCRIBE_RETRY_MS);
+        *self.subs.of(sub) = false;
+        if self.wants(sub) && self.sub_retry_at.is_none() {
+            note(sink, Line::new(Level::Warn, Msg::SubscribeFailed));
+            self.sub_retry_at = Some(after(now, SUBSCRIBE_RETRY_MS));
         }
     }
 
-    /// A reply topic is wanted while a session runs (both) or a reset report is outstanding
+    /// A reply topic is wanted while a session runs (both), while the legacy online
+    /// subscription is on (`match_reply`) or while a reset report is outstanding
     /// (`reset_reply`).
     fn wants(&self, sub: Sub) -> bool {
-        self.session != Session::Idle || (sub == Sub::ResetReply && self.at[RESET] != NEVER)
+        self.session != Session::Idle
+            || match sub {
+                Sub::MatchReply => self.online,
+                Sub::ResetReply => self.reset != ResetReport::Idle,
+            }
+    }
+
+    /// `awss_cmp_online_init()`: the legacy online subscription, `match_reply` (subscribed
+    /// unless it already is).
+    pub fn online_init(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
+        self.online = true;
+        self.subscribe(Sub::MatchReply, true, sink);
+    }
+
+    /// `awss_cmp_online_deinit()`: end the legacy online subscription: stop the notify round,
+    /// and unsubscribe `match_reply` unless a bind session still wants it (the C module
+    /// unsubscribed it under the session's feet, which then never heard its acks again).
+    pub fn online_deinit(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        if !self.online {
+            return;
+        }
+        self.online = false;
+        self.notify_stop(now, sink);
+        if !self.wants(Sub::MatchReply) {
+            self.subscribe(Sub::MatchReply, false, sink);
+        }
     }
 
     /// Subscribe every wanted reply topic that is not subscribed.
@@ -940,9 +1019,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// Subscribe (`on`) or unsubscribe `sub` unless it already is.
-    #[inline(never)]
     fn subscribe(&mut self, sub: Sub, on: bool, sink: &mut impl Sink<Q>) {
-        let s = &mut self.subs[sub as usize & 1];
+        let s = self.subs.of(sub);
         if *s != on {
             *s = on;
             sink.act(if on {
@@ -956,40 +1034,73 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// The timer fired (or any time): act on every deadline that is due at `now`. Each
     /// concern acts at most once per call, so a clock stuck at its maximum cannot loop.
     pub fn poll(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        if due(self.at[SUB], now) {
-            self.at[SUB] = NEVER;
+        if due(self.sub_retry_at, now) {
+            self.sub_retry_at = None;
             self.resubscribe(sink);
         }
-        if due(self.at[REPORT], now) {
-            if self.cur.attempts < self.cfg().report_attempts {
-                note(sink, Line::new(Level::Debug, Msg::NoMatchReply, Msg::None));
-                self.publish_report(now, sink);
-            } else {
-                let n = self.cur.attempts.into();
-                say(sink, Line::new(Level::Info, Msg::TryFail, Msg::None), n);
-                self.at[REPORT] = NEVER;
-                self.report_ended(Msg::NoAck, sink);
+        if let Report::InFlight { retry_at } = self.report {
+            if retry_at <= now {
+                if self.cur.attempts < self.cfg().report_attempts {
+                    note(sink, Line::new(Level::Debug, Msg::NoMatchReply));
+                    self.publish_report(now, sink);
+                } else {
+                    let n = self.cur.attempts.into();
+                    say(sink, Line::new(Level::Info, Msg::TryFail), n);
+                    self.report = Report::Idle;
+                    self.report_ended(Ended::NoAck, sink);
+                }
             }
         }
-        if due(self.at[NOTIFY], now) {
-            self.notify_step(now, sink);
+        if let Round::Running {
+            count,
+            sent,
+            next_at,
+        } = self.round
+        {
+            if next_at <= now {
+                self.notify_step(now, count, sent, sink);
+            }
         }
-        if due(self.at[RESET], now) {
-            note(sink, Line::new(Level::Debug, Msg::NoResetReply, Msg::None));
-            let cap = RESET_RETRY_MAX_MS.max(self.cfg().reset_retry_ms);
-            let next = self.reset_delay_ms.saturating_mul(2).min(cap);
-            self.publish_reset(now, next, sink);
+        if let ResetReport::Outstanding { retry_at, delay_ms } = self.reset {
+            if retry_at <= now {
+                note(sink, Line::new(Level::Debug, Msg::NoResetReply));
+                let cap = RESET_RETRY_MAX_MS.max(self.cfg().reset_retry_ms);
+                let next = delay_ms.saturating_mul(2).min(cap);
+                self.publish_reset(now, next, sink);
+            }
         }
     }
 
     /// The earliest deadline, if any.
     pub fn poll_at(&self) -> Option<Millis> {
-        // NEVER wraps to the largest value, so it is the minimum only when nothing is set.
-        let m = self
-            .at
-            .iter()
-            .fold(Millis::MAX, |m, &t| m.min(t.wrapping_sub(1)));
-        Some(m.wrapping_add(1)).filter(|&t| t != NEVER)
+        let report = match self.report {
+            Report::InFlight { retry_at } => Some(retry_at),
+            Report::Idle => None,
+        };
+        let reset = match self.reset {
+            ResetReport::Outstanding { retry_at, .. } => Some(retry_at),
+            ResetReport::Idle => None,
+        };
+        [self.sub_retry_at, report, self.round.next_at(), reset]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// `awss_start_connectap_monitor()`: answer connect-AP info queries for the next
+    /// [`CONNECTAP_WINDOW_MS`].
+    pub fn connectap_start(&mut self, now: Millis) {
+        self.connectap_until = Some(after(now, CONNECTAP_WINDOW_MS));
+    }
+
+    /// `awss_stop_connectap_monitor()`: stop answering them.
+    pub fn connectap_stop(&mut self) {
+        self.connectap_until = None;
+    }
+
+    /// True while connect-AP info queries are answered.
+    pub fn connectap_open(&self, now: Millis) -> bool {
+        self.connectap_until.is_some_and(|until| now < until)
     }
 
     /// Current statistics.

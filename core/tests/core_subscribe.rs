@@ -5,8 +5,8 @@
 mod common_core;
 
 use common_core::Sim;
-use iot_dev_bind::core::machine::SUBSCRIBE_RETRY_MS;
-use iot_dev_bind::core::{Action, Answer, Sub};
+use dev_bind_core::machine::SUBSCRIBE_RETRY_MS;
+use dev_bind_core::{Action, Answer, Sub};
 
 fn subscribes(actions: &[Action<Answer<common_core::Q>>], sub: Sub) -> usize {
     actions

@@ -2,8 +2,8 @@
 //! simulated clock driving a `Machine` through its deadlines.
 #![allow(dead_code)]
 
-use iot_dev_bind::core::render::{self, Identity, Writer};
-use iot_dev_bind::core::{
+use dev_bind_core::render::{self, Identity, Writer};
+use dev_bind_core::{
     Action, Answer, Config, IdEcho, IdKind, Level, Line as LogLine, Machine, Millis, Piece,
     QueryCtx, Sink, Token,
 };
@@ -159,8 +159,10 @@ impl Sim {
             .on_match_reply(self.now, payload.as_bytes(), &mut self.rec);
     }
 
-    /// A cloud `match_reply` for report `id`.
+    /// A cloud `match_reply` for report `id`, which the shell has published (see
+    /// `Machine::report_sending`; `ack_raw` delivers a reply without that).
     pub fn ack(&mut self, id: u32) {
+        self.m.report_sending(id);
         self.ack_raw(&format!("{{\"id\":\"{id}\",\"code\":200,\"data\":{{}}}}"));
     }
 
@@ -278,6 +280,11 @@ pub fn answer_text(a: &Ans) -> String {
     render::answer(&mut w, &a.id, &WHO, &a.token, a.remain_ms);
     assert!(w.ok());
     String::from_utf8(w.as_bytes().to_vec()).unwrap()
+}
+
+/// `text` parsed by serde_json, the reference parser (a test fails on invalid JSON).
+pub fn judge(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not valid JSON ({e}): {text}"))
 }
 
 pub fn hex(t: &Token) -> String {

@@ -3,7 +3,7 @@
 
 mod common_core;
 use common_core::*;
-use iot_dev_bind::core::{Action, Config, Sub};
+use dev_bind_core::{Action, Config, Sub};
 
 fn acked_session() -> Sim {
     let mut s = Sim::new();
@@ -40,8 +40,8 @@ fn c_defect_report_id_char_wrap_at_127() {
     assert_eq!(sorted.len(), ids.len(), "ids never repeat");
     assert_eq!(*ids.last().unwrap(), 310);
     let mut buf = [0u8; 256];
-    let mut w = iot_dev_bind::core::render::Writer::new(&mut buf);
-    iot_dev_bind::core::render::report(&mut w, 300, &[0; 16]);
+    let mut w = dev_bind_core::render::Writer::new(&mut buf);
+    dev_bind_core::render::report(&mut w, 300, &[0; 16]);
     assert!(w.as_bytes().starts_with(br#"{"id":"300","#));
 }
 
@@ -253,9 +253,119 @@ fn c_defect_invalid_json_answers_for_odd_ids() {
         let a = answers(&s.take());
         assert_eq!(a.len(), 1);
         let text = answer_text(&a[0]);
-        assert!(
-            iot_dev_bind::core::json::scan(text.as_bytes()).is_ok(),
-            "{payload} -> {text}"
-        );
+        assert!(judge(&text).is_object(), "{payload} -> {text}");
     }
+}
+
+/// A `match_reply` with code 200 and the right id that arrives before its report was
+/// published (a stale reply from before a reboot: ids restart at 0) must not confirm the
+/// token: the notify round would broadcast a token the cloud never got, and the report would
+/// never be retried. A reply that arrives while the publish is under way (inside
+/// `IOT_MQTT_Publish_Simple`, after the shell said it is sending) still confirms.
+#[test]
+fn stale_match_reply_before_the_report_is_published_does_not_confirm() {
+    let mut s = Sim::new();
+    s.connect();
+    let (id, _) = last_report(&s.take());
+    assert_eq!(id, 0);
+    // Delivered right after the subscription, before the shell publishes report 0.
+    s.ack_raw(r#"{"id":"0","code":200,"data":{}}"#);
+    assert!(!s.m.report_token_suc(), "a stale reply confirmed the token");
+    assert!(
+        notifies(&s.take()).is_empty(),
+        "no round with an unconfirmed token"
+    );
+    assert!(s.logged("match_reply ignored: unknown id 0"));
+    assert!(
+        s.m.report_in_flight(),
+        "the report is still waiting for its answer"
+    );
+    // The shell publishes it; the cloud's answer arrives during the publish call.
+    s.m.report_sending(0);
+    s.ack_raw(r#"{"id":"0","code":200,"data":{}}"#);
+    assert!(s.m.report_token_suc());
+    assert_eq!(notifies(&s.take()).len(), 1, "the round starts");
+}
+
+/// Without an answer the report is retried: a stale reply does not stop that.
+#[test]
+fn stale_match_reply_does_not_stop_the_retry() {
+    let mut s = Sim::new();
+    s.connect();
+    s.take();
+    s.ack_raw(r#"{"id":"0","code":200,"data":{}}"#);
+    s.m.report_sending(0);
+    s.advance(30_000);
+    let (id, _) = last_report(&s.take());
+    assert_eq!(id, 1, "re-reported after the retry time");
+    s.ack(1);
+    assert!(s.m.report_token_suc());
+}
+
+/// The query resources are registered before anything can be served: at every bind start the
+/// machine asks for the CoAP server and its resources before the token report, whose answer
+/// may arrive while it is being published and start the notify round at once.
+#[test]
+fn resources_are_registered_before_the_report_at_every_bind_start() {
+    let mut s = Sim::new();
+    for _ in 0..3 {
+        s.connect();
+        let actions = s.take();
+        let register = actions
+            .iter()
+            .position(|a| matches!(a, Action::RegisterQueries))
+            .expect("RegisterQueries");
+        let report = actions
+            .iter()
+            .position(|a| matches!(a, Action::PublishReport { .. }))
+            .expect("a report");
+        assert!(register < report, "{actions:?}");
+        // The answer comes at once: the round's first notify follows the registration.
+        let (id, _) = last_report(&actions);
+        s.ack(id);
+        assert_eq!(notifies(&s.take()).len(), 1);
+        s.m.deinit(s.now, &mut s.rec);
+        s.take();
+    }
+}
+
+/// `awss_report_cloud(); awss_cmp_online_init(); awss_cmp_online_deinit();` left `match_reply`
+/// unsubscribed for the rest of the session (the C module's online calls subscribed and
+/// unsubscribed it behind the bind flow's back), and a second `awss_report_cloud()` did not
+/// repair it. The machine now owns the legacy online subscription too.
+#[test]
+fn online_calls_keep_the_sessions_match_reply_subscription() {
+    let unsubscribes = |a: &[Action<_>]| count(a, |a| *a == Action::Unsubscribe(Sub::MatchReply));
+    let mut s = Sim::new();
+    s.connect();
+    s.take();
+    s.m.online_init(s.now, &mut s.rec);
+    assert!(s.take().is_empty(), "already subscribed by the session");
+    s.m.online_deinit(s.now, &mut s.rec);
+    assert_eq!(unsubscribes(&s.take()), 0, "the session still wants it");
+    s.ack(0);
+    assert!(s.m.report_token_suc(), "the session still hears its acks");
+    // Outside a session the online calls subscribe and unsubscribe it.
+    s.m.deinit(s.now, &mut s.rec);
+    s.take();
+    s.m.online_init(s.now, &mut s.rec);
+    assert_eq!(s.take(), vec![Action::Subscribe(Sub::MatchReply)]);
+    s.m.online_deinit(s.now, &mut s.rec);
+    assert_eq!(s.take(), vec![Action::Unsubscribe(Sub::MatchReply)]);
+    s.m.online_deinit(s.now, &mut s.rec);
+    assert!(s.take().is_empty(), "once");
+}
+
+/// A second `awss_report_cloud()` during a session takes again a reply topic it lost.
+#[test]
+fn a_second_connect_repairs_a_lost_subscription() {
+    let mut s = Sim::new();
+    s.connect();
+    s.take();
+    s.m.subscribe_failed(s.now, Sub::MatchReply, &mut s.rec);
+    s.connect();
+    let acts = s.take();
+    assert_eq!(acts, vec![Action::Subscribe(Sub::MatchReply)]);
+    s.connect();
+    assert!(s.take().is_empty(), "nothing new while subscribed");
 }

@@ -3,8 +3,8 @@
 
 mod common_core;
 use common_core::*;
-use iot_dev_bind::core::render::{self, Writer};
-use iot_dev_bind::core::{json, Action, Answer, Config, IdKind, Line, Machine, Piece, Sink, Token};
+use dev_bind_core::render::{self, Writer};
+use dev_bind_core::{json, Action, Answer, Config, IdKind, Line, Machine, Piece, Sink, Token};
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
@@ -16,7 +16,9 @@ fn machine_ram_figure() {
         std::mem::size_of::<Q>()
     );
     assert_eq!(std::mem::size_of::<Q>(), 48);
-    assert!(size <= 700, "{size} bytes");
+    // Not a budget (the firmware's static RAM is a benchmark figure, benches/footprint): a
+    // guard against a state that grows by accident (a capacity, a copied buffer).
+    assert!(size <= 768, "{size} bytes");
     // `new` is const: the machine can live in a static.
     static M0: Machine<Q, 4> = Machine::new();
     assert_eq!(M0.token(), [0; 16]);
@@ -348,6 +350,10 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
                 // A cooperative cloud one time in three, so that the deep paths are reached.
                 let p = match f.report_ids.last() {
                     Some(id) if r.chance(3) => {
+                        // The shell published it (most of the time: else the reply is early).
+                        if !r.chance(8) {
+                            m.report_sending(*id);
+                        }
                         format!(r#"{{"id":"{id}","code":200,"data":{{}}}}"#).into_bytes()
                     }
                     _ => payload(&mut r, &f),

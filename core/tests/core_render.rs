@@ -2,8 +2,8 @@
 
 mod common_core;
 use common_core::*;
-use iot_dev_bind::core::render::{self, Identity, Topic, Writer};
-use iot_dev_bind::core::{IdKind, Stats};
+use dev_bind_core::render::{self, Identity, Topic, Writer};
+use dev_bind_core::{IdKind, Stats};
 
 fn out(f: impl FnOnce(&mut Writer<'_>)) -> String {
     let mut buf = [0u8; 2048];
@@ -139,10 +139,7 @@ fn answer_id_echo_forms() {
                 out(|w| render::dev_info(w, &WHO, &TOKEN, 1))
             })
         );
-        assert!(
-            iot_dev_bind::core::json::scan(text.as_bytes()).is_ok(),
-            "{text}"
-        );
+        assert!(judge(&text).is_object(), "{text}");
     }
 }
 
@@ -159,8 +156,10 @@ fn identity_strings_are_escaped_and_mac_upper_cased() {
     assert!(text.contains(r#""deviceName":"d\nn\u0001""#), "{text}");
     assert!(text.contains(r#""mac":"0A:1B:2C:3D:4E:5F""#), "{text}");
     assert!(text.contains(r#""ip":"\uFFFD1""#), "{text}");
-    let full = format!("{{{text}}}");
-    assert!(iot_dev_bind::core::json::scan(full.as_bytes()).is_ok());
+    let full = judge(&format!("{{{text}}}"));
+    assert_eq!(full["productKey"], "p\"k\\");
+    assert_eq!(full["deviceName"], "d\nn\u{1}");
+    assert_eq!(full["ip"], "\u{fffd}1");
 }
 
 #[test]
@@ -261,15 +260,21 @@ fn answers_for_every_echo_kind_are_valid_json() {
         r#"{"params":{}}"#,
         "{\"id\":\"\u{1f600}\"}",
     ] {
-        let id = iot_dev_bind::core::json::id_echo(Some(payload.as_bytes())).unwrap();
+        let id = dev_bind_core::json::id_echo(Some(payload.as_bytes())).unwrap();
         let text = out(|w| render::answer(w, &id, &WHO, &TOKEN, 5));
-        let top = iot_dev_bind::core::json::scan(text.as_bytes()).unwrap();
-        let again = iot_dev_bind::core::json::scan(payload.as_bytes()).unwrap();
-        match again.id {
-            None => assert_eq!(top.id.unwrap().text(), b"null"),
-            Some(v) if id.kind == IdKind::Number => assert_eq!(top.id.unwrap().text(), v.text()),
-            Some(v) => assert_eq!(top.id.unwrap(), v, "{payload}"),
+        // Judged by serde_json: valid JSON whose id is the request's (a string of digits
+        // as that number).
+        let answer = judge(&text);
+        let asked = judge(payload);
+        let got = &answer["id"];
+        match asked.get("id") {
+            None => assert!(got.is_null(), "{text}"),
+            Some(serde_json::Value::String(s)) if id.kind == IdKind::Number => {
+                assert_eq!(got.to_string(), *s, "{text}")
+            }
+            Some(v) => assert_eq!(got, v, "{payload} -> {text}"),
         }
+        assert_eq!(answer["code"], 200);
     }
 }
 
@@ -277,7 +282,7 @@ fn answers_for_every_echo_kind_are_valid_json() {
 /// (product key and device name read for the topic), so their templates must ignore it.
 #[test]
 fn mqtt_payloads_ignore_the_identity() {
-    use iot_dev_bind::core::render::Payload;
+    use dev_bind_core::render::Payload;
     let who = Identity {
         product_key: b"a1pk",
         device_name: b"dev1",
@@ -358,5 +363,92 @@ fn bad_utf8_runs_are_each_one_replacement() {
         r ^= r >> 7;
         r ^= r << 17;
         check(&b);
+    }
+}
+
+/// Every placeholder of every template names a field the renderer knows, and each number
+/// placeholder is one of the numbers its [`Payload`] documents, in that order.
+#[test]
+fn every_placeholder_names_a_known_field() {
+    use dev_bind_core::render::Payload;
+    fn names(template: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut rest = template;
+        while let Some(at) = rest.find('$') {
+            let tail = &rest[at..];
+            assert!(tail.starts_with("${"), "a lone $ in {template}");
+            let end = tail.find('}').expect("an unclosed placeholder");
+            out.push(&tail[2..end]);
+            rest = &tail[end + 1..];
+        }
+        out
+    }
+    // The placeholders found at compile time are exactly those of the text.
+    fn holes_match(t: &dev_bind_core::render::Template) {
+        let found: Vec<&str> = t
+            .holes
+            .iter()
+            .map(|h| &t.text[usize::from(h.start)..usize::from(h.end)])
+            .collect();
+        let want: Vec<String> = names(t.text).iter().map(|n| format!("${{{n}}}")).collect();
+        assert_eq!(found, want, "{}", t.text);
+    }
+    let fields = ["token", "echo", "devinfo", "pk", "dn", "mac", "ip"];
+    let numbers = [
+        (Payload::Report, &["id"][..]),
+        (Payload::Reset, &["id"]),
+        (
+            Payload::Stats,
+            &["id", "uptime", "trace", "max", "min", "mean", "cnt", "suc"],
+        ),
+        (Payload::Notify, &["id", "remain"]),
+        (Payload::Answer, &["remain"]),
+        (Payload::ConnectAp, &[]),
+        (Payload::SyncToken, &["max", "min", "mean", "cnt", "suc"]),
+        (Payload::DevInfo, &["remain"]),
+        (Payload::DevInfoBase, &[]),
+    ];
+    for (which, want) in numbers {
+        let all = names(which.template().text);
+        holes_match(which.template());
+        let nums: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|n| !fields.contains(n))
+            .collect();
+        assert_eq!(nums, want, "{which:?}");
+    }
+    for t in [
+        Topic::MatchReply,
+        Topic::MatchReport,
+        Topic::ResetReply,
+        Topic::ResetReport,
+        Topic::LogPost,
+        Topic::QueryMcast,
+        Topic::QueryUcast,
+        Topic::Notify,
+        Topic::ConnectApMcast,
+        Topic::ConnectApUcast,
+    ] {
+        holes_match(t.template());
+        for n in names(t.template().text) {
+            assert!(n == "pk" || n == "dn", "{t:?}: ${{{n}}}");
+        }
+    }
+}
+
+/// `copy_bytes` copies the common prefix exactly, for every length pair around its 16-byte
+/// steps.
+#[test]
+fn copy_bytes_copies_the_common_prefix() {
+    for dl in 0..40 {
+        for sl in 0..40 {
+            let src: Vec<u8> = (0..sl as u8).map(|b| b.wrapping_mul(7) ^ 0x5A).collect();
+            let mut dst = vec![0xEEu8; dl];
+            let n = dev_bind_core::copy_bytes(&mut dst, &src);
+            assert_eq!(n, dl.min(sl));
+            assert_eq!(&dst[..n], &src[..n]);
+            assert!(dst[n..].iter().all(|&b| b == 0xEE), "{dl} {sl}");
+        }
     }
 }
