@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod hmac_sha1;
 pub mod json;
 pub mod machine;
 pub mod msg;
