@@ -16,6 +16,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod hmac_sha1;
 pub mod json;
 pub mod machine;
 pub mod msg;
