@@ -35,7 +35,6 @@ impl Ids {
     /// Read the product key and device name, and the MAC and IP if `all` (else left empty),
     /// into `slot`; returns them as `render` takes them, each cut at its NUL (each field also
     /// points at its buffer, a NUL-terminated C string while `slot` lives).
-    #[inline(never)]
     pub fn read(slot: &mut MaybeUninit<Ids>, all: bool) -> Identity<'_> {
         let ids = slot.write(Ids {
             pk: [0; 22],
@@ -105,7 +104,6 @@ pub enum TopicUse {
 /// the CoAP server as `how` says; returns the client's result (`-1` when the server cannot
 /// start). Prints the result line: a subscription's always (warning
 /// when negative), a registration's only when it failed (non-zero).
-#[inline(never)]
 pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
     let mut ids = MaybeUninit::uninit();
     let who = Ids::read(&mut ids, false);
@@ -244,7 +242,6 @@ pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> Outcome {
 /// statistics at QoS 0), a notify broadcast, or an answer (`Action::Answer(())` stands for
 /// `answer`). Prints the result line
 /// (for a notify or an answer only when it failed) and returns the result.
-#[inline(never)]
 pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     let hal = &Hal;
     let mut token = &[0u8; 16];
@@ -361,7 +358,6 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
 
 /// Render `which` into `buf` and print its payload line (for a notify, after the topic line);
 /// `None` after an error line when it does not fit.
-#[inline(never)]
 pub fn render_logged<'b>(
     buf: &'b mut [u8],
     which: Payload,

@@ -59,14 +59,12 @@ pub(super) enum Op {
 }
 
 /// [`with_lock`] for the ops without argument.
-#[inline(never)]
 pub(super) fn lock_op(op: Op) -> u32 {
     with_lock(op, 0, &mut [])
 }
 
 /// Run `op` under the lock (`arg` and `out` as the op says). Returns the op's value (`0` for
 /// the ops without one), `0` when the module mutex cannot be created.
-#[inline(never)]
 pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
     let value = shell::read_mut(|m, now| match op {
         Op::Remain => m.token_remain_ms(now),
@@ -250,7 +248,6 @@ unsafe fn mqtt_payload<'a>(msg: *mut c_void, sub: Sub) -> Option<&'a [u8]> {
 ///
 /// # Safety
 /// As [`mqtt_payload`].
-#[inline(never)]
 unsafe fn mqtt_reply(msg: *mut c_void, sub: Sub) {
     // SAFETY: forwarded from the caller's contract.
     let Some(payload) = (unsafe { mqtt_payload(msg, sub) }) else {

@@ -143,7 +143,6 @@ impl Platform for Hal {
         // SAFETY: no arguments; the HAL contract says it may be called from any thread.
         unsafe { HAL_UptimeMs() }
     }
-    #[inline(never)]
     fn random_u32(&self) -> u32 {
         // SAFETY: no pointer arguments.
         unsafe { HAL_Random(0xFFFF_FFFF) }

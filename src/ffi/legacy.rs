@@ -282,8 +282,7 @@ pub unsafe extern "C" fn awss_cmp_coap_deinit() -> c_int {
 
 /// The module's CoAP server (started if needed) for a legacy send of `len` bytes: `None`
 /// when `len > 65535`, any of the four pointers is NULL, or the server cannot start.
-/// One out-of-line check for the three send functions.
-#[inline(never)]
+/// One check for the three send functions.
 fn server_for(
     len: u32,
     a: *const c_void,
@@ -741,7 +740,6 @@ pub unsafe extern "C" fn process_get_device_info(
 ///
 /// # Safety
 /// As [`process_get_device_info`].
-#[inline(never)]
 unsafe fn device_info(
     remote: *mut c_void,
     request: *mut c_void,
@@ -980,7 +978,6 @@ fn parse_mac(text: &[u8]) -> Option<[u8; 6]> {
 ///
 /// # Safety
 /// `text` must be NUL-terminated or readable for 18 bytes; `mac` NULL or writable for 6 bytes.
-#[inline(never)]
 unsafe fn write_mac(text: *const u8, mac: *mut u8) -> *mut u8 {
     // SAFETY: reading stops at the NUL or after 18 bytes, per the caller.
     let len = (0..18)
