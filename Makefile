@@ -5,12 +5,20 @@
 #                   MQTT broker, cloud simulator, phones and the device, on loopback
 #   make demo-mock  the older demo: the flows against the C mock of the SDK (c_examples/)
 #   make device     only build the example device (build/host/devbind-device)
+#   make install    the library's package (make install-lib) and, for the host, `devbind` on
+#                   PATH (make install-tools), under PREFIX (/usr/local; DESTDIR for staged installs)
+#   make install-tools  $(PREFIX)/bin/devbind, its man pages and bash/zsh/fish completions
 #   make test       everything CI runs: fmt, clippy, Rust tests, release build, C tests (plain,
 #                   ASan/UBSan, valgrind, TSan) through ctest, the host tools' tests, then a
 #                   short libFuzzer run of every fuzz target (FUZZ_SECONDS each)
 #   make test-firmware  the C bind tests on firmware CPUs under qemu: Cortex-M4 (thumbv7em-none-eabi)
 #                   and RV32IMC (riscv32imc-unknown-none-elf), built with Debian's Rust
-#   make bench      figures, not tests: flash/RAM footprint, stack high-water marks, core speed
+#   make bench      figures, not tests: flash/RAM footprint, stack high-water marks, core speed,
+#                   instructions per hot path (callgrind)
+#   make flood      figures: the example device flooded with phone queries over real UDP on
+#                   loopback (10,000 a second for 10 s): answers, drops, token reports, memory
+#   make dist       the installable package in dist/ (see "The package and the SDK swap" below),
+#                   make install PREFIX=..., make sdk-swap SDK_LIB=..., make sdk-unswap SDK_LIB=...
 #
 # CARGO_TARGET_DIR is respected: the C builds link $(CARGO_TARGET_DIR)/release/libiot_dev_bind.a,
 # and the tools (a separate cargo workspace) build into it too (else into tools/target).
@@ -28,9 +36,10 @@ TOOLS_TARGET_DIR := $(abspath $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),tools
 HOST_LIB := $(TOOLS_TARGET_DIR)/release/libdevbind_host.so
 DEVBIND := $(TOOLS_TARGET_DIR)/release/devbind
 DEVICE := $(BUILD)/host/devbind-device
+PREFIX ?= /usr/local
 
-.PHONY: all lib device devbind demo demo-mock test test-rust test-c test-firmware test-tools test-fuzz \
-	bench clean
+.PHONY: all lib device devbind install demo demo-mock test test-rust test-c test-firmware \
+	test-tools test-fuzz test-dist bench clean
 
 all: lib
 
@@ -46,6 +55,19 @@ device: lib
 devbind:
 	cd tools && $(CARGO) build --release -p devbind
 
+# Installs the release `devbind`, and man pages and completions generated from its own
+# command-line definitions.
+install-tools: devbind
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(DEVBIND) $(DESTDIR)$(PREFIX)/bin/devbind
+	$(DEVBIND) man --dir $(DESTDIR)$(PREFIX)/share/man/man1
+	$(DEVBIND) completions bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/devbind
+	$(DEVBIND) completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_devbind
+	$(DEVBIND) completions fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/devbind.fish
+
 demo: device devbind
 	$(DEVBIND) demo --device $(DEVICE)
 
@@ -56,6 +78,7 @@ demo-mock: lib
 
 test: test-rust test-c
 	$(MAKE) test-firmware
+	$(MAKE) test-dist
 	$(MAKE) test-tools
 	$(MAKE) test-fuzz
 
@@ -91,7 +114,104 @@ test-fuzz:
 bench: lib
 	sh benches/footprint/footprint.sh
 	benches/stack/run.sh
-	$(CARGO) test --release --test core_speed_figures -- --nocapture
+	benches/callgrind/run.sh
+	$(CARGO) test --release -p dev-bind-core --test core_speed_figures -- --nocapture
+
+# ---- A flood over a real socket -------------------------------------------------------------
+#
+# The example device against mosquitto and the cloud simulator; `devbind phone flood` sends it
+# FLOOD_RATE queries a second for FLOOD_SECONDS from 127.0.0.2 and prints the figures (the
+# ignored full run of tools/devbind/tests/flood.rs, release build). FLOOD_ACK_DELAY_MS delays
+# the cloud's replies (0: at once).
+
+FLOOD_SECONDS ?= 10
+FLOOD_RATE ?= 10000
+FLOOD_ACK_DELAY_MS ?= 0
+
+.PHONY: flood
+
+flood: device
+	cd tools && DEVBIND_DEVICE=$(abspath $(DEVICE)) FLOOD_SECONDS=$(FLOOD_SECONDS) \
+		FLOOD_RATE=$(FLOOD_RATE) FLOOD_ACK_DELAY_MS=$(FLOOD_ACK_DELAY_MS) \
+		$(CARGO) test --release -p devbind --test flood -- --ignored --nocapture full_flood_figures
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) dist
+
+# ---- The package and the SDK swap ---------------------------------------------------------
+#
+#   make dist [TARGET=<triple>]   the package in dist/ (host) or dist/<triple>/: lib/libiot_dev_bind.a
+#                                 (one relocatable object: the C module's exports and our dev_bind_*
+#                                 API, nothing of compiler_builtins; scripts/dist.sh), the header,
+#                                 lib/pkgconfig/iot_dev_bind.pc and lib/cmake/iot_dev_bind/
+#   make install-lib PREFIX=<dir> [TARGET=<triple>]   that package under PREFIX (/usr/local);
+#                                 make install does it too, and adds devbind for the host
+#   make sdk-swap SDK_LIB=<libiot_sdk.a> [TARGET=<triple>]   replace the C bind module's objects
+#                                 inside the SDK's archive with the package's (scripts/sdk-swap.sh;
+#                                 the original is kept as <libiot_sdk.a>.orig)
+#   make sdk-unswap SDK_LIB=<libiot_sdk.a>   put <libiot_sdk.a>.orig back
+#   make test-dist                the package's archive checks (x86_64 and thumbv7em), a CMake and a
+#                                 pkg-config consumer of an installed package, and the SDK swap
+#
+# A TARGET is built with Debian's rustc and its core sources (rustup's toolchain has no rust-src).
+# Binutils: the host's, arm-none-eabi-* for thumb*/arm* targets, riscv64-unknown-elf-* for
+# riscv32* (override with AR=, NM=, OBJCOPY=, LD=).
+
+CROSS_CARGO ?= RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo
+DIST_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+
+ifneq ($(filter thumb% arm%,$(TARGET)),)
+DIST_TOOLS := arm-none-eabi-
+else ifneq ($(filter riscv32%,$(TARGET)),)
+DIST_TOOLS := riscv64-unknown-elf-
+DIST_LD_FLAGS := -m elf32lriscv
+# The cc crate's compiler for src/ffi/sdk_log.c: Debian's riscv64 toolchain in 32-bit mode,
+# e.g. CC_riscv32imc_unknown_none_elf=riscv64-unknown-elf-gcc, -march=rv32imc -mabi=ilp32.
+DIST_CC_VAR := $(subst -,_,$(TARGET))
+export CC_$(DIST_CC_VAR) ?= riscv64-unknown-elf-gcc
+export CFLAGS_$(DIST_CC_VAR) ?= -march=rv32$(patsubst riscv32%,%,$(firstword $(subst -, ,$(TARGET)))) -mabi=ilp32
+endif
+# A tool given on the command line or in the environment wins over the target's default.
+dist_tool = $(if $(filter default undefined,$(origin $(1))),$(DIST_TOOLS)$(2),$($(1)))
+DIST_ENV := AR="$(call dist_tool,AR,ar)" NM="$(call dist_tool,NM,nm)" \
+	OBJCOPY="$(call dist_tool,OBJCOPY,objcopy)" LD="$(call dist_tool,LD,ld) $(DIST_LD_FLAGS)" \
+	READELF="$(call dist_tool,READELF,readelf)"
+
+ifeq ($(TARGET),)
+DIST := dist
+DIST_RAW := $(LIB)
+DIST_CARGO := $(CARGO) build --release --lib
+else
+DIST := dist/$(TARGET)
+DIST_RAW := $(TARGET_DIR)/$(TARGET)/release/libiot_dev_bind.a
+DIST_CARGO := $(CROSS_CARGO) build --release --lib --target $(TARGET) -Zbuild-std=core
+endif
+
+.PHONY: dist install install-lib install-tools sdk-swap sdk-unswap
+
+dist:
+	$(DIST_CARGO)
+	$(DIST_ENV) scripts/dist.sh $(DIST_RAW) $(DIST) $(DIST_VERSION)
+
+# The host's tools go with a host package only: a cross package's prefix is the firmware's.
+install: install-lib $(if $(TARGET),,install-tools)
+
+install-lib: dist
+	mkdir -p "$(DESTDIR)$(abspath $(PREFIX))"
+	cp -R $(DIST)/include $(DIST)/lib "$(DESTDIR)$(abspath $(PREFIX))/"
+	sed 's|^prefix=.*|prefix=$(abspath $(PREFIX))|' $(DIST)/lib/pkgconfig/iot_dev_bind.pc \
+		> "$(DESTDIR)$(abspath $(PREFIX))/lib/pkgconfig/iot_dev_bind.pc"
+
+sdk-swap:
+	@test -n "$(SDK_LIB)" || { echo "make sdk-swap: set SDK_LIB=<path to the SDK's libiot_sdk.a>" >&2; exit 2; }
+	$(MAKE) dist
+	$(DIST_ENV) scripts/sdk-swap.sh swap "$(SDK_LIB)" $(DIST)/lib/libiot_dev_bind.a
+
+sdk-unswap:
+	$(DIST_ENV) scripts/sdk-swap.sh unswap "$(SDK_LIB)"
+
+test-dist:
+	$(MAKE) dist TARGET=thumbv7em-none-eabi
+	rm -rf $(BUILD)/test-dist
+	$(MAKE) install-lib PREFIX=$(abspath $(BUILD))/test-dist/prefix
+	tests/dist/run.sh dist dist/thumbv7em-none-eabi $(BUILD)/test-dist/prefix $(BUILD)/test-dist

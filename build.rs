@@ -1,5 +1,8 @@
 //! Writes `config.rs` into OUT_DIR: the build-time capacities, each overridable from the
-//! environment (`DEV_BIND_<NAME>=<value>`), as smoltcp's `build.rs` does.
+//! environment (`DEV_BIND_<NAME>=<value>`), as smoltcp's `build.rs` does. Compiles
+//! `src/ffi/sdk_log.c` (the weak reference to the SDK's log level) with the target's C compiler
+//! (the `cc` crate: `arm-none-eabi-gcc` for `thumbv7em-none-eabi`; `CC_<target>` and
+//! `CFLAGS_<target>` choose another), bundled into the static library.
 
 use std::{env, fmt::Write as _, fs, path::PathBuf};
 
@@ -53,4 +56,23 @@ fn main() {
     let path = PathBuf::from(env::var("OUT_DIR").unwrap()).join("config.rs");
     fs::write(path, out).unwrap();
     println!("cargo:rerun-if-changed=build.rs");
+
+    // The package's own source, or, for the test rlib (tests/rlib, which shares this file),
+    // the one two directories up.
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let shim = [".", "../.."]
+        .iter()
+        .map(|up| manifest.join(up).join("src/ffi/sdk_log.c"))
+        .find(|p| p.exists())
+        .expect("src/ffi/sdk_log.c not found");
+    println!("cargo:rerun-if-changed={}", shim.display());
+    cc::Build::new()
+        .file(shim)
+        .warnings(true)
+        .extra_warnings(true)
+        .warnings_into_errors(true)
+        .flag_if_supported("-ffunction-sections")
+        // A non-executable stack, as the Rust object asks (arm-none-eabi-gcc leaves it out).
+        .flag_if_supported("-Wa,--noexecstack")
+        .compile("dev_bind_sdk_log");
 }

@@ -296,8 +296,9 @@ void dev_bind_get_config(dev_bind_config_t *out);
 // `0`, or `-1` on NULL, on an all-zero token, or when the module mutex cannot be created.
 int dev_bind_set_token(const uint8_t *token);
 
-// Set the log threshold: 2 error, 3 warning, 4 info (default), 5 debug; values outside are
-// clamped.
+// Set the log threshold: 2 error, 3 warning, 4 info, 5 debug; values outside are clamped.
+// Until it is called, the library follows the SDK's log level (`IOT_SetLogLevel`) when the
+// firmware links the SDK's log, else prints at 4 (info).
 //
 // # Safety
 // Always safe to call.
@@ -306,13 +307,15 @@ int dev_bind_set_token(const uint8_t *token);
 // Nothing.
 void dev_bind_set_log_level(int level);
 
-// The log threshold.
+// The log threshold in effect: the one set by `dev_bind_set_log_level`, else the SDK's log
+// level (when linked), else 4 (info).
 //
 // # Safety
 // Always safe to call.
 //
 // # Returns
-// 2 (error) .. 5 (debug).
+// 2 (error) .. 5 (debug); 0 or 1 (no line printed) when the SDK's log level is
+// `IOT_LOG_NONE` or `IOT_LOG_CRIT`.
 int dev_bind_get_log_level(void);
 
 extern void HAL_Reboot(void);

@@ -5,8 +5,17 @@
 use std::mem::{align_of, offset_of, size_of};
 use std::process::Command;
 
-use iot_dev_bind::config::{COAP_MSG_MAX_OPTION_NUM, COAP_MSG_MAX_TOKEN_LEN};
-use iot_dev_bind::ffi::types::{
+// The staticlib cannot be linked into a Rust test: the mirrors and the capacities they use are
+// compiled in from their sources (`crate::config` in types.rs is this module).
+#[allow(dead_code)]
+#[path = "../src/config.rs"]
+mod config;
+#[allow(dead_code)]
+#[path = "../src/ffi/types.rs"]
+mod types;
+
+use config::{COAP_MSG_MAX_OPTION_NUM, COAP_MSG_MAX_TOKEN_LEN};
+use types::{
     dev_bind_config_t, CoapMessage, CoapMsgHeader, CoapMsgOption, MqttEventMsg, MqttTopicInfo,
     NetworkAddr,
 };

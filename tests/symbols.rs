@@ -34,6 +34,10 @@ const LIBC: &[&str] = &[
 /// `HAL_Reboot` (every HAL provides it; the SDK's provisioning build imports it too).
 const EXTRA_IMPORTS: &[&str] = &["HAL_Reboot"];
 
+/// Weak references to the SDK (src/ffi/sdk_log.c): resolved when the firmware links the SDK's
+/// log, NULL otherwise; no stub is needed.
+const WEAK_IMPORTS: &[&str] = &["LITE_get_loglevel"];
+
 /// The ABI lists: `../shared/abi/` beside the repository, else the copies in `tests/abi/`.
 fn abi_list(name: &str) -> BTreeSet<String> {
     let shared = Path::new(MANIFEST).join("../shared/abi").join(name);
@@ -194,11 +198,35 @@ fn archive_matches_the_abi_lists() {
     let unexpected: Vec<&&str> = undefined
         .iter()
         .filter(|n| **n != "rust_eh_personality")
-        .filter(|n| !imports.contains(**n) && !LIBC.contains(*n) && !EXTRA_IMPORTS.contains(*n))
+        .filter(|n| {
+            !imports.contains(**n)
+                && !LIBC.contains(*n)
+                && !EXTRA_IMPORTS.contains(*n)
+                && !WEAK_IMPORTS.contains(*n)
+        })
         .collect();
     assert!(
         unexpected.is_empty(),
         "undefined symbols outside imports.txt and libc: {unexpected:?}"
+    );
+    // Weak, or a firmware without the SDK's log would not link.
+    let readelf = Command::new("readelf")
+        .arg("-sW")
+        .arg(&lib)
+        .output()
+        .expect("run readelf");
+    let refs: Vec<String> = String::from_utf8_lossy(&readelf.stdout)
+        .lines()
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() >= 8 && f[6] == "UND" && WEAK_IMPORTS.contains(&f[7])
+        })
+        .map(String::from)
+        .collect();
+    assert!(!refs.is_empty(), "no reference to {WEAK_IMPORTS:?}");
+    assert!(
+        refs.iter().all(|l| l.contains(" WEAK ")),
+        "references to {WEAK_IMPORTS:?} that are not weak: {refs:?}"
     );
     let extra: Vec<&&str> = undefined
         .iter()

@@ -7,7 +7,8 @@
 # of NULLs), and prints the text/data/bss the library adds (`size` difference), its static RAM
 # (its own .data/.bss variables), the ratio to the C module, and where the text goes: the
 # linker map attributes every input section to the library's own code or to the
-# compiler_builtins members of the archive.
+# compiler_builtins members of the archive; then the same for the package's archive (make dist),
+# which takes memcpy and the arithmetic helpers from the firmware's C library instead.
 #
 #   benches/footprint/footprint.sh                 every target: cortex-m4 riscv32imc x86_64
 #   benches/footprint/footprint.sh cortex-m4       one or more of them
@@ -71,10 +72,10 @@ ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
 }
 
-# measure NAME LIB: links the keep-alive program with and without LIB using $CC, $CFLAGS,
-# $LDFLAGS, $SIZE and $NM, then prints the figures. $UNWIND is the regex of the unwind-table
-# sections to leave out of the text figure; $C_TEXT, $C_TEXT_LOGS, $C_RAM the C module's.
-measure() {
+# figures NAME LIB: links the keep-alive program with and without LIB using $CC, $CFLAGS,
+# $LDFLAGS, $SIZE and $NM into $work/NAME, and sets text, ram, builtins, eh, ro, t1..b0 and out.
+# $UNWIND is the regex of the unwind-table sections to leave out of the text figure.
+figures() {
     name=$1 lib=$2 out=$work/$1
     mkdir -p "$out"
     # shellcheck disable=SC2086
@@ -126,6 +127,13 @@ measure() {
                 s += hex(size)
         }
         END { print s + 0 }' "$out/with_lib.map")
+}
+
+# measure NAME LIB: figures, then prints them with the ratios to the C module ($C_TEXT,
+# $C_TEXT_LOGS, $C_RAM), the largest functions, and the same link with the package's archive
+# (scripts/dist.sh with $DIST_TOOLS binutils), which defines no compiler_builtins name.
+measure() {
+    figures "$1" "$2"
     echo "== $name: added by libiot_dev_bind.a (gcc -Os, --gc-sections, every export kept)"
     if [ "$((eh1 - eh0))" -eq 0 ]; then
         echo "text:       $text bytes"
@@ -149,6 +157,13 @@ measure() {
     fmt=$("$NM" -C "$out/with_lib" | grep -c 'core::fmt' || true)
     pan=$("$NM" -C "$out/with_lib" | grep -c 'core::panicking' || true)
     echo "-- $fmt core::fmt symbols, $pan core::panicking symbols in the linked program"
+    cargo_text=$text
+    # shellcheck disable=SC2086 # DIST_LD may carry options
+    AR=${DIST_TOOLS}ar NM=${DIST_TOOLS}nm OBJCOPY=${DIST_TOOLS}objcopy LD="${DIST_TOOLS}ld $DIST_LD" \
+        sh "$repo/scripts/dist.sh" "$lib" "$work/$name-dist" 0.0.0 > /dev/null
+    figures "$name-package" "$work/$name-dist/lib/libiot_dev_bind.a"
+    echo "-- the package's archive (make dist): text $text bytes ($((text - cargo_text)) vs cargo's;" \
+        "memcpy and the helpers from the C library), static RAM $ram bytes"
 }
 
 cortex_m4() {
@@ -156,6 +171,7 @@ cortex_m4() {
     CFLAGS="-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections"
     LDFLAGS="--specs=nosys.specs -Wl,--no-warn-rwx-segments -Wl,--no-warn-execstack"
     UNWIND='^\.ARM\.ex' C_TEXT=9820 C_TEXT_LOGS=12580 C_RAM=152
+    DIST_TOOLS=arm-none-eabi- DIST_LD=""
     measure cortex-m4 "$(firmware_lib thumbv7em-none-eabi)"
 }
 
@@ -167,6 +183,7 @@ riscv32imc() {
     LDFLAGS="-march=rv32im -Wl,--defsym=__flash=0x80000000 -Wl,--defsym=__flash_size=0x200000
         -Wl,--defsym=__ram=0x80200000 -Wl,--defsym=__ram_size=0x600000"
     UNWIND='^\.eh_frame' C_TEXT="" C_TEXT_LOGS="" C_RAM=""
+    DIST_TOOLS=riscv64-unknown-elf- DIST_LD="-m elf32lriscv"
     measure riscv32imc "$(firmware_lib riscv32imc-unknown-none-elf)"
 }
 
@@ -176,6 +193,7 @@ x86_64() {
     CC=gcc AR=ar SIZE=size NM=nm
     CFLAGS="-Os -no-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables"
     LDFLAGS="" UNWIND='^\.eh_frame' C_TEXT=11708 C_TEXT_LOGS="" C_RAM=313
+    DIST_TOOLS="" DIST_LD=""
     measure x86_64 "$work/cargo/release/libiot_dev_bind.a"
 }
 

@@ -409,16 +409,22 @@ static const scenario_t k_scenarios[] = {
 /* ---- the painted stack -------------------------------------------------------------------- */
 static void (*g_run)(void);
 
-#if HOST_THREADS
-__attribute__((noinline)) static void *thread_main(void *arg)
+/* g_run, with g_base at the caller's frame and the import depths recorded */
+__attribute__((noinline)) static void run_measured(void)
 {
-    (void)arg;
     g_base = (uintptr_t)__builtin_frame_address(0);
     g_import_depth = 0;
     g_measuring = 1;
     g_run();
     g_measuring = 0;
     __asm__ volatile("" ::: "memory");
+}
+
+#if HOST_THREADS
+static void *thread_main(void *arg)
+{
+    (void)arg;
+    run_measured();
     return NULL;
 }
 
@@ -464,12 +470,7 @@ __attribute__((noinline)) static int run_painted(size_t *total)
     uintptr_t base = (uintptr_t)&here;
     unsigned char *bottom = (unsigned char *)(base - PAINT_GAP - PAINT_BYTES);
     memset(bottom, PAINT, PAINT_BYTES);
-    g_base = (uintptr_t)__builtin_frame_address(0);
-    g_import_depth = 0;
-    g_measuring = 1;
-    g_run();
-    g_measuring = 0;
-    __asm__ volatile("" ::: "memory");
+    run_measured();
     size_t i = 0;
     while (i < PAINT_BYTES && bottom[i] == PAINT) {
         i++;

@@ -133,6 +133,10 @@ static struct {
     int kv_fail_get, kv_fail_set, kv_sets;
     int pub_result;
     int sub_result; /* 0: subscriptions succeed; else what IOT_MQTT_Subscribe returns */
+    /* One-shot: a payload delivered inside the IOT_MQTT_Subscribe of a topic ending so. */
+    char on_sub_suffix[128], on_sub_payload[256];
+    /* The cloud answers each token report inside its IOT_MQTT_Publish_Simple call. */
+    int ack_inside_publish;
     int sub_calls, unsub_calls;
     int mallocs, frees;
     mock_mutex_stats_t mx;
@@ -201,6 +205,8 @@ void mock_reset(void)
     M.kv_sets = 0;
     M.pub_result = 0;
     M.sub_result = 0;
+    M.on_sub_suffix[0] = M.on_sub_payload[0] = 0;
+    M.ack_inside_publish = 0;
     M.mallocs = M.frees = 0;
     M.status_cb = NULL;
     memset(M.faults, 0, sizeof(M.faults));
@@ -993,8 +999,31 @@ int IOT_MQTT_Subscribe(void *handle, const char *topic_filter, int qos,
     snprintf(slot->topic, sizeof(slot->topic), "%s", topic_filter);
     slot->cb = cb;
     slot->pcontext = pcontext;
+    char deliver[256] = "";
+    if (M.on_sub_suffix[0] != 0 && ends_with(topic_filter, M.on_sub_suffix)) {
+        snprintf(deliver, sizeof(deliver), "%s", M.on_sub_payload);
+        M.on_sub_suffix[0] = 0;
+    }
     UNLOCK();
+    if (deliver[0] != 0) {
+        mock_mqtt_deliver(topic_filter, deliver, (int)strlen(deliver));
+    }
     return 0;
+}
+
+void mock_sub_deliver_on_subscribe(const char *topic_suffix, const char *payload)
+{
+    LOCK();
+    snprintf(M.on_sub_suffix, sizeof(M.on_sub_suffix), "%s", topic_suffix);
+    snprintf(M.on_sub_payload, sizeof(M.on_sub_payload), "%s", payload);
+    UNLOCK();
+}
+
+void mock_cloud_ack_inside_publish(int enable)
+{
+    LOCK();
+    M.ack_inside_publish = enable;
+    UNLOCK();
 }
 
 int IOT_MQTT_Unsubscribe(void *handle, const char *topic_filter)
@@ -1056,7 +1085,17 @@ int IOT_MQTT_Publish_Simple(void *handle, const char *topic, int qos, void *data
         }
     }
     int r = M.pub_result;
+    char inside_topic[200] = "", inside[128] = "";
+    if (M.ack_inside_publish && ends_with(topic, "/thing/awss/enrollee/match")) {
+        char id[40];
+        mock_json_str(p->payload, len, "id", id, sizeof(id));
+        snprintf(inside_topic, sizeof(inside_topic), "%s_reply", topic);
+        snprintf(inside, sizeof(inside), "{\"id\":\"%s\",\"code\":200,\"data\":{}}", id);
+    }
     UNLOCK();
+    if (inside[0] != 0) {
+        mock_mqtt_deliver(inside_topic, inside, (int)strlen(inside));
+    }
     return r;
 }
 
@@ -1317,13 +1356,19 @@ int CoAPServer_register(void *ctx, const char *uri, CoAPRecvMsgHandler cb)
     return 0;
 }
 
-int mock_coap_resource_count(void)
+static int resources_locked(void)
 {
     int n = 0;
-    LOCK();
     for (int i = 0; i < MAX_RES; i++) {
         n += M.res[i].used;
     }
+    return n;
+}
+
+int mock_coap_resource_count(void)
+{
+    LOCK();
+    int n = resources_locked();
     UNLOCK();
     return n;
 }
@@ -1360,6 +1405,7 @@ int CoAPServerMultiCast_send(void *ctx, NetworkAddr *remote, const char *uri, ui
     r->rec.payload = dup_bytes(buf, len);
     r->rec.msgid = M.next_msgid++;
     r->rec.time = M.now;
+    r->rec.resources = resources_locked();
     r->cb = cb;
     if (msgid != NULL) {
         *msgid = r->rec.msgid;
@@ -1411,6 +1457,7 @@ int CoAPServerResp_send(void *ctx, NetworkAddr *remote, uint8_t *buf, uint16_t l
     *slot = r;
     slot->payload = dup_bytes(buf, len);
     slot->time = M.now;
+    slot->resources = resources_locked();
     uint16_t id = M.next_msgid++;
     UNLOCK();
     if (msgid != NULL) {

@@ -248,6 +248,12 @@ int mock_mqtt_deliver_raw(const char *topic, iotx_mqtt_event_msg_t *msg);
 /* Cloud: answer each .../thing/awss/enrollee/match publish with a match_reply echoing its id,
  * and each .../thing/reset with a reset_reply, delay_ms later on virtual time. */
 void mock_cloud_auto_ack(int enable, int delay_ms);
+/* Cloud: answer each token report with its match_reply inside the IOT_MQTT_Publish_Simple call,
+ * before it returns (the fastest cloud there is). */
+void mock_cloud_ack_inside_publish(int enable);
+/* One-shot: deliver payload on a topic ending with topic_suffix inside the IOT_MQTT_Subscribe
+ * call that subscribes it, right after the subscription (a reply that was waiting). */
+void mock_sub_deliver_on_subscribe(const char *topic_suffix, const char *payload);
 int mock_cloud_acks_sent(void);
 
 /* CoAP */
@@ -259,6 +265,7 @@ typedef struct {
     const unsigned char *payload;
     uint16_t msgid;
     uint64_t time;
+    int resources; /* CoAP resources registered when it was sent */
 } mock_mcast_t;
 typedef struct {
     char addr[17];
@@ -273,6 +280,7 @@ typedef struct {
     long req_observe; /* -1 when the request has no Observe option */
     int qos;
     uint64_t time;
+    int resources; /* CoAP resources registered when it was sent */
 } mock_resp_t;
 int mock_coap_server_live(void);   /* 1 between CoAPServer_init and CoAPServer_deinit */
 int mock_coap_init_count(void);

@@ -2,7 +2,7 @@
 
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{self, NonNull};
-use portable_atomic::{AtomicPtr, AtomicU32, Ordering};
+use portable_atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
 
 use super::exec::{self, Reply, TopicUse};
 use super::imports::Hal;
@@ -13,8 +13,8 @@ use super::imports::{
 use super::types::{CoapMessage, CoapMsgHeader, CoapMsgOption, NetworkAddr, COAP_OPTION_OBSERVE};
 use super::{log, shell};
 use crate::config::COAP_MSG_MAX_TOKEN_LEN;
-use crate::core::render::{self, Topic, Writer};
-use crate::core::{copy_bytes, Level, Line, Msg, QueryCtx};
+use dev_bind_core::render::{self, Topic, Writer};
+use dev_bind_core::{copy_bytes, Level, Line, Msg, QueryCtx};
 
 /// The CoAP server context (NULL until the first registration or send).
 static CTX: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
@@ -38,9 +38,16 @@ pub fn ctx() -> Option<NonNull<c_void>> {
     NonNull::new(CTX.load(Ordering::Acquire))
 }
 
-/// The context, initialising the server on first use. The SDK's `CoAPServer_init` returns its
+/// The result of the last server start's registration of the two query resources (0: both
+/// registered).
+static REGISTERED: AtomicI32 = AtomicI32::new(-1);
+
+/// The context, initialising the server on first use. A start registers both device-info
+/// resources before the context is handed out, so that no notify or answer goes out from a
+/// server that cannot take the phones' queries (also when the cloud's reply, and so the first
+/// notify, comes inside the call that started it). The SDK's `CoAPServer_init` returns its
 /// process-wide singleton, so a racing second call yields the same pointer; the winner of the
-/// compare-exchange is kept.
+/// compare-exchange is kept, and registers.
 pub fn ctx_or_init() -> Option<NonNull<c_void>> {
     if let Some(c) = ctx() {
         return Some(c);
@@ -56,7 +63,12 @@ pub fn ctx_or_init() -> Option<NonNull<c_void>> {
         Ordering::AcqRel,
         Ordering::Acquire,
     ) {
-        Ok(_) => Some(fresh),
+        Ok(_) => {
+            let mcast = exec::use_topic(Topic::QueryMcast, TopicUse::Register);
+            let ucast = exec::use_topic(Topic::QueryUcast, TopicUse::Register);
+            REGISTERED.store(-c_int::from(mcast != 0 || ucast != 0), Ordering::Release);
+            Some(fresh)
+        }
         Err(winner) => NonNull::new(winner),
     }
 }
@@ -146,20 +158,12 @@ pub unsafe fn on_query(
 ) -> c_int {
     // SAFETY: guaranteed by the caller.
     let Some(remote) = (unsafe { remote.as_ref() }) else {
-        log::line(
-            Line::new(Level::Warn, Msg::QueryIgnored, Msg::NoRemote),
-            &[],
-            0,
-        );
+        log::line(Line::new(Level::Warn, Msg::QueryNoRemote), &[], 0);
         return -1;
     };
     // SAFETY: guaranteed by the caller.
     let Some(req) = (unsafe { coap_msg(request) }) else {
-        log::line(
-            Line::new(Level::Warn, Msg::QueryIgnored, Msg::NoMessage),
-            &[],
-            0,
-        );
+        log::line(Line::new(Level::Warn, Msg::QueryNoMessage), &[], 0);
         return -1;
     };
     let mut dropped = 0;
@@ -197,13 +201,15 @@ pub(super) unsafe extern "C" fn query_ucast_trampoline(
     let _ = unsafe { on_query(remote, msg, false) };
 }
 
-/// `CoAPServer_init` and register both query paths (`/sys/device/info/get` and
-/// `/sys/${pk}/${dn}/device/info/get`); `-1` when either fails (a server that cannot start
-/// fails both, each after its error line).
+/// Start the server if it is not running, which registers both query paths
+/// (`/sys/device/info/get` and `/sys/${pk}/${dn}/device/info/get`, see [`ctx_or_init`]);
+/// `-1` when it cannot start or the registration of its last start failed (each after its
+/// error line).
 pub fn register_queries(_hal: &Hal) -> c_int {
-    let mcast = exec::use_topic(Topic::QueryMcast, TopicUse::Register);
-    let ucast = exec::use_topic(Topic::QueryUcast, TopicUse::Register);
-    -c_int::from(mcast != 0 || ucast != 0)
+    if ctx_or_init().is_none() {
+        return -1;
+    }
+    REGISTERED.load(Ordering::Acquire)
 }
 
 /// Cancel the last notify's CoAP message, if any.
@@ -391,23 +397,42 @@ mod tests {
 
     #[test]
     fn reply_ctx_copies_token_msgid_and_observe() {
-        let remote = NetworkAddr {
+        let peer = || NetworkAddr {
             addr: *b"10.0.0.2\0\0\0\0\0\0\0\0",
             port: 5683,
         };
-        let mut obs = [0x00u8];
-        let req = request(4, 0x1234, Some(&mut obs));
+        let mut remote = peer();
+        let mut obs = [0x2Au8];
+        let mut req = request(4, 0x1234, Some(&mut obs));
+        let obs = req.options[1].val;
         let ctx = ReplyCtx::from_request(&remote, &req, &mut 0);
-        obs[0] = 0x55; // the server reuses its buffer: the copy must not change
-        assert_eq!(obs[0], 0x55);
+        // The server reuses its buffers for the next packet as soon as the handler returns:
+        // scribble over every byte the copy was taken from. A copy taken now sees the new
+        // bytes; the first one must keep the originals.
+        req.header.msgid = 0x9999;
+        req.token = [0xEE; COAP_MSG_MAX_TOKEN_LEN];
+        remote.addr = [0xEE; 16];
+        remote.port = 1;
+        // SAFETY: `obs` points at the request's one-byte Observe value, alive here.
+        unsafe { *obs = 0x55 };
+        let later = ReplyCtx::from_request(&remote, &req, &mut 0);
+        assert_eq!(later.msgid, 0x9999);
+        assert_eq!(later.token[0], 0xEE);
+        assert_eq!(later.observe[0], 0x55);
+        assert_eq!(later.remote.port, 1);
         assert_eq!(ctx.msgid, 0x1234);
         assert_eq!(ctx.tokenlen, 4);
         assert_eq!(&ctx.token[..4], &[0xA0, 0xA1, 0xA2, 0xA3]);
         assert_eq!(ctx.observe_len, 1);
-        assert_eq!(ctx.observe[0], 0);
-        let again = ReplyCtx::from_request(&remote, &request(2, 0x1234, None), &mut 0);
+        assert_eq!(
+            ctx.observe[0], 0x2A,
+            "the copy's Observe value followed the buffer"
+        );
+        assert_eq!(&ctx.remote.addr[..8], b"10.0.0.2");
+        assert_eq!(ctx.remote.port, 5683);
+        let again = ReplyCtx::from_request(&peer(), &request(2, 0x1234, None), &mut 0);
         assert!(ctx.same_request(&again));
-        let other = ReplyCtx::from_request(&remote, &request(4, 0x1235, None), &mut 0);
+        let other = ReplyCtx::from_request(&peer(), &request(4, 0x1235, None), &mut 0);
         assert!(!ctx.same_request(&other));
         assert_eq!(other.observe_len, NO_OBSERVE);
     }

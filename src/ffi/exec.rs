@@ -9,9 +9,10 @@ use super::coap::{self, ReplyCtx};
 use super::imports::{self, Hal, Platform};
 use super::log;
 use super::types::{CoapMessage, CoapRecvMsgHandler, NetworkAddr};
-use crate::core::render::{self, Identity, Payload, Topic, Writer};
-use crate::core::{Action, Answer, Level, Line, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
-use crate::core::{IdEcho, Token};
+use dev_bind_core::render::{self, Identity, Payload, Topic, Writer};
+use dev_bind_core::route::Channel;
+use dev_bind_core::{Action, Answer, Level, Line, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
+use dev_bind_core::{IdEcho, Token};
 
 /// Payload buffer: the longest payload (a query answer with a 32-byte id and the longest
 /// identity) is about 400 bytes.
@@ -153,7 +154,7 @@ pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
     } else {
         Level::Debug
     };
-    log::line(Line::new(level, msg, Msg::None), text, i64::from(rc));
+    log::line(Line::new(level, msg), text, i64::from(rc));
     rc
 }
 
@@ -169,17 +170,15 @@ pub fn subscribe(_hal: &Hal, sub: Sub, on: bool) -> c_int {
 
 pub use super::coap::register_queries;
 
-/// Execute `actions` in order (`Action::Answer(())` stands for `answer`). Returns the result
-/// of the first token or reset report publish (no entry of the machine queues both kinds),
-/// `0` if none was made.
-#[inline(always)]
-pub fn run(actions: &[Action<()>], answer: Option<&Answer<ReplyCtx>>) -> c_int {
-    let mut published = None;
-    let mut reply = answer.map(Reply::Later);
-    for action in actions {
-        execute(action, reply.as_mut(), &mut published);
-    }
-    published.unwrap_or(0)
+/// What executing an action has to tell its caller, who tells the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing.
+    Done,
+    /// The MQTT client refused this subscription.
+    SubscribeRefused(Sub),
+    /// A token or reset report was published with this result.
+    Published(c_int),
 }
 
 /// What an `Action::Answer(())` given to [`deliver`] stands for.
@@ -200,17 +199,15 @@ pub enum Reply<'a> {
     },
 }
 
-/// One action (inlined into `run`'s loop, measured smaller than out of line). Actions
-/// with a payload go to [`deliver`].
-#[inline(always)]
-fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, published: &mut Option<c_int>) {
+/// Execute one action (`Action::Answer(())` stands for `answer`); the actions with a payload
+/// go to [`deliver`]. Decides nothing: what the machine must know comes back as the
+/// [`Outcome`].
+pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> Outcome {
     let hal = &Hal;
     match *action {
         Action::Subscribe(sub) => {
             if subscribe(hal, sub, true) < 0 {
-                // Tell the machine, which schedules another try (that entry queues no
-                // subscription, so this recurses at most once).
-                super::shell::refused(sub);
+                return Outcome::SubscribeRefused(sub);
             }
         }
         Action::Unsubscribe(sub) => {
@@ -233,31 +230,15 @@ fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, published: &mut 
                 log::num(Level::Warn, Msg::KvSetRes, i64::from(rc));
             }
         }
-        _ => {
-            let rc = deliver(action, answer);
-            if matches!(
-                *action,
-                Action::PublishReport { .. } | Action::PublishReset { .. }
-            ) {
-                published.get_or_insert(rc);
-            }
+        Action::PublishReport { .. } | Action::PublishReset { .. } => {
+            return Outcome::Published(deliver(action, answer));
+        }
+        Action::PublishStats { .. } | Action::Notify { .. } | Action::Answer(()) => {
+            deliver(action, answer);
         }
     }
+    Outcome::Done
 }
-
-/// Per payload sent by [`deliver`] (report, reset, statistics, notify, answer, connect-AP
-/// answer, then the two answers to a multicast query): the topic or path it goes to, and the
-/// level and text of its result line.
-const ROUTES: [(Topic, Level, Msg); 8] = [
-    (Topic::MatchReport, Level::Info, Msg::ReportRes),
-    (Topic::ResetReport, Level::Debug, Msg::ResetRes),
-    (Topic::LogPost, Level::Info, Msg::StatisSuccess),
-    (Topic::Notify, Level::Warn, Msg::NotifySendRes),
-    (Topic::QueryUcast, Level::Warn, Msg::AnswerRes),
-    (Topic::ConnectApUcast, Level::Warn, Msg::TxDevInfoRes),
-    (Topic::QueryMcast, Level::Warn, Msg::AnswerRes),
-    (Topic::ConnectApMcast, Level::Warn, Msg::TxDevInfoRes),
-];
 
 /// Render, log and send the payload of `action`: MQTT publishes (report at QoS 1, reset and
 /// statistics at QoS 0), a notify broadcast, or an answer (`Action::Answer(())` stands for
@@ -274,7 +255,7 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     let who;
     let mut pbuf = [0u8; PAYLOAD_MAX];
     // The numbers live only until the payload is rendered (their slot then holds the topic).
-    let (which, path, level, mut msg, payload) = {
+    let (route, payload) = {
         let mut nums = [0u64; 8];
         let which = match *action {
             Action::PublishReport { id, token: ref t } => {
@@ -335,49 +316,45 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
             },
             _ => return -1,
         };
-        // An answer to a multicast query takes the entry two places on.
-        let route = which as usize + 2 * usize::from(mcast);
-        let Some(&(path, level, msg)) = ROUTES.get(route) else {
+        let Some(route) = which.route(mcast) else {
             return -1;
         };
-        // MQTT payloads name no device (their templates use no identity field, so the MAC and
-        // IP are not read for them); CoAP ones carry DEVINFO.
-        who = Ids::read(&mut ids, (which as u8) >= Payload::Notify as u8);
+        // The MAC and the IP are read only for the payloads that carry DEVINFO.
+        who = Ids::read(&mut ids, which.carries_devinfo());
         let Some(payload) = render_logged(&mut pbuf, which, &nums, token, &who, id) else {
             return -1;
         };
-        (which, path, level, msg, payload)
+        (route, payload)
     };
-    let mqtt = (which as u8) < Payload::Notify as u8;
     let mut tbuf = [0u8; TOPIC_MAX];
-    let t = topic(&mut tbuf, path, &who);
-    let rc = match which {
+    let t = topic(&mut tbuf, route.topic, &who);
+    let rc = match route.channel {
         // SAFETY: `t` ends with the NUL `topic` writes.
-        Payload::Notify => unsafe { coap::notify_send(dest, who.ip, t, payload) },
-        Payload::Answer | Payload::ConnectAp => match answer {
+        Channel::Notify => unsafe { coap::notify_send(dest, who.ip, t, payload) },
+        Channel::Answer => match answer {
             // SAFETY: `t` ends with the NUL `topic` writes; the payload fits its buffer of
             // PAYLOAD_MAX bytes.
             Some(reply) => unsafe { coap::answer(reply, t, payload) },
             None => -1,
         },
-        // SAFETY: `t` ends with the NUL `topic` writes; the client copies the payload during
-        // the call and does not write through the pointer (the C prototype lacks `const`);
-        // the payload fits its buffer of PAYLOAD_MAX bytes, so the length cast is exact.
-        _ => unsafe {
-            imports::IOT_MQTT_Publish_Simple(
-                core::ptr::null_mut(),
-                t.as_ptr().cast(),
-                c_int::from(which == Payload::Report),
-                payload.as_ptr() as *mut core::ffi::c_void,
-                payload.len() as c_int,
-            )
-        },
+        Channel::Mqtt { qos } => {
+            // SAFETY: `t` ends with the NUL `topic` writes; the client copies the payload
+            // during the call and does not write through the pointer (the C prototype lacks
+            // `const`); the payload fits its buffer of PAYLOAD_MAX bytes, so the length cast
+            // is exact.
+            unsafe {
+                imports::IOT_MQTT_Publish_Simple(
+                    core::ptr::null_mut(),
+                    t.as_ptr().cast(),
+                    c_int::from(qos),
+                    payload.as_ptr() as *mut core::ffi::c_void,
+                    payload.len() as c_int,
+                )
+            }
+        }
     };
-    if which == Payload::Stats && rc < 0 {
-        msg = Msg::StatisFail;
-    }
-    if mqtt || rc != 0 {
-        log::num(level, msg, rc.into());
+    if let Some(line) = route.result(rc) {
+        log::line(line, &[], rc.into());
     }
     rc
 }
@@ -393,43 +370,20 @@ pub fn render_logged<'b>(
     who: &Identity<'_>,
     id: &IdEcho,
 ) -> Option<&'b [u8]> {
-    let &(too_long, logged) = LABELS.get(which as usize)?;
+    let lines = which.lines()?;
     let mut w = Writer::new(buf);
     render::payload(&mut w, which, nums, token, who, id);
     if !w.ok() {
-        log::line(too_long, &[], 0);
+        log::line(lines.too_long, &[], 0);
         return None;
     }
     let len = w.len();
     let p = buf.get(..len)?;
-    if which == Payload::Notify {
-        log::note(Level::Info, Msg::NotifyTopic);
+    if let Some(before) = lines.before {
+        log::line(before, &[], 0);
     }
-    log::line(logged, p, 0);
+    log::line(lines.payload, p, 0);
     Some(p)
-}
-
-/// Per [`Payload`]: the "too long" error line (its name, then the reason) and the line that
-/// logs the payload (its label and level).
-const LABELS: [(Line, Line); 7] = [
-    labels(Msg::NameReport, Msg::LabelReport, Level::Debug),
-    labels(Msg::NameReset, Msg::LabelReset, Level::Debug),
-    // The statistics payload is logged without a label.
-    labels(Msg::NameStatis, Msg::Bytes, Level::Debug),
-    labels(Msg::NameNotify, Msg::LabelNotify, Level::Debug),
-    labels(Msg::NameAnswer, Msg::LabelAnswer, Level::Info),
-    // The connect-AP answer of `process_get_device_info`.
-    labels(Msg::NameConnectap, Msg::LabelAnswer, Level::Info),
-    // The statistics line of `awss_bind_disp_statis`.
-    labels(Msg::NameStatis, Msg::Bytes, Level::Debug),
-];
-
-/// One entry of [`LABELS`].
-const fn labels(what: Msg, label: Msg, level: Level) -> (Line, Line) {
-    (
-        Line::new(Level::Error, what, Msg::PayloadTooLong),
-        Line::new(level, label, Msg::None),
-    )
 }
 
 #[cfg(test)]

@@ -17,8 +17,8 @@ use super::types::{
     dev_bind_config_t, CoapMessage, MqttEventMsg, MqttTopicInfo, NetworkAddr,
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
-use crate::core::render::{self, Payload};
-use crate::core::{Config, Level, Line, Msg};
+use dev_bind_core::render::{self, Payload};
+use dev_bind_core::{BadEvent, Config, Level, Line, Msg, Sub};
 
 /// Longest MQTT reply payload looked at; longer ones are logged and ignored.
 pub const MQTT_PAYLOAD_MAX: usize = 4096;
@@ -32,52 +32,6 @@ fn reset_flag(hal: &impl Platform) -> bool {
             false
         }
     }
-}
-
-/// The entry points that take no argument, dispatched by one function (`entry`) so that each
-/// of them is a constant and a jump. The calls [`shell::run`] turns into a plain machine call
-/// come first, numbered from 0, so that the table LLVM builds for that dispatch is short.
-#[derive(Clone, Copy)]
-#[repr(u8)]
-pub enum Call {
-    /// `awss_start_bind`.
-    StartBind = 0,
-    /// `awss_bind_deinit`.
-    Deinit = 1,
-    /// `awss_report_reset`.
-    ReportReset = 2,
-    /// `awss_report_reset_to_cloud`.
-    ReportResetNow = 3,
-    /// `awss_stop_report_reset`.
-    StopReportReset = 4,
-    /// `awss_report_token`.
-    ReportToken = 5,
-    /// `awss_stop_report_token`.
-    StopReportToken = 6,
-    /// `awss_update_token`.
-    UpdateToken = 7,
-    /// `awss_dev_bind_notify_stop`.
-    NotifyStop = 8,
-    /// `awss_bind_report_statis`.
-    ReportStats = 9,
-    /// The timer fired (no export).
-    Poll = 10,
-    /// `awss_report_cloud`.
-    Connect = 11,
-    /// `awss_dev_bind_notify`.
-    Notify = 12,
-}
-
-/// Run the event of `call` ([`shell::run`] says what it returns).
-#[inline(never)]
-pub(super) fn entry(call: Call) -> c_int {
-    shell::run(match call {
-        Call::Connect => Event::Connect {
-            reset: reset_flag(&Hal),
-        },
-        Call::Notify => Event::NotifyStart(None),
-        c => Event::Plain(c),
-    })
 }
 
 /// The calls that read or change the module's state under the lock without queueing an
@@ -104,9 +58,6 @@ pub(super) enum Op {
     ConnectapOpen,
 }
 
-/// How long `awss_start_connectap_monitor` opens the connect-AP info window.
-const CONNECTAP_WINDOW_MS: u64 = 60_000;
-
 /// [`with_lock`] for the ops without argument.
 #[inline(never)]
 pub(super) fn lock_op(op: Op) -> u32 {
@@ -117,58 +68,50 @@ pub(super) fn lock_op(op: Op) -> u32 {
 /// the ops without one), `0` when the module mutex cannot be created.
 #[inline(never)]
 pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
-    let value = shell::locked(|s, _hal, now| {
-        let open = now < s.connectap_until;
-        match op {
-            Op::ConnectapStart => {
-                s.connectap_until = now.saturating_add(CONNECTAP_WINDOW_MS);
-                return 1;
-            }
-            Op::ConnectapStop => {
-                s.connectap_until = 0;
-                return 0;
-            }
-            Op::ConnectapOpen => return u32::from(open),
-            _ => {}
+    let value = shell::read_mut(|m, now| match op {
+        Op::Remain => m.token_remain_ms(now),
+        Op::Fresh => u32::from(!m.token_timed_out(now)),
+        Op::Random => {
+            m.fill_random(out);
+            0
         }
-        let m = s.machine();
-        match op {
-            Op::Remain => m.token_remain_ms(now),
-            Op::Fresh => u32::from(!m.token_timed_out(now)),
-            Op::Random => {
-                m.fill_random(out);
-                0
-            }
-            Op::ClearStats => {
-                m.clear_stats();
-                0
-            }
-            Op::UpdateStats => {
-                m.update_stats(now, arg);
-                0
-            }
-            Op::ShowStats => {
-                let st = m.stats();
-                let nums = [
-                    u64::from(st.max_ms),
-                    u64::from(st.min_ms),
-                    u64::from(st.mean_ms),
-                    u64::from(st.cnt),
-                    u64::from(st.suc),
-                ];
-                let mut buf = [0u8; 96];
-                let _ = exec::render_logged(
-                    &mut buf,
-                    Payload::SyncToken,
-                    &nums,
-                    &[0; 16],
-                    &render::NOBODY,
-                    &render::NO_ID,
-                );
-                0
-            }
-            _ => 0,
+        Op::ClearStats => {
+            m.clear_stats();
+            0
         }
+        Op::UpdateStats => {
+            m.update_stats(now, arg);
+            0
+        }
+        Op::ShowStats => {
+            let st = m.stats();
+            let nums = [
+                u64::from(st.max_ms),
+                u64::from(st.min_ms),
+                u64::from(st.mean_ms),
+                u64::from(st.cnt),
+                u64::from(st.suc),
+            ];
+            let mut buf = [0u8; 96];
+            let _ = exec::render_logged(
+                &mut buf,
+                Payload::SyncToken,
+                &nums,
+                &[0; 16],
+                &render::NOBODY,
+                &render::NO_ID,
+            );
+            0
+        }
+        Op::ConnectapStart => {
+            m.connectap_start(now);
+            1
+        }
+        Op::ConnectapStop => {
+            m.connectap_stop();
+            0
+        }
+        Op::ConnectapOpen => u32::from(m.connectap_open(now)),
     });
     value.unwrap_or(0)
 }
@@ -185,7 +128,9 @@ pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_cloud() -> c_int {
-    entry(Call::Connect)
+    shell::run(Event::Connect {
+        reset: reset_flag(&Hal),
+    })
 }
 
 /// Start binding now (idempotent within a session): report a token, register the query
@@ -198,7 +143,7 @@ pub unsafe extern "C" fn awss_report_cloud() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_start_bind() -> c_int {
-    entry(Call::StartBind)
+    shell::run(Event::StartBind)
 }
 
 /// Stop every retry and the notify round, unsubscribe, deinit the CoAP server, drop pending
@@ -212,7 +157,7 @@ pub unsafe extern "C" fn awss_start_bind() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_bind_deinit() -> c_int {
-    entry(Call::Deinit)
+    shell::run(Event::Deinit)
 }
 
 /// Whether the persisted reset flag (`HAL_Kv_Get("awss.rst")`, one byte `0x01`) is set.
@@ -238,7 +183,7 @@ pub unsafe extern "C" fn awss_check_reset() -> c_int {
 /// module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_reset() -> c_int {
-    entry(Call::ReportReset)
+    shell::run(Event::ReportReset)
 }
 
 /// Report the reset now (the flag is assumed persisted), retrying until acknowledged.
@@ -250,7 +195,7 @@ pub unsafe extern "C" fn awss_report_reset() -> c_int {
 /// As [`awss_report_reset`].
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_reset_to_cloud() -> c_int {
-    entry(Call::ReportResetNow)
+    shell::run(Event::ReportResetNow)
 }
 
 /// Stop retrying the reset report; the persisted flag stays.
@@ -262,7 +207,7 @@ pub unsafe extern "C" fn awss_report_reset_to_cloud() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_stop_report_reset() -> c_int {
-    entry(Call::StopReportReset)
+    shell::run(Event::StopReportReset)
 }
 
 /// The payload of an MQTT event, or `None` after one log line saying why it is ignored.
@@ -270,51 +215,50 @@ pub unsafe extern "C" fn awss_stop_report_reset() -> c_int {
 /// # Safety
 /// `msg` must be NULL or point to a valid `iotx_mqtt_event_msg_t` whose `msg` (for event 12)
 /// is NULL or a valid `iotx_mqtt_topic_info_t` with `payload_len` readable bytes at `payload`.
-unsafe fn mqtt_payload<'a>(msg: *mut c_void, handler: Msg) -> Option<&'a [u8]> {
+unsafe fn mqtt_payload<'a>(msg: *mut c_void, sub: Sub) -> Option<&'a [u8]> {
     // Why the message is ignored: (level, reason, number printed in the reason).
     let (level, why, n) = 'ignored: {
         // SAFETY: guaranteed by the caller.
         let Some(ev) = (unsafe { msg.cast::<MqttEventMsg>().as_ref() }) else {
-            break 'ignored (Level::Warn, Msg::NullMessage, 0);
+            break 'ignored (Level::Warn, BadEvent::NullMessage, 0);
         };
         if ev.event_type != MQTT_EVENT_PUBLISH_RECEIVED {
             let n = i64::from(ev.event_type);
-            break 'ignored (Level::Debug, Msg::EventIgnored, n);
+            break 'ignored (Level::Debug, BadEvent::OtherEvent, n);
         }
         // SAFETY: for event 12 the MQTT client passes a topic info (or NULL), per the caller.
         let Some(info) = (unsafe { ev.msg.cast::<MqttTopicInfo>().as_ref() }) else {
-            break 'ignored (Level::Warn, Msg::NullTopicInfo, 0);
+            break 'ignored (Level::Warn, BadEvent::NullTopicInfo, 0);
         };
         if info.payload.is_null() {
-            break 'ignored (Level::Warn, Msg::NullPayload, 0);
+            break 'ignored (Level::Warn, BadEvent::NullPayload, 0);
         }
         let len = usize::try_from(info.payload_len).unwrap_or(usize::MAX);
         if len > MQTT_PAYLOAD_MAX {
             let n = i64::from(info.payload_len);
-            break 'ignored (Level::Warn, Msg::PayloadOfIgnored, n);
+            break 'ignored (Level::Warn, BadEvent::TooLong, n);
         }
         // SAFETY: non-NULL and `payload_len` bytes long, per the caller.
         return Some(unsafe { core::slice::from_raw_parts(info.payload, len) });
     };
-    log::line(Line::new(level, handler, why), &[], n);
+    log::line(Line::new(level, Msg::bad_event(sub, why)), &[], n);
     None
 }
 
 /// Hand the payload of an MQTT event to the machine as a `match_reply` or a `reset_reply`
-/// (`handler`: the handler's name in log lines); an event without one is logged and ignored.
+/// (`sub`: the topic it came on); an event without one is logged and ignored.
 ///
 /// # Safety
 /// As [`mqtt_payload`].
 #[inline(never)]
-unsafe fn mqtt_reply(msg: *mut c_void, handler: Msg) {
+unsafe fn mqtt_reply(msg: *mut c_void, sub: Sub) {
     // SAFETY: forwarded from the caller's contract.
-    let Some(payload) = (unsafe { mqtt_payload(msg, handler) }) else {
+    let Some(payload) = (unsafe { mqtt_payload(msg, sub) }) else {
         return;
     };
-    let _ = shell::run(if handler == Msg::HandlerTokenReply {
-        Event::MatchReply(payload)
-    } else {
-        Event::ResetReply(payload)
+    let _ = shell::run(match sub {
+        Sub::MatchReply => Event::MatchReply(payload),
+        Sub::ResetReply => Event::ResetReply(payload),
     });
 }
 
@@ -334,7 +278,7 @@ pub unsafe extern "C" fn awss_report_reset_reply(
 ) {
     let _ = (pcontext, pclient);
     // SAFETY: forwarded from the caller's contract.
-    unsafe { mqtt_reply(msg, Msg::HandlerResetReply) }
+    unsafe { mqtt_reply(msg, Sub::ResetReply) }
 }
 
 /// Report the current token now (a fresh one if none), restarting its attempts.
@@ -347,7 +291,7 @@ pub unsafe extern "C" fn awss_report_reset_reply(
 /// module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_token() -> c_int {
-    entry(Call::ReportToken)
+    shell::run(Event::ReportToken)
 }
 
 /// Stop report retries and forget the token (`aes_random` becomes all zero).
@@ -359,7 +303,7 @@ pub unsafe extern "C" fn awss_report_token() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_stop_report_token() -> c_int {
-    entry(Call::StopReportToken)
+    shell::run(Event::StopReportToken)
 }
 
 /// Make a fresh token and report it now (logs `update token`).
@@ -371,7 +315,7 @@ pub unsafe extern "C" fn awss_stop_report_token() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_update_token() -> c_int {
-    entry(Call::UpdateToken)
+    shell::run(Event::UpdateToken)
 }
 
 /// Milliseconds the current token stays valid.
@@ -415,7 +359,7 @@ pub unsafe extern "C" fn awss_report_token_reply(
 ) {
     let _ = (pcontext, pclient);
     // SAFETY: forwarded from the caller's contract.
-    unsafe { mqtt_reply(msg, Msg::HandlerTokenReply) }
+    unsafe { mqtt_reply(msg, Sub::MatchReply) }
 }
 
 /// Start (or restart) a notify round of the configured number of broadcasts.
@@ -427,7 +371,7 @@ pub unsafe extern "C" fn awss_report_token_reply(
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_dev_bind_notify() -> c_int {
-    entry(Call::Notify)
+    shell::run(Event::NotifyStart(None))
 }
 
 /// Stop the notify round and cancel its last CoAP message.
@@ -439,7 +383,7 @@ pub unsafe extern "C" fn awss_dev_bind_notify() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_dev_bind_notify_stop() -> c_int {
-    entry(Call::NotifyStop)
+    shell::run(Event::NotifyStop)
 }
 
 /// Notify type 1 (`AWSS_NOTIFY_DEV_BIND_TOKEN`): start a round of `count` broadcasts (clamped
@@ -566,9 +510,7 @@ pub unsafe extern "C" fn dev_bind_set_config(cfg: *const dev_bind_config_t) -> c
     if !cfg.is_valid() {
         return -1;
     }
-    shell::run(Event::Apply(&mut |m, now, o| {
-        m.set_config(now, cfg, o).is_ok()
-    }))
+    shell::run(Event::SetConfig(cfg))
 }
 
 /// Read the run-time tunables.
@@ -606,13 +548,12 @@ pub unsafe extern "C" fn dev_bind_set_token(token: *const u8) -> c_int {
     if token == [0; 16] {
         return -1;
     }
-    shell::run(Event::Apply(&mut |m, now, o| {
-        m.set_token(now, token, o).is_ok()
-    }))
+    shell::run(Event::SetToken(token))
 }
 
-/// Set the log threshold: 2 error, 3 warning, 4 info (default), 5 debug; values outside are
-/// clamped.
+/// Set the log threshold: 2 error, 3 warning, 4 info, 5 debug; values outside are clamped.
+/// Until it is called, the library follows the SDK's log level (`IOT_SetLogLevel`) when the
+/// firmware links the SDK's log, else prints at 4 (info).
 ///
 /// # Safety
 /// Always safe to call.
@@ -624,13 +565,15 @@ pub unsafe extern "C" fn dev_bind_set_log_level(level: c_int) {
     log::set_level(level);
 }
 
-/// The log threshold.
+/// The log threshold in effect: the one set by `dev_bind_set_log_level`, else the SDK's log
+/// level (when linked), else 4 (info).
 ///
 /// # Safety
 /// Always safe to call.
 ///
 /// # Returns
-/// 2 (error) .. 5 (debug).
+/// 2 (error) .. 5 (debug); 0 or 1 (no line printed) when the SDK's log level is
+/// `IOT_LOG_NONE` or `IOT_LOG_CRIT`.
 #[no_mangle]
 pub unsafe extern "C" fn dev_bind_get_log_level() -> c_int {
     log::level()

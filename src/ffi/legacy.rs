@@ -5,24 +5,24 @@
 use core::ffi::{c_char, c_int, c_void};
 use core::mem::MaybeUninit;
 use core::ptr;
-use portable_atomic::{AtomicBool, AtomicU32, Ordering};
+use portable_atomic::{AtomicU32, Ordering};
 
 use super::coap;
 use super::exec::{self, Ids};
-use super::exports::{entry, lock_op, with_lock, Call, Op};
+use super::exports::{lock_op, with_lock, Op};
 use super::imports::{
     self, CoAPMessageId_cancel, CoAPObsServer_notify, CoAPServerMultiCast_send,
     CoAPServerResp_send, CoAPServer_register, HAL_Snprintf, HAL_Timer_Delete, HAL_Timer_Stop, Hal,
     MqttEventHandler, Platform,
 };
 use super::log;
-use super::shell::read_aes_random;
+use super::shell::{self, read_aes_random, Event};
 use super::types::{
     CoapMessage, CoapRecvMsgHandler, CoapSendMsgHandler, MqttEventMsg, MqttTopicInfo, NetworkAddr,
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
-use crate::core::render::{self, Payload, Writer};
-use crate::core::{json, Action, Level, Msg, Sub};
+use dev_bind_core::render::{self, Payload, Writer};
+use dev_bind_core::{json, Action, Level, Msg};
 
 /// `AWSS_LC_INIT_SUC` and `AWSS_LC_INIT_BIND`: the stages that serve device-info queries.
 const LC_INIT_SUC: c_int = 0x08;
@@ -34,9 +34,6 @@ const NOTIFY_SUCCESS: c_int = 3;
 /// `AWSS_CMP_PKT_TYPE_REQ` / `_RSP`.
 const PKT_TYPE_REQ: c_int = 1;
 const PKT_TYPE_RSP: c_int = 2;
-
-/// `awss_cmp_online_init` has subscribed `match_reply`.
-static ONLINE: AtomicBool = AtomicBool::new(false);
 
 // ---------------------------------------------------------------- statistics
 
@@ -75,7 +72,7 @@ pub unsafe extern "C" fn awss_bind_disp_statis() {
 #[no_mangle]
 pub unsafe extern "C" fn awss_bind_report_statis(module: *const c_char) -> c_int {
     let _ = module;
-    entry(Call::ReportStats)
+    shell::run(Event::ReportStats)
 }
 
 /// `0` = a token report started now, `1` = a success measured from the last start (ignored
@@ -605,17 +602,13 @@ pub unsafe extern "C" fn awss_cmp_online_init() -> c_int {
     online(true)
 }
 
-/// Subscribe (`on`) or stop the notify round and unsubscribe `match_reply`, unless already
-/// done; `0`.
-#[inline(always)]
+/// The legacy online subscription on or off: the machine decides what to (un)subscribe.
 fn online(on: bool) -> c_int {
-    if ONLINE.swap(on, Ordering::AcqRel) == on {
-        return 0;
-    }
-    if !on {
-        let _ = entry(Call::NotifyStop);
-    }
-    exec::subscribe(&Hal, Sub::MatchReply, on);
+    let _ = shell::run(if on {
+        Event::OnlineInit
+    } else {
+        Event::OnlineDeinit
+    });
     0
 }
 

@@ -1,17 +1,20 @@
 //! Log lines through `HAL_Printf`: `[dbg]|[inf]|[wrn]|[err] dev_bind: <text>\r\n`, with a
-//! run-time threshold (default Info). A line is printed piece by piece, one `HAL_Printf` call
-//! each (prefix, texts from the table of [`crate::core::msg`], number, escaped bytes), as the
-//! SDK's own log does, so no line buffer sits on the stack and no `core::fmt` is linked.
+//! run-time threshold (default Info). A line is one `HAL_Printf` call ([`LINE`]: the level's
+//! tag, then the pieces of its text from [`dev_bind_core::msg`] with the number and the bytes at
+//! their placeholders), so no line buffer sits on the stack and no `core::fmt` is linked. A line
+//! whose bytes hold a byte to escape (bytes from the network: non-printable ones and `\` are
+//! printed as `\xNN`) is printed piece by piece instead, one call per piece.
 
 use core::ffi::{c_int, CStr};
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use super::imports::HAL_Printf;
-use crate::core::render::Writer;
-use crate::core::{Level, Line, Msg, Piece};
+use dev_bind_core::msg::{Arg, Parts};
+use dev_bind_core::render::Writer;
+use dev_bind_core::{Level, Line, Msg};
 
-/// The current threshold (a [`Level`] number); lines above it are dropped.
-static LEVEL: AtomicU8 = AtomicU8::new(Level::Info as u8);
+/// The threshold set by `dev_bind_set_log_level` (a [`Level`] number), 0 until it is called.
+static LEVEL: AtomicU8 = AtomicU8::new(0);
 
 /// Set the threshold: values below Error (2) clamp to Error, above Debug (5) to Debug.
 pub fn set_level(level: i32) {
@@ -20,157 +23,324 @@ pub fn set_level(level: i32) {
     LEVEL.store(clamped as u8, Ordering::Relaxed);
 }
 
-/// The threshold.
+extern "C" {
+    /// The SDK's log level (its `LITE_get_loglevel()`, which `IOT_SetLogLevel` sets) when the
+    /// firmware links the SDK's log, else -1: `src/ffi/sdk_log.c`, a weak reference.
+    fn dev_bind_sdk_log_level() -> c_int;
+}
+
+/// The threshold in effect: the one set by `dev_bind_set_log_level` if it was called, else
+/// the SDK's log level if the firmware links the SDK's log (its 0 none and 1 crit print none
+/// of our lines, 6 flow is debug), else Info.
 pub fn level() -> i32 {
-    i32::from(LEVEL.load(Ordering::Relaxed))
+    match LEVEL.load(Ordering::Relaxed) {
+        0 => {
+            // SAFETY: a C function without arguments (src/ffi/sdk_log.c) that calls the SDK's
+            // getter only when it is linked.
+            let sdk = unsafe { dev_bind_sdk_log_level() };
+            if sdk < 0 {
+                Level::Info as i32
+            } else {
+                sdk.min(Level::Debug as i32)
+            }
+        }
+        set => i32::from(set),
+    }
 }
 
 /// True when a line at `level` would be printed.
 pub fn enabled(level: Level) -> bool {
-    (level as u8) <= LEVEL.load(Ordering::Relaxed)
+    (level as i32) <= self::level()
 }
 
-/// The tags of the levels Error, Warn, Info and Debug, 3 bytes each.
-const TAGS: &[u8; 12] = b"errwrninfdbg";
+/// The tag of a level, 3 bytes.
+fn tag(level: Level) -> &'static [u8; 3] {
+    match level {
+        Level::Error => b"err",
+        Level::Warn => b"wrn",
+        Level::Info => b"inf",
+        Level::Debug => b"dbg",
+    }
+}
 
-/// The `HAL_Printf` format of a text: `%.*s` with its length and its bytes.
-pub const TEXT: &CStr = c"%.*s";
-/// The format of the prefix: `[%.*s] dev_bind: ` with 3 and the level's tag.
+/// The formats of a whole line: the tag, then the pieces of its text (the head, then each
+/// placeholder's value and the text after it), each `%.*s` with its length and bytes; by the
+/// number of placeholders (a format with fewer conversions is quicker to print).
+pub const LINE: [&CStr; 3] = [
+    c"[%.*s] dev_bind: %.*s\r\n",
+    c"[%.*s] dev_bind: %.*s%.*s%.*s\r\n",
+    c"[%.*s] dev_bind: %.*s%.*s%.*s%.*s%.*s\r\n",
+];
+/// The format of a line's start when it is printed piece by piece: the tag.
 pub const PREFIX: &CStr = c"[%.*s] dev_bind: ";
+/// The format of a piece: `%.*s` with its length and its bytes.
+pub const TEXT: &CStr = c"%.*s";
 /// The format of an escaped byte: `\x%02X` with the byte.
 pub const HEX: &CStr = c"\\x%02X";
 /// The format of the line's end, `\r\n` (no argument).
 pub const END: &CStr = c"\r\n";
 
-/// Print the `len` bytes at `p` through `out` (as [`TEXT`]); `p` must point at `len` readable
-/// bytes. Nothing is printed for `len == 0`: `p` may then be dangling (an empty slice's) or
-/// one past the end of a buffer, and some embedded printf implementations read from a `%.*s`
-/// argument before looking at its precision, or treat precision 0 as "up to the NUL".
-fn text(out: &mut impl FnMut(&'static CStr, c_int, *const u8), p: *const u8, len: usize) {
-    if len == 0 {
-        return;
+/// The arguments of one `HAL_Printf` call: up to six (`int`, pointer) pairs, the `int` a
+/// `%.*s` precision (or a `%02X` byte) and the pointer its bytes; a format ignores the pairs
+/// it does not take.
+pub type Args = [(c_int, *const u8); 6];
+
+/// An empty piece: length 0 and a pointer to a NUL, so that a printf that reads the bytes of
+/// a `%.*s` before looking at its precision, or takes precision 0 as "up to the NUL", prints
+/// nothing too.
+const EMPTY: (c_int, *const u8) = (0, c"".as_ptr().cast());
+
+/// `b` as a `%.*s` piece.
+fn piece(b: &[u8]) -> (c_int, *const u8) {
+    if b.is_empty() {
+        return EMPTY;
     }
-    out(TEXT, c_int::try_from(len).unwrap_or(c_int::MAX), p);
+    (c_int::try_from(b.len()).unwrap_or(c_int::MAX), b.as_ptr())
 }
 
-/// Hand `line` to `out` as `HAL_Printf` calls, each a format and the two arguments it takes
-/// (a format that takes fewer ignores the rest, as C allows): the prefix, its pieces (bytes
-/// from the network with printable ASCII as is and the rest as `\xNN`, numbers in decimal)
-/// and `\r\n`.
-pub fn chunks(
-    line: Line,
-    bytes: &[u8],
-    num: i64,
-    out: &mut impl FnMut(&'static CStr, c_int, *const u8),
-) {
-    let tag = usize::from(line.level() as u8 - 2) * 3;
-    out(PREFIX, 3, TAGS.get(tag..).unwrap_or(b"dbg").as_ptr());
-    line.pieces(bytes, num, &mut |piece| match piece {
-        Piece::Text(t) => text(out, t.as_ptr(), t.len()),
-        Piece::Bytes(b) => {
-            // Runs of printable bytes as they are, the others escaped one by one: `run` bytes
-            // of `b` from `start` wait to be printed.
-            let (mut start, mut run) = (b.as_ptr(), 0);
-            for c in b {
-                if (0x20..0x7F).contains(c) && *c != b'\\' {
-                    run += 1;
-                    continue;
+/// True when `c` is printed as it is (else as `\xNN`).
+fn plain(c: u8) -> bool {
+    (0x20..0x7F).contains(&c) && c != b'\\'
+}
+
+/// True when every byte of `b` is [`plain`]. A machine word of bytes at a time (the lines
+/// that print payloads are a few hundred bytes long): with `ONES` a byte of 0x01 in every
+/// lane, `(x - k * ONES) & !x & HIGH` has its high bit set in some lane exactly when a byte of
+/// `x` is below `k` (for `k <= 0x80`); a byte of `x ^ (c * ONES)` below 1 is a byte equal to
+/// `c`; `x & HIGH` finds the bytes from 0x80 up.
+fn all_plain(b: &[u8]) -> bool {
+    const W: usize = core::mem::size_of::<usize>();
+    const ONES: usize = usize::MAX / 0xFF;
+    const HIGH: usize = ONES * 0x80;
+    let below = |x: usize, k: usize| x.wrapping_sub(k * ONES) & !x & HIGH;
+    let words = b.chunks_exact(W);
+    let tail = words.remainder();
+    let mut bad = 0;
+    for w in words {
+        let mut bytes = [0u8; W];
+        bytes.copy_from_slice(w);
+        let x = usize::from_ne_bytes(bytes);
+        bad |= below(x, 0x20) | (x & HIGH) | below(x ^ (0x7F * ONES), 1);
+        bad |= below(x ^ (usize::from(b'\\') * ONES), 1);
+    }
+    bad == 0 && tail.iter().all(|&c| plain(c))
+}
+
+/// Hand `line` to `out` as `HAL_Printf` calls, each a format and its arguments: one [`LINE`]
+/// call, or, when `bytes` holds a byte to escape and the text prints them, the prefix, each
+/// piece (the bytes in runs of plain bytes and escaped bytes) and the end.
+pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static CStr, &Args)) {
+    let parts = Parts::of(line.msg().text());
+    // The sign and up to 19 digits, by the payload renderer's digit loop.
+    let mut digits = [0u8; 20];
+    let mut w = Writer::new(&mut digits);
+    w.i64(num);
+    let len = w.len();
+    let num = digits.get(..len).unwrap_or(&[]);
+    let mut args = [EMPTY; 6];
+    args[0] = piece(tag(line.level()));
+    args[1] = piece(parts.head);
+    // Where the bytes are in `args`, when they hold a byte to escape.
+    let mut escaped_at = None;
+    let mut line = LINE[0];
+    for (i, part) in parts.args.into_iter().enumerate() {
+        let Some((arg, after)) = part else { break };
+        line = LINE.get(i + 1).copied().unwrap_or(line);
+        let at = 2 + 2 * i;
+        args[at] = match arg {
+            Arg::Bytes => {
+                if !all_plain(bytes) {
+                    escaped_at = Some(at);
                 }
-                text(out, start, run);
-                out(HEX, c_int::from(*c), core::ptr::null());
-                start = core::ptr::from_ref(c).wrapping_add(1);
-                run = 0;
+                piece(bytes)
             }
-            text(out, start, run);
+            Arg::Num => piece(num),
+        };
+        args[at + 1] = piece(after);
+    }
+    let Some(escaped_at) = escaped_at else {
+        return out(line, &args);
+    };
+    out(PREFIX, &args);
+    for (i, p) in args.iter().enumerate().skip(1) {
+        if i != escaped_at {
+            if p.0 != 0 {
+                out(TEXT, &[*p, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY]);
+            }
+            continue;
         }
-        Piece::Num(n) => {
-            // The sign and up to 19 digits, by the payload renderer's digit loop.
-            let mut digits = [0u8; 20];
-            let mut w = Writer::new(&mut digits);
-            w.i64(n);
-            let len = w.len();
-            text(out, digits.as_ptr(), len);
+        // Runs of plain bytes as they are, the others escaped one by one.
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let run = rest.iter().position(|&c| !plain(c)).unwrap_or(rest.len());
+            let (text, tail) = rest.split_at(run);
+            if !text.is_empty() {
+                out(TEXT, &[piece(text), EMPTY, EMPTY, EMPTY, EMPTY, EMPTY]);
+            }
+            let Some((&c, tail)) = tail.split_first() else {
+                break;
+            };
+            out(
+                HEX,
+                &[
+                    (c_int::from(c), core::ptr::null()),
+                    EMPTY,
+                    EMPTY,
+                    EMPTY,
+                    EMPTY,
+                    EMPTY,
+                ],
+            );
+            rest = tail;
         }
-    });
-    out(END, 0, core::ptr::null());
+    }
+    out(END, &[EMPTY; 6]);
 }
 
-/// Print `line` with `bytes` and `num` at its placeholders, if the threshold lets it through.
-#[inline(never)]
+/// The most verbose level compiled in, as the cargo features `max-level-off`,
+/// `max-level-error`, `max-level-warn` and `max-level-info` set it (the most restrictive one
+/// enabled wins; without any, every level): `None` when no line is. Lines above it are not
+/// compiled into the library (nor, with `max-level-off`, the texts and the printer).
+pub const MAX_LEVEL: Option<Level> = if cfg!(feature = "max-level-off") {
+    None
+} else if cfg!(feature = "max-level-error") {
+    Some(Level::Error)
+} else if cfg!(feature = "max-level-warn") {
+    Some(Level::Warn)
+} else if cfg!(feature = "max-level-info") {
+    Some(Level::Info)
+} else {
+    Some(Level::Debug)
+};
+
+/// True when lines at `level` are compiled in ([`MAX_LEVEL`]).
+pub const fn compiled_in(level: Level) -> bool {
+    match MAX_LEVEL {
+        Some(max) => level as u8 <= max as u8,
+        None => false,
+    }
+}
+
+/// Print `line` with `bytes` and `num` at its placeholders, if its level is compiled in and
+/// the threshold lets it through.
 pub fn line(line: Line, bytes: &[u8], num: i64) {
-    if !enabled(line.level()) {
+    if !compiled_in(line.level()) || !enabled(line.level()) {
         return;
     }
-    chunks(line, bytes, num, &mut |fmt, n, p| {
-        // SAFETY: `fmt` is one of the four NUL-terminated formats above; `%.*s` reads an `int`
-        // then at most that many bytes at `p`, which `chunks` passes with them (a text's
-        // length and bytes, or 3 and a tag); `%02X` reads an `int` (a byte); the arguments a
-        // format does not use are ignored.
-        unsafe { HAL_Printf(fmt.as_ptr(), n, p) }
+    chunks(line, bytes, num, &mut |fmt, a| {
+        // SAFETY: `fmt` is one of the NUL-terminated formats above; each `%.*s` reads an `int`
+        // then at most that many bytes at its pointer, which `chunks` passes with them (a
+        // piece's length and bytes, or 0 and a NUL); `%02X` reads an `int` (a byte); the
+        // arguments a format does not use are ignored.
+        unsafe {
+            HAL_Printf(
+                fmt.as_ptr(),
+                a[0].0,
+                a[0].1,
+                a[1].0,
+                a[1].1,
+                a[2].0,
+                a[2].1,
+                a[3].0,
+                a[3].1,
+                a[4].0,
+                a[4].1,
+                a[5].0,
+                a[5].1,
+            )
+        }
     });
 }
 
-/// Print the text of `msg` at `level` (one out-of-line call per site).
-#[inline(never)]
+/// Print the text of `msg` at `level`.
 pub fn note(level: Level, msg: Msg) {
-    line(Line::new(level, msg, Msg::None), &[], 0);
+    line(Line::new(level, msg), &[], 0);
 }
 
 /// Print the text of `msg` at `level` with `n` at its placeholder.
-#[inline(never)]
 pub fn num(level: Level, msg: Msg, n: i64) {
-    line(Line::new(level, msg, Msg::None), &[], n);
+    line(Line::new(level, msg), &[], n);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The line as `HAL_Printf` prints it: each of the four formats done by hand.
-    fn rendered(line: Line, bytes: &[u8], num: i64) -> Vec<u8> {
+    /// A `%.*s` argument: its bytes (an empty one must point at a NUL).
+    fn text(a: (c_int, *const u8)) -> Vec<u8> {
+        assert!(!a.1.is_null());
+        if a.0 == 0 {
+            // SAFETY: an empty piece points at a NUL.
+            assert_eq!(unsafe { *a.1 }, 0, "an empty piece must point at a NUL");
+            return Vec::new();
+        }
+        // SAFETY: `%.*s` is handed a length and that many readable bytes.
+        unsafe { std::slice::from_raw_parts(a.1, a.0 as usize) }.to_vec()
+    }
+
+    /// The line as `HAL_Printf` prints it, each format done by hand, and the number of calls.
+    fn printed(line: Line, bytes: &[u8], num: i64) -> (Vec<u8>, usize) {
         let mut v = Vec::new();
-        chunks(line, bytes, num, &mut |fmt, n, p| {
+        let mut calls = 0;
+        chunks(line, bytes, num, &mut |fmt, a| {
+            calls += 1;
             if fmt == HEX {
-                v.extend_from_slice(format!("\\x{n:02X}").as_bytes());
+                v.extend_from_slice(format!("\\x{:02X}", a[0].0).as_bytes());
             } else if fmt == END {
                 v.extend_from_slice(b"\r\n");
+            } else if fmt == TEXT {
+                assert!(a[0].0 > 0, "an empty %.*s call");
+                v.extend(text(a[0]));
             } else {
-                assert!(n > 0, "an empty %.*s call");
-                // SAFETY: `%.*s` is handed a length and that many readable bytes.
-                let t = unsafe { std::slice::from_raw_parts(p, n as usize) };
-                if fmt == PREFIX {
-                    v.push(b'[');
-                    v.extend_from_slice(t);
-                    v.extend_from_slice(b"] dev_bind: ");
+                v.push(b'[');
+                v.extend(text(a[0]));
+                v.extend_from_slice(b"] dev_bind: ");
+                if let Some(k) = LINE.iter().position(|l| *l == fmt) {
+                    for p in &a[1..2 + 2 * k] {
+                        v.extend(text(*p));
+                    }
+                    for p in &a[2 + 2 * k..] {
+                        assert_eq!(p.0, 0, "an argument the format does not print");
+                    }
+                    v.extend_from_slice(b"\r\n");
                 } else {
-                    assert_eq!(fmt, TEXT);
-                    v.extend_from_slice(t);
+                    assert_eq!(fmt, PREFIX);
                 }
             }
         });
-        v
+        (v, calls)
+    }
+
+    fn rendered(line: Line, bytes: &[u8], num: i64) -> Vec<u8> {
+        printed(line, bytes, num).0
+    }
+
+    #[test]
+    fn a_line_of_plain_bytes_is_one_call() {
+        let l = Line::new(Level::Info, Msg::PayloadAnswer);
+        let (out, calls) = printed(l, b"{\"id\":1}", 0);
+        assert_eq!(
+            out,
+            b"[inf] dev_bind: sending message to app: {\"id\":1}\r\n"
+        );
+        assert_eq!(calls, 1);
+        let (out, calls) = printed(Line::new(Level::Warn, Msg::SubRes), b"/a/b", -1);
+        assert_eq!(out, b"[wrn] dev_bind: sub /a/b res:-1\r\n");
+        assert_eq!(calls, 1);
     }
 
     #[test]
     fn formats_levels_numbers_and_escapes() {
         assert_eq!(
-            rendered(Line::new(Level::Info, Msg::ReportRes, Msg::None), &[], -12),
+            rendered(Line::new(Level::Info, Msg::ReportRes), &[], -12),
             b"[inf] dev_bind: report token res:-12\r\n".to_vec()
         );
         assert_eq!(
-            rendered(
-                Line::new(Level::Debug, Msg::TryFail, Msg::None),
-                &[],
-                i64::MIN
-            ),
+            rendered(Line::new(Level::Debug, Msg::TryFail), &[], i64::MIN),
             b"[dbg] dev_bind: try -9223372036854775808 times fail\r\n".to_vec()
         );
         assert_eq!(
-            rendered(
-                Line::new(Level::Warn, Msg::SubRes, Msg::None),
-                b"a\x00\"\\\xff",
-                0
-            ),
+            rendered(Line::new(Level::Warn, Msg::SubRes), b"a\x00\"\\\xff", 0),
             b"[wrn] dev_bind: sub a\\x00\"\\x5C\\xFF res:0\r\n".to_vec()
         );
     }
@@ -180,7 +350,7 @@ mod tests {
         // `rendered` fails on a `%.*s` of length 0: an empty excerpt (a query without a
         // payload: an empty slice's dangling pointer), escapes first, last and side by side.
         for bytes in [&b""[..], b"\x00", b"\x00\x01", b"\x01a\x02", b"a\x01"] {
-            let out = rendered(Line::new(Level::Warn, Msg::Bytes, Msg::None), bytes, 0);
+            let out = rendered(Line::new(Level::Warn, Msg::PayloadStatis), bytes, 0);
             assert!(out.starts_with(b"[wrn] dev_bind: "));
             assert!(out.ends_with(b"\r\n"));
         }
@@ -189,10 +359,45 @@ mod tests {
     #[test]
     fn long_lines_are_printed_whole() {
         let big = [b'a'; 2000];
-        let out = rendered(Line::new(Level::Error, Msg::Bytes, Msg::None), &big, 0);
+        let out = rendered(Line::new(Level::Error, Msg::PayloadStatis), &big, 0);
         assert_eq!(out.len(), 16 + 2000 + 2);
         assert!(out.starts_with(b"[err] dev_bind: aaa"));
         assert!(out.ends_with(b"aaa\r\n"));
+    }
+
+    #[test]
+    fn max_level_features_compile_levels_out() {
+        let levels = [Level::Error, Level::Warn, Level::Info, Level::Debug];
+        let want = if cfg!(feature = "max-level-off") {
+            0
+        } else if cfg!(feature = "max-level-error") {
+            1
+        } else if cfg!(feature = "max-level-warn") {
+            2
+        } else if cfg!(feature = "max-level-info") {
+            3
+        } else {
+            4
+        };
+        let n = levels.iter().filter(|l| compiled_in(**l)).count();
+        assert_eq!(n, want);
+        // The compiled-in levels are the least verbose ones.
+        assert!(levels[..n].iter().all(|l| compiled_in(*l)));
+    }
+
+    #[test]
+    fn all_plain_agrees_with_plain_on_every_byte_and_position() {
+        for c in 0..=255u8 {
+            for len in 0..20 {
+                for at in 0..len {
+                    let mut b = vec![b'a'; len];
+                    b[at] = c;
+                    assert_eq!(all_plain(&b), plain(c), "byte {c:#x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(all_plain(b""));
+        assert!(all_plain(b" ~ ~ ~ ~ ~ ~ ~ ~ ~"));
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub mod shell;
 pub mod timer;
 pub mod types;
 
-#[cfg(not(any(test, feature = "std")))]
+#[cfg(not(test))]
 mod panic;
 
 pub use coap::ReplyCtx;

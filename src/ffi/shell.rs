@@ -10,13 +10,12 @@ use core::sync::atomic::{AtomicI8, AtomicU8, Ordering};
 
 use super::coap::ReplyCtx;
 use super::exec;
-pub use super::exports::Call;
 use super::imports::{Hal, Platform};
 use super::lock::{Guard, Locked};
 use super::log;
 use super::timer;
 use crate::config::MAX_PENDING_QUERIES;
-use crate::core::{Action, Answer, Level, Line, Machine, Msg, Sink, Sub, Token};
+use dev_bind_core::{Action, Answer, Config, Level, Line, Machine, Msg, Sink, Sub, Token};
 
 /// The machine the shell runs.
 pub type M = Machine<ReplyCtx, MAX_PENDING_QUERIES>;
@@ -33,9 +32,6 @@ pub struct Shell {
     ready: bool,
     /// Bumped by every timer arming (see `timer::arm`).
     pub timer_seq: u32,
-    /// End of the connect-AP info window (`awss_start_connectap_monitor`), uptime ms (0 when
-    /// closed: every uptime is at or past it).
-    pub connectap_until: u64,
     /// The token last copied into `aes_random`.
     mirrored: Token,
 }
@@ -46,7 +42,6 @@ impl Shell {
             machine: M::new(),
             ready: false,
             timer_seq: 0,
-            connectap_until: 0,
             mirrored: [0; 16],
         }
     }
@@ -157,28 +152,46 @@ impl Sink<ReplyCtx> for Outbox {
     }
 }
 
-/// A machine call that takes only the time and the sink.
-type Plain = fn(&mut M, u64, &mut Outbox);
-
 /// What an entry does to the machine: one variant per kind of entry, dispatched in one place
-/// ([`run`]) so that the firmware holds one copy of the entry code. The entries without data
-/// are one variant ([`Event::Plain`]), which [`run`] turns into a machine call through one
-/// table.
+/// ([`run`]) so that the firmware holds one copy of the entry code.
 pub enum Event<'a> {
-    /// An entry without data: `awss_start_bind`, `awss_bind_deinit`, the report calls, the
-    /// notify stop, `awss_bind_report_statis`, or the timer's poll.
-    Plain(Call),
     /// `awss_report_cloud`: reseed, then connect (`reset`: the persisted reset flag).
     Connect {
         /// The persisted reset flag.
         reset: bool,
     },
+    /// `awss_start_bind`.
+    StartBind,
+    /// `awss_bind_deinit`.
+    Deinit,
+    /// `awss_report_reset`.
+    ReportReset,
+    /// `awss_report_reset_to_cloud`.
+    ReportResetNow,
+    /// `awss_stop_report_reset`.
+    StopReportReset,
+    /// `awss_report_token`.
+    ReportToken,
+    /// `awss_stop_report_token`.
+    StopReportToken,
+    /// `awss_update_token`.
+    UpdateToken,
+    /// Start a notify round (`None`: the configured count).
+    NotifyStart(Option<u8>),
+    /// `awss_dev_bind_notify_stop`.
+    NotifyStop,
+    /// `awss_bind_report_statis`.
+    ReportStats,
+    /// `awss_cmp_online_init`.
+    OnlineInit,
+    /// `awss_cmp_online_deinit`.
+    OnlineDeinit,
+    /// The timer fired.
+    Poll,
     /// A `reset_reply` payload.
     ResetReply(&'a [u8]),
     /// A `match_reply` payload.
     MatchReply(&'a [u8]),
-    /// Start a notify round (`None`: the configured count).
-    NotifyStart(Option<u8>),
     /// A phone's query.
     Query {
         /// What an answer needs of the request.
@@ -197,38 +210,20 @@ pub enum Event<'a> {
         /// The response's payload.
         payload: Option<&'a [u8]>,
     },
-    /// A call of the configuration API (`dev_bind_set_config`, `dev_bind_set_token`): the
-    /// machine call itself, so that a firmware which never links that API does not link the
-    /// machine code behind it either. Returns false when the machine refused the call.
-    Apply(&'a mut dyn FnMut(&mut M, u64, &mut Outbox) -> bool),
+    /// `dev_bind_set_config` (refused by the machine when a field is zero).
+    SetConfig(Config),
+    /// `dev_bind_set_token` (refused by the machine when all zero).
+    SetToken(Token),
     /// The MQTT client refused this subscription (told by `exec`, outside the lock, right after
     /// the refusal).
     SubscribeFailed(Sub),
 }
 
-/// The machine call of an entry without data (`poll` for the calls that carry data, which
-/// never come as [`Event::Plain`]).
-fn plain(call: Call) -> Plain {
-    match call {
-        Call::StartBind => |m, now, o| m.start_bind(now, read_aes_random(), o),
-        Call::Deinit => M::deinit,
-        Call::ReportReset => M::report_reset,
-        Call::ReportResetNow => M::report_reset_now,
-        Call::StopReportReset => M::stop_report_reset,
-        Call::ReportToken => M::report_token,
-        Call::StopReportToken => M::stop_report_token,
-        Call::UpdateToken => M::update_token,
-        Call::NotifyStop => M::notify_stop,
-        Call::ReportStats => |m, _, o| m.report_stats(o),
-        _ => M::poll,
-    }
-}
-
 /// Run `event` on the machine under the lock, then execute its actions (outside the lock) and
 /// re-arm the timer. Returns `-1` when the module lock cannot be created (after an error line)
-/// or the machine refused an [`Event::Apply`]; for [`Call::ReportToken`], [`Call::ReportReset`]
-/// and [`Call::ReportResetNow`] the first report publish's result (`0` if none was made);
-/// else `0`.
+/// or the machine refused a [`Event::SetConfig`] or [`Event::SetToken`]; for
+/// [`Event::ReportToken`], [`Event::ReportReset`] and [`Event::ReportResetNow`] the first
+/// report publish's result (`0` if none was made); else `0`.
 #[inline(never)]
 pub fn run(event: Event<'_>) -> c_int {
     let Some(mut held) = begin() else {
@@ -248,14 +243,31 @@ pub fn run(event: Event<'_>) -> c_int {
             reseed(m, false);
             m.connect(now, reset, read_aes_random(), o);
         }
-        Event::ResetReply(payload) | Event::MatchReply(payload) => {
-            let f: fn(&mut M, u64, &[u8], &mut Outbox) = match event {
-                Event::ResetReply(_) => M::on_reset_reply,
-                _ => M::on_match_reply,
-            };
-            f(m, now, payload, o);
+        Event::StartBind => m.start_bind(now, read_aes_random(), o),
+        Event::Deinit => m.deinit(now, o),
+        Event::ReportReset => {
+            publishes = true;
+            m.report_reset(now, o);
         }
+        Event::ReportResetNow => {
+            publishes = true;
+            m.report_reset_now(now, o);
+        }
+        Event::StopReportReset => m.stop_report_reset(now, o),
+        Event::ReportToken => {
+            publishes = true;
+            m.report_token(now, o);
+        }
+        Event::StopReportToken => m.stop_report_token(now, o),
+        Event::UpdateToken => m.update_token(now, o),
         Event::NotifyStart(count) => m.notify_start(now, count, o),
+        Event::NotifyStop => m.notify_stop(now, o),
+        Event::ReportStats => m.report_stats(o),
+        Event::OnlineInit => m.online_init(now, o),
+        Event::OnlineDeinit => m.online_deinit(now, o),
+        Event::Poll => m.poll(now, o),
+        Event::ResetReply(payload) => m.on_reset_reply(now, payload, o),
+        Event::MatchReply(payload) => m.on_match_reply(now, payload, o),
         Event::Query {
             ctx,
             mcast,
@@ -266,19 +278,17 @@ pub fn run(event: Event<'_>) -> c_int {
             code,
             payload,
         } => m.on_notify_ack(now, result, code, payload, o),
-        Event::Apply(f) => {
-            if !f(m, now, o) {
+        Event::SetConfig(cfg) => {
+            if m.set_config(now, cfg, o).is_err() {
+                rc = -1;
+            }
+        }
+        Event::SetToken(token) => {
+            if m.set_token(now, token, o).is_err() {
                 rc = -1;
             }
         }
         Event::SubscribeFailed(sub) => m.subscribe_failed(now, sub, o),
-        Event::Plain(call) => {
-            publishes = matches!(
-                call,
-                Call::ReportToken | Call::ReportReset | Call::ReportResetNow
-            );
-            plain(call)(m, now, o);
-        }
     }
     let published = held.finish(&out);
     if publishes {
@@ -297,8 +307,16 @@ fn query(m: &mut M, now: u64, ctx: ReplyCtx, mcast: bool, payload: Option<&[u8]>
 /// Tell the machine that the MQTT client refused `sub` (an entry of its own, out of line, so
 /// that its event is built on this small frame, not in [`Held::finish`]'s).
 #[inline(never)]
-pub fn refused(sub: Sub) {
+fn refused(sub: Sub) {
     let _ = run(Event::SubscribeFailed(sub));
+}
+
+/// Tell the machine that the token report `id` is being published (an entry of its own that
+/// queues no action, right before the MQTT call, so that a reply arriving during the call
+/// counts and one arriving before it does not).
+#[inline(never)]
+fn report_sending(id: u32) {
+    let _ = read_mut(|m, _| m.report_sending(id));
 }
 
 /// The module lock held for one entry. [`Held::finish`] or [`Held::unlock`] ends it.
@@ -323,14 +341,32 @@ pub fn begin() -> Option<Held> {
 }
 
 impl Held {
-    /// Mirror the C data symbols, unlock, execute the actions queued in `out` in order and
-    /// re-arm the timer. Returns what [`exec::run`] returns.
+    /// Mirror the C data symbols, unlock, execute the actions queued in `out` in order, tell
+    /// the machine what it must know of them, and re-arm the timer. Returns the result of the
+    /// first token or reset report publish (no entry of the machine queues both kinds), `0`
+    /// if none was made.
     #[inline(never)]
     pub fn finish(self, out: &Outbox) -> c_int {
         self.unlock();
-        let published = exec::run(&out.actions, out.answer.as_ref());
+        let mut published = None;
+        let mut reply = out.answer.as_ref().map(exec::Reply::Later);
+        for action in &out.actions {
+            if let Action::PublishReport { id, .. } = *action {
+                // From now on the cloud's answer counts, also one that comes during the call.
+                report_sending(id);
+            }
+            match exec::execute(action, reply.as_mut()) {
+                exec::Outcome::Done => {}
+                // The machine schedules another try (that entry queues no subscription, so
+                // this recurses at most once).
+                exec::Outcome::SubscribeRefused(sub) => refused(sub),
+                exec::Outcome::Published(rc) => {
+                    published.get_or_insert(rc);
+                }
+            }
+        }
         timer::arm();
-        published
+        published.unwrap_or(0)
     }
 
     /// End an entry that queued no action: mirror the C data symbols and unlock.

@@ -11,7 +11,7 @@ use super::imports::{
 };
 use super::log;
 use super::shell::{self, SHELL};
-use crate::core::{Level, Msg};
+use dev_bind_core::{Level, Msg};
 
 static TIMER: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
 
@@ -21,7 +21,7 @@ const MAX_ROUNDS: u32 = 8;
 
 /// The timer callback: poll the machine (which re-arms the timer).
 unsafe extern "C" fn on_timer(_user_data: *mut c_void) {
-    let _ = super::exports::entry(shell::Call::Poll);
+    let _ = shell::run(shell::Event::Poll);
 }
 
 /// The timer, created on first use; `None` (logged) when the HAL cannot create one.

@@ -268,8 +268,8 @@ check_layout!(dev_bind_config_t, size 24 / 24, align 4 / 4, report_retry_ms @ 0 
     report_attempts @ 4 / 4, token_lifetime_ms @ 8 / 8, notify_count @ 12 / 12,
     notify_step_ms @ 16 / 16, reset_retry_ms @ 20 / 20);
 
-impl From<crate::core::Config> for dev_bind_config_t {
-    fn from(c: crate::core::Config) -> Self {
+impl From<dev_bind_core::Config> for dev_bind_config_t {
+    fn from(c: dev_bind_core::Config) -> Self {
         dev_bind_config_t {
             report_retry_ms: c.report_retry_ms,
             report_attempts: c.report_attempts,
@@ -281,9 +281,9 @@ impl From<crate::core::Config> for dev_bind_config_t {
     }
 }
 
-impl From<dev_bind_config_t> for crate::core::Config {
+impl From<dev_bind_config_t> for dev_bind_core::Config {
     fn from(c: dev_bind_config_t) -> Self {
-        crate::core::Config {
+        dev_bind_core::Config {
             report_retry_ms: c.report_retry_ms,
             report_attempts: c.report_attempts,
             token_lifetime_ms: c.token_lifetime_ms,

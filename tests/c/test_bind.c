@@ -1110,6 +1110,75 @@ static void connectap_info(void)
     free(payload);
 }
 
+/* ---- defects found by an independent harness ------------------------------------------------ */
+
+/* A match_reply with code 200 and the right id that arrives before its report is published (a
+ * stale reply from before a reboot: ids restart at 0), here inside the subscription, must not
+ * confirm the token; the report is retried and its answer confirms. */
+static void stale_match_reply(void)
+{
+    char id[16];
+    mock_sub_deliver_on_subscribe("/thing/awss/enrollee/match_reply",
+                                  "{\"id\":\"0\",\"code\":200,\"data\":{}}");
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK(mock_log_contains("match_reply ignored: unknown id 0"));
+    CHECK_EQ(awss_report_token_suc, 0);
+    CHECK_EQ(awss_token_remain_time(), 0);
+    CHECK_EQ(mock_mcast_count(), 0); /* no notify with a token the cloud never got */
+    mock_advance(30000);
+    CHECK_EQ(fx_reports(), 2);
+    CHECK_EQ(fx_report_id(-1, id), 0);
+    CHECK(strcmp(id, "1") == 0);
+    CHECK_EQ(fx_match_reply("1"), 0);
+    CHECK_EQ(awss_report_token_suc, 1);
+    CHECK(mock_mcast_count() >= 1);
+}
+
+/* The cloud's answer inside IOT_MQTT_Publish_Simple answers the real publish: it confirms. The
+ * notify round it starts goes out from a server with both query resources registered. */
+static void ack_inside_publish(void)
+{
+    mock_cloud_ack_inside_publish(1);
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK_EQ(awss_report_token_suc, 1);
+    CHECK(awss_token_remain_time() > 0);
+    CHECK(mock_mcast_count() >= 1);
+    CHECK_EQ(mock_mcast_get(0).resources, 2);
+    CHECK(mock_coap_has_resource(URI_MCAST));
+    CHECK(mock_coap_has_resource(URI_UCAST));
+    /* After a deinit, the next start registers again before serving. */
+    CHECK_EQ(awss_bind_deinit(), 0);
+    CHECK_EQ(mock_coap_server_live(), 0);
+    int sent = mock_mcast_count();
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK(mock_mcast_count() > sent);
+    CHECK_EQ(mock_mcast_get(sent).resources, 2);
+}
+
+/* awss_report_cloud(); awss_cmp_online_init(); awss_cmp_online_deinit(); must leave match_reply
+ * subscribed for the session, and a second awss_report_cloud() keeps it so. Outside a session
+ * the online calls subscribe and unsubscribe it. */
+static void online_calls_keep_match_reply(void)
+{
+    char hex[33];
+    CHECK_EQ(awss_report_cloud(), 0);
+    fx_check_report(-1, "0", hex);
+    CHECK_EQ(awss_cmp_online_init(), 0);
+    CHECK_EQ(awss_cmp_online_deinit(), 0);
+    CHECK(mock_sub_active(TOPIC_MATCH_REPLY));
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK(mock_sub_active(TOPIC_MATCH_REPLY));
+    CHECK_EQ(fx_match_reply("0"), 0); /* heard: the token is confirmed */
+    CHECK_EQ(awss_report_token_suc, 1);
+    CHECK(awss_token_remain_time() > 0);
+    CHECK_EQ(awss_bind_deinit(), 0);
+    CHECK(!mock_sub_active(TOPIC_MATCH_REPLY));
+    CHECK_EQ(awss_cmp_online_init(), 0);
+    CHECK(mock_sub_active(TOPIC_MATCH_REPLY));
+    CHECK_EQ(awss_cmp_online_deinit(), 0);
+    CHECK(!mock_sub_active(TOPIC_MATCH_REPLY));
+}
+
 /* ---- runner --------------------------------------------------------------------------------- */
 
 static const struct {
@@ -1141,6 +1210,9 @@ static const struct {
     {"config_api", config_api},
     {"legacy_api", legacy_api},
     {"connectap_info", connectap_info},
+    {"stale_match_reply", stale_match_reply},
+    {"ack_inside_publish", ack_inside_publish},
+    {"online_calls_keep_match_reply", online_calls_keep_match_reply},
 };
 
 int main(int argc, char **argv)

@@ -41,24 +41,10 @@ fn with_kv<R>(f: impl FnOnce(&mut KvStore) -> R) -> Option<R> {
     guard.as_mut().map(f)
 }
 
-/// Fills `buf` from the OS's random source.
+/// Fills `buf` from the OS's random source (getrandom(2) on Linux, through the getrandom
+/// crate); false if it failed.
 pub fn os_random(buf: &mut [u8]) -> bool {
-    let mut filled = 0;
-    while filled < buf.len() {
-        let Some(rest) = buf.get_mut(filled..) else {
-            return false;
-        };
-        // SAFETY: `rest` is a valid writable buffer of `rest.len()` bytes.
-        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
-        if n <= 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return false;
-        }
-        filled += usize::try_from(n).unwrap_or(0);
-    }
-    true
+    getrandom::fill(buf).is_ok()
 }
 
 /// A uniform value in `[0, region)` (0 when `region` is 0).

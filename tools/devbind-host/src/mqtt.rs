@@ -1,4 +1,5 @@
-//! A small synchronous MQTT 3.1.1 client on `std::net` with the `mqttbytes` codec: CONNECT
+//! A small synchronous MQTT 3.1.1 client on `std::net` with rumqttc's codec (`rumqttc::mqttbytes`,
+//! the maintained successor of the `mqttbytes` crate) and its topic matcher: CONNECT
 //! (clean session), SUBSCRIBE qos 0/1 with SUBACK tracking, PUBLISH qos 0/1 with PUBACK
 //! tracking, PINGREQ keep-alive, and a reader thread that dispatches incoming PUBLISHes to every
 //! subscription whose filter matches (`+` / `#` wildcards). When the connection drops it
@@ -8,6 +9,14 @@
 //! subscribe or unsubscribe. `subscribe` never waits for the SUBACK (the SDK's
 //! `IOT_MQTT_Subscribe` does not either); [`MqttClient::wait_suback`] does, for callers that
 //! want it.
+//!
+//! Why not rumqttc's own client (`rumqttc::Client` / `Connection`): the SDK's
+//! `IOT_MQTT_Subscribe` and `IOT_MQTT_Publish_Simple` return the packet id at once, and the
+//! bind module calls them from inside its MQTT callbacks (it reports a fresh token from the
+//! `match_reply` handler). rumqttc's `subscribe` and `publish` return `()`: its event loop
+//! assigns the packet id later, seen only as an `Event::Outgoing` on the thread that also runs
+//! the callbacks, so an FFI call waiting for it from a callback would deadlock, and a SUBACK or
+//! PUBACK could not be tied to the call that caused it.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
@@ -18,10 +27,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use mqttbytes::v4::{self, Packet};
-use mqttbytes::QoS;
+use rumqttc::mqttbytes::v4::{self, Packet};
+use rumqttc::mqttbytes::{matches, QoS};
 
-pub use mqttbytes::v4::SubscribeReasonCode;
+pub use rumqttc::mqttbytes::v4::SubscribeReasonCode;
 
 /// Largest packet accepted from the broker.
 pub const MAX_PACKET: usize = 256 * 1024;
@@ -111,28 +120,8 @@ fn qos_num(q: QoS) -> u8 {
     }
 }
 
-fn codec_err(e: mqttbytes::Error) -> io::Error {
+fn codec_err(e: rumqttc::mqttbytes::Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("mqtt codec: {e:?}"))
-}
-
-/// Whether `topic` matches the MQTT 3.1.1 topic filter `filter` (`+` one level, `#` this level
-/// and all below, including none: `a/#` matches `a`). Filters starting with a wildcard do not
-/// match topics starting with `$`.
-pub fn topic_matches(filter: &str, topic: &str) -> bool {
-    if topic.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
-        return false;
-    }
-    let mut f = filter.split('/');
-    let mut t = topic.split('/');
-    loop {
-        match (f.next(), t.next()) {
-            (Some("#"), _) => return f.next().is_none(),
-            (Some("+"), Some(_)) => {}
-            (Some(fl), Some(tl)) if fl == tl => {}
-            (None, None) => return true,
-            _ => return false,
-        }
-    }
 }
 
 /// Whether `filter` is a valid topic filter (`#` only as the last level, wildcards alone in
@@ -203,7 +192,7 @@ impl MqttClient {
 
     fn send(
         &self,
-        encode: impl FnOnce(&mut BytesMut) -> Result<usize, mqttbytes::Error>,
+        encode: impl FnOnce(&mut BytesMut) -> Result<usize, rumqttc::mqttbytes::Error>,
     ) -> io::Result<()> {
         let mut buf = BytesMut::with_capacity(256);
         encode(&mut buf).map_err(codec_err)?;
@@ -386,7 +375,7 @@ impl MqttClient {
         let mut rx = BytesMut::with_capacity(64);
         let mut tmp = [0u8; 64];
         let ack = loop {
-            match v4::read(&mut rx, MAX_PACKET) {
+            match Packet::read(&mut rx, MAX_PACKET) {
                 Ok(Packet::ConnAck(a)) => break a,
                 Ok(other) => {
                     return Err(io::Error::new(
@@ -394,7 +383,7 @@ impl MqttClient {
                         format!("expected CONNACK, got {other:?}"),
                     ))
                 }
-                Err(mqttbytes::Error::InsufficientBytes(_)) => {}
+                Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => {}
                 Err(e) => return Err(codec_err(e)),
             }
             let n = stream.read(&mut tmp)?;
@@ -483,10 +472,10 @@ impl MqttClient {
                 Ok(n) => {
                     rx.extend_from_slice(tmp.get(..n).unwrap_or(&[]));
                     loop {
-                        match v4::read(&mut rx, MAX_PACKET) {
+                        match Packet::read(&mut rx, MAX_PACKET) {
                             Ok(Packet::PingResp) => ping_sent = None,
                             Ok(p) => self.handle(p)?,
-                            Err(mqttbytes::Error::InsufficientBytes(_)) => break,
+                            Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => break,
                             Err(e) => return Err(codec_err(e)),
                         }
                     }
@@ -537,7 +526,7 @@ impl MqttClient {
                     .lock()
                     .subs
                     .iter()
-                    .filter(|s| topic_matches(&s.filter, &p.topic))
+                    .filter(|s| matches(&p.topic, &s.filter))
                     .map(|s| Arc::clone(&s.handler))
                     .collect();
                 if handlers.is_empty() {

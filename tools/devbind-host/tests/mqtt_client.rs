@@ -1,4 +1,4 @@
-//! The MQTT client against a tiny in-test broker (mqttbytes on std::net), topic-filter
+//! The MQTT client against a tiny in-test broker (rumqttc's codec on std::net), topic-filter
 //! matching, and the `IOT_MQTT_*` C exports.
 
 use std::ffi::c_void;
@@ -9,10 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use devbind_host::mqtt::{topic_matches, valid_filter, Message, MqttClient, MqttOptions};
+use devbind_host::mqtt::{valid_filter, Message, MqttClient, MqttOptions};
 use devbind_host::types::{IotxMqttEventMsg, IotxMqttTopicInfo};
-use mqttbytes::v4::{self, Packet, SubscribeReasonCode};
-use mqttbytes::QoS;
+use rumqttc::mqttbytes::matches;
+use rumqttc::mqttbytes::v4::{self, Packet, SubscribeReasonCode};
+use rumqttc::mqttbytes::QoS;
 
 #[derive(Default)]
 struct BrokerState {
@@ -72,7 +73,10 @@ impl Broker {
     }
 }
 
-fn write(stream: &mut TcpStream, f: impl FnOnce(&mut BytesMut) -> Result<usize, mqttbytes::Error>) {
+fn write(
+    stream: &mut TcpStream,
+    f: impl FnOnce(&mut BytesMut) -> Result<usize, rumqttc::mqttbytes::Error>,
+) {
     let mut b = BytesMut::new();
     f(&mut b).unwrap();
     let _ = stream.write_all(&b);
@@ -88,9 +92,9 @@ fn serve(mut conn: TcpStream, st: Arc<Mutex<BrokerState>>) {
         };
         rx.extend_from_slice(&tmp[..n]);
         loop {
-            let p = match v4::read(&mut rx, 1 << 20) {
+            let p = match Packet::read(&mut rx, 1 << 20) {
                 Ok(p) => p,
-                Err(mqttbytes::Error::InsufficientBytes(_)) => break,
+                Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => break,
                 Err(_) => return,
             };
             let mut st = st.lock().unwrap();
@@ -127,7 +131,7 @@ fn serve(mut conn: TcpStream, st: Arc<Mutex<BrokerState>>) {
                         write(&mut conn, |b| v4::PubAck::new(p.pkid).write(b));
                     }
                     for (f, w) in st.subs.iter_mut() {
-                        if topic_matches(f, &p.topic) {
+                        if matches(&p.topic, f) {
                             let fwd = v4::Publish::from_bytes(
                                 p.topic.clone(),
                                 QoS::AtMostOnce,
@@ -186,7 +190,7 @@ fn topic_filters_match_like_mqtt_311() {
         ("a/+/c", "a//c"),
     ];
     for (f, t) in yes {
-        assert!(topic_matches(f, t), "{f} should match {t}");
+        assert!(matches(t, f), "{f} should match {t}");
     }
     let no = [
         ("a/b", "a/b/c"),
@@ -203,7 +207,7 @@ fn topic_filters_match_like_mqtt_311() {
         ("A/b", "a/b"),
     ];
     for (f, t) in no {
-        assert!(!topic_matches(f, t), "{f} should not match {t}");
+        assert!(!matches(t, f), "{f} should not match {t}");
     }
     assert!(valid_filter("a/+/#"));
     assert!(!valid_filter("a/#/b"));

@@ -8,9 +8,9 @@
 //!   `{"id":"1","code":200|404|409|410|400,"message":"..","productKey":..,"deviceName":..}`.
 
 use crate::mqtt::Client;
-use mqttbytes::QoS;
+use rumqttc::mqttbytes::QoS;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_TTL_MS: u64 = 45_000;
 /// The simulator forgets tokens this long after they expired (it still says "expired" till then).
 const FORGET_AFTER_MS: u64 = 600_000;
+/// How often at most it looks for tokens to forget (a look visits every token held).
+const FORGET_EVERY_MS: u64 = 1_000;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Device {
@@ -83,6 +85,16 @@ pub enum Event {
         device: Device,
         text: String,
     },
+    /// The connection to the broker dropped: the simulator reconnects.
+    BrokerLost {
+        broker: String,
+    },
+    /// Connected again, every topic subscribed again.
+    BrokerBack {
+        broker: String,
+        attempts: u32,
+        topics: usize,
+    },
 }
 
 impl Event {
@@ -120,6 +132,13 @@ impl Event {
                 "id":id,"unbound":unbound}),
             Event::Stats { device, text } => json!({"event":"stats","productKey":device.pk,
                 "deviceName":device.dn,"text":text}),
+            Event::BrokerLost { broker } => json!({"event":"broker_lost","broker":broker}),
+            Event::BrokerBack {
+                broker,
+                attempts,
+                topics,
+            } => json!({"event":"broker_back","broker":broker,"attempts":attempts,
+                "topics":topics}),
         }
     }
 
@@ -164,6 +183,16 @@ impl Event {
                 }
             ),
             Event::Stats { device, text } => format!("device -> cloud  log/post ({device}) {text}"),
+            Event::BrokerLost { broker } => {
+                format!("cloud  lost the broker {broker}: reconnecting (tokens kept)")
+            }
+            Event::BrokerBack {
+                broker,
+                attempts,
+                topics,
+            } => format!(
+                "cloud  reconnected to the broker {broker} after {attempts} attempt(s), {topics} topics subscribed again"
+            ),
         }
     }
 }
@@ -181,6 +210,8 @@ pub struct Cloud {
     ttl_ms: u64,
     tokens: HashMap<String, TokenEntry>,
     bindings: BTreeMap<Device, Vec<String>>,
+    /// When it last looked for tokens to forget.
+    forgot_at_ms: Option<u64>,
 }
 
 fn is_token(t: &str) -> bool {
@@ -220,14 +251,21 @@ impl Cloud {
             ttl_ms,
             tokens: HashMap::new(),
             bindings: BTreeMap::new(),
+            forgot_at_ms: None,
         }
     }
 
     /// Records a reported token; returns whether it was held already.
     pub fn report(&mut self, device: Device, token: &str, now_ms: u64) -> bool {
         let token = token.to_ascii_uppercase();
-        self.tokens
-            .retain(|_, e| e.expires_ms + FORGET_AFTER_MS > now_ms);
+        if self
+            .forgot_at_ms
+            .is_none_or(|at| now_ms >= at + FORGET_EVERY_MS)
+        {
+            self.forgot_at_ms = Some(now_ms);
+            self.tokens
+                .retain(|_, e| e.expires_ms + FORGET_AFTER_MS > now_ms);
+        }
         match self.tokens.get_mut(&token) {
             Some(e) => {
                 e.reports += 1;
@@ -477,6 +515,15 @@ impl Cloud {
     }
 }
 
+/// Connects as the cloud and subscribes to [`CLOUD_FILTERS`].
+fn connect_cloud(broker: &str) -> io::Result<Client> {
+    let client = Client::connect(broker, "devbind-cloud", Duration::from_secs(5))?;
+    for f in CLOUD_FILTERS {
+        client.subscribe(f, QoS::AtLeastOnce)?;
+    }
+    Ok(client)
+}
+
 /// Topics the simulator subscribes to.
 pub const CLOUD_FILTERS: [&str; 4] = [
     "/sys/+/+/thing/awss/enrollee/match",
@@ -494,23 +541,89 @@ pub struct CloudRunner {
 impl CloudRunner {
     /// Connects to `broker`, subscribes, and calls `on_event(event, summary_json, summary_line)`
     /// for every event, before the replies of the message that caused it are published.
-    pub fn start<F>(broker: &str, ttl_ms: u64, mut on_event: F) -> io::Result<CloudRunner>
+    pub fn start<F>(broker: &str, ttl_ms: u64, on_event: F) -> io::Result<CloudRunner>
     where
         F: FnMut(&Event, &Cloud, u64) + Send + 'static,
     {
-        let client = Client::connect(broker, "devbind-cloud", Duration::from_secs(5))?;
-        for f in CLOUD_FILTERS {
-            client.subscribe(f, QoS::AtLeastOnce)?;
-        }
+        Self::start_with_delay(broker, ttl_ms, Duration::ZERO, on_event)
+    }
+
+    /// Same, but every reply (`match_reply`, `reset_reply`, `bind_reply`) is published
+    /// `ack_delay` after the message it answers, as a distant cloud's would be; messages keep
+    /// being received and handled meanwhile (the event comes when the message is handled).
+    pub fn start_with_delay<F>(
+        broker: &str,
+        ttl_ms: u64,
+        ack_delay: Duration,
+        mut on_event: F,
+    ) -> io::Result<CloudRunner>
+    where
+        F: FnMut(&Event, &Cloud, u64) + Send + 'static,
+    {
+        let client = connect_cloud(broker)?;
+        let broker = broker.to_string();
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
         let handle = thread::spawn(move || {
             let start = Instant::now();
             let mut cloud = Cloud::new(ttl_ms);
-            while !stop2.load(Ordering::Relaxed) && client.is_connected() {
-                let Some(m) = client.recv_timeout(Duration::from_millis(100)) else {
+            let mut client = Some(client);
+            // Replies waiting for their time, in the order they are due.
+            let mut delayed: VecDeque<(Instant, String, Vec<u8>)> = VecDeque::new();
+            while !stop2.load(Ordering::Relaxed) {
+                let now = start.elapsed().as_millis() as u64;
+                let c = match client.take() {
+                    Some(c) if c.is_connected() => c,
+                    Some(_) => {
+                        on_event(
+                            &Event::BrokerLost {
+                                broker: broker.clone(),
+                            },
+                            &cloud,
+                            now,
+                        );
+                        continue;
+                    }
+                    None => {
+                        // A broker restart: try again every second, tokens kept meanwhile.
+                        let mut attempts = 0;
+                        while !stop2.load(Ordering::Relaxed) {
+                            attempts += 1;
+                            if let Ok(c) = connect_cloud(&broker) {
+                                let now = start.elapsed().as_millis() as u64;
+                                let back = Event::BrokerBack {
+                                    broker: broker.clone(),
+                                    attempts,
+                                    topics: CLOUD_FILTERS.len(),
+                                };
+                                on_event(&back, &cloud, now);
+                                client = Some(c);
+                                break;
+                            }
+                            for _ in 0..10 {
+                                if stop2.load(Ordering::Relaxed) {
+                                    break;
+                                }
+                                thread::sleep(Duration::from_millis(100));
+                            }
+                        }
+                        continue;
+                    }
+                };
+                while delayed.front().is_some_and(|d| d.0 <= Instant::now()) {
+                    if let Some((_, t, p)) = delayed.pop_front() {
+                        let _ = c.publish(&t, &p, QoS::AtMostOnce);
+                    }
+                }
+                let wait = delayed.front().map_or(Duration::from_millis(100), |d| {
+                    d.0.saturating_duration_since(Instant::now())
+                        .min(Duration::from_millis(100))
+                });
+                let Some(m) = c.recv_timeout(wait) else {
+                    client = Some(c);
                     continue;
                 };
+                let client = client.insert(c);
                 let now = start.elapsed().as_millis() as u64;
                 let (replies, events) = cloud.handle(&m.topic, &m.payload, now);
                 // Events first: whoever waits on them (the demo) must see a report or a bind
@@ -519,7 +632,11 @@ impl CloudRunner {
                     on_event(e, &cloud, now);
                 }
                 for (t, p) in replies {
-                    let _ = client.publish(&t, &p, QoS::AtMostOnce);
+                    if ack_delay.is_zero() {
+                        let _ = client.publish(&t, &p, QoS::AtMostOnce);
+                    } else {
+                        delayed.push_back((Instant::now() + ack_delay, t, p));
+                    }
                 }
             }
         });

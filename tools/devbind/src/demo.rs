@@ -1,15 +1,19 @@
 //! `devbind demo`: the embedded broker, the cloud simulator and the example device, playing every
 //! flow of the guide on loopback and checking each.
 
+use crate::broker::Broker;
 use crate::cloud::{self, CloudRunner, Event};
 use crate::doctor::{self, Mark};
-use crate::mqtt::{Broker, Client};
+use crate::mqtt::Client;
 use crate::phone::{self, Listener, MCAST_PATH};
 use serde_json::{json, Value};
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::net::{SocketAddr, UdpSocket};
-use std::path::PathBuf;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -18,6 +22,25 @@ pub const PK: &str = "a1demoPK01";
 pub const DN: &str = "demo_device_01";
 /// Token lifetime used by the demo (device and cloud), short so flow 4 waits little.
 const LIFETIME_MS: u64 = 3000;
+/// The phones' source address: the SDK's CoAP server drops packets from its own IP, so a phone
+/// on the device's host (127.0.0.1) sends from another loopback address.
+const PHONE_IP: &str = "127.0.0.2";
+/// Device log lines kept to show when a device exits on its own.
+const LAST_LINES: usize = 8;
+/// Exit code of an interrupted demo (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// Process groups of the devices running now: killed on every way out, a signal included.
+static LIVE: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+/// Set once Ctrl-C or SIGTERM came: no device is started after it.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Kills a device's whole process group.
+fn kill_group(pgid: i32) {
+    use nix::sys::signal::{killpg, Signal};
+    use nix::unistd::Pid;
+    let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+}
 
 /// Which device program to run.
 #[derive(Clone, Debug)]
@@ -32,6 +55,8 @@ pub struct Options {
     pub color: bool,
     pub json: bool,
     pub verbose: bool,
+    /// Copy the device log here at the end, pass or fail.
+    pub keep_logs: Option<PathBuf>,
 }
 
 /// Where the demo looks for the example device when `--device` is not given.
@@ -56,6 +81,8 @@ enum Ev {
     /// A phone received this token (from a notify or a query answer). Recorded by the demo
     /// itself, so it is in the timeline before the phone acts, whatever the device's log lags.
     PhoneGot(String),
+    /// The device exited on its own (status, last lines).
+    DeviceExited(String),
 }
 
 struct Timeline {
@@ -67,6 +94,14 @@ struct Timeline {
     cv: Condvar,
     steps_seen: Mutex<[bool; 6]>,
     out: Mutex<()>,
+    /// The flow being played (in every JSON event).
+    flow: Mutex<Option<u8>>,
+    /// The last device log lines.
+    recent: Mutex<VecDeque<String>>,
+    /// Set when the running device exited on its own: waits end at once.
+    dead: Mutex<Option<String>>,
+    /// The flows played so far (the summary of an interrupted run).
+    results: Mutex<Results>,
 }
 
 impl Timeline {
@@ -83,13 +118,28 @@ impl Timeline {
     }
 
     fn say(&self, who: &str, text: &str, code: &str) {
+        self.event(who, "", text, code, json!({}));
+    }
+
+    /// One timeline entry: who acts, what kind of event, the text, and structured fields
+    /// (token, id, ...) for `--json`.
+    fn event(&self, who: &str, what: &str, text: &str, code: &str, fields: Value) {
         let _g = self.out.lock().unwrap_or_else(|e| e.into_inner());
         let t = self.ms();
         if self.json {
-            println!(
-                "{}",
-                json!({"t": t as f64 / 1000.0, "who": who, "text": text})
-            );
+            let mut v = json!({"t": t as f64 / 1000.0, "who": who, "text": text});
+            if !what.is_empty() {
+                v["what"] = json!(what);
+            }
+            if let Some(f) = *self.flow.lock().unwrap_or_else(|e| e.into_inner()) {
+                v["flow"] = json!(f);
+            }
+            if let Value::Object(m) = fields {
+                for (k, x) in m {
+                    v[k] = x;
+                }
+            }
+            println!("{v}");
         } else {
             let stamp = format!("{:>7.3}s", t as f64 / 1000.0);
             println!("{}  {}", self.paint("2", &stamp), self.paint(code, text));
@@ -99,9 +149,58 @@ impl Timeline {
 
     fn push(&self, ev: Ev) {
         match &ev {
-            Ev::Cloud(e) => self.say("cloud", &e.line(), "36"),
-            Ev::Device(line, mark) => self.show_device(line, mark.as_ref()),
+            Ev::Cloud(e) => {
+                // The device logs its report before publishing it, but its log comes through a
+                // pipe: wait a moment for it, so the report is shown before the cloud's reply.
+                if let Event::TokenReported { token, .. } = e {
+                    self.wait_events(Duration::from_millis(300), |evs| {
+                        evs.iter().rev().take(50).find_map(|(_, x)| match x {
+                            Ev::Device(_, Some(Mark::ReportToken(Some(t)))) if t == token => {
+                                Some(())
+                            }
+                            _ => None,
+                        })
+                    });
+                }
+                let mut f = e.to_json();
+                let what = f["event"].as_str().unwrap_or("").to_string();
+                if let Value::Object(m) = &mut f {
+                    m.remove("event");
+                }
+                self.event("cloud", &what, &e.line(), "36", f)
+            }
+            Ev::Device(line, mark) => {
+                let mut r = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+                if r.len() == LAST_LINES {
+                    r.pop_front();
+                }
+                r.push_back(line.clone());
+                drop(r);
+                self.show_device(line, mark.as_ref())
+            }
             Ev::PhoneGot(_) => {}
+            Ev::DeviceExited(why) => {
+                let last: Vec<String> = self
+                    .recent
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .cloned()
+                    .collect();
+                self.event(
+                    "device",
+                    "exited",
+                    &format!("device  EXITED on its own ({why}); its last lines:"),
+                    "31;1",
+                    json!({"status": why, "lastLines": last}),
+                );
+                if !self.json {
+                    for l in &last {
+                        self.say("device", &format!("device  | {l}"), "31");
+                    }
+                }
+                *self.dead.lock().unwrap_or_else(|e| e.into_inner()) = Some(why.clone());
+            }
         }
         let mut g = self.events.lock().unwrap_or_else(|e| e.into_inner());
         g.push((self.ms(), ev));
@@ -120,7 +219,13 @@ impl Timeline {
     fn show_device(&self, line: &str, mark: Option<&Mark>) {
         match mark {
             Some(Mark::MqttConnected) => {
-                self.say("device", "device  mqtt connect success!", "33");
+                self.event(
+                    "device",
+                    "mqtt_connected",
+                    "device  mqtt connect success!",
+                    "33",
+                    json!({}),
+                );
                 self.checkpoint(1, "MQTT connected");
             }
             Some(Mark::ReportToken(_)) | Some(Mark::ReportRes(_)) => {
@@ -133,36 +238,54 @@ impl Timeline {
                 if let (Some(Mark::NotifyPayload(Some(t), r)), true) =
                     (mark, line.contains("payload:"))
                 {
-                    self.say(
+                    self.event(
                         "device",
+                        "notify",
                         &format!(
                             "device -> phone  notify token {t} remainTime {}",
                             r.unwrap_or(-1)
                         ),
                         "33",
+                        json!({"token": t, "remainTime": r}),
                     );
                 }
                 self.checkpoint(4, "token broadcast (`device.info.notify`)");
             }
-            Some(Mark::QueryReceived(p)) => {
-                self.say("device", &format!("device  query received on {p}"), "33")
-            }
+            Some(Mark::QueryReceived(p)) => self.event(
+                "device",
+                "query_received",
+                &format!("device  query received on {p}"),
+                "33",
+                json!({"path": p}),
+            ),
             Some(Mark::Answered(t, r)) => {
-                self.say(
+                self.event(
                     "device",
+                    "answer",
                     &format!(
                         "device -> phone  answer token {} remainTime {}",
                         t.as_deref().unwrap_or("?"),
                         r.unwrap_or(-1)
                     ),
                     "33",
+                    json!({"token": t, "remainTime": r}),
                 );
                 self.checkpoint(5, "query answered (`sending message to app`)");
             }
-            Some(Mark::UpdateToken) => self.say("device", "device  update token", "33"),
-            Some(Mark::TryFail(n)) => {
-                self.say("device", &format!("device  try {n} times fail"), "31")
-            }
+            Some(Mark::UpdateToken) => self.event(
+                "device",
+                "update_token",
+                "device  update token",
+                "33",
+                json!({}),
+            ),
+            Some(Mark::TryFail(n)) => self.event(
+                "device",
+                "try_fail",
+                &format!("device  try {n} times fail"),
+                "31",
+                json!({"tries": n}),
+            ),
             Some(Mark::NoMatchingTopic) => self.say(
                 "device",
                 "device  NO matching any topic (subscription failed)",
@@ -174,6 +297,20 @@ impl Timeline {
                 }
             }
         }
+    }
+
+    /// Waits a moment for the device's log line of `token` of the kind `kind` (its log comes
+    /// through a pipe and may lag what the phone already received).
+    fn device_said(&self, token: &str, kind: impl Fn(&Mark) -> bool) {
+        self.wait_events(Duration::from_millis(300), |evs| {
+            evs.iter().rev().take(50).find_map(|(_, e)| match e {
+                Ev::Device(
+                    _,
+                    Some(m @ (Mark::Answered(Some(t), _) | Mark::NotifyPayload(Some(t), _))),
+                ) if t == token && kind(m) => Some(()),
+                _ => None,
+            })
+        });
     }
 
     fn len(&self) -> usize {
@@ -192,6 +329,14 @@ impl Timeline {
         loop {
             if let Some(v) = f(&g) {
                 return Some(v);
+            }
+            if self
+                .dead
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_some()
+            {
+                return None;
             }
             let left = deadline.checked_duration_since(Instant::now())?;
             g = self
@@ -240,17 +385,29 @@ impl Timeline {
     }
 }
 
-/// The device process; killed when dropped.
+/// The device process, in a process group of its own; the group is killed when dropped (and
+/// by the signal handler).
 struct DeviceProc {
-    child: Child,
-    readers: Vec<thread::JoinHandle<()>>,
+    child: Arc<Mutex<Child>>,
+    pgid: i32,
+    /// Set before the demo stops the device: its exit is then no news.
+    stopping: Arc<AtomicBool>,
+    threads: Vec<thread::JoinHandle<()>>,
 }
 
 impl Drop for DeviceProc {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        for r in self.readers.drain(..) {
+        self.stopping.store(true, Ordering::SeqCst);
+        kill_group(self.pgid);
+        {
+            let mut c = self.child.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        LIVE.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|p| *p != self.pgid);
+        for r in self.threads.drain(..) {
             let _ = r.join();
         }
     }
@@ -316,12 +473,29 @@ impl Env {
         cmd.args(&args).args(extra);
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::piped())
+            // Its own group: a Ctrl-C at the terminal reaches the demo only, which then ends
+            // the device itself (and reports it) instead of leaving it half-killed.
+            .process_group(0);
+        let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return Err("interrupted".into());
+        }
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("cannot start the device: {e}"))?;
-        self.tl.say(
+        let pgid = child.id() as i32;
+        live.push(pgid);
+        drop(live);
+        *self.tl.dead.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.tl
+            .recent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.tl.event(
             "demo",
+            "device_started",
             &format!(
                 "demo  device started (pid {}){}",
                 child.id(),
@@ -332,15 +506,56 @@ impl Env {
                 }
             ),
             "1",
+            json!({"pid": child.id(), "args": extra}),
         );
-        let mut readers = Vec::new();
+        let mut threads = Vec::new();
         if let Some(out) = child.stdout.take() {
-            readers.push(self.reader(out));
+            threads.push(self.reader(out));
         }
         if let Some(err) = child.stderr.take() {
-            readers.push(self.reader(err));
+            threads.push(self.reader(err));
         }
-        Ok(DeviceProc { child, readers })
+        let child = Arc::new(Mutex::new(child));
+        let stopping = Arc::new(AtomicBool::new(false));
+        threads.push(self.watcher(child.clone(), stopping.clone()));
+        Ok(DeviceProc {
+            child,
+            pgid,
+            stopping,
+            threads,
+        })
+    }
+
+    /// Reports at once a device that exits on its own.
+    fn watcher(
+        &self,
+        child: Arc<Mutex<Child>>,
+        stopping: Arc<AtomicBool>,
+    ) -> thread::JoinHandle<()> {
+        let tl = self.tl.clone();
+        thread::spawn(move || loop {
+            thread::sleep(Duration::from_millis(50));
+            if stopping.load(Ordering::SeqCst) {
+                return;
+            }
+            let status = child.lock().unwrap_or_else(|e| e.into_inner()).try_wait();
+            match status {
+                Ok(None) => {}
+                Ok(Some(st)) => {
+                    if stopping.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    // Let the readers hand over its last lines.
+                    thread::sleep(Duration::from_millis(100));
+                    tl.push(Ev::DeviceExited(st.to_string()));
+                    return;
+                }
+                Err(e) => {
+                    tl.push(Ev::DeviceExited(format!("cannot wait for it: {e}")));
+                    return;
+                }
+            }
+        })
     }
 
     fn reader<R: std::io::Read + Send + 'static>(&self, r: R) -> thread::JoinHandle<()> {
@@ -377,10 +592,12 @@ impl Phone {
 
     fn bind(&mut self, tl: &Timeline, token: &str) -> Result<cloud::BindResult, String> {
         self.next_id += 1;
-        tl.say(
+        tl.event(
             "phone",
+            "bind",
             &format!("phone {} -> cloud  bind {token}", self.name),
             "35",
+            json!({"phone": self.name, "token": token, "id": self.next_id}),
         );
         cloud::phone_bind_with(
             &self.mqtt,
@@ -399,12 +616,22 @@ impl Phone {
         path: &str,
         wait: Duration,
     ) -> Result<phone::DevInfo, String> {
-        tl.say(
+        tl.event(
             "phone",
-            &format!("phone {} -> device  query {path}", self.name),
+            "query",
+            &format!(
+                "phone {} -> device  query {path} (from {PHONE_IP})",
+                self.name
+            ),
             "35",
+            json!({"phone": self.name, "path": path, "id": "123"}),
         );
-        let a = phone::query(target, path, "123", false, wait).map_err(|e| e.to_string())?;
+        let o = phone::QueryOptions {
+            broadcast: false,
+            timeout: wait,
+            bind: format!("{PHONE_IP}:0").parse().ok(),
+        };
+        let a = phone::query_with(target, path, "123", &o).map_err(|e| e.to_string())?;
         if a.json.get("code").and_then(|c| c.as_i64()) != Some(200) {
             return Err(format!("answer without code 200: {}", a.json));
         }
@@ -412,8 +639,11 @@ impl Phone {
             .info
             .ok_or_else(|| format!("answer without device info: {}", a.json))?;
         tl.push(Ev::PhoneGot(info.token.clone()));
-        tl.say(
+        // The device logs its answer before sending it; its log may lag: show it first.
+        tl.device_said(&info.token, |m| matches!(m, Mark::Answered(..)));
+        tl.event(
             "phone",
+            "answer",
             &format!(
                 "phone {} <- device  token {} remainTime {} ({} ms)",
                 self.name,
@@ -422,6 +652,7 @@ impl Phone {
                 a.elapsed.as_millis()
             ),
             "35",
+            json!({"phone": self.name, "token": info.token, "remainTime": info.remain_ms}),
         );
         Ok(info)
     }
@@ -439,17 +670,17 @@ type FlowResult = Result<String, String>;
 
 fn flow1(env: &Env, listener: &mut Listener, p1: &mut Phone) -> FlowResult {
     let tl = &env.tl;
-    let n = listener
-        .recv(Duration::from_secs(10))
-        .map_err(|e| e.to_string())?
+    let n = recv_notify(tl, listener, Duration::from_secs(10))?
         .ok_or("no device.info.notify reached the phone within 10 s")?;
     let info = n
         .info
         .clone()
         .ok_or(format!("notify without device info: {}", n.json))?;
     tl.push(Ev::PhoneGot(info.token.clone()));
-    tl.say(
+    tl.device_said(&info.token, |m| matches!(m, Mark::NotifyPayload(..)));
+    tl.event(
         "phone",
+        "notify",
         &format!(
             "phone p1 <- device  notify id {} token {} remainTime {}",
             n.id_text(),
@@ -457,6 +688,7 @@ fn flow1(env: &Env, listener: &mut Listener, p1: &mut Phone) -> FlowResult {
             info.remain_ms
         ),
         "35",
+        json!({"phone": "p1", "id": n.id_text(), "token": info.token, "remainTime": info.remain_ms}),
     );
     if info.pk != PK || info.dn != DN {
         return Err(format!(
@@ -469,15 +701,18 @@ fn flow1(env: &Env, listener: &mut Listener, p1: &mut Phone) -> FlowResult {
     let mut fresh = None;
     for attempt in 1..=3 {
         let since = tl.len();
-        listener.ack(&n).map_err(|e| e.to_string())?;
-        tl.say(
+        // Shown before it is sent: the device's reaction must come after it.
+        tl.event(
             "phone",
+            "notify_ack",
             &format!(
                 "phone p1 -> device  notify ack #{attempt} {}",
                 phone::notify_ack_payload(&n)
             ),
             "35",
+            json!({"phone": "p1", "id": n.id_text()}),
         );
+        listener.ack(&n).map_err(|e| e.to_string())?;
         fresh = tl.reported_since(
             since,
             Duration::from_millis(if attempt == 3 { 3000 } else { 400 }),
@@ -508,6 +743,25 @@ fn flow1(env: &Env, listener: &mut Listener, p1: &mut Phone) -> FlowResult {
         short(&info.token),
         short(&fresh)
     ))
+}
+
+/// The next notify within `timeout`; ends at once if the device exits.
+fn recv_notify(
+    tl: &Timeline,
+    listener: &Listener,
+    timeout: Duration,
+) -> Result<Option<phone::Notify>, String> {
+    let deadline = Instant::now() + timeout;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        if let Some(why) = tl.dead.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Err(format!("the device exited ({why})"));
+        }
+        let slice = left.min(Duration::from_millis(200));
+        if let Some(n) = listener.recv(slice).map_err(|e| e.to_string())? {
+            return Ok(Some(n));
+        }
+    }
+    Ok(None)
 }
 
 fn short(t: &str) -> String {
@@ -635,6 +889,9 @@ fn flow5(env: &Env, p: &mut Phone) -> Result<(String, DeviceProc), String> {
         if r.code != 404 || Instant::now() > deadline {
             return Err(format!("poll {polls}: {} {}", r.code, r.message));
         }
+        if let Some(why) = tl.dead.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Err(format!("the device exited ({why})"));
+        }
     }
     Ok((
         format!("the device reported the phone's token; bound after {polls} polls"),
@@ -674,7 +931,7 @@ fn flow7(
         let left = deadline
             .checked_duration_since(Instant::now())
             .ok_or(format!("no notify of the new token {token} within 5 s"))?;
-        let n = listener.recv(left).map_err(|e| e.to_string())?;
+        let n = recv_notify(tl, listener, left)?;
         if n.and_then(|n| n.info).is_some_and(|i| i.token == token) {
             break;
         }
@@ -705,6 +962,9 @@ fn flow7(
     ))
 }
 
+/// The environment variable that makes the demo panic after the flow it names (tests only).
+pub const PANIC_AFTER_FLOW: &str = "DEVBIND_DEMO_TEST_PANIC_AFTER_FLOW";
+
 /// Runs the demo; returns the exit code.
 pub fn run(o: Options) -> i32 {
     let tl = Arc::new(Timeline {
@@ -716,13 +976,93 @@ pub fn run(o: Options) -> i32 {
         cv: Condvar::new(),
         steps_seen: Mutex::new([false; 6]),
         out: Mutex::new(()),
+        flow: Mutex::new(None),
+        recent: Mutex::new(VecDeque::new()),
+        dead: Mutex::new(None),
+        results: Mutex::new(Vec::new()),
     });
-    match run_flows(&o, &tl) {
-        Ok(results) => summary(&tl, &results),
-        Err(e) => {
+    let dir = std::env::temp_dir().join(format!("devbind-demo-{}", std::process::id()));
+    // Ctrl-C, SIGTERM or SIGHUP: stop the devices, keep the logs if asked, remove the temporary
+    // directory, print the summary so far.
+    {
+        let tl = tl.clone();
+        let dir = dir.clone();
+        let keep = o.keep_logs.clone();
+        let _ = ctrlc::set_handler(move || {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+            for p in LIVE.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+                kill_group(p);
+            }
+            tl.say(
+                "demo",
+                "demo  interrupted: devices stopped; the flows played so far:",
+                "31;1",
+            );
+            finish_dir(&tl, &dir, keep.as_deref(), true);
+            let results = tl.results.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            summary(&tl, &results, true);
+            let _ = std::io::stdout().flush();
+            std::process::exit(EXIT_INTERRUPTED);
+        });
+    }
+    let played =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_flows(&o, &tl, &dir)));
+    // Whatever happened, no device outlives the demo.
+    for p in LIVE.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+        kill_group(p);
+    }
+    match played {
+        Ok(Ok(results)) => {
+            finish_dir(
+                &tl,
+                &dir,
+                o.keep_logs.as_deref(),
+                results.iter().all(|r| r.2.is_ok()),
+            );
+            summary(&tl, &results, false)
+        }
+        Ok(Err(e)) => {
             tl.say("demo", &format!("demo  cannot run: {e}"), "31;1");
+            finish_dir(&tl, &dir, o.keep_logs.as_deref(), true);
             2
         }
+        Err(_) => {
+            tl.say("demo", "demo  panicked: devices stopped", "31;1");
+            finish_dir(&tl, &dir, o.keep_logs.as_deref(), true);
+            2
+        }
+    }
+}
+
+/// The demo's temporary directory: the device log is copied to `keep` when given; the
+/// directory is removed unless a flow failed without `keep` (its log then stays there, and
+/// the path is printed).
+fn finish_dir(tl: &Timeline, dir: &Path, keep: Option<&Path>, remove: bool) {
+    let log = dir.join("device.log");
+    if let Some(k) = keep {
+        let to = k.join("device.log");
+        match std::fs::create_dir_all(k).and_then(|_| std::fs::copy(&log, &to)) {
+            Ok(_) => tl.say(
+                "demo",
+                &format!("demo  device log kept in {}", to.display()),
+                "1",
+            ),
+            Err(e) => tl.say(
+                "demo",
+                &format!("demo  cannot keep the device log in {}: {e}", k.display()),
+                "31",
+            ),
+        }
+    }
+    if remove || keep.is_some() {
+        let _ = std::fs::remove_dir_all(dir);
+    } else {
+        let _ = std::fs::remove_file(dir.join("kv.txt"));
+        tl.say(
+            "demo",
+            &format!("demo  device log kept in {}", log.display()),
+            "1",
+        );
     }
 }
 
@@ -732,13 +1072,13 @@ fn free_udp() -> std::io::Result<SocketAddr> {
 
 type Results = Vec<(u8, &'static str, Result<String, String>, u64)>;
 
-fn run_flows(o: &Options, tl: &Arc<Timeline>) -> Result<Results, String> {
+fn run_flows(o: &Options, tl: &Arc<Timeline>, dir: &Path) -> Result<Results, String> {
     if let DeviceSpec::Path(p) = &o.device {
         if !p.is_file() {
             return Err(format!("device program {} not found (build it, or pass --device PATH, or --device fake for the Rust stand-in)", p.display()));
         }
     }
-    let broker = Broker::start("127.0.0.1:0", None).map_err(|e| format!("broker: {e}"))?;
+    let broker = Broker::start("127.0.0.1:0").map_err(|e| format!("broker: {e}"))?;
     let baddr = broker.addr().to_string();
     tl.say("demo", &format!("demo  broker on {baddr}"), "1");
     let tl2 = tl.clone();
@@ -752,8 +1092,7 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>) -> Result<Results, String> {
         "1",
     );
     let mut listener = Listener::bind("127.0.0.1:0").map_err(|e| format!("phone listener: {e}"))?;
-    let dir = std::env::temp_dir().join(format!("devbind-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let log_path = dir.join("device.log");
     let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
     let env = Env {
@@ -761,23 +1100,58 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>) -> Result<Results, String> {
         broker: baddr.clone(),
         coap: free_udp().map_err(|e| e.to_string())?,
         notify: listener.local_addr().map_err(|e| e.to_string())?,
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         device: o.device.clone(),
         log: Arc::new(Mutex::new(log)),
     };
     let mut p1 = Phone::new(&baddr, "p1")?;
     let mut p2 = Phone::new(&baddr, "p2")?;
     let mut p3 = Phone::new(&baddr, "p3")?;
-    let mut results: Results = Vec::new();
-    let mut run_flow = |n: u8, name: &'static str, f: &mut dyn FnMut() -> FlowResult| {
-        tl.say("flow", &format!("── flow {n}: {name}"), "1;34");
+    // Flows 1-4 and 6 play against the first device; a device that exited fails them at once.
+    let run_flow = |n: u8, name: &'static str, f: &mut dyn FnMut() -> FlowResult| {
+        *tl.flow.lock().unwrap_or_else(|e| e.into_inner()) = Some(n);
+        tl.event(
+            "flow",
+            "flow_start",
+            &format!("── flow {n}: {name}"),
+            "1;34",
+            json!({"name": name}),
+        );
         let t0 = tl.ms();
-        let r = f();
+        let dead = tl.dead.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let r = match dead {
+            Some(why) if matches!(n, 1 | 2 | 3 | 4 | 6) => {
+                Err(format!("not played: the device exited ({why})"))
+            }
+            _ => f(),
+        };
         match &r {
-            Ok(d) => tl.say("flow", &format!("✓ flow {n} passed: {d}"), "32;1"),
-            Err(e) => tl.say("flow", &format!("✗ flow {n} FAILED: {e}"), "31;1"),
+            Ok(d) => tl.event(
+                "flow",
+                "flow_passed",
+                &format!("✓ flow {n} passed: {d}"),
+                "32;1",
+                json!({"name": name, "detail": d}),
+            ),
+            Err(e) => tl.event(
+                "flow",
+                "flow_failed",
+                &format!("✗ flow {n} FAILED: {e}"),
+                "31;1",
+                json!({"name": name, "detail": e}),
+            ),
         }
-        results.push((n, name, r, tl.ms() - t0));
+        let ms = tl.ms() - t0;
+        tl.results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((n, name, r, ms));
+        *tl.flow.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        // A test hook: the demo's panic path (every device stopped, the temporary directory
+        // removed) is tested by making the demo panic after flow N.
+        if std::env::var(PANIC_AFTER_FLOW).is_ok_and(|v| v == n.to_string()) {
+            panic!("{PANIC_AFTER_FLOW}={n}");
+        }
     };
 
     let dev1 = env.spawn(&[])?;
@@ -842,20 +1216,12 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>) -> Result<Results, String> {
             Err(format!("{} in {}", bad.join(", "), log_path.display()))
         }
     });
-    let _ = std::fs::remove_file(dir.join("kv.txt"));
-    if results.iter().all(|r| r.2.is_ok()) {
-        let _ = std::fs::remove_dir_all(&dir);
-    } else {
-        tl.say(
-            "demo",
-            &format!("demo  device log kept in {}", log_path.display()),
-            "1",
-        );
-    }
+    let results = tl.results.lock().unwrap_or_else(|e| e.into_inner()).clone();
     Ok(results)
 }
 
-fn summary(tl: &Timeline, results: &Results) -> i32 {
+fn summary(tl: &Timeline, results: &Results, interrupted: bool) -> i32 {
+    let _g = tl.out.lock().unwrap_or_else(|e| e.into_inner());
     let mut sorted: Vec<_> = results.iter().collect();
     sorted.sort_by_key(|r| r.0);
     let failed = sorted.iter().filter(|r| r.2.is_err()).count();
@@ -866,7 +1232,7 @@ fn summary(tl: &Timeline, results: &Results) -> i32 {
             .collect();
         println!(
             "{}",
-            json!({"summary":{"flows":flows,"passed":sorted.len()-failed,"failed":failed,"seconds":tl.ms() as f64/1000.0}})
+            json!({"summary":{"flows":flows,"passed":sorted.len()-failed,"failed":failed,"seconds":tl.ms() as f64/1000.0,"interrupted":interrupted}})
         );
     } else {
         println!();
@@ -892,10 +1258,11 @@ fn summary(tl: &Timeline, results: &Results) -> i32 {
             tl.paint(
                 if failed == 0 { "32;1" } else { "31;1" },
                 &format!(
-                    "{} passed, {} failed in {:.1} s",
+                    "{} passed, {} failed in {:.1} s{}",
                     sorted.len() - failed,
                     failed,
-                    tl.ms() as f64 / 1000.0
+                    tl.ms() as f64 / 1000.0,
+                    if interrupted { " (interrupted)" } else { "" }
                 )
             )
         );

@@ -8,7 +8,7 @@ use crate::phone::{fill_random, path_of, MCAST_PATH, NOTIFY_PATH};
 use coap_lite::{
     CoapOption, ContentFormat, MessageClass, MessageType, Packet, RequestType, ResponseType,
 };
-use mqttbytes::QoS;
+use rumqttc::mqttbytes::QoS;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{self, Write};

@@ -1,167 +1,142 @@
-//! `devbind` command line.
+//! `devbind` command line (defined in `devbind::cli`).
 
-use devbind::{cloud, demo, doctor, fakedev, mqtt, phone};
+use clap::{CommandFactory, Parser};
+use devbind::cli::{self, Cli, Cmd, PhoneCmd};
+use devbind::{broker, cloud, demo, doctor, fakedev, flood, mqtt, phone};
 use serde_json::json;
 use std::collections::HashMap;
-use std::io::Read;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "devbind: cloud, phone and troubleshooting tools for the device bind module
+/// A usage or I/O error: printed as one line, exit 2.
+struct Fatal(String);
 
-usage:
-  devbind demo [--device PATH|fake] [--json] [--no-color] [--verbose]
-      embedded broker + cloud simulator + example device; plays every flow of the guide
-  devbind broker [--listen 127.0.0.1:1883]
-      a small MQTT 3.1.1 broker
-  devbind cloud --broker HOST:PORT [--token-ttl-ms 45000] [--json] [--run-ms N]
-      the cloud's side: acks token reports and resets, binds phones presenting live tokens
-  devbind phone query HOST[:PORT] [--pk PK --dn DN] [--broadcast] [--id N] [--timeout-ms 5000] [--json]
-      CoAP query of the device info (unicast path with --pk/--dn, else /sys/device/info/get)
-  devbind phone listen [--bind 0.0.0.0:5683] [--ack] [--count N] [--timeout-ms N] [--json]
-      receive device.info.notify broadcasts (and ack them with --ack)
-  devbind phone bind --broker HOST:PORT --token HEX [--phone NAME] [--wait-ms N] [--json]
-      present a token to the cloud; --wait-ms polls while the cloud does not know it yet
-  devbind doctor LOGFILE|- [--json] [--no-color]
-      walk the guide's troubleshooting steps over a device log
-  devbind fake-device --broker HOST:PORT [device flags]
-      a Rust stand-in for build/host/devbind-device (same flags)
-
-exit codes: 0 success, 1 a check failed (doctor/demo/bind refused), 2 usage or I/O error";
-
-struct Args {
-    pos: Vec<String>,
-    flags: HashMap<String, String>,
-}
-
-fn parse(args: &[String], valued: &[&str], switches: &[&str]) -> Result<Args, String> {
-    let mut pos = Vec::new();
-    let mut flags = HashMap::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if let Some(name) = a.strip_prefix("--") {
-            let (name, inline) = match name.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
-                None => (name, None),
-            };
-            if switches.contains(&name) {
-                flags.insert(name.to_string(), String::new());
-            } else if valued.contains(&name) {
-                let v = match inline {
-                    Some(v) => v,
-                    None => it
-                        .next()
-                        .cloned()
-                        .ok_or(format!("--{name} needs a value"))?,
-                };
-                flags.insert(name.to_string(), v);
-            } else {
-                return Err(format!("unknown option --{name}"));
-            }
-        } else {
-            pos.push(a.clone());
-        }
-    }
-    Ok(Args { pos, flags })
-}
-
-impl Args {
-    fn num(&self, k: &str, d: u64) -> Result<u64, String> {
-        match self.flags.get(k) {
-            Some(v) => v.parse().map_err(|_| format!("--{k}: not a number: {v}")),
-            None => Ok(d),
-        }
-    }
-    fn has(&self, k: &str) -> bool {
-        self.flags.contains_key(k)
+impl<T: std::fmt::Display> From<T> for Fatal {
+    fn from(e: T) -> Fatal {
+        Fatal(e.to_string())
     }
 }
 
-/// `mqtt://host:port`, `tcp://host`, `host` -> `host:port` (1883 by default).
-fn broker_addr(s: &str) -> String {
-    let s = s
-        .trim_start_matches("mqtt://")
-        .trim_start_matches("tcp://")
-        .trim_end_matches('/');
-    if s.rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        s.to_string()
-    } else {
-        format!("{s}:1883")
-    }
-}
+type Outcome = Result<u8, Fatal>;
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let r = match argv.first().map(String::as_str) {
-        Some("demo") => cmd_demo(&argv[1..]),
-        Some("broker") => cmd_broker(&argv[1..]),
-        Some("cloud") => cmd_cloud(&argv[1..]),
-        Some("phone") => cmd_phone(&argv[1..]),
-        Some("doctor") => cmd_doctor(&argv[1..]),
-        Some("fake-device") => cmd_fake(&argv[1..]),
-        Some("-h") | Some("--help") | Some("help") => {
-            println!("{USAGE}");
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = e.print();
+                return ExitCode::from(2);
+            }
+            // One line: clap's message (up to its usage part) without its `error: `, and
+            // where to look.
+            let text = e.render().to_string();
+            let msg: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let msg = msg.join(" ");
+            let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
+            eprintln!("devbind: {msg} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    let r = match cli.cmd {
+        Cmd::Demo(a) => cmd_demo(a),
+        Cmd::Broker(a) => cmd_broker(a),
+        Cmd::Cloud(a) => cmd_cloud(a),
+        Cmd::Phone(PhoneCmd::Query(a)) => phone_query(a),
+        Cmd::Phone(PhoneCmd::Listen(a)) => phone_listen(a),
+        Cmd::Phone(PhoneCmd::Bind(a)) => phone_bind(a),
+        Cmd::Phone(PhoneCmd::Flood(a)) => phone_flood(a),
+        Cmd::Doctor(a) => cmd_doctor(a),
+        Cmd::FakeDevice(a) => cmd_fake(a),
+        Cmd::Completions(a) => {
+            clap_complete::generate(
+                a.shell,
+                &mut Cli::command(),
+                "devbind",
+                &mut std::io::stdout(),
+            );
             Ok(0)
         }
-        _ => Err(format!("a command is needed\n\n{USAGE}")),
+        Cmd::Man(a) => cmd_man(a),
     };
     match r {
         Ok(code) => ExitCode::from(code),
-        Err(e) => {
+        Err(Fatal(e)) => {
             eprintln!("devbind: {e}");
             ExitCode::from(2)
         }
     }
 }
 
-fn cmd_demo(a: &[String]) -> Result<u8, String> {
-    let a = parse(a, &["device"], &["json", "no-color", "verbose"])?;
-    let device = match a.flags.get("device").map(String::as_str) {
-        Some("fake") => demo::DeviceSpec::Fake,
-        Some(p) => demo::DeviceSpec::Path(p.into()),
-        None => demo::DeviceSpec::Path(demo::default_device().ok_or(
-            "the example device build/host/devbind-device was not found: build it first \
-             (see tools/README.md), pass --device PATH, or --device fake for the Rust stand-in",
-        )?),
+fn cmd_man(a: cli::ManArgs) -> Outcome {
+    let cmd = Cli::command();
+    let Some(dir) = a.dir else {
+        clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+        return Ok(0);
     };
-    let code = demo::run(demo::Options {
-        device,
-        color: !a.has("json") && demo::want_color(a.has("no-color")),
-        json: a.has("json"),
-        verbose: a.has("verbose"),
-    });
-    Ok(code as u8)
-}
-
-fn cmd_broker(a: &[String]) -> Result<u8, String> {
-    let a = parse(a, &["listen"], &[])?;
-    let listen = a
-        .flags
-        .get("listen")
-        .cloned()
-        .unwrap_or("127.0.0.1:1883".into());
-    let (tx, rx) = std::sync::mpsc::channel();
-    let b =
-        mqtt::Broker::start(&listen, Some(tx)).map_err(|e| format!("listen on {listen}: {e}"))?;
-    println!("broker listening on {}", b.addr());
-    for line in rx {
-        println!("{line}");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // One page per command, named as git names its own: devbind-phone-query(1) documents
+    // `devbind phone query`.
+    let write = |words: &[&str], c: clap::Command| -> Result<(), Fatal> {
+        let name = words.join("-");
+        let path = dir.join(format!("{name}.1"));
+        let mut f = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let c = c.name(name).bin_name(words.join(" "));
+        clap_mangen::Man::new(c).render(&mut f)?;
+        Ok(())
+    };
+    write(&["devbind"], cmd.clone())?;
+    for sub in cmd.get_subcommands() {
+        write(&["devbind", sub.get_name()], sub.clone())?;
+        for leaf in sub.get_subcommands() {
+            write(&["devbind", sub.get_name(), leaf.get_name()], leaf.clone())?;
+        }
     }
     Ok(0)
 }
 
-fn cmd_cloud(a: &[String]) -> Result<u8, String> {
-    let a = parse(a, &["broker", "token-ttl-ms", "run-ms"], &["json"])?;
-    let broker = broker_addr(
-        a.flags
-            .get("broker")
-            .ok_or("--broker HOST:PORT is required")?,
-    );
-    let ttl = a.num("token-ttl-ms", cloud::DEFAULT_TTL_MS)?;
-    let json_out = a.has("json");
-    let _runner = cloud::CloudRunner::start(&broker, ttl, move |e, c, now| {
+fn cmd_demo(a: cli::DemoArgs) -> Outcome {
+    let device = match a.device.as_deref() {
+        Some("fake") => demo::DeviceSpec::Fake,
+        Some(p) => demo::DeviceSpec::Path(p.into()),
+        None => demo::DeviceSpec::Path(demo::default_device().ok_or(
+            "the example device build/host/devbind-device was not found: build it first \
+             (make device), pass --device PATH, or --device fake for the Rust stand-in",
+        )?),
+    };
+    let code = demo::run(demo::Options {
+        device,
+        color: !a.json && demo::want_color(a.no_color),
+        json: a.json,
+        verbose: a.verbose,
+        keep_logs: a.keep_logs,
+    });
+    Ok(code as u8)
+}
+
+fn cmd_broker(a: cli::BrokerArgs) -> Outcome {
+    let listen = a.listen.to_string();
+    let b = broker::Broker::start(&listen).map_err(|e| format!("listen on {listen}: {e}"))?;
+    println!("broker (rumqttd) listening on {}; Ctrl-C to stop", b.addr());
+    loop {
+        std::thread::park();
+    }
+}
+
+fn cmd_cloud(a: cli::CloudArgs) -> Outcome {
+    let broker = a.broker;
+    let ttl = a.token_ttl_ms;
+    let json_out = a.json;
+    let delay = Duration::from_millis(a.ack_delay_ms);
+    let _runner = cloud::CloudRunner::start_with_delay(&broker, ttl, delay, move |e, c, now| {
         if json_out {
             let mut v = e.to_json();
             v["holds"] = c.summary_json(now);
@@ -173,25 +148,20 @@ fn cmd_cloud(a: &[String]) -> Result<u8, String> {
     })
     .map_err(|e| format!("cloud: cannot use broker {broker}: {e}"))?;
     if !json_out {
-        println!("cloud simulator on broker {broker}, token ttl {ttl} ms; phones bind on /devbind/phone/<phone>/bind");
+        let late = match a.ack_delay_ms {
+            0 => String::new(),
+            ms => format!(", replies {ms} ms late"),
+        };
+        println!("cloud simulator on broker {broker}, token ttl {ttl} ms{late}; phones bind on /devbind/phone/<phone>/bind");
     }
     let start = Instant::now();
     loop {
         std::thread::sleep(Duration::from_millis(100));
-        if let Some(ms) = a.flags.get("run-ms").and_then(|v| v.parse::<u64>().ok()) {
-            if start.elapsed() >= Duration::from_millis(ms) {
-                return Ok(0);
-            }
+        if a.run_ms
+            .is_some_and(|ms| start.elapsed() >= Duration::from_millis(ms))
+        {
+            return Ok(0);
         }
-    }
-}
-
-fn cmd_phone(a: &[String]) -> Result<u8, String> {
-    match a.first().map(String::as_str) {
-        Some("query") => phone_query(&a[1..]),
-        Some("listen") => phone_listen(&a[1..]),
-        Some("bind") => phone_bind(&a[1..]),
-        _ => Err("phone query | listen | bind".into()),
     }
 }
 
@@ -213,21 +183,29 @@ fn print_info(json_out: bool, v: &serde_json::Value, info: &Option<phone::DevInf
     }
 }
 
-fn phone_query(a: &[String]) -> Result<u8, String> {
-    let a = parse(a, &["pk", "dn", "id", "timeout-ms"], &["broadcast", "json"])?;
-    let host = a.pos.first().ok_or("phone query HOST[:PORT]")?;
-    let target = phone::resolve(host, phone::COAP_PORT).map_err(|e| format!("{host}: {e}"))?;
-    let path = match (a.flags.get("pk"), a.flags.get("dn")) {
-        (Some(pk), Some(dn)) if !a.has("broadcast") => phone::unicast_path(pk, dn),
-        (None, None) | (Some(_), Some(_)) => phone::MCAST_PATH.to_string(),
-        _ => return Err("--pk and --dn go together".into()),
+fn phone_query(a: cli::QueryArgs) -> Outcome {
+    let target =
+        phone::resolve(&a.host, phone::COAP_PORT).map_err(|e| format!("{}: {e}", a.host))?;
+    if phone::is_broadcast(target.ip()) && !a.broadcast {
+        return Err(Fatal(format!(
+            "{} is a broadcast address: pass --broadcast to ask every device on it",
+            target.ip()
+        )));
+    }
+    let path = match (&a.pk, &a.dn) {
+        (Some(pk), Some(dn)) if !a.broadcast => phone::unicast_path(pk, dn),
+        _ => phone::MCAST_PATH.to_string(),
     };
-    let id = a.flags.get("id").cloned().unwrap_or("123".into());
-    let timeout = Duration::from_millis(a.num("timeout-ms", 5000)?);
-    match phone::query(target, &path, &id, a.has("broadcast"), timeout) {
+    let timeout = Duration::from_millis(a.timeout_ms);
+    let opts = phone::QueryOptions {
+        broadcast: a.broadcast,
+        timeout,
+        bind: a.bind,
+    };
+    match phone::query_with(target, &path, &a.id, &opts) {
         Ok(ans) => {
             print_info(
-                a.has("json"),
+                a.json,
                 &ans.json,
                 &ans.info,
                 &format!(
@@ -238,8 +216,11 @@ fn phone_query(a: &[String]) -> Result<u8, String> {
             );
             Ok(0)
         }
+        Err(e) if e.kind() == std::io::ErrorKind::AddrNotAvailable => {
+            Err(Fatal(format!("--bind: {e}")))
+        }
         Err(e) => {
-            if a.has("json") {
+            if a.json {
                 println!("{}", json!({"error": e.to_string(), "path": path}));
             }
             eprintln!("devbind: {e}");
@@ -248,52 +229,39 @@ fn phone_query(a: &[String]) -> Result<u8, String> {
     }
 }
 
-fn phone_listen(a: &[String]) -> Result<u8, String> {
-    let a = parse(a, &["bind", "count", "timeout-ms"], &["ack", "json"])?;
-    let bind = a
-        .flags
-        .get("bind")
-        .cloned()
-        .unwrap_or("0.0.0.0:5683".into());
+fn phone_listen(a: cli::ListenArgs) -> Outcome {
+    let bind = a.bind.to_string();
     let mut l = phone::Listener::bind(&bind).map_err(|e| format!("bind {bind}: {e}"))?;
-    let count = a.num("count", 0)?;
-    let timeout = a
-        .flags
-        .get("timeout-ms")
-        .map(|v| v.parse::<u64>().unwrap_or(0));
-    if !a.has("json") {
-        eprintln!(
-            "listening for device.info.notify on {}",
-            l.local_addr().map_err(|e| e.to_string())?
-        );
+    if !a.json {
+        eprintln!("listening for device.info.notify on {}", l.local_addr()?);
     }
     let start = Instant::now();
     let mut got = 0u64;
     loop {
-        let left = match timeout {
+        let left = match a.timeout_ms {
             Some(ms) => match Duration::from_millis(ms).checked_sub(start.elapsed()) {
                 Some(l) => l,
                 None => break,
             },
             None => Duration::from_secs(3600),
         };
-        let Some(n) = l.recv(left).map_err(|e| e.to_string())? else {
+        let Some(n) = l.recv(left)? else {
             continue;
         };
         got += 1;
         print_info(
-            a.has("json"),
+            a.json,
             &n.json,
             &n.info,
             &format!("notify #{got} from {} (id {})", n.from, n.id_text()),
         );
-        if a.has("ack") {
-            l.ack(&n).map_err(|e| e.to_string())?;
-            if !a.has("json") {
+        if a.ack {
+            l.ack(&n)?;
+            if !a.json {
                 println!("  acked");
             }
         }
-        if count > 0 && got >= count {
+        if a.count.is_some_and(|c| got >= c) {
             return Ok(0);
         }
     }
@@ -304,16 +272,11 @@ fn phone_listen(a: &[String]) -> Result<u8, String> {
     Ok(0)
 }
 
-fn phone_bind(a: &[String]) -> Result<u8, String> {
-    let a = parse(a, &["broker", "token", "phone", "wait-ms"], &["json"])?;
-    let broker = broker_addr(
-        a.flags
-            .get("broker")
-            .ok_or("--broker HOST:PORT is required")?,
-    );
-    let token = a.flags.get("token").ok_or("--token HEX is required")?;
-    let name = a.flags.get("phone").cloned().unwrap_or("phone1".into());
-    let wait = Duration::from_millis(a.num("wait-ms", 0)?);
+fn phone_bind(a: cli::BindArgs) -> Outcome {
+    let broker = a.broker;
+    let name = a.phone;
+    let token = a.token;
+    let wait = Duration::from_millis(a.wait_ms);
     let client = mqtt::Client::connect(
         &broker,
         &format!("devbind-phone-{name}-{}", std::process::id()),
@@ -323,15 +286,21 @@ fn phone_bind(a: &[String]) -> Result<u8, String> {
     let start = Instant::now();
     let mut id = 1;
     let r = loop {
-        let r = cloud::phone_bind_with(&client, &name, token, id, Duration::from_secs(5))
-            .map_err(|e| e.to_string())?;
+        let r = cloud::phone_bind_with(&client, &name, &token, id, Duration::from_secs(5))?;
         if r.code != 404 || start.elapsed() >= wait {
             break r;
+        }
+        if !a.json {
+            let left = wait.saturating_sub(start.elapsed());
+            eprintln!(
+                "  poll {id}: the cloud does not know the token yet (404); {:.1} s left",
+                left.as_secs_f64()
+            );
         }
         id += 1;
         std::thread::sleep(Duration::from_millis(500));
     };
-    if a.has("json") {
+    if a.json {
         println!(
             "{}",
             json!({"code": r.code, "message": r.message, "polls": id,
@@ -343,56 +312,115 @@ fn phone_bind(a: &[String]) -> Result<u8, String> {
     Ok(if r.code == 200 { 0 } else { 1 })
 }
 
-fn cmd_doctor(a: &[String]) -> Result<u8, String> {
-    let a = parse(a, &[], &["json", "no-color"])?;
-    let src = a.pos.first().ok_or("doctor LOGFILE (or - for stdin)")?;
-    let mut bytes = Vec::new();
-    if src == "-" {
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
-    } else {
-        bytes = std::fs::read(src).map_err(|e| format!("{src}: {e}"))?;
+fn phone_flood(a: cli::FloodArgs) -> Outcome {
+    let target =
+        phone::resolve(&a.host, phone::COAP_PORT).map_err(|e| format!("{}: {e}", a.host))?;
+    if phone::is_broadcast(target.ip()) {
+        return Err(Fatal(format!(
+            "{} is a broadcast address: a flood goes to one device",
+            target.ip()
+        )));
     }
-    let text = String::from_utf8_lossy(&bytes);
-    let r = doctor::analyse(&text);
-    let name = if src == "-" { "stdin" } else { src.as_str() };
-    if a.has("json") {
-        println!("{}", doctor::to_json(&r, name));
+    let bind = a.bind.unwrap_or_else(|| {
+        let ip: std::net::IpAddr = if target.ip().is_loopback() {
+            [127, 0, 0, 1].into()
+        } else {
+            [0, 0, 0, 0].into()
+        };
+        std::net::SocketAddr::new(ip, 0)
+    });
+    let o = flood::Options {
+        target,
+        bind,
+        device: a.pk.zip(a.dn),
+        rate: a.rate,
+        seconds: a.seconds,
+        drain: Duration::from_millis(a.drain_ms),
+        broker: a.broker,
+        pid: a.pid,
+    };
+    let f = flood::run(&o).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrNotAvailable => format!("--bind: {e}"),
+        _ => e.to_string(),
+    })?;
+    if a.json {
+        println!("{}", serde_json::to_string(&f)?);
     } else {
-        print!(
-            "{}",
-            doctor::to_text(&r, name, demo::want_color(a.has("no-color")))
-        );
+        print!("{}", f.to_text());
     }
-    Ok(if r.ok() { 0 } else { 1 })
+    Ok(if f.ok() { 0 } else { 1 })
 }
 
-fn cmd_fake(a: &[String]) -> Result<u8, String> {
-    let a = parse(
-        a,
-        &[
-            "broker",
-            "pk",
-            "dn",
-            "mac",
-            "ip",
-            "coap-bind",
-            "notify-to",
-            "kv",
-            "token",
-            "report-retry-ms",
-            "report-attempts",
-            "token-lifetime-ms",
-            "notify-count",
-            "notify-step-ms",
-            "reset-retry-ms",
-            "log-level",
-            "run-ms",
-        ],
-        &["factory-reset"],
-    )?;
-    let o = fakedev::Options::from_flags(&a.flags)?;
+fn cmd_doctor(a: cli::DoctorArgs) -> Outcome {
+    let color = !a.json && demo::want_color(a.no_color);
+    let mut code = 0u8;
+    for (i, src) in a.files.iter().enumerate() {
+        let name = if src == "-" { "stdin" } else { src.as_str() };
+        let result = if src == "-" {
+            doctor::analyse_reader(std::io::stdin().lock())
+        } else {
+            match std::fs::File::open(src) {
+                Ok(f) => doctor::analyse_reader(f),
+                Err(e) => Err(doctor::input::Refusal::Io(e)),
+            }
+        };
+        match result {
+            Ok(r) => {
+                if a.json {
+                    println!("{}", doctor::to_json(&r, name));
+                } else {
+                    if i > 0 {
+                        println!();
+                    }
+                    print!("{}", doctor::to_text(&r, name, color));
+                }
+                if !r.ok() {
+                    code = code.max(1);
+                }
+            }
+            Err(e) => {
+                if a.json {
+                    println!("{}", json!({"source": name, "error": e.to_string()}));
+                }
+                eprintln!("devbind: doctor: {name}: {e}");
+                code = 2;
+            }
+        }
+    }
+    Ok(code)
+}
+
+fn cmd_fake(a: cli::FakeArgs) -> Outcome {
+    let mut f: HashMap<String, String> = HashMap::new();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            f.insert(k.to_string(), v);
+        }
+    };
+    put("broker", Some(a.broker));
+    put("pk", a.pk);
+    put("dn", a.dn);
+    put("mac", a.mac);
+    put("ip", a.ip);
+    put("coap-bind", a.coap_bind.map(|x| x.to_string()));
+    put("notify-to", a.notify_to.map(|x| x.to_string()));
+    put("kv", a.kv);
+    put("token", a.token);
+    put("report-retry-ms", a.report_retry_ms.map(|x| x.to_string()));
+    put("report-attempts", a.report_attempts.map(|x| x.to_string()));
+    put(
+        "token-lifetime-ms",
+        a.token_lifetime_ms.map(|x| x.to_string()),
+    );
+    put("notify-count", a.notify_count.map(|x| x.to_string()));
+    put("notify-step-ms", a.notify_step_ms.map(|x| x.to_string()));
+    put("reset-retry-ms", a.reset_retry_ms.map(|x| x.to_string()));
+    put("log-level", a.log_level.map(|x| x.to_string()));
+    put("run-ms", a.run_ms.map(|x| x.to_string()));
+    if a.factory_reset {
+        put("factory-reset", Some(String::new()));
+    }
+    let o = fakedev::Options::from_flags(&f)?;
     fakedev::run(o).map_err(|e| format!("fake device: {e}"))?;
     Ok(0)
 }

@@ -6,7 +6,7 @@ use coap_lite::{
 };
 use serde_json::{json, Value};
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};
 
 pub const COAP_PORT: u16 = 5683;
@@ -119,22 +119,11 @@ fn random_token() -> Vec<u8> {
     t.to_vec()
 }
 
-/// Random bytes from the OS (falls back to time-seeded bytes if /dev/urandom is unreadable).
+/// Random bytes from the OS (getrandom(2) on Linux, through the getrandom crate). A tool
+/// without an OS random source cannot make tokens or CoAP ids worth testing with: it stops.
 pub fn fill_random(buf: &mut [u8]) {
-    use std::io::Read;
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        if f.read_exact(buf).is_ok() {
-            return;
-        }
-    }
-    let mut x = Instant::now().elapsed().as_nanos() as u64
-        ^ 0x9E37_79B9_7F4A_7C15
-        ^ (std::process::id() as u64) << 32;
-    for b in buf {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = x as u8;
+    if let Err(e) = getrandom::fill(buf) {
+        panic!("the OS random source failed: {e}");
     }
 }
 
@@ -148,30 +137,108 @@ pub fn query(
     broadcast: bool,
     timeout: Duration,
 ) -> io::Result<Answer> {
-    let bind = if target.ip().is_loopback() {
-        "127.0.0.1:0"
-    } else {
-        "0.0.0.0:0"
-    };
-    let sock = UdpSocket::bind(bind)?;
-    if broadcast {
+    query_with(
+        target,
+        path,
+        id,
+        &QueryOptions {
+            broadcast,
+            timeout,
+            bind: None,
+        },
+    )
+}
+
+/// How a phone sends its query.
+#[derive(Clone, Debug)]
+pub struct QueryOptions {
+    /// The destination may be a broadcast address (SO_BROADCAST), answers from any device.
+    pub broadcast: bool,
+    pub timeout: Duration,
+    /// The source address (default: 127.0.0.1 towards loopback, else any).
+    pub bind: Option<SocketAddr>,
+}
+
+/// Whether `ip` is a broadcast address: 255.255.255.255, or an IPv4 address ending in .255
+/// (the broadcast of a /24, /16 or /8 network).
+pub fn is_broadcast(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v) => v.is_broadcast() || v.octets()[3] == 255,
+        IpAddr::V6(_) => false,
+    }
+}
+
+/// Sends one query and waits for its answer. Unicast queries use a connected socket, so an
+/// ICMP port unreachable from the device's host ends the wait at once (connection refused).
+pub fn query_with(
+    target: SocketAddr,
+    path: &str,
+    id: &str,
+    o: &QueryOptions,
+) -> io::Result<Answer> {
+    let bind = o.bind.unwrap_or_else(|| {
+        let any = if target.ip().is_loopback() {
+            "127.0.0.1:0"
+        } else {
+            "0.0.0.0:0"
+        };
+        any.parse()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    });
+    let sock = UdpSocket::bind(bind).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::AddrNotAvailable,
+            format!("cannot send from {bind}: {e}"),
+        )
+    })?;
+    if o.broadcast {
         sock.set_broadcast(true)?;
+    } else {
+        sock.connect(target)?;
     }
     let token = random_token();
     let mut mid = [0u8; 2];
     fill_random(&mut mid);
     let pkt = query_packet(path, id, u16::from_be_bytes(mid), &token);
     let start = Instant::now();
-    sock.send_to(&pkt, target)?;
+    let sent = if o.broadcast {
+        sock.send_to(&pkt, target)
+    } else {
+        sock.send(&pkt)
+    };
+    if let Err(e) = sent {
+        return Err(match e.kind() {
+            io::ErrorKind::PermissionDenied => io::Error::new(
+                e.kind(),
+                format!("sending to {target} is not allowed ({e}): a broadcast address needs --broadcast"),
+            ),
+            _ => io::Error::new(e.kind(), format!("sending to {target}: {e}")),
+        });
+    }
     let mut buf = [0u8; 2048];
-    while let Some(left) = (start + timeout).checked_duration_since(Instant::now()) {
+    while let Some(left) = (start + o.timeout).checked_duration_since(Instant::now()) {
         sock.set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
-        let (n, from) = match sock.recv_from(&mut buf) {
+        let got = if o.broadcast {
+            sock.recv_from(&mut buf)
+        } else {
+            sock.recv(&mut buf).map(|n| (n, target))
+        };
+        let (n, from) = match got {
             Ok(x) => x,
             Err(e)
                 if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut =>
             {
                 break
+            }
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!(
+                        "{target} refused the query after {} ms (ICMP port unreachable): nothing listens on UDP port {} there",
+                        start.elapsed().as_millis(),
+                        target.port()
+                    ),
+                ))
             }
             Err(e) => return Err(e),
         };
@@ -189,7 +256,7 @@ pub fn query(
         io::ErrorKind::TimedOut,
         format!(
             "no answer from {target} on {path} within {} ms",
-            timeout.as_millis()
+            o.timeout.as_millis()
         ),
     ))
 }

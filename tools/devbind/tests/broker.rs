@@ -1,7 +1,11 @@
-//! The embedded MQTT broker with the tools' client: wildcards, QoS 1, unsubscribe, takeover.
+//! The embedded MQTT broker (rumqttd) with the tools' client: wildcards, QoS 1, unsubscribe,
+//! takeover. (rumqttd delivers a message once per matching subscription: the tools never
+//! subscribe to overlapping filters.)
 
-use devbind::mqtt::{filter_valid, topic_matches, Broker, Client};
-use mqttbytes::QoS;
+use devbind::broker::Broker;
+use devbind::mqtt::Client;
+use rumqttc::mqttbytes::matches;
+use rumqttc::mqttbytes::QoS;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(3);
@@ -17,31 +21,21 @@ fn recv_topics(c: &Client, wait: Duration) -> Vec<String> {
 
 #[test]
 fn matching_rules() {
-    assert!(topic_matches(
-        "/sys/+/+/thing/reset",
-        "/sys/pk/dn/thing/reset"
+    assert!(matches("/sys/pk/dn/thing/reset", "/sys/+/+/thing/reset"));
+    assert!(!matches(
+        "/sys/pk/dn/thing/reset_reply",
+        "/sys/+/+/thing/reset"
     ));
-    assert!(!topic_matches(
-        "/sys/+/+/thing/reset",
-        "/sys/pk/dn/thing/reset_reply"
-    ));
-    assert!(!topic_matches(
-        "/sys/+/thing/reset",
-        "/sys/pk/dn/thing/reset"
-    ));
-    assert!(topic_matches("/sys/#", "/sys/pk/dn/x"));
-    assert!(topic_matches("#", "/a"));
-    assert!(topic_matches("a/b", "a/b"));
-    assert!(!topic_matches("a/b", "a/b/c"));
-    assert!(filter_valid("/sys/+/+/#"));
-    assert!(!filter_valid("/sys/#/x"));
-    assert!(!filter_valid("/sys/a+/x"));
-    assert!(!filter_valid(""));
+    assert!(!matches("/sys/pk/dn/thing/reset", "/sys/+/thing/reset"));
+    assert!(matches("/sys/pk/dn/x", "/sys/#"));
+    assert!(matches("/a", "#"));
+    assert!(matches("a/b", "a/b"));
+    assert!(!matches("a/b/c", "a/b"));
 }
 
 #[test]
 fn pub_sub_with_wildcards_and_qos1() {
-    let b = Broker::start("127.0.0.1:0", None).unwrap();
+    let b = Broker::start("127.0.0.1:0").unwrap();
     let a = b.addr().to_string();
     let plus = Client::connect(&a, "plus", T).unwrap();
     let hash = Client::connect(&a, "hash", T).unwrap();
@@ -90,17 +84,15 @@ fn pub_sub_with_wildcards_and_qos1() {
         )
         .unwrap();
     assert!(plus.recv_timeout(Duration::from_millis(300)).is_none());
-    assert!(b.clients().len() >= 4);
 }
 
 #[test]
-fn same_client_id_takes_over_and_overlapping_filters_deliver_once() {
-    let b = Broker::start("127.0.0.1:0", None).unwrap();
+fn same_client_id_takes_over() {
+    let b = Broker::start("127.0.0.1:0").unwrap();
     let a = b.addr().to_string();
     let first = Client::connect(&a, "dev", T).unwrap();
     let sub = Client::connect(&a, "sub", T).unwrap();
     sub.subscribe("/x/#", QoS::AtLeastOnce).unwrap();
-    sub.subscribe("/x/+", QoS::AtMostOnce).unwrap();
     let second = Client::connect(&a, "dev", T).unwrap();
     std::thread::sleep(Duration::from_millis(400));
     assert!(
@@ -114,7 +106,7 @@ fn same_client_id_takes_over_and_overlapping_filters_deliver_once() {
 #[test]
 fn garbage_before_connect_is_dropped_without_harm() {
     use std::io::{Read, Write};
-    let b = Broker::start("127.0.0.1:0", None).unwrap();
+    let b = Broker::start("127.0.0.1:0").unwrap();
     let mut s = std::net::TcpStream::connect(b.addr()).unwrap();
     s.set_read_timeout(Some(T)).unwrap();
     s.write_all(&[0x30, 0x02, 0x00, 0x00]).unwrap(); // a PUBLISH before CONNECT

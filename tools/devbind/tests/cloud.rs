@@ -1,8 +1,12 @@
 //! The cloud simulator: token lifecycle (ttl, bind once, unknown), replies, and binding over MQTT.
 
+mod common;
+
+use common::{free_tcp_port, Mosquitto};
+use devbind::broker::Broker;
 use devbind::cloud::{phone_bind, Cloud, CloudRunner, Device, Event};
-use devbind::mqtt::{Broker, Client};
-use mqttbytes::QoS;
+use devbind::mqtt::Client;
+use rumqttc::mqttbytes::QoS;
 use serde_json::Value;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -118,7 +122,7 @@ fn replies_echo_the_id_and_bad_reports_are_refused() {
 
 #[test]
 fn cloud_over_mqtt_acks_the_device_and_binds_phones() {
-    let b = Broker::start("127.0.0.1:0", None).unwrap();
+    let b = Broker::start("127.0.0.1:0").unwrap();
     let a = b.addr().to_string();
     let (tx, rx) = mpsc::channel();
     let _cloud = CloudRunner::start(&a, 400, move |e, _, _| {
@@ -164,9 +168,61 @@ fn cloud_over_mqtt_acks_the_device_and_binds_phones() {
     assert_eq!(phone_bind(&a, "p2", TOK2, t).unwrap().code, 410);
 }
 
+/// `--ack-delay-ms`: each reply leaves that long after its report, and the reports that come
+/// meanwhile are handled at once (their events) and answered in turn, each with its own id.
+#[test]
+fn a_delayed_cloud_answers_every_report_late_and_in_order() {
+    let b = Broker::start("127.0.0.1:0").unwrap();
+    let a = b.addr().to_string();
+    let (tx, rx) = mpsc::channel();
+    let delay = Duration::from_millis(300);
+    let _cloud = CloudRunner::start_with_delay(&a, 45_000, delay, move |e, _, _| {
+        let _ = tx.send((std::time::Instant::now(), e.clone()));
+    })
+    .unwrap();
+    let device = Client::connect(&a, "pk.dn", Duration::from_secs(3)).unwrap();
+    device
+        .subscribe(
+            "/sys/pk/dn/thing/awss/enrollee/match_reply",
+            QoS::AtMostOnce,
+        )
+        .unwrap();
+    for (id, tok) in [("1", TOK), ("2", TOK2)] {
+        device
+            .publish(
+                "/sys/pk/dn/thing/awss/enrollee/match",
+                format!(r#"{{"id":"{id}","params":{{"token":"{tok}"}}}}"#).as_bytes(),
+                QoS::AtLeastOnce,
+            )
+            .unwrap();
+    }
+    let mut handled = Vec::new();
+    for _ in 0..2 {
+        let (at, e) = rx.recv_timeout(Duration::from_secs(3)).expect("no event");
+        assert!(matches!(e, Event::TokenReported { .. }), "{e:?}");
+        handled.push(at);
+    }
+    for (i, id) in ["1", "2"].into_iter().enumerate() {
+        let m = device
+            .recv_timeout(Duration::from_secs(3))
+            .expect("no match_reply");
+        let now = std::time::Instant::now();
+        let v: Value = serde_json::from_slice(&m.payload).unwrap();
+        assert_eq!(
+            (v["id"].as_str(), v["code"].as_i64()),
+            (Some(id), Some(200))
+        );
+        assert!(
+            now >= handled[i] + delay,
+            "reply {id} came {:?} after its report was handled",
+            now - handled[i]
+        );
+    }
+}
+
 #[test]
 fn cli_phone_bind_polls_until_the_token_arrives() {
-    let b = Broker::start("127.0.0.1:0", None).unwrap();
+    let b = Broker::start("127.0.0.1:0").unwrap();
     let a = b.addr().to_string();
     let _cloud = CloudRunner::start(&a, 10_000, |_, _, _| {}).unwrap();
     let bin = env!("CARGO_BIN_EXE_devbind");
@@ -201,4 +257,69 @@ fn cli_phone_bind_polls_until_the_token_arrives() {
     assert_eq!(v["code"], 200, "{v}");
     assert!(v["polls"].as_u64().unwrap() >= 2, "{v}");
     assert_eq!(out.status.code(), Some(0));
+}
+
+/// A device reports `token` on broker `a`; the cloud's match_reply, if any came.
+fn report_and_reply(a: &str, id: &str, token: &str) -> Option<String> {
+    let device = Client::connect(a, &format!("pk.dn.{id}"), Duration::from_secs(3)).unwrap();
+    device
+        .subscribe(
+            "/sys/pk/dn/thing/awss/enrollee/match_reply",
+            QoS::AtMostOnce,
+        )
+        .unwrap();
+    device
+        .publish(
+            "/sys/pk/dn/thing/awss/enrollee/match",
+            format!("{{\"id\":\"{id}\",\"params\":{{\"token\":\"{token}\"}}}}").as_bytes(),
+            QoS::AtLeastOnce,
+        )
+        .unwrap();
+    device
+        .recv_timeout(Duration::from_secs(3))
+        .map(|m| String::from_utf8_lossy(&m.payload).into_owned())
+}
+
+/// `devbind cloud` went silently deaf after a broker restart.
+#[test]
+fn the_cloud_reconnects_and_resubscribes_after_a_broker_restart() {
+    let dir = std::env::temp_dir().join(format!("devbind-cloud-restart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_tcp_port();
+    let a = format!("127.0.0.1:{port}");
+    let broker = Mosquitto::start(port, &dir);
+    let (tx, rx) = mpsc::channel();
+    let _cloud = CloudRunner::start(&a, 60_000, move |e, _, _| {
+        let _ = tx.send(e.clone());
+    })
+    .unwrap();
+    assert!(report_and_reply(&a, "1", TOK).is_some_and(|r| r.contains("\"code\":200")));
+    drop(broker);
+    let next = |want: &dyn Fn(&Event) -> bool| {
+        while let Ok(e) = rx.recv_timeout(Duration::from_secs(10)) {
+            if want(&e) {
+                return Some(e);
+            }
+        }
+        None
+    };
+    let lost = next(&|e| matches!(e, Event::BrokerLost { .. })).expect("no BrokerLost");
+    assert!(lost.line().contains("reconnecting"), "{}", lost.line());
+    let broker = Mosquitto::start(port, &dir);
+    let back = next(&|e| matches!(e, Event::BrokerBack { .. })).expect("no BrokerBack");
+    assert!(
+        back.line().contains("4 topics subscribed again"),
+        "{}",
+        back.line()
+    );
+    // subscribed again: a new report is answered; the tokens held before are kept
+    assert!(report_and_reply(&a, "2", TOK2).is_some_and(|r| r.contains("\"code\":200")));
+    assert_eq!(
+        phone_bind(&a, "p1", TOK, Duration::from_secs(3))
+            .unwrap()
+            .code,
+        200
+    );
+    drop(broker);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -4,20 +4,15 @@
 //! 50 s) and runs in a process group of its own, killed whole on a timeout so no device outlives
 //! the test. Traffic stays on 127.0.0.1.
 
+mod common;
+
+use common::{example_device, signal, Killed};
+use devbind::flood::alive;
 use serde_json::Value;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Longest a demo run may take.
 const DEMO_LIMIT: Duration = Duration::from_secs(50);
@@ -32,9 +27,10 @@ fn kill_group(pgid: u32) {
 
 /// Runs `devbind demo --json --device DEV`, at most `DEMO_LIMIT`; returns (exit code, JSON
 /// lines, output).
-fn run_demo(device: &str) -> (Option<i32>, Vec<Value>, String) {
+fn run_demo(device: &str, extra: &[&str]) -> (Option<i32>, Vec<Value>, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_devbind"))
         .args(["demo", "--json", "--device", device])
+        .args(extra)
         .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -54,6 +50,9 @@ fn run_demo(device: &str) -> (Option<i32>, Vec<Value>, String) {
             break st.code();
         }
         if started.elapsed() > DEMO_LIMIT {
+            // SIGTERM first: the demo then stops its devices (each in a group of its own).
+            signal(k.0.id(), "TERM");
+            std::thread::sleep(Duration::from_secs(2));
             kill_group(k.0.id());
             let _ = k.0.wait();
             timed_out = true;
@@ -74,7 +73,7 @@ fn run_demo(device: &str) -> (Option<i32>, Vec<Value>, String) {
 }
 
 fn check_all_flows(device: &str) {
-    let (code, lines, text) = run_demo(device);
+    let (code, lines, text) = run_demo(device, &[]);
     let summary = lines
         .iter()
         .find_map(|v| v.get("summary").cloned())
@@ -102,18 +101,228 @@ fn demo_with_the_rust_stand_in_device() {
 
 #[test]
 fn demo_with_the_example_device() {
-    let path = match std::env::var_os("DEVBIND_DEVICE") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../build/host/devbind-device"),
-    };
+    check_all_flows(&example_device());
+}
+
+/// Starts the demo, waits for its first device and its first flow, sends `sig` to the demo
+/// alone; the demo must stop its device, remove its temporary directory, say "interrupted"
+/// and print the summary so far.
+fn interrupt_demo(device: &str, sig: &str) {
+    use std::io::BufRead;
+    let child = Command::new(env!("CARGO_BIN_EXE_devbind"))
+        .args(["demo", "--json", "--device", device])
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("cannot start devbind demo");
+    let mut k = Killed(child);
+    let demo_pid = k.0.id();
+    let out = k.0.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let mut lines = Vec::new();
+    let mut device_pid = None;
+    while let Ok(l) = rx.recv_timeout(Duration::from_secs(20)) {
+        let v: Value = serde_json::from_str(&l).unwrap_or(Value::Null);
+        if v["what"] == "device_started" {
+            device_pid = v["pid"].as_u64().and_then(|p| u32::try_from(p).ok());
+        }
+        let flowing = v["what"] == "flow_start";
+        lines.push(l);
+        if device_pid.is_some() && flowing {
+            break;
+        }
+    }
+    let device_pid =
+        device_pid.unwrap_or_else(|| panic!("no device started:\n{}", lines.join("\n")));
+    assert!(alive(device_pid), "device {device_pid} not running");
+    signal(demo_pid, sig);
+    while let Ok(l) = rx.recv_timeout(Duration::from_secs(20)) {
+        lines.push(l);
+    }
+    let text = lines.join("\n");
+    let code = k.0.wait().unwrap().code();
+    assert_eq!(code, Some(130), "SIG{sig}: {text}");
+    assert!(text.contains("interrupted"), "{text}");
+    let summary = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find_map(|v| v.get("summary").cloned())
+        .unwrap_or_else(|| panic!("no summary after SIG{sig}:\n{text}"));
+    assert_eq!(summary["interrupted"], true);
+    // the device is gone (reaped by init once the demo exited: give it a moment)
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(device_pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert!(
-        path.is_file(),
-        "the example device {} does not exist: build it first (`make test` at the repository \
-         root builds it before running these tests; by hand: see tools/README.md), or set \
-         DEVBIND_DEVICE to its path",
-        path.display()
+        !alive(device_pid),
+        "device {device_pid} outlived the demo (SIG{sig})"
     );
-    check_all_flows(path.to_str().unwrap());
+    let dir = std::env::temp_dir().join(format!("devbind-demo-{demo_pid}"));
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}
+
+/// A panic inside a flow: the demo stops its device, removes its temporary directory, says
+/// so and exits 2.
+#[test]
+fn a_panic_in_the_demo_stops_its_device_and_cleans_up() {
+    use std::io::BufRead;
+    let child = Command::new(env!("CARGO_BIN_EXE_devbind"))
+        .args(["demo", "--json", "--device", &example_device()])
+        .env(devbind::demo::PANIC_AFTER_FLOW, "1")
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot start devbind demo");
+    let mut k = Killed(child);
+    let demo_pid = k.0.id();
+    let out = k.0.stdout.take().unwrap();
+    let lines: Vec<String> = std::io::BufReader::new(out)
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    let text = lines.join("\n");
+    assert_eq!(k.0.wait().unwrap().code(), Some(2), "{text}");
+    assert!(text.contains("panicked"), "{text}");
+    let device_pid = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["what"] == "device_started")
+        .and_then(|v| v["pid"].as_u64())
+        .and_then(|p| u32::try_from(p).ok())
+        .unwrap_or_else(|| panic!("no device started:\n{text}"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(device_pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!alive(device_pid), "device {device_pid} outlived the panic");
+    let dir = std::env::temp_dir().join(format!("devbind-demo-{demo_pid}"));
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}
+
+#[test]
+fn sigterm_to_the_demo_stops_its_device_and_cleans_up() {
+    interrupt_demo(&example_device(), "TERM");
+}
+
+#[test]
+fn sigint_to_the_demo_alone_stops_its_device_and_cleans_up() {
+    interrupt_demo(&example_device(), "INT");
+    interrupt_demo("fake", "INT");
+}
+
+/// A device that exits at once is reported at once, with its status and last lines, and the
+/// flows that need it fail without waiting out their timeouts.
+#[test]
+fn a_device_that_exits_is_reported_with_its_status_and_last_lines() {
+    let dir = std::env::temp_dir().join(format!("devbind-dies-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("device.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho \"device: starting\"\necho \"device: cannot open the CoAP port\" >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // --keep-logs: the failed run's log goes here, not into a temporary directory left behind
+    let keep = dir.join("logs");
+    let (code, lines, text) = run_demo(
+        script.to_str().unwrap(),
+        &["--keep-logs", keep.to_str().unwrap()],
+    );
+    assert!(
+        std::fs::read_to_string(keep.join("device.log"))
+            .is_ok_and(|l| l.contains("cannot open the CoAP port")),
+        "{text}"
+    );
+    assert_eq!(code, Some(1), "{text}");
+    let exited = lines
+        .iter()
+        .find(|v| v["what"] == "exited")
+        .unwrap_or_else(|| panic!("no exit reported:\n{text}"));
+    assert_eq!(exited["status"], "exit status: 3");
+    let last = exited["lastLines"].as_array().unwrap();
+    assert!(
+        last.iter()
+            .any(|l| l == "device: cannot open the CoAP port"),
+        "{exited}"
+    );
+    let summary = lines.iter().find_map(|v| v.get("summary")).unwrap();
+    for f in summary["flows"].as_array().unwrap() {
+        assert_eq!(f["ok"], false, "{f}");
+        if [2, 3, 4, 6].contains(&f["flow"].as_u64().unwrap()) {
+            assert!(
+                f["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("not played: the device exited (exit status: 3)"),
+                "{f}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--keep-logs DIR` keeps the device log; `--json` events carry structured fields.
+#[test]
+fn keep_logs_and_structured_json_events() {
+    let keep = std::env::temp_dir().join(format!("devbind-keep-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_devbind"))
+        .args([
+            "demo",
+            "--json",
+            "--device",
+            "fake",
+            "--keep-logs",
+            keep.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let log = std::fs::read_to_string(keep.join("device.log")).unwrap();
+    assert!(log.contains("mqtt connect success!"), "{log}");
+    let evs: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let reported = evs
+        .iter()
+        .find(|v| v["what"] == "token_reported")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(reported["who"], "cloud");
+    assert_eq!(reported["flow"], 1);
+    assert_eq!(reported["token"].as_str().map(str::len), Some(32));
+    assert!(
+        reported["id"].is_string() || reported["id"].is_number(),
+        "{reported}"
+    );
+    let query = evs.iter().find(|v| v["what"] == "query").unwrap();
+    assert_eq!(
+        (query["who"].as_str(), query["flow"].as_u64()),
+        (Some("phone"), Some(2))
+    );
+    let answer = evs
+        .iter()
+        .find(|v| v["who"] == "phone" && v["what"] == "answer")
+        .unwrap();
+    assert_eq!(answer["token"].as_str().map(str::len), Some(32));
+    // causal order: the device's answer is shown before the phone receives it
+    let pos = |f: &dyn Fn(&Value) -> bool| evs.iter().position(f).unwrap();
+    let t = answer["token"].clone();
+    assert!(
+        pos(&|v| v["who"] == "device" && v["what"] == "answer" && v["token"] == t)
+            < pos(&|v| v["who"] == "phone" && v["what"] == "answer" && v["token"] == t),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&keep);
 }
 
 #[test]

@@ -142,3 +142,45 @@ fn listener_receives_and_acks() {
     );
     assert!(l.recv(Duration::from_millis(100)).unwrap().is_none());
 }
+
+/// The SDK's CoAP server drops packets whose source is its own IP: a phone on the device's
+/// host sends from another loopback address.
+#[test]
+fn a_phone_on_the_devices_host_sends_from_another_loopback_address() {
+    let dev = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let target = dev.local_addr().unwrap();
+    let t = std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        dev.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut sources = Vec::new();
+        while sources.len() < 2 {
+            let (n, from) = dev.recv_from(&mut buf).unwrap();
+            sources.push(from.ip());
+            if from.ip() == target.ip() {
+                continue; // its own IP: dropped, as the SDK does
+            }
+            let req = Packet::from_bytes(&buf[..n]).unwrap();
+            let body = r#"{"id":123,"code":200,"data":{"productKey":"pk","deviceName":"dn","token":"EE","remainTime":9}}"#;
+            dev.send_to(&answer_bytes(req.get_token(), body), from)
+                .unwrap();
+        }
+        sources
+    });
+    let from_own = phone::query(
+        target,
+        "/sys/device/info/get",
+        "1",
+        false,
+        Duration::from_millis(300),
+    );
+    assert_eq!(from_own.unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+    let o = phone::QueryOptions {
+        broadcast: false,
+        timeout: Duration::from_secs(3),
+        bind: Some("127.0.0.2:0".parse().unwrap()),
+    };
+    let a = phone::query_with(target, "/sys/device/info/get", "1", &o).unwrap();
+    assert_eq!(a.info.unwrap().token, "EE");
+    let sources = t.join().unwrap();
+    assert_eq!(sources[1].to_string(), "127.0.0.2");
+}

@@ -1,0 +1,1138 @@
+//! The bind state machine (SPEC sections 5-8).
+//!
+//! Each concern is a small state kept beside the others, an enum whose variants carry their
+//! own deadlines, smoltcp style: the session (`Session`), the current token (`Current`) and its
+//! report (`Report::InFlight { retry_at }`), the notify round (`Round`), the reset report
+//! (`ResetReport::Outstanding { retry_at, delay_ms }`), a subscription retry, and the phones
+//! waiting for a token (a FIFO). Deadlines are absolute instants; [`Machine::poll_at`] is the
+//! earliest of them and [`Machine::poll`] acts on the due ones.
+//!
+//! Time is hostile too: a clock that jumps or goes backwards only makes deadlines fire late or
+//! early, elapsed times saturate at zero, and every counter wraps or saturates explicitly.
+
+use super::msg::Reply;
+use super::rng::ChaCha20;
+use super::{
+    json, Action, Answer, Config, IdEcho, Level, Line, Millis, Msg, QueryCtx, Sink, Stats, Sub,
+    Token, Why, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET, RESET_RETRY_MAX_MS,
+};
+use rand_core::RngCore;
+
+/// The all-zero token: "no token".
+pub const NO_TOKEN: Token = [0; 16];
+/// The fixed id that phone apps of the C era use in their notify acks.
+pub const LEGACY_NOTIFY_ACK_ID: u32 = 123;
+/// Longest excerpt of hostile bytes quoted in a log line.
+pub const LOG_EXCERPT: usize = 64;
+/// How long `awss_start_connectap_monitor` opens the connect-AP info window.
+pub const CONNECTAP_WINDOW_MS: u64 = 60_000;
+/// Wait before subscribing again a reply topic whose subscription failed.
+pub const SUBSCRIBE_RETRY_MS: u64 = 3_000;
+
+fn excerpt(b: &[u8]) -> &[u8] {
+    b.get(..LOG_EXCERPT).unwrap_or(b)
+}
+
+/// `now + ms` (saturating).
+fn after(now: Millis, ms: u64) -> Millis {
+    now.saturating_add(ms)
+}
+
+/// True when the deadline `at` is set and due at `now`.
+fn due(at: Option<Millis>, now: Millis) -> bool {
+    at.is_some_and(|t| t <= now)
+}
+
+/// The token report of the current token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Report {
+    /// Nothing in flight: acknowledged, given up, stopped, or no token.
+    Idle,
+    /// A report waits for its `match_reply`: at `retry_at` it is published again, or given
+    /// up after the configured attempts.
+    InFlight {
+        /// When to re-report or give up.
+        retry_at: Millis,
+    },
+}
+
+/// The notify round.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Round {
+    /// No round runs.
+    Idle,
+    /// `sent` of `count` broadcasts are out; the next step is due at `next_at`.
+    Running {
+        /// Broadcasts in the round (never 0).
+        count: u8,
+        /// Broadcasts sent.
+        sent: u8,
+        /// When the next step is due.
+        next_at: Millis,
+    },
+    /// The round waits for the acknowledgement of the token report in flight (the token is
+    /// not valid); the next step comes with it.
+    AwaitingAck {
+        /// Broadcasts in the round (never 0).
+        count: u8,
+        /// Broadcasts sent.
+        sent: u8,
+    },
+}
+
+impl Round {
+    fn next_at(self) -> Option<Millis> {
+        match self {
+            Round::Running { next_at, .. } => Some(next_at),
+            Round::Idle | Round::AwaitingAck { .. } => None,
+        }
+    }
+}
+
+/// The reset report.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ResetReport {
+    /// None outstanding.
+    Idle,
+    /// Reported, not acknowledged: reported again at `retry_at`, after a delay that doubles.
+    Outstanding {
+        /// When to report again.
+        retry_at: Millis,
+        /// The delay that led to `retry_at`.
+        delay_ms: u32,
+    },
+}
+
+/// The reply topics the machine has subscribed (or whose subscription is under way).
+#[derive(Clone, Copy, Default)]
+struct Subscribed {
+    match_reply: bool,
+    reset_reply: bool,
+}
+
+impl Subscribed {
+    fn of(&mut self, sub: Sub) -> &mut bool {
+        match sub {
+            Sub::MatchReply => &mut self.match_reply,
+            Sub::ResetReply => &mut self.reset_reply,
+        }
+    }
+}
+
+fn elapsed(now: Millis, since: Millis) -> u64 {
+    now.saturating_sub(since)
+}
+
+/// Where the bind session stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Session {
+    /// No `connect` since boot or since the last `deinit`.
+    Idle,
+    /// Connected; binding starts when the reset report is acknowledged.
+    AwaitReset,
+    /// Binding runs.
+    Binding,
+}
+
+/// The current token.
+#[derive(Clone, Copy)]
+struct Current {
+    /// All zero when there is none.
+    token: Token,
+    /// The cloud acknowledged it.
+    acked: bool,
+    /// Report publishes since the token was made or its reporting restarted.
+    attempts: u8,
+    /// Id of its first report: its reports have ids in `first_id..next_report_id`.
+    first_id: u32,
+    /// End of the ids of its reports that the shell has started to publish
+    /// (`first_id..sent_end`, see [`Machine::report_sending`]): only those can be answered.
+    sent_end: u32,
+    /// When it was last reported (its lifetime counts from there).
+    last_report_at: Millis,
+    /// [`Machine::notified`] when it became current: broadcasts with higher ids carry it.
+    notified_before: u32,
+}
+
+impl Current {
+    const fn none(next_report_id: u32, notified: u32) -> Self {
+        Current {
+            token: NO_TOKEN,
+            acked: false,
+            attempts: 0,
+            first_id: next_report_id,
+            sent_end: next_report_id,
+            last_report_at: 0,
+            notified_before: notified,
+        }
+    }
+}
+
+/// A phone waiting for a token.
+struct Pending<Q> {
+    ctx: Q,
+    mcast: bool,
+    id: IdEcho,
+}
+
+/// Statistics and what is needed to keep them.
+#[derive(Clone, Copy)]
+struct StatsAcc {
+    stats: Stats,
+    /// Sum of the report-to-ack times, ms.
+    total_ms: u64,
+    /// When the current token's reporting started; taken by its first ack.
+    started_at: Option<Millis>,
+}
+
+impl StatsAcc {
+    const ZERO: StatsAcc = StatsAcc {
+        stats: Stats {
+            cnt: 0,
+            suc: 0,
+            max_ms: 0,
+            min_ms: 0,
+            mean_ms: 0,
+            trace_id: 0,
+        },
+        total_ms: 0,
+        started_at: None,
+    };
+
+    /// A report started now (the legacy `awss_bind_update_statis(0)`).
+    fn start(&mut self, now: Millis) {
+        self.started_at = None;
+        self.count(now);
+    }
+
+    /// A report published now: counted, and timed from now unless a start is kept.
+    fn count(&mut self, now: Millis) {
+        self.stats.cnt = self.stats.cnt.saturating_add(1);
+        self.stats.trace_id = self.stats.trace_id.wrapping_add(1);
+        if self.started_at.is_none() {
+            self.started_at = Some(now);
+        }
+    }
+
+    /// An acknowledgement at `now`, timed from the start it takes (none: not counted).
+    fn success(&mut self, now: Millis) {
+        let Some(start) = self.started_at.take() else {
+            return;
+        };
+        let ms = elapsed(now, start);
+        let t = u32::try_from(ms).unwrap_or(u32::MAX);
+        let s = &mut self.stats;
+        s.suc = s.suc.saturating_add(1);
+        s.max_ms = s.max_ms.max(t);
+        s.min_ms = if s.suc == 1 { t } else { s.min_ms.min(t) };
+        self.total_ms = self.total_ms.saturating_add(u64::from(t));
+        let mean = self.total_ms / u64::from(s.suc.max(1));
+        s.mean_ms = u32::try_from(mean).unwrap_or(u32::MAX);
+    }
+}
+
+/// The whole bind module's state. `P` is the number of phone queries that may wait at once.
+///
+pub struct Machine<Q, const P: usize> {
+    cur: Current,
+    /// The current token's report.
+    report: Report,
+    /// The notify round.
+    round: Round,
+    /// The reset report.
+    reset: ResetReport,
+    /// When to subscribe again the reply topics whose subscription failed.
+    sub_retry_at: Option<Millis>,
+    /// End of the connect-AP info window (`awss_start_connectap_monitor`), if open.
+    connectap_until: Option<Millis>,
+    /// The config set by `dev_bind_set_config`; `None` for the defaults (so that a `static`
+    /// machine is all zero bits, in `.bss`).
+    cfg: Option<Config>,
+    /// `RegisterQueries` was emitted in this session when it is [`Session::Binding`].
+    session: Session,
+    /// `awss_cmp_online_init` asked for `match_reply` (the legacy online subscription).
+    online: bool,
+    /// The reply topics subscribed.
+    subs: Subscribed,
+    /// The session's notify round starts at the first acknowledgement.
+    notify_armed: bool,
+    /// `IOTX_AWSS_BIND_NOTIFY` was posted in this session.
+    event_posted: bool,
+    /// Next notify destination in the cycle (0..=3).
+    dest: u8,
+    next_report_id: u32,
+    /// Broadcasts sent since boot: the last broadcast's id (ids count from 1).
+    notified: u32,
+    next_reset_id: u32,
+    /// [`Machine::notified`] when the current (or most recent) round started.
+    round_start: u32,
+    /// Statistics posts since boot: the last post's id (ids count from 1).
+    stats_posted: u32,
+    /// A token to report at the next bind start (flow C); all zero when none.
+    stored: Token,
+    rng: ChaCha20,
+    stats: StatsAcc,
+    /// The phones waiting, oldest first.
+    pending: heapless::Deque<Pending<Q>, P>,
+}
+
+/// `line` without arguments.
+fn note<Q>(sink: &mut impl Sink<Q>, line: Line) {
+    sink.log(line, &[], 0);
+}
+
+/// `line` with the number `n`.
+fn say<Q>(sink: &mut impl Sink<Q>, line: Line, n: i64) {
+    sink.log(line, &[], n);
+}
+
+/// Check a reply: a JSON object whose `code` is 200 (a number or a string of digits) and whose
+/// `id` is a u32 (a number or a string of digits) in `lo..lo + span` (wrapping), or the legacy
+/// notify ack id for a notify ack when `span` is not zero. For a reset reply both may be
+/// absent. `Some(id)` (`lo` when absent), or `None` after a warning that says why (with an
+/// excerpt of the payload, or the unknown id).
+fn reply_id<Q>(
+    sink: &mut impl Sink<Q>,
+    kind: Reply,
+    payload: &[u8],
+    lo: u32,
+    span: u32,
+) -> Option<u32> {
+    let lax = kind == Reply::Reset;
+    let why = match json::scan(payload) {
+        Err(e) => Why::Json(e),
+        Ok(top) => {
+            let code_ok = match top.code {
+                None => lax,
+                Some(v) => v.as_u32() == Some(200),
+            };
+            if !code_ok {
+                Why::CodeNot200
+            } else if top.id.is_none() && lax {
+                return Some(lo);
+            } else if let Some(n) = top.id.and_then(|v| v.as_u32()) {
+                let legacy = kind == Reply::NotifyAck && n == LEGACY_NOTIFY_ACK_ID && span != 0;
+                if n.wrapping_sub(lo) < span || legacy {
+                    return Some(n);
+                }
+                let line = Line::new(Level::Warn, Msg::ignored(kind, Why::UnknownId));
+                sink.log(line, &[], n.into());
+                return None;
+            } else {
+                Why::BadId
+            }
+        }
+    };
+    let line = Line::new(Level::Warn, Msg::ignored(kind, why));
+    sink.log(line, excerpt(payload), 0);
+    None
+}
+
+/// Why a token's reporting ended without an acknowledgement.
+#[derive(Clone, Copy)]
+enum Ended {
+    /// `awss_stop_report_token()`.
+    Stopped,
+    /// Every report attempt went unanswered.
+    NoAck,
+}
+
+impl<Q: QueryCtx, const P: usize> Default for Machine<Q, P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
+    /// An idle machine with the default config (usable in a `static`).
+    pub const fn new() -> Self {
+        Machine {
+            cfg: None,
+            connectap_until: None,
+            // A zero key, evaluated at compile time also when `new` runs at run time.
+            rng: const { ChaCha20::new([0; 32]) },
+            session: Session::Idle,
+            subs: Subscribed {
+                match_reply: false,
+                reset_reply: false,
+            },
+            report: Report::Idle,
+            round: Round::Idle,
+            reset: ResetReport::Idle,
+            sub_retry_at: None,
+            online: false,
+            notify_armed: false,
+            event_posted: false,
+            cur: Current::none(0, 0),
+            round_start: 0,
+            dest: 0,
+            stored: NO_TOKEN,
+            pending: heapless::Deque::new(),
+            stats: StatsAcc::ZERO,
+            next_report_id: 0,
+            notified: 0,
+            next_reset_id: 0,
+            stats_posted: 0,
+        }
+    }
+
+    /// (Re)seed the token generator (ChaCha20) with 32 bytes of HAL entropy.
+    pub fn seed(&mut self, seed: [u8; 32]) {
+        self.rng = ChaCha20::new(seed);
+    }
+
+    /// Fill `out` with uniform random bytes from the token generator (`produce_random`).
+    pub fn fill_random(&mut self, out: &mut [u8]) {
+        self.rng.fill_bytes(out);
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> Config {
+        self.cfg()
+    }
+
+    /// The config in force.
+    fn cfg(&self) -> Config {
+        self.cfg.unwrap_or(Config::DEFAULT)
+    }
+
+    /// `dev_bind_set_config`: `Err(())` (and no change) when a field is zero. The new values
+    /// apply to the deadlines scheduled after the change.
+    #[allow(clippy::result_unit_err)] // the C API's -1 carries no detail either
+    pub fn set_config(
+        &mut self,
+        _now: Millis,
+        cfg: Config,
+        sink: &mut impl Sink<Q>,
+    ) -> Result<(), ()> {
+        let ok = cfg.is_valid();
+        let line = if ok {
+            self.cfg = Some(cfg);
+            Line::new(Level::Info, Msg::ConfigUpdated)
+        } else {
+            Line::new(Level::Warn, Msg::ConfigRefused)
+        };
+        note(sink, line);
+        ok.then_some(()).ok_or(())
+    }
+
+    /// `awss_report_cloud()`: MQTT is connected. Subscribe the reply topics; if `reset_flag`
+    /// (the persisted KV flag) report the reset first and start binding when it is acked; else
+    /// start binding. `provisioned` is what `aes_random` holds: a token to report (flow C)
+    /// unless it is all zero or the current token (see [`Machine::start_bind`]).
+    /// A second call while a session runs starts nothing new.
+    pub fn connect(
+        &mut self,
+        now: Millis,
+        reset_flag: bool,
+        provisioned: Token,
+        sink: &mut impl Sink<Q>,
+    ) {
+        if self.session != Session::Idle {
+            note(sink, Line::new(Level::Debug, Msg::SessionActive));
+            // Nothing new starts, but a reply topic the session wants and lost is taken again.
+            return self.resubscribe(sink);
+        }
+        if !reset_flag {
+            return self.start_bind(now, provisioned, sink);
+        }
+        self.open_session(sink);
+        self.keep(&provisioned);
+        note(sink, Line::new(Level::Info, Msg::ResetFirst));
+        self.report_reset_now(now, sink);
+    }
+
+    /// Keep `provisioned` for the bind start unless it is all zero or the current token (what
+    /// `aes_random` holds when nobody provisioned a token: the module's own copy).
+    fn keep(&mut self, provisioned: &Token) {
+        if *provisioned != NO_TOKEN && *provisioned != self.cur.token {
+            self.stored = *provisioned;
+        }
+    }
+
+    fn open_session(&mut self, sink: &mut impl Sink<Q>) {
+        self.session = Session::AwaitReset;
+        self.resubscribe(sink);
+    }
+
+    /// `awss_start_bind()`: start binding now (idempotent within a session). Without a session
+    /// it opens one (subscribing the reply topics) first. `provisioned` is what `aes_random`
+    /// holds: reported as the first token (flow C) unless it is all zero or the current token;
+    /// else a token stored by [`Machine::set_token`], else a fresh one.
+    pub fn start_bind(&mut self, now: Millis, provisioned: Token, sink: &mut impl Sink<Q>) {
+        match self.session {
+            Session::Binding => {
+                note(sink, Line::new(Level::Debug, Msg::BindRunning));
+                return;
+            }
+            Session::Idle => self.open_session(sink),
+            Session::AwaitReset => {}
+        }
+        self.keep(&provisioned);
+        self.begin_bind(now, sink);
+    }
+
+    fn begin_bind(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        self.session = Session::Binding;
+        let token = core::mem::replace(&mut self.stored, NO_TOKEN);
+        if token != NO_TOKEN {
+            note(sink, Line::new(Level::Info, Msg::ReportProvisioned));
+        }
+        // Entered from an idle session or one that waited for the reset's ack: the first
+        // bind start of the session. The server and its resources come before the report:
+        // its answer may come while it is being published, and start the notify round.
+        sink.act(Action::RegisterQueries);
+        self.begin_token(now, &token, sink);
+        if self.round == Round::Idle {
+            self.notify_armed = true;
+        }
+        self.report_stats(sink);
+    }
+
+    /// `awss_bind_deinit()`: stop everything, unsubscribe, deinit CoAP, drop pending queries,
+    /// forget the token and the statistics. The next `connect` starts afresh.
+    pub fn deinit(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
+        self.stop_round(sink);
+        self.notify_armed = false;
+        self.report = Report::Idle;
+        self.reset = ResetReport::Idle;
+        self.sub_retry_at = None;
+        self.drop_pending(Msg::QueryDroppedBindDeinit, sink);
+        self.online = false;
+        self.subscribe(Sub::MatchReply, false, sink);
+        self.subscribe(Sub::ResetReply, false, sink);
+        if self.session == Session::Binding {
+            sink.act(Action::DeinitCoap);
+        }
+        self.forget_token();
+        self.stats = StatsAcc::ZERO;
+        self.session = Session::Idle;
+        self.event_posted = false;
+        self.stored = NO_TOKEN;
+        note(sink, Line::new(Level::Info, Msg::BindDeinit));
+    }
+
+    /// Make `token` current (a fresh random one, never all zero, when it is all zero) and
+    /// report it now.
+    fn begin_token(&mut self, now: Millis, token: &Token, sink: &mut impl Sink<Q>) {
+        self.forget_token();
+        self.cur.token = *token;
+        // An all-zero draw is drawn again (each draw is new keystream).
+        while self.cur.token == NO_TOKEN {
+            self.rng.fill_bytes(&mut self.cur.token);
+        }
+        self.publish_report(now, sink);
+    }
+
+    fn publish_report(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        let id = self.next_report_id;
+        self.next_report_id = id.wrapping_add(1);
+        self.stats.count(now);
+        self.cur.last_report_at = now;
+        // Below the configured attempts (a u8) before each publish: no wrap.
+        self.cur.attempts = self.cur.attempts.wrapping_add(1);
+        self.report = Report::InFlight {
+            retry_at: after(now, self.cfg().report_retry_ms.into()),
+        };
+        sink.act(Action::PublishReport {
+            id,
+            token: self.cur.token,
+        });
+    }
+
+    /// The shell is about to publish the token report `id` (an `Action::PublishReport` it
+    /// executes): from now on a `match_reply` with this id answers it, also one that arrives
+    /// while the publish is still under way. A reply that arrives before (a stale reply from
+    /// before a reboot, say) does not. Ignored for an id that is not of the current token's
+    /// reports.
+    pub fn report_sending(&mut self, id: u32) {
+        let first = self.cur.first_id;
+        let made = self.next_report_id.wrapping_sub(first);
+        let offset = id.wrapping_sub(first);
+        if offset < made && offset >= self.cur.sent_end.wrapping_sub(first) {
+            self.cur.sent_end = id.wrapping_add(1);
+        }
+    }
+
+    /// `awss_report_token()`: report the current token now (a fresh one if none), restarting its attempts.
+    pub fn report_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        if self.cur.token == NO_TOKEN {
+            self.begin_token(now, &NO_TOKEN, sink);
+        } else {
+            self.cur.acked = false;
+            self.cur.attempts = 0;
+            self.stats.started_at = None;
+            self.publish_report(now, sink);
+        }
+    }
+
+    /// `awss_stop_report_token()`: stop report retries and forget the token (all zero).
+    pub fn stop_report_token(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
+        self.report = Report::Idle;
+        self.forget_token();
+        self.report_ended(Ended::Stopped, sink);
+    }
+
+    /// No current token (all zero, no report yet), no statistics start.
+    fn forget_token(&mut self) {
+        self.cur = Current::none(self.next_report_id, self.notified);
+        self.stats.started_at = None;
+    }
+
+    /// Nothing is in flight any more: nobody waits for an acknowledgement.
+    fn report_ended(&mut self, why: Ended, sink: &mut impl Sink<Q>) {
+        let (dropped, round) = match why {
+            Ended::Stopped => (Msg::QueryDroppedReportStopped, Msg::RoundEndedReportStopped),
+            Ended::NoAck => (Msg::QueryDroppedNoAck, Msg::RoundEndedNoAck),
+        };
+        self.drop_pending(dropped, sink);
+        if let Round::AwaitingAck { .. } = self.round {
+            self.end_round(Line::new(Level::Info, round), sink);
+        }
+    }
+
+    /// Drop every waiting phone, a line `dropped` for each.
+    fn drop_pending(&mut self, dropped: Msg, sink: &mut impl Sink<Q>) {
+        for _ in 0..self.pending.len() {
+            note(sink, Line::new(Level::Info, dropped));
+        }
+        self.pending.clear();
+    }
+
+    /// `awss_update_token()`: make a fresh token and report it now (logs `update token`).
+    /// Also the rotation after an answer or an accepted notify ack.
+    pub fn update_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        note(sink, Line::new(Level::Info, Msg::UpdateToken));
+        self.begin_token(now, &NO_TOKEN, sink);
+    }
+
+    /// `dev_bind_set_token()`: adopt a phone-made token (flow C): reported at the next bind
+    /// start, or now when a session runs. `Err(())` for an all-zero token.
+    #[allow(clippy::result_unit_err)] // the C API's -1 carries no detail either
+    pub fn set_token(
+        &mut self,
+        now: Millis,
+        token: Token,
+        sink: &mut impl Sink<Q>,
+    ) -> Result<(), ()> {
+        if token == NO_TOKEN {
+            note(sink, Line::new(Level::Warn, Msg::SetTokenZero));
+            return Err(());
+        }
+        if self.session == Session::Binding {
+            note(sink, Line::new(Level::Info, Msg::ReportAppToken));
+            self.begin_token(now, &token, sink);
+        } else {
+            self.stored = token;
+        }
+        Ok(())
+    }
+
+    /// The current token (all zero when none).
+    pub fn token(&self) -> Token {
+        self.cur.token
+    }
+
+    /// `awss_token_remain_time()`: ms left, 0 if the token is not acknowledged. Not zero is
+    /// "the token is valid": acknowledged (so not all zero) and younger than its lifetime.
+    pub fn token_remain_ms(&self, now: Millis) -> u32 {
+        if !self.cur.acked {
+            return 0;
+        }
+        let left = u64::from(self.cfg().token_lifetime_ms)
+            .saturating_sub(elapsed(now, self.cur.last_report_at));
+        u32::try_from(left).unwrap_or(0)
+    }
+
+    /// At least one report of the current token was published (its reports have the ids
+    /// `cur.first_id..next_report_id`).
+    fn reported(&self) -> bool {
+        self.next_report_id != self.cur.first_id
+    }
+
+    /// `awss_token_timeout()`: true if the token expired or was never reported.
+    pub fn token_timed_out(&self, now: Millis) -> bool {
+        !self.reported()
+            || elapsed(now, self.cur.last_report_at) > u64::from(self.cfg().token_lifetime_ms)
+    }
+
+    /// Mirror of the C data symbol `awss_report_token_suc`.
+    pub fn report_token_suc(&self) -> bool {
+        self.cur.acked
+    }
+
+    /// Mirror of the C data symbol `awss_report_token_cnt` (report publishes of the current token).
+    pub fn report_token_cnt(&self) -> u8 {
+        self.cur.attempts
+    }
+
+    /// True while a token report waits for its `match_reply` (at most one at any time).
+    pub fn report_in_flight(&self) -> bool {
+        self.report != Report::Idle
+    }
+
+    /// Phone queries waiting for a token.
+    pub fn pending_queries(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// True while a notify round runs.
+    pub fn notify_running(&self) -> bool {
+        self.round != Round::Idle
+    }
+
+    /// True while a reset report waits for its acknowledgement.
+    pub fn reset_outstanding(&self) -> bool {
+        self.reset != ResetReport::Idle
+    }
+
+    /// True between `connect` (or `start_bind`) and `deinit`.
+    pub fn session_active(&self) -> bool {
+        self.session != Session::Idle
+    }
+
+    /// True while binding runs (a session that is not waiting for a reset acknowledgement).
+    pub fn bind_running(&self) -> bool {
+        self.session == Session::Binding
+    }
+
+    /// `match_reply` payload from MQTT (any bytes).
+    pub fn on_match_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
+        // The current token's reports (none: an empty span that matches no id).
+        // A reply to a report the shell has not started to publish is stale (ids restart at
+        // 0 on every boot): only the sent ones count.
+        let first = self.cur.first_id;
+        let span = self.cur.sent_end.wrapping_sub(first);
+        let Some(id) = reply_id(sink, Reply::Match, payload, first, span) else {
+            return;
+        };
+        if self.cur.acked {
+            return say(
+                sink,
+                Line::new(Level::Debug, Msg::MatchDuplicate),
+                id.into(),
+            );
+        }
+        say(
+            sink,
+            Line::new(Level::Info, Msg::TokenReplyAcked),
+            id.into(),
+        );
+        self.cur.acked = true;
+        self.report = Report::Idle;
+        self.stats.success(now);
+        match self.round {
+            Round::Idle => {
+                if self.notify_armed {
+                    let count = self.cfg().notify_count;
+                    self.start_round(now, count, sink);
+                }
+            }
+            Round::AwaitingAck { count, sent } => self.notify_step(now, count, sent, sink),
+            Round::Running { .. } => {}
+        }
+        // An ack that came later than the token's lifetime (a config whose lifetime is shorter
+        // than the report retry) answers nobody: no phone gets an expired token.
+        let late = Line::new(Level::Info, Msg::TokenExpiredBeforeAck);
+        self.serve(now, late, sink);
+    }
+
+    /// If a phone waits: answer the oldest with the current token when it is valid, then
+    /// rotate (the next phone gets another token); else log `wait` and rotate unless a report
+    /// is in flight (its ack serves the queue).
+    fn serve(&mut self, now: Millis, wait: Line, sink: &mut impl Sink<Q>) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let remain_ms = self.token_remain_ms(now);
+        if remain_ms != 0 {
+            let Some(p) = self.pending.pop_front() else {
+                return;
+            };
+            sink.answer(Answer {
+                ctx: p.ctx,
+                mcast: p.mcast,
+                id: p.id,
+                token: self.cur.token,
+                remain_ms,
+            });
+        } else {
+            note(sink, wait);
+            if self.report_in_flight() {
+                return;
+            }
+        }
+        self.update_token(now, sink);
+    }
+
+    /// `reset_reply` payload from MQTT (any bytes).
+    pub fn on_reset_reply(&mut self, now: Millis, payload: &[u8], sink: &mut impl Sink<Q>) {
+        if self.reset == ResetReport::Idle {
+            return note(sink, Line::new(Level::Info, Msg::ResetNotOutstanding));
+        }
+        // Any reset report of this boot.
+        if reply_id(sink, Reply::Reset, payload, 0, self.next_reset_id).is_none() {
+            return;
+        }
+        note(sink, Line::new(Level::Info, Msg::ResetAcked));
+        self.reset = ResetReport::Idle;
+        sink.act(Action::SetResetFlag(false));
+        sink.act(Action::PostEvent(IOTX_RESET));
+        if self.session == Session::AwaitReset {
+            self.begin_bind(now, sink);
+        }
+    }
+
+    /// Response to a notify broadcast: `result` of the CoAP send callback (0 = a response
+    /// arrived), the response's CoAP `code` byte and payload (None if absent).
+    pub fn on_notify_ack(
+        &mut self,
+        now: Millis,
+        result: i32,
+        code: u8,
+        payload: Option<&[u8]>,
+        sink: &mut impl Sink<Q>,
+    ) {
+        if result != 0 || code >= 0x60 {
+            let (line, n) = if result != 0 {
+                (Line::new(Level::Debug, Msg::AckNoResponse), result)
+            } else {
+                (Line::new(Level::Info, Msg::AckCoapCode), code.into())
+            };
+            return say(sink, line, n.into());
+        }
+        let Some(payload) = payload else {
+            return note(sink, Line::new(Level::Warn, Msg::AckNoPayload));
+        };
+        // The round's broadcasts since the token became current have the last `span` ids
+        // (only a valid, so non-zero, token is broadcast).
+        let last = self.notified;
+        let span = last
+            .wrapping_sub(self.round_start)
+            .min(last.wrapping_sub(self.cur.notified_before));
+        let first = last.wrapping_sub(span).wrapping_add(1);
+        let Some(id) = reply_id(sink, Reply::NotifyAck, payload, first, span) else {
+            return;
+        };
+        say(sink, Line::new(Level::Info, Msg::NotifyAcked), id.into());
+        self.stop_round(sink);
+        self.update_token(now, sink);
+    }
+
+    /// A phone's query on `/sys/device/info/get` (`mcast`) or the unicast path.
+    pub fn on_query(
+        &mut self,
+        now: Millis,
+        ctx: Q,
+        mcast: bool,
+        payload: Option<&[u8]>,
+        sink: &mut impl Sink<Q>,
+    ) {
+        if self.session != Session::Binding {
+            note(sink, Line::new(Level::Info, Msg::QueryBindNotRunning));
+            return;
+        }
+        let p = match json::id_echo(payload) {
+            Ok(id) => Pending { ctx, mcast, id },
+            Err(e) => {
+                let line = Line::new(Level::Warn, Msg::query_ignored(e));
+                sink.log(line, excerpt(payload.unwrap_or(&[])), 0);
+                return;
+            }
+        };
+        // A waiting queue means an unacknowledged (or expired) token: the query waits its turn.
+        // A retransmission (same peer and message id: the same request, RFC 7252 4.5) is
+        // already waiting: no second entry.
+        if self.pending.iter().any(|w| w.ctx.same_request(&p.ctx)) {
+            note(sink, Line::new(Level::Debug, Msg::QueryRetransmitted));
+            return;
+        }
+        if self.pending.push_back(p).is_err() {
+            return say(sink, Line::new(Level::Warn, Msg::QueriesWaiting), P as i64);
+        }
+        // Answered at once when the token is valid (the queue was empty).
+        let wait = Line::new(Level::Debug, Msg::QueryWaits);
+        self.serve(now, wait, sink);
+    }
+
+    /// `awss_dev_bind_notify()` / `awss_notify_dev_info(1, count)`: start a notify round of
+    /// `count` broadcasts (config's `notify_count` when None or zero). A round already
+    /// running restarts.
+    pub fn notify_start(&mut self, now: Millis, count: Option<u8>, sink: &mut impl Sink<Q>) {
+        let count = match count {
+            Some(c) if c > 0 => c,
+            _ => self.cfg().notify_count,
+        };
+        self.start_round(now, count, sink);
+    }
+
+    fn start_round(&mut self, now: Millis, count: u8, sink: &mut impl Sink<Q>) {
+        self.stop_round(sink);
+        self.notify_armed = false;
+        if !self.event_posted {
+            self.event_posted = true;
+            sink.act(Action::PostEvent(IOTX_AWSS_BIND_NOTIFY));
+        }
+        self.round_start = self.notified;
+        // Never 0: a count given is not zero, nor is the config's.
+        debug_assert!(count != 0);
+        self.notify_step(now, count, 0, sink);
+    }
+
+    /// End the round if one runs.
+    fn stop_round(&mut self, sink: &mut impl Sink<Q>) {
+        if self.round != Round::Idle {
+            self.end_round(Line::new(Level::Debug, Msg::RoundStopped), sink);
+        }
+    }
+
+    /// End the round, saying why.
+    fn end_round(&mut self, why: Line, sink: &mut impl Sink<Q>) {
+        note(sink, why);
+        self.round = Round::Idle;
+        sink.act(Action::CancelNotify);
+    }
+
+    /// The next step of a round of `count` broadcasts of which `sent` are out: due at `now`,
+    /// or the acknowledgement it waited for arrived.
+    fn notify_step(&mut self, now: Millis, count: u8, sent: u8, sink: &mut impl Sink<Q>) {
+        let remain_ms = self.token_remain_ms(now);
+        if sent >= count {
+            self.end_round(Line::new(Level::Debug, Msg::RoundDone), sink);
+        } else if remain_ms != 0 {
+            let id = self.notified.wrapping_add(1);
+            self.notified = id;
+            let dest = self.dest;
+            self.dest = (dest + 1) % 4;
+            let sent = sent.saturating_add(1);
+            let gap = u64::from(sent).saturating_mul(self.cfg().notify_step_ms.into());
+            self.round = Round::Running {
+                count,
+                sent,
+                next_at: after(now, gap),
+            };
+            sink.act(Action::Notify {
+                id,
+                dest,
+                token: self.cur.token,
+                remain_ms,
+            });
+        } else if self.report_in_flight() {
+            // A report in flight is one of an unacknowledged token (an ack ends it).
+            debug_assert!(!self.cur.acked);
+            note(sink, Line::new(Level::Debug, Msg::NotifyWaits));
+            self.round = Round::AwaitingAck { count, sent };
+        } else {
+            let why = Line::new(Level::Info, Msg::RoundEndedNoValidToken);
+            self.end_round(why, sink);
+        }
+    }
+
+    /// `awss_dev_bind_notify_stop()`.
+    pub fn notify_stop(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
+        self.notify_armed = false;
+        self.stop_round(sink);
+    }
+
+    /// `awss_report_reset()`: persist the flag and report the reset, retrying until acked.
+    pub fn report_reset(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        sink.act(Action::SetResetFlag(true));
+        self.subscribe(Sub::ResetReply, true, sink);
+        self.report_reset_now(now, sink);
+    }
+
+    /// `awss_report_reset_to_cloud()`: report the reset now (flag already persisted).
+    pub fn report_reset_now(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        let delay_ms = self.cfg().reset_retry_ms;
+        self.publish_reset(now, delay_ms, sink);
+    }
+
+    fn publish_reset(&mut self, now: Millis, delay_ms: u32, sink: &mut impl Sink<Q>) {
+        let id = self.next_reset_id;
+        self.next_reset_id = id.wrapping_add(1);
+        self.reset = ResetReport::Outstanding {
+            retry_at: after(now, delay_ms.into()),
+            delay_ms,
+        };
+        sink.act(Action::PublishReset { id });
+    }
+
+    /// `awss_stop_report_reset()`: stop retrying; the flag stays.
+    pub fn stop_report_reset(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
+        if self.reset != ResetReport::Idle {
+            note(sink, Line::new(Level::Info, Msg::ResetStopped));
+        }
+        self.reset = ResetReport::Idle;
+    }
+
+    /// The shell could not subscribe `sub` (the MQTT client refused: not connected yet, out of
+    /// resources). The subscription is tried again after [`SUBSCRIBE_RETRY_MS`], and at the
+    /// next `connect`, for as long as the topic is still wanted.
+    pub fn subscribe_failed(&mut self, now: Millis, sub: Sub, sink: &mut impl Sink<Q>) {
+        *self.subs.of(sub) = false;
+        if self.wants(sub) && self.sub_retry_at.is_none() {
+            note(sink, Line::new(Level::Warn, Msg::SubscribeFailed));
+            self.sub_retry_at = Some(after(now, SUBSCRIBE_RETRY_MS));
+        }
+    }
+
+    /// A reply topic is wanted while a session runs (both), while the legacy online
+    /// subscription is on (`match_reply`) or while a reset report is outstanding
+    /// (`reset_reply`).
+    fn wants(&self, sub: Sub) -> bool {
+        self.session != Session::Idle
+            || match sub {
+                Sub::MatchReply => self.online,
+                Sub::ResetReply => self.reset != ResetReport::Idle,
+            }
+    }
+
+    /// `awss_cmp_online_init()`: the legacy online subscription, `match_reply` (subscribed
+    /// unless it already is).
+    pub fn online_init(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
+        self.online = true;
+        self.subscribe(Sub::MatchReply, true, sink);
+    }
+
+    /// `awss_cmp_online_deinit()`: end the legacy online subscription: stop the notify round,
+    /// and unsubscribe `match_reply` unless a bind session still wants it (the C module
+    /// unsubscribed it under the session's feet, which then never heard its acks again).
+    pub fn online_deinit(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        if !self.online {
+            return;
+        }
+        self.online = false;
+        self.notify_stop(now, sink);
+        if !self.wants(Sub::MatchReply) {
+            self.subscribe(Sub::MatchReply, false, sink);
+        }
+    }
+
+    /// Subscribe every wanted reply topic that is not subscribed.
+    fn resubscribe(&mut self, sink: &mut impl Sink<Q>) {
+        if self.wants(Sub::MatchReply) {
+            self.subscribe(Sub::MatchReply, true, sink);
+        }
+        if self.wants(Sub::ResetReply) {
+            self.subscribe(Sub::ResetReply, true, sink);
+        }
+    }
+
+    /// Subscribe (`on`) or unsubscribe `sub` unless it already is.
+    fn subscribe(&mut self, sub: Sub, on: bool, sink: &mut impl Sink<Q>) {
+        let s = self.subs.of(sub);
+        if *s != on {
+            *s = on;
+            sink.act(if on {
+                Action::Subscribe(sub)
+            } else {
+                Action::Unsubscribe(sub)
+            });
+        }
+    }
+
+    /// The timer fired (or any time): act on every deadline that is due at `now`. Each
+    /// concern acts at most once per call, so a clock stuck at its maximum cannot loop.
+    pub fn poll(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        if due(self.sub_retry_at, now) {
+            self.sub_retry_at = None;
+            self.resubscribe(sink);
+        }
+        if let Report::InFlight { retry_at } = self.report {
+            if retry_at <= now {
+                if self.cur.attempts < self.cfg().report_attempts {
+                    note(sink, Line::new(Level::Debug, Msg::NoMatchReply));
+                    self.publish_report(now, sink);
+                } else {
+                    let n = self.cur.attempts.into();
+                    say(sink, Line::new(Level::Info, Msg::TryFail), n);
+                    self.report = Report::Idle;
+                    self.report_ended(Ended::NoAck, sink);
+                }
+            }
+        }
+        if let Round::Running {
+            count,
+            sent,
+            next_at,
+        } = self.round
+        {
+            if next_at <= now {
+                self.notify_step(now, count, sent, sink);
+            }
+        }
+        if let ResetReport::Outstanding { retry_at, delay_ms } = self.reset {
+            if retry_at <= now {
+                note(sink, Line::new(Level::Debug, Msg::NoResetReply));
+                let cap = RESET_RETRY_MAX_MS.max(self.cfg().reset_retry_ms);
+                let next = delay_ms.saturating_mul(2).min(cap);
+                self.publish_reset(now, next, sink);
+            }
+        }
+    }
+
+    /// The earliest deadline, if any.
+    pub fn poll_at(&self) -> Option<Millis> {
+        let report = match self.report {
+            Report::InFlight { retry_at } => Some(retry_at),
+            Report::Idle => None,
+        };
+        let reset = match self.reset {
+            ResetReport::Outstanding { retry_at, .. } => Some(retry_at),
+            ResetReport::Idle => None,
+        };
+        [self.sub_retry_at, report, self.round.next_at(), reset]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// `awss_start_connectap_monitor()`: answer connect-AP info queries for the next
+    /// [`CONNECTAP_WINDOW_MS`].
+    pub fn connectap_start(&mut self, now: Millis) {
+        self.connectap_until = Some(after(now, CONNECTAP_WINDOW_MS));
+    }
+
+    /// `awss_stop_connectap_monitor()`: stop answering them.
+    pub fn connectap_stop(&mut self) {
+        self.connectap_until = None;
+    }
+
+    /// True while connect-AP info queries are answered.
+    pub fn connectap_open(&self, now: Millis) -> bool {
+        self.connectap_until.is_some_and(|until| now < until)
+    }
+
+    /// Current statistics.
+    pub fn stats(&self) -> Stats {
+        self.stats.stats
+    }
+
+    /// `awss_bind_clear_statis()`.
+    pub fn clear_stats(&mut self) {
+        self.stats = StatsAcc::ZERO;
+    }
+
+    /// `awss_bind_report_statis()`: queue a statistics post if a token-sync count exists.
+    pub fn report_stats(&mut self, sink: &mut impl Sink<Q>) {
+        if self.stats.stats.cnt == 0 {
+            return;
+        }
+        let id = self.stats_posted.wrapping_add(1);
+        self.stats_posted = id;
+        sink.act(Action::PublishStats {
+            id,
+            stats: self.stats.stats,
+        });
+    }
+
+    /// `awss_bind_update_statis(0 = start | 1 = success)` (legacy entry point). A success
+    /// with no start before it is not counted.
+    pub fn update_stats(&mut self, now: Millis, kind: i32) {
+        match kind {
+            0 => self.stats.start(now),
+            1 => self.stats.success(now),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,679 @@
+//! Byte-exact payloads and topics (SPEC section 5), written without `core::fmt`.
+//!
+//! Every renderer appends to a [`Writer`]; a writer that runs out of room drops the excess and
+//! remembers it ([`Writer::ok`] is then false), so a caller never sends a truncated payload.
+
+use super::{json, IdEcho, IdKind, Stats, Token};
+
+/// A bounded writer into a caller's byte buffer. Writing past the end sets `overflow` and
+/// drops the excess; callers check [`Writer::ok`] before sending.
+pub struct Writer<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    overflow: bool,
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+impl<'a> Writer<'a> {
+    /// A writer that fills `buf` from its start.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Writer {
+            buf,
+            len: 0,
+            overflow: false,
+        }
+    }
+
+    fn byte(&mut self, b: u8) {
+        self.bytes(&[b]);
+    }
+
+    /// Append text.
+    pub fn str(&mut self, s: &str) -> &mut Self {
+        self.bytes(s.as_bytes())
+    }
+
+    /// Append bytes as they are.
+    pub fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        let n = match self.buf.get_mut(self.len..) {
+            Some(dst) => super::copy_bytes(dst, b),
+            None => 0,
+        };
+        self.len += n;
+        if n < b.len() {
+            self.overflow = true;
+        }
+        self
+    }
+
+    /// Append `n` in decimal.
+    pub fn u64(&mut self, mut n: u64) -> &mut Self {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            if let Some(d) = digits.get_mut(i) {
+                *d = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 || i == 0 {
+                break;
+            }
+        }
+        self.bytes(digits.get(i..).unwrap_or(&[]))
+    }
+
+    /// Append `n` in decimal, with a `-` when negative.
+    pub fn i64(&mut self, n: i64) -> &mut Self {
+        if n < 0 {
+            self.byte(b'-');
+        }
+        self.u64(n.unsigned_abs())
+    }
+
+    /// Upper-case hex of `b`, written in place (when it does not fit, none of it is written
+    /// and the writer overflows).
+    pub fn hex(&mut self, b: &[u8]) -> &mut Self {
+        let end = self.len.saturating_add(2 * b.len());
+        let Some(dst) = self.buf.get_mut(self.len..end) else {
+            self.overflow = true;
+            return self;
+        };
+        for (pair, &x) in dst.chunks_exact_mut(2).zip(b) {
+            if let [hi, lo] = pair {
+                *hi = HEX[usize::from(x >> 4)];
+                *lo = HEX[usize::from(x & 0xf)];
+            }
+        }
+        self.len = end;
+        self
+    }
+
+    /// `b` as JSON string content: `"` `\` and control bytes escaped. Bytes that are not
+    /// UTF-8 are written as `\uFFFD` so that the result is always valid JSON.
+    pub fn json_escaped(&mut self, b: &[u8]) -> &mut Self {
+        self.escaped(b, false)
+    }
+
+    /// [`Writer::json_escaped`], ASCII letters upper-cased when `upper`.
+    fn escaped(&mut self, b: &[u8], upper: bool) -> &mut Self {
+        let mut rest = b;
+        loop {
+            // The valid UTF-8 head of `rest`, and the bad bytes after it (`skip` of them are
+            // one bad run, at least 1 as `core::str::Utf8Error`'s `error_len`: each turn moves
+            // on; the rest of `rest` when it ends inside a sequence).
+            let json::Utf8Error {
+                valid_up_to: valid,
+                error_len: skip,
+            } = json::utf8_scan(rest);
+            let mut good = rest.get(..valid).unwrap_or(&[]);
+            let bad = rest.get(valid..).unwrap_or(&[]);
+            if !upper {
+                // The run up to the first byte to escape, in one copy.
+                let run = good
+                    .iter()
+                    .position(|&c| c < 0x20 || c == b'"' || c == b'\\');
+                let (plain, tail) = good.split_at(run.unwrap_or(good.len()));
+                self.bytes(plain);
+                good = tail;
+            }
+            for &c in good {
+                let c = if upper { c.to_ascii_uppercase() } else { c };
+                // The letter of a two-character escape, 0 for `\u00XX`, or the byte as is.
+                let esc = match c {
+                    b'"' | b'\\' => c,
+                    0x08..=0x0d => b"btn\0fr".get(usize::from(c - 8)).copied().unwrap_or(0),
+                    0..=0x1f => 0,
+                    _ => {
+                        self.byte(c);
+                        continue;
+                    }
+                };
+                if esc == 0 {
+                    self.bytes(b"\\u00").hex(&[c]);
+                } else {
+                    self.bytes(&[b'\\', esc]);
+                }
+            }
+            if bad.is_empty() {
+                return self;
+            }
+            self.bytes(b"\\uFFFD");
+            rest = bad.get(skip..).unwrap_or(&[]);
+        }
+    }
+
+    /// Add a NUL after the text (not counted in `len`); false if there is no room.
+    pub fn nul_terminate(&mut self) -> bool {
+        match self.buf.get_mut(self.len) {
+            Some(slot) => {
+                *slot = 0;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The text written so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// True when nothing was dropped.
+    pub fn ok(&self) -> bool {
+        !self.overflow
+    }
+}
+
+/// What the device says about itself in DEVINFO; each field is the HAL's string up to its NUL.
+#[derive(Clone, Copy, Debug)]
+pub struct Identity<'a> {
+    /// `HAL_GetProductKey`.
+    pub product_key: &'a [u8],
+    /// `HAL_GetDeviceName`.
+    pub device_name: &'a [u8],
+    /// As `HAL_Wifi_Get_Mac` gives it; rendered upper-case.
+    pub mac: &'a [u8],
+    /// As `HAL_Wifi_Get_IP` gives it.
+    pub ip: &'a [u8],
+}
+
+/// What a placeholder `${name}` of a template stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// `${token}`: 32 upper-case hex digits.
+    Token,
+    /// `${echo}`: the query's id (see [`id_echo`]).
+    Echo,
+    /// `${devinfo}`: the device-info members ([`Payload::DevInfoBase`]).
+    DevInfo,
+    /// `${pk}`: the product key.
+    ProductKey,
+    /// `${dn}`: the device name.
+    DeviceName,
+    /// `${mac}`: the MAC, upper-cased.
+    Mac,
+    /// `${ip}`: the IP.
+    Ip,
+    /// `${id}`, `${remain}`, `${uptime}`, `${trace}`, `${max}`, `${min}`, `${mean}`, `${cnt}`,
+    /// `${suc}`: the next number, in decimal.
+    Number,
+}
+
+/// A placeholder of a template: the bytes `start..end` of its text are `${name}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hole {
+    /// Where `${` starts.
+    pub start: u16,
+    /// Just after the `}`.
+    pub end: u16,
+    /// What it stands for.
+    pub field: Field,
+}
+
+/// A template: its whole text, and its placeholders, found when the crate is compiled (so
+/// that filling one copies the text between them and never scans it).
+#[derive(Debug)]
+pub struct Template {
+    /// The text, placeholders included.
+    pub text: &'static str,
+    /// Its placeholders, in order.
+    pub holes: &'static [Hole],
+}
+
+/// `a == b`, in a `const fn`.
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The field a placeholder's name stands for; an unknown name fails the build.
+const fn field(name: &[u8]) -> Field {
+    const NUMBERS: [&[u8]; 9] = [
+        b"id", b"remain", b"uptime", b"trace", b"max", b"min", b"mean", b"cnt", b"suc",
+    ];
+    const NAMED: [(&[u8], Field); 7] = [
+        (b"token", Field::Token),
+        (b"echo", Field::Echo),
+        (b"devinfo", Field::DevInfo),
+        (b"pk", Field::ProductKey),
+        (b"dn", Field::DeviceName),
+        (b"mac", Field::Mac),
+        (b"ip", Field::Ip),
+    ];
+    let mut i = 0;
+    while i < NAMED.len() {
+        if same(NAMED[i].0, name) {
+            return NAMED[i].1;
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < NUMBERS.len() {
+        if same(NUMBERS[i], name) {
+            return Field::Number;
+        }
+        i += 1;
+    }
+    panic!("a template has an unknown placeholder")
+}
+
+/// The placeholders of `text`, as many as `N` of them (`count_holes`); a `$` that starts
+/// none, or a placeholder left open, fails the build.
+const fn holes<const N: usize>(text: &str) -> [Hole; N] {
+    let b = text.as_bytes();
+    let mut out = [Hole {
+        start: 0,
+        end: 0,
+        field: Field::Number,
+    }; N];
+    let (mut i, mut k) = (0, 0);
+    while i < b.len() {
+        if b[i] == b'$' {
+            assert!(
+                i + 1 < b.len() && b[i + 1] == b'{',
+                "a lone $ in a template"
+            );
+            let mut end = i + 2;
+            while end < b.len() && b[end] != b'}' {
+                end += 1;
+            }
+            assert!(end < b.len(), "a placeholder left open");
+            let (_, tail) = b.split_at(i + 2);
+            let (name, _) = tail.split_at(end - i - 2);
+            assert!(end < u16::MAX as usize, "a template too long");
+            out[k] = Hole {
+                start: i as u16,
+                end: (end + 1) as u16,
+                field: field(name),
+            };
+            k += 1;
+            i = end;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The number of placeholders of `text` (its `$`s).
+const fn count_holes(text: &str) -> usize {
+    let b = text.as_bytes();
+    let (mut i, mut n) = (0, 0);
+    while i < b.len() {
+        if b[i] == b'$' {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// A `&'static Template` of the literal `$text`, its placeholders found at compile time.
+macro_rules! template {
+    ($text:expr) => {
+        &{
+            const TEXT: &str = $text;
+            const HOLES: [Hole; count_holes(TEXT)] = holes::<{ count_holes(TEXT) }>(TEXT);
+            const T: Template = Template {
+                text: TEXT,
+                holes: &HOLES,
+            };
+            T
+        }
+    };
+}
+
+/// Topics and CoAP paths, each one whole template ([`Topic::template`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topic {
+    /// `/sys/${pk}/${dn}/thing/awss/enrollee/match_reply`
+    MatchReply,
+    /// `/sys/${pk}/${dn}/thing/awss/enrollee/match`
+    MatchReport,
+    /// `/sys/${pk}/${dn}/thing/reset_reply`
+    ResetReply,
+    /// `/sys/${pk}/${dn}/thing/reset`
+    ResetReport,
+    /// `/sys/${pk}/${dn}/thing/log/post`
+    LogPost,
+    /// `/sys/device/info/get`
+    QueryMcast,
+    /// `/sys/${pk}/${dn}/device/info/get`
+    QueryUcast,
+    /// `/sys/device/info/notify`
+    Notify,
+    /// `/sys/awss/device/connectap/info/get`
+    ConnectApMcast,
+    /// `/sys/${pk}/${dn}/awss/device/connectap/info/get`
+    ConnectApUcast,
+}
+
+impl Topic {
+    /// The topic or path as SPEC section 5 writes it: `${pk}` and `${dn}` stand for the
+    /// product key and the device name, written as they are.
+    pub const fn template(self) -> &'static Template {
+        match self {
+            Topic::MatchReply => template!("/sys/${pk}/${dn}/thing/awss/enrollee/match_reply"),
+            Topic::MatchReport => template!("/sys/${pk}/${dn}/thing/awss/enrollee/match"),
+            Topic::ResetReply => template!("/sys/${pk}/${dn}/thing/reset_reply"),
+            Topic::ResetReport => template!("/sys/${pk}/${dn}/thing/reset"),
+            Topic::LogPost => template!("/sys/${pk}/${dn}/thing/log/post"),
+            Topic::QueryMcast => template!("/sys/device/info/get"),
+            Topic::QueryUcast => template!("/sys/${pk}/${dn}/device/info/get"),
+            Topic::Notify => template!("/sys/device/info/notify"),
+            Topic::ConnectApMcast => template!("/sys/awss/device/connectap/info/get"),
+            Topic::ConnectApUcast => template!("/sys/${pk}/${dn}/awss/device/connectap/info/get"),
+        }
+    }
+}
+
+/// The payloads, for [`payload`], each one whole template ([`Payload::template`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// [`report`]: numbers `[id]`.
+    Report,
+    /// [`reset`]: numbers `[id]`.
+    Reset,
+    /// [`stats`]: numbers `[id, uptime, trace_id, max, min, mean, cnt, suc]`.
+    Stats,
+    /// [`notify`]: numbers `[id, remain_ms]`.
+    Notify,
+    /// [`answer`]: numbers `[remain_ms]`.
+    Answer,
+    /// [`connectap_answer`]: no number.
+    ConnectAp,
+    /// `SyncToken max:<max> min:<min> mean:<mean> cnt:<cnt> suc:<suc>` (a log line's text):
+    /// numbers `[max, min, mean, cnt, suc]`.
+    SyncToken,
+    /// [`dev_info`]: numbers `[remain_ms]`.
+    DevInfo,
+    /// [`dev_info_base`]: no number.
+    DevInfoBase,
+}
+
+/// The device-info members every DEVINFO variant starts with (the one template that others
+/// take in, as `${devinfo}`): the identity JSON-escaped, the MAC also upper-cased.
+const DEVINFO: &Template = template!(
+    r#""awssVer":{"smartconfig":"2.0","zconfig":"2.0","router":"2.0","ap":"2.0","softap":"2.0"},"productKey":"${pk}","deviceName":"${dn}","mac":"${mac}","ip":"${ip}","cipherType":3"#
+);
+
+impl Payload {
+    /// The payload as SPEC section 5 writes it. Placeholders: `${token}` (32 upper-case hex
+    /// digits), `${echo}` (the query's id, see [`id_echo`]), `${devinfo}` (the members of
+    /// [`Payload::DevInfoBase`]), `${pk}`, `${dn}`, `${mac}`, `${ip}` (the identity,
+    /// JSON-escaped), and numbers
+    /// in decimal, each taking the next of the numbers [`Payload`] lists (`${id}`,
+    /// `${remain}`, `${uptime}`, `${trace}`, `${max}`, `${min}`, `${mean}`, `${cnt}`,
+    /// `${suc}`).
+    pub const fn template(self) -> &'static Template {
+        match self {
+            Payload::Report => {
+                template!(
+                    r#"{"id":"${id}","version":"1.0","method":"thing.awss.enrollee.match","params":{"token":"${token}"}}"#
+                )
+            }
+            Payload::Reset => {
+                template!(r#"{"id":"${id}", "version":"1.0", "method":"thing.reset", "params":{}}"#)
+            }
+            Payload::Stats => {
+                template!(
+                    r#"{"id":${id},"version":"1.0","method":"things.log.post","params":{"template":"timestamp logLevel module traceContext logContent","contents":["${uptime} BIND_TRACE dev_bind ${trace} [SyncToken max:${max} min:${min} mean:${mean} cnt:${cnt} suc:${suc}]"]}}"#
+                )
+            }
+            Payload::Notify => {
+                template!(
+                    r#"{"id":"${id}","version":"1.0","method":"device.info.notify","params":{${devinfo},"token":"${token}","remainTime":${remain},"type":0}}"#
+                )
+            }
+            Payload::Answer => {
+                template!(
+                    r#"{"id":${echo},"code":200,"data":{${devinfo},"token":"${token}","remainTime":${remain},"type":0}}"#
+                )
+            }
+            Payload::ConnectAp => {
+                template!(r#"{"id":${echo},"code":200,"data":{${devinfo},"type":0}}"#)
+            }
+            Payload::SyncToken => {
+                template!("SyncToken max:${max} min:${min} mean:${mean} cnt:${cnt} suc:${suc}")
+            }
+            Payload::DevInfo => {
+                template!(r#"${devinfo},"token":"${token}","remainTime":${remain},"type":0"#)
+            }
+            Payload::DevInfoBase => DEVINFO,
+        }
+    }
+}
+
+/// What the placeholders of a template stand for.
+struct Fields<'a> {
+    /// The numbers not taken yet, in the order of the template's number placeholders.
+    nums: &'a [u64],
+    token: &'a [u8],
+    who: &'a Identity<'a>,
+    id: &'a IdEcho,
+    /// Identity fields are JSON-escaped (payloads), else written as they are (topics).
+    json: bool,
+}
+
+impl Fields<'_> {
+    /// Write `template` with its placeholders filled: the text between them is copied in
+    /// runs, each placeholder is replaced by its field.
+    fn fill(&mut self, w: &mut Writer<'_>, template: &Template) {
+        let text = template.text.as_bytes();
+        let mut at = 0;
+        for hole in template.holes {
+            w.bytes(text.get(at..usize::from(hole.start)).unwrap_or(&[]));
+            self.put(w, hole.field);
+            at = usize::from(hole.end);
+        }
+        w.bytes(text.get(at..).unwrap_or(&[]));
+    }
+
+    /// Write `field`.
+    fn put(&mut self, w: &mut Writer<'_>, field: Field) {
+        let who = self.who;
+        let ident = |w: &mut Writer<'_>, s: &[u8], json: bool, upper: bool| {
+            if json {
+                w.escaped(s, upper);
+            } else {
+                w.bytes(s);
+            }
+        };
+        match field {
+            Field::Token => {
+                w.hex(self.token);
+            }
+            Field::Echo => id_echo(w, self.id),
+            Field::DevInfo => self.fill(w, DEVINFO),
+            Field::ProductKey => ident(w, who.product_key, self.json, false),
+            Field::DeviceName => ident(w, who.device_name, self.json, false),
+            Field::Mac => ident(w, who.mac, self.json, true),
+            Field::Ip => ident(w, who.ip, self.json, false),
+            Field::Number => {
+                let mut n = 0;
+                if let Some((&first, rest)) = self.nums.split_first() {
+                    n = first;
+                    self.nums = rest;
+                }
+                w.u64(n);
+            }
+        }
+    }
+}
+
+/// "No id": the echo of a query without one.
+pub static NO_ID: IdEcho = IdEcho {
+    kind: IdKind::Missing,
+    text: heapless::Vec::new(),
+};
+
+/// An identity with every field empty (for payloads that name no device).
+pub static NOBODY: Identity<'static> = Identity {
+    product_key: &[],
+    device_name: &[],
+    mac: &[],
+    ip: &[],
+};
+
+/// One payload, its fields taken from `nums` (in the order [`Payload`] lists), `token`, `who`
+/// and `id` (each used only by the payloads that carry it).
+pub fn payload(
+    w: &mut Writer<'_>,
+    which: Payload,
+    nums: &[u64],
+    token: &Token,
+    who: &Identity<'_>,
+    id: &IdEcho,
+) {
+    let mut f = Fields {
+        nums,
+        token,
+        who,
+        id,
+        json: true,
+    };
+    f.fill(w, which.template());
+}
+
+/// The topic or CoAP path `topic` for this device (`who`'s product key and device name; the
+/// MAC and IP are not used).
+pub fn topic(w: &mut Writer<'_>, topic: Topic, who: &Identity<'_>) {
+    let mut f = Fields {
+        nums: &[],
+        token: &[],
+        who,
+        id: &NO_ID,
+        json: false,
+    };
+    f.fill(w, topic.template());
+}
+
+/// `{"id":"<id>","version":"1.0","method":"thing.awss.enrollee.match","params":{"token":"<HEX>"}}`
+pub fn report(w: &mut Writer<'_>, id: u32, token: &Token) {
+    payload(w, Payload::Report, &[id.into()], token, &NOBODY, &NO_ID);
+}
+
+/// `{"id":"<id>", "version":"1.0", "method":"thing.reset", "params":{}}`
+pub fn reset(w: &mut Writer<'_>, id: u32) {
+    payload(w, Payload::Reset, &[id.into()], &[0; 16], &NOBODY, &NO_ID);
+}
+
+/// The `things.log.post` statistics payload (SPEC section 5).
+pub fn stats(w: &mut Writer<'_>, id: u32, uptime_ms: u64, stats: &Stats) {
+    let nums = [
+        id.into(),
+        uptime_ms,
+        stats.trace_id.into(),
+        stats.max_ms.into(),
+        stats.min_ms.into(),
+        stats.mean_ms.into(),
+        stats.cnt.into(),
+        stats.suc.into(),
+    ];
+    payload(w, Payload::Stats, &nums, &[0; 16], &NOBODY, &NO_ID);
+}
+
+/// The DEVINFO members common to every variant, up to and including `"cipherType":3`.
+pub fn dev_info_base(w: &mut Writer<'_>, who: &Identity<'_>) {
+    payload(w, Payload::DevInfoBase, &[], &[0; 16], who, &NO_ID);
+}
+
+/// The DEVINFO members (no braces), in SPEC order.
+pub fn dev_info(w: &mut Writer<'_>, who: &Identity<'_>, token: &Token, remain_ms: u32) {
+    payload(w, Payload::DevInfo, &[remain_ms.into()], token, who, &NO_ID);
+}
+
+/// `{"id":"<id>","version":"1.0","method":"device.info.notify","params":{DEVINFO}}`
+pub fn notify(w: &mut Writer<'_>, id: u32, who: &Identity<'_>, token: &Token, remain_ms: u32) {
+    let nums = [id.into(), remain_ms.into()];
+    payload(w, Payload::Notify, &nums, token, who, &NO_ID);
+}
+
+/// The echoed `id` of an answer, written as its kind says. The text is trusted: an [`IdEcho`]
+/// comes from [`json::id_echo`], which keeps only what its scanner validated as a number,
+/// string content or value (or is [`NO_ID`]); one built by hand must keep that promise.
+pub fn id_echo(w: &mut Writer<'_>, id: &IdEcho) {
+    let quote = &b"\""[..usize::from(id.kind == IdKind::String)];
+    let text: &[u8] = if id.kind == IdKind::Missing {
+        b"null"
+    } else {
+        &id.text
+    };
+    w.bytes(quote).bytes(text).bytes(quote);
+}
+
+/// `{"id":<echo>,"code":200,"data":{DEVINFO}}`
+pub fn answer(w: &mut Writer<'_>, id: &IdEcho, who: &Identity<'_>, token: &Token, remain_ms: u32) {
+    payload(w, Payload::Answer, &[remain_ms.into()], token, who, id);
+}
+
+/// The end of the first `keep` dotted parts of `ip` when it is a dotted quad (four parts of
+/// one to three digits, each at most 255).
+fn quad_prefix(ip: &[u8], keep: usize) -> Option<usize> {
+    let mut parts = 0;
+    let mut digits = 0;
+    let mut value = 0u32;
+    let mut end = 0;
+    let mut i = 0;
+    while i <= ip.len() {
+        // The end of the text closes the fourth part, as a '.' closes the others.
+        let c = ip.get(i).copied().unwrap_or(b'.');
+        if c == b'.' {
+            if digits == 0 || value > 255 {
+                return None;
+            }
+            parts += 1;
+            if parts == keep {
+                end = i;
+            }
+            digits = 0;
+            value = 0;
+        } else if c.is_ascii_digit() && digits < 3 {
+            digits += 1;
+            value = value * 10 + u32::from(c - b'0');
+        } else {
+            return None;
+        }
+        i += 1;
+    }
+    (parts == 4).then_some(end)
+}
+
+/// The notify destination host for cycle position `dest` (see `Action::Notify`): the first
+/// `dest % 4` parts of `ip` then `.255` for each other part, or `255.255.255.255` when that
+/// keeps no part or `ip` is not a dotted quad.
+pub fn broadcast_host(w: &mut Writer<'_>, dest: u8, ip: &[u8]) {
+    const ALL: &[u8] = b".255.255.255.255";
+    let keep = usize::from(dest % 4);
+    // The kept parts and the `.255`s after them, or all four parts without the first dot.
+    let (head, from) = match quad_prefix(ip, keep) {
+        Some(end) if keep > 0 => (ip.get(..end).unwrap_or(&[]), 4 * keep),
+        _ => (&[][..], 1),
+    };
+    w.bytes(head).bytes(ALL.get(from..).unwrap_or(&[]));
+}
+
+/// Answer to a connect-AP info query: `{"id":<echo>,"code":200,"data":{BASE,"type":0}}`.
+pub fn connectap_answer(w: &mut Writer<'_>, id: &IdEcho, who: &Identity<'_>) {
+    payload(w, Payload::ConnectAp, &[], &[0; 16], who, id);
+}
