@@ -170,6 +170,7 @@ messages! {
     QueueFull => "action queue full",
     NoMutex => "no mutex",
     NoTimer => "no timer",
+    TimerStartFailed => "HAL_Timer_Start failed res:%d, retry at the next entry",
     CoapInitFailed => "CoAPServer_init failed",
     ObserveIgnored => "Observe ignored, len %d",
     AnswerNoServer => "answer dropped: no CoAP server",

@@ -398,6 +398,10 @@ pub fn locked<R>(f: impl FnOnce(&mut Shell, &Hal, u64) -> R) -> Option<R> {
     let mut held = begin()?;
     let value = f(&mut held.shell, &Hal, held.now);
     held.unlock();
+    // A deadline that no timer carries (its start failed) is armed again by any entry.
+    if timer::UNARMED.load(Ordering::Acquire) {
+        timer::arm();
+    }
     Some(value)
 }
 

@@ -669,6 +669,44 @@ static void subscribe_retry(void)
     CHECK(mock_sub_active(TOPIC_RESET_REPLY));
 }
 
+/* ---- platform faults --------------------------------------------------------------------- */
+
+/* A HAL_Timer_Start that fails (an RTOS timer queue full for a moment) is an error line and is
+ * retried at once: the notify round carries on whole. A timer that stays broken is armed again
+ * by the next entry of any kind, also a read-only one. */
+static void timer_start_fails(void)
+{
+    char hex[33];
+    dev_bind_config_t cfg;
+    dev_bind_get_config(&cfg);
+    cfg.token_lifetime_ms = 600000; /* the second round runs on the first token */
+    CHECK_EQ(dev_bind_set_config(&cfg), 0);
+    start_acked(100, hex);
+    CHECK(mock_mcast_count() >= 1);
+    /* the arm after the next broadcast fails three times, the fourth try starts it */
+    mock_fail(MOCK_IMP_TIMER_START, mock_import_calls(MOCK_IMP_TIMER_START) + 1, 3);
+    mock_advance(200);
+    CHECK_EQ(mock_import_failed(MOCK_IMP_TIMER_START), 3);
+    CHECK(!mock_log_contains("HAL_Timer_Start failed"));
+    mock_advance(60000);
+    CHECK_EQ(mock_mcast_count(), 30);
+    /* broken for good: the arming tries 4 times, says so, and nothing runs hot */
+    mock_fail(MOCK_IMP_TIMER_START, mock_import_calls(MOCK_IMP_TIMER_START) + 1, -1);
+    CHECK_EQ(awss_dev_bind_notify(), 0);
+    CHECK_EQ(mock_mcast_count(), 31);
+    CHECK_EQ(mock_import_failed(MOCK_IMP_TIMER_START), 3 + 4);
+    CHECK(mock_log_contains("[err] dev_bind: HAL_Timer_Start failed res:-1"));
+    CHECK_EQ(mock_timer_armed(), 0);
+    CHECK_EQ(mock_advance(10000), 0);
+    CHECK_EQ(mock_mcast_count(), 31);
+    /* healed: the next entry, a read-only one, arms it again and the round goes on */
+    mock_fail_none();
+    CHECK(awss_token_remain_time() > 0);
+    CHECK_EQ(mock_timer_armed(), 1);
+    mock_advance(60000);
+    CHECK_EQ(mock_mcast_count(), 60);
+}
+
 /* ---- deinit ------------------------------------------------------------------------------- */
 
 static void deinit_restart(void)
@@ -1204,6 +1242,7 @@ static const struct {
     {"reset_report_api", reset_report_api},
     {"reset_before_connect", reset_before_connect},
     {"subscribe_retry", subscribe_retry},
+    {"timer_start_fails", timer_start_fails},
     {"deinit_restart", deinit_restart},
     {"hostile_mqtt", hostile_mqtt},
     {"hostile_coap", hostile_coap},
