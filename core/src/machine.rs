@@ -103,6 +103,27 @@ enum ResetReport {
     },
 }
 
+/// The CoAP server that takes the phones' queries (`Action::RegisterQueries`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Server {
+    /// Not wanted: no bind runs.
+    Idle,
+    /// `Action::RegisterQueries` was emitted; a failure reported for it is retried after
+    /// `next_delay_ms`.
+    Started {
+        /// The delay before the next start should this one fail.
+        next_delay_ms: u32,
+    },
+    /// Its start or registration failed: `Action::RegisterQueries` again at `retry_at`, after
+    /// a delay that doubles (the reset report's backoff).
+    Retry {
+        /// When to start it again.
+        retry_at: Millis,
+        /// The delay that led to `retry_at`.
+        delay_ms: u32,
+    },
+}
+
 /// The reply topics the machine has subscribed (or whose subscription is under way).
 #[derive(Clone, Copy, Default)]
 struct Subscribed {
@@ -241,6 +262,8 @@ pub struct Machine<Q, const P: usize> {
     round: Round,
     /// The reset report.
     reset: ResetReport,
+    /// The CoAP server's start.
+    server: Server,
     /// When to subscribe again the reply topics whose subscription failed.
     sub_retry_at: Option<Millis>,
     /// End of the connect-AP info window (`awss_start_connectap_monitor`), if open.
@@ -359,6 +382,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             report: Report::Idle,
             round: Round::Idle,
             reset: ResetReport::Idle,
+            server: Server::Idle,
             sub_retry_at: None,
             online: false,
             notify_armed: false,
@@ -430,7 +454,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     ) {
         if self.session != Session::Idle {
             note(sink, Line::new(Level::Debug, Msg::SessionActive));
-            // Nothing new starts, but a reply topic the session wants and lost is taken again.
+            // Nothing new starts, but a reply topic the session wants and lost is taken again,
+            // and a server that failed to start is started again now.
+            if let Server::Retry { delay_ms, .. } = self.server {
+                self.start_server(self.backoff(delay_ms), sink);
+            }
             return self.resubscribe(sink);
         }
         if !reset_flag {
@@ -481,7 +509,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         // Entered from an idle session or one that waited for the reset's ack: the first
         // bind start of the session. The server and its resources come before the report:
         // its answer may come while it is being published, and start the notify round.
-        sink.act(Action::RegisterQueries);
+        self.start_server(self.cfg().reset_retry_ms, sink);
         self.begin_token(now, &token, sink);
         if self.round == Round::Idle {
             self.notify_armed = true;
@@ -496,6 +524,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.notify_armed = false;
         self.report = Report::Idle;
         self.reset = ResetReport::Idle;
+        self.server = Server::Idle;
         self.sub_retry_at = None;
         self.drop_pending(Msg::QueryDroppedBindDeinit, sink);
         self.online = false;
@@ -965,6 +994,41 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.reset = ResetReport::Idle;
     }
 
+    /// `Action::RegisterQueries` (at bind start, or again after a failure); should it fail,
+    /// the next try comes after `next_delay_ms`.
+    fn start_server(&mut self, next_delay_ms: u32, sink: &mut impl Sink<Q>) {
+        self.server = Server::Started { next_delay_ms };
+        sink.act(Action::RegisterQueries);
+    }
+
+    /// The reset report's backoff: the delay after `delay_ms` (doubling up to
+    /// [`RESET_RETRY_MAX_MS`], or the configured first delay if that is longer).
+    fn backoff(&self, delay_ms: u32) -> u32 {
+        let cap = RESET_RETRY_MAX_MS.max(self.cfg().reset_retry_ms);
+        delay_ms.saturating_mul(2).min(cap)
+    }
+
+    /// The shell could not start the CoAP server (`CoAPServer_init` returned NULL) or register
+    /// a query resource on it: phones' queries go unanswered until it is up. While binding
+    /// runs it is started again after the reset report's backoff (the configured first delay,
+    /// doubling up to [`RESET_RETRY_MAX_MS`]), and at once at the next `connect`.
+    pub fn server_failed(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        let delay_ms = match self.server {
+            Server::Started { next_delay_ms } => next_delay_ms,
+            // Not binding (a deinit came in between), or a retry already scheduled.
+            Server::Idle | Server::Retry { .. } => return,
+        };
+        say(
+            sink,
+            Line::new(Level::Error, Msg::ServerRetry),
+            delay_ms.into(),
+        );
+        self.server = Server::Retry {
+            retry_at: after(now, delay_ms.into()),
+            delay_ms,
+        };
+    }
+
     /// The shell could not subscribe `sub` (the MQTT client refused: not connected yet, out of
     /// resources). The subscription is tried again after [`SUBSCRIBE_RETRY_MS`], and at the
     /// next `connect`, for as long as the topic is still wanted.
@@ -1038,6 +1102,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.sub_retry_at = None;
             self.resubscribe(sink);
         }
+        if let Server::Retry { retry_at, delay_ms } = self.server {
+            if retry_at <= now {
+                self.start_server(self.backoff(delay_ms), sink);
+            }
+        }
         if let Report::InFlight { retry_at } = self.report {
             if retry_at <= now {
                 if self.cur.attempts < self.cfg().report_attempts {
@@ -1064,8 +1133,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if let ResetReport::Outstanding { retry_at, delay_ms } = self.reset {
             if retry_at <= now {
                 note(sink, Line::new(Level::Debug, Msg::NoResetReply));
-                let cap = RESET_RETRY_MAX_MS.max(self.cfg().reset_retry_ms);
-                let next = delay_ms.saturating_mul(2).min(cap);
+                let next = self.backoff(delay_ms);
                 self.publish_reset(now, next, sink);
             }
         }
@@ -1081,10 +1149,20 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             ResetReport::Outstanding { retry_at, .. } => Some(retry_at),
             ResetReport::Idle => None,
         };
-        [self.sub_retry_at, report, self.round.next_at(), reset]
-            .into_iter()
-            .flatten()
-            .min()
+        let server = match self.server {
+            Server::Retry { retry_at, .. } => Some(retry_at),
+            Server::Idle | Server::Started { .. } => None,
+        };
+        [
+            self.sub_retry_at,
+            report,
+            self.round.next_at(),
+            reset,
+            server,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// `awss_start_connectap_monitor()`: answer connect-AP info queries for the next

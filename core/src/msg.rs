@@ -99,6 +99,7 @@ messages! {
     RoundStopped => "notify stopped",
     ResetStopped => "reset stopped",
     SubscribeFailed => "subscribe failed",
+    ServerRetry => "CoAP server down, phone queries unanswered: retry in %d ms",
     NoMatchReply => "no match_reply, retry",
     TryFail => "try %d times fail",
     NoResetReply => "no reset_reply, retry",

@@ -177,6 +177,8 @@ pub enum Outcome {
     Done,
     /// The MQTT client refused this subscription.
     SubscribeRefused(Sub),
+    /// The CoAP server could not start, or a query resource could not be registered on it.
+    ServerDown,
     /// A token or reset report was published with this result.
     Published(c_int),
 }
@@ -214,7 +216,9 @@ pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> Outcome {
             subscribe(hal, sub, false);
         }
         Action::RegisterQueries => {
-            register_queries(hal);
+            if register_queries(hal) != 0 {
+                return Outcome::ServerDown;
+            }
         }
         Action::DeinitCoap => coap::deinit(),
         Action::CancelNotify => coap::cancel_notify(),

@@ -217,6 +217,8 @@ pub enum Event<'a> {
     /// The MQTT client refused this subscription (told by `exec`, outside the lock, right after
     /// the refusal).
     SubscribeFailed(Sub),
+    /// The CoAP server could not start or take its query resources (told by `exec`).
+    ServerFailed,
 }
 
 /// Run `event` on the machine under the lock, then execute its actions (outside the lock) and
@@ -289,6 +291,7 @@ pub fn run(event: Event<'_>) -> c_int {
             }
         }
         Event::SubscribeFailed(sub) => m.subscribe_failed(now, sub, o),
+        Event::ServerFailed => m.server_failed(now, o),
     }
     let published = held.finish(&out);
     if publishes {
@@ -309,6 +312,12 @@ fn query(m: &mut M, now: u64, ctx: ReplyCtx, mcast: bool, payload: Option<&[u8]>
 #[inline(never)]
 fn refused(sub: Sub) {
     let _ = run(Event::SubscribeFailed(sub));
+}
+
+/// Tell the machine that the CoAP server is not up (an entry of its own, like [`refused`]).
+#[inline(never)]
+fn server_down() {
+    let _ = run(Event::ServerFailed);
 }
 
 /// Tell the machine that the token report `id` is being published (an entry of its own that
@@ -360,6 +369,8 @@ impl Held {
                 // The machine schedules another try (that entry queues no subscription, so
                 // this recurses at most once).
                 exec::Outcome::SubscribeRefused(sub) => refused(sub),
+                // The machine schedules another start (that entry queues nothing).
+                exec::Outcome::ServerDown => server_down(),
                 exec::Outcome::Published(rc) => {
                     published.get_or_insert(rc);
                 }

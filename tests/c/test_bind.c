@@ -707,6 +707,46 @@ static void timer_start_fails(void)
     CHECK_EQ(mock_mcast_count(), 60);
 }
 
+/* The CoAP server cannot start (CoAPServer_init NULL) or take its resources at bind start: an
+ * error line, and it is started again with the reset report's backoff (3 s, 6 s, ...) until
+ * it is up, without waiting for another awss_report_cloud(); then phones are answered. */
+static void server_start_fails(void)
+{
+    mock_fail(MOCK_IMP_COAP_INIT, 1, 2); /* the start and its first retry fail */
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK(!mock_coap_has_resource(URI_MCAST));
+    CHECK(mock_log_contains(
+        "[err] dev_bind: CoAP server down, phone queries unanswered: retry in 3000 ms"));
+    mock_advance(2999);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_COAP_INIT), 1);
+    mock_advance(1);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_COAP_INIT), 2);
+    CHECK(mock_log_contains("retry in 6000 ms"));
+    CHECK(!mock_coap_has_resource(URI_MCAST));
+    mock_advance(6000);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_COAP_INIT), 3);
+    CHECK(mock_coap_has_resource(URI_MCAST));
+    CHECK(mock_coap_has_resource(URI_UCAST));
+    CHECK_EQ(fx_match_reply("0"), 0);
+    CHECK_EQ(fx_query(URI_MCAST, "10.0.0.9", 9, "{\"id\":\"9\"}"), 0);
+    CHECK_EQ(mock_resp_count(), 1);
+    /* nothing more once it is up */
+    mock_advance(120000);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_COAP_INIT), 3);
+
+    /* a new session whose server starts but cannot register one resource: registered again
+     * on the running server */
+    CHECK_EQ(awss_bind_deinit(), 0);
+    mock_fail(MOCK_IMP_COAP_REGISTER, mock_import_calls(MOCK_IMP_COAP_REGISTER) + 2, 1);
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK(mock_coap_has_resource(URI_MCAST));
+    CHECK(!mock_coap_has_resource(URI_UCAST));
+    CHECK_EQ(mock_log_count("retry in 3000 ms"), 2);
+    mock_advance(3000);
+    CHECK(mock_coap_has_resource(URI_UCAST));
+    CHECK_EQ(mock_import_calls(MOCK_IMP_COAP_INIT), 4);
+}
+
 /* ---- deinit ------------------------------------------------------------------------------- */
 
 static void deinit_restart(void)
@@ -1243,6 +1283,7 @@ static const struct {
     {"reset_before_connect", reset_before_connect},
     {"subscribe_retry", subscribe_retry},
     {"timer_start_fails", timer_start_fails},
+    {"server_start_fails", server_start_fails},
     {"deinit_restart", deinit_restart},
     {"hostile_mqtt", hostile_mqtt},
     {"hostile_coap", hostile_coap},
