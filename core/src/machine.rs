@@ -28,6 +28,11 @@ pub const LOG_EXCERPT: usize = 64;
 pub const CONNECTAP_WINDOW_MS: u64 = 60_000;
 /// Wait before subscribing again a reply topic whose subscription failed.
 pub const SUBSCRIBE_RETRY_MS: u64 = 3_000;
+/// Reads of the reset flag in all at a `connect` whose read fails (the first and the retries,
+/// 3 s doubling): the HAL's `HAL_Kv_Get` returns the same error for a key never written (a
+/// device that was never reset) as for a failed read, so the reads stop; the flag is then
+/// taken as clear.
+pub const FLAG_READS: u8 = 5;
 
 fn excerpt(b: &[u8]) -> &[u8] {
     b.get(..LOG_EXCERPT).unwrap_or(b)
@@ -118,6 +123,48 @@ enum Server {
     /// a delay that doubles (the reset report's backoff).
     Retry {
         /// When to start it again.
+        retry_at: Millis,
+        /// The delay that led to `retry_at`.
+        delay_ms: u32,
+    },
+}
+
+/// The persisted reset flag, as far as the machine must still read or write it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flag {
+    /// Nothing to do: read at `connect` and written without a failure reported.
+    Idle,
+    /// The read at `connect` (or its retry) failed: read again at `retry_at`, after a delay
+    /// that doubles; `reads` reads failed so far.
+    ReadAt {
+        /// When to read again.
+        retry_at: Millis,
+        /// The delay that led to `retry_at`.
+        delay_ms: u32,
+        /// Failed reads.
+        reads: u8,
+    },
+    /// `Action::ReadResetFlag` was emitted; its result comes with
+    /// [`Machine::reset_flag_read`].
+    Reading {
+        /// The delay that led to this read.
+        delay_ms: u32,
+        /// Failed reads before it.
+        reads: u8,
+    },
+    /// `Action::SetResetFlag(value)` was emitted; a failure reported for it is retried after
+    /// `next_delay_ms`.
+    Written {
+        /// The value written.
+        value: bool,
+        /// The delay before the next write should this one fail.
+        next_delay_ms: u32,
+    },
+    /// The write of `value` failed: written again at `retry_at`, after a delay that doubles.
+    WriteAt {
+        /// The value to write.
+        value: bool,
+        /// When to write again.
         retry_at: Millis,
         /// The delay that led to `retry_at`.
         delay_ms: u32,
@@ -264,6 +311,8 @@ pub struct Machine<Q, const P: usize> {
     reset: ResetReport,
     /// The CoAP server's start.
     server: Server,
+    /// The persisted reset flag's read or write still to do.
+    flag: Flag,
     /// When to subscribe again the reply topics whose subscription failed.
     sub_retry_at: Option<Millis>,
     /// End of the connect-AP info window (`awss_start_connectap_monitor`), if open.
@@ -383,6 +432,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             round: Round::Idle,
             reset: ResetReport::Idle,
             server: Server::Idle,
+            flag: Flag::Idle,
             sub_retry_at: None,
             online: false,
             notify_armed: false,
@@ -525,6 +575,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.report = Report::Idle;
         self.reset = ResetReport::Idle;
         self.server = Server::Idle;
+        if let Flag::ReadAt { .. } | Flag::Reading { .. } = self.flag {
+            self.flag = Flag::Idle;
+        }
         self.sub_retry_at = None;
         self.drop_pending(Msg::QueryDroppedBindDeinit, sink);
         self.online = false;
@@ -805,7 +858,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         note(sink, Line::new(Level::Info, Msg::ResetAcked));
         self.reset = ResetReport::Idle;
-        sink.act(Action::SetResetFlag(false));
+        self.write_flag(false, sink);
         sink.act(Action::PostEvent(IOTX_RESET));
         if self.session == Session::AwaitReset {
             self.begin_bind(now, sink);
@@ -965,7 +1018,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `awss_report_reset()`: persist the flag and report the reset, retrying until acked.
     pub fn report_reset(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        sink.act(Action::SetResetFlag(true));
+        self.write_flag(true, sink);
         self.subscribe(Sub::ResetReply, true, sink);
         self.report_reset_now(now, sink);
     }
@@ -992,6 +1045,90 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             note(sink, Line::new(Level::Info, Msg::ResetStopped));
         }
         self.reset = ResetReport::Idle;
+    }
+
+    /// Persist the reset flag (`value`); a failure reported for it is retried.
+    fn write_flag(&mut self, value: bool, sink: &mut impl Sink<Q>) {
+        let next_delay_ms = self.cfg().reset_retry_ms;
+        self.flag = Flag::Written {
+            value,
+            next_delay_ms,
+        };
+        sink.act(Action::SetResetFlag(value));
+    }
+
+    /// The shell could not write the reset flag `value` (`HAL_Kv_Set` failed, a flash busy
+    /// erasing): an error line, and it is written again after the reset report's backoff
+    /// until a write sticks, unless a newer write superseded it.
+    pub fn reset_flag_write_failed(&mut self, now: Millis, value: bool, sink: &mut impl Sink<Q>) {
+        let delay_ms = match self.flag {
+            Flag::Written {
+                value: v,
+                next_delay_ms,
+            } if v == value => next_delay_ms,
+            Flag::Idle
+            | Flag::Written { .. }
+            | Flag::WriteAt { .. }
+            | Flag::ReadAt { .. }
+            | Flag::Reading { .. } => return,
+        };
+        say(
+            sink,
+            Line::new(Level::Error, Msg::FlagWriteRetry),
+            delay_ms.into(),
+        );
+        self.flag = Flag::WriteAt {
+            value,
+            retry_at: after(now, delay_ms.into()),
+            delay_ms,
+        };
+    }
+
+    /// The read of the reset flag at `connect` failed with `rc`: it is read again after the
+    /// reset report's backoff, up to [`FLAG_READS`] reads in all (binding has started as
+    /// if the flag were clear; a flag found set then is reported at once).
+    pub fn reset_flag_unread(&mut self, now: Millis, rc: i32, sink: &mut impl Sink<Q>) {
+        let (delay_ms, reads) = match self.flag {
+            Flag::Reading { delay_ms, reads } => (self.backoff(delay_ms), reads),
+            Flag::Idle | Flag::Written { .. } | Flag::WriteAt { .. } | Flag::ReadAt { .. } => {
+                (self.cfg().reset_retry_ms, 0)
+            }
+        };
+        let reads = reads.saturating_add(1);
+        if reads >= FLAG_READS {
+            say(sink, Line::new(Level::Warn, Msg::FlagTakenClear), rc.into());
+            self.flag = Flag::Idle;
+            return;
+        }
+        say(sink, Line::new(Level::Error, Msg::FlagReadRetry), rc.into());
+        self.flag = Flag::ReadAt {
+            retry_at: after(now, delay_ms.into()),
+            delay_ms,
+            reads,
+        };
+    }
+
+    /// The result of an `Action::ReadResetFlag`: `Ok(set)`, or `Err(rc)` from `HAL_Kv_Get`.
+    /// A flag found set is reported now (retried until acknowledged, as at `connect`).
+    pub fn reset_flag_read(
+        &mut self,
+        now: Millis,
+        read: Result<bool, i32>,
+        sink: &mut impl Sink<Q>,
+    ) {
+        let Flag::Reading { .. } = self.flag else {
+            return;
+        };
+        match read {
+            Err(rc) => self.reset_flag_unread(now, rc, sink),
+            Ok(set) => {
+                self.flag = Flag::Idle;
+                if set && self.session != Session::Idle && self.reset == ResetReport::Idle {
+                    note(sink, Line::new(Level::Info, Msg::ResetFirst));
+                    self.report_reset_now(now, sink);
+                }
+            }
+        }
     }
 
     /// `Action::RegisterQueries` (at bind start, or again after a failure); should it fail,
@@ -1102,6 +1239,33 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.sub_retry_at = None;
             self.resubscribe(sink);
         }
+        match self.flag {
+            Flag::ReadAt {
+                retry_at,
+                delay_ms,
+                reads,
+            } if retry_at <= now => {
+                self.flag = Flag::Reading { delay_ms, reads };
+                sink.act(Action::ReadResetFlag);
+            }
+            Flag::WriteAt {
+                value,
+                retry_at,
+                delay_ms,
+            } if retry_at <= now => {
+                let next_delay_ms = self.backoff(delay_ms);
+                self.flag = Flag::Written {
+                    value,
+                    next_delay_ms,
+                };
+                sink.act(Action::SetResetFlag(value));
+            }
+            Flag::Idle
+            | Flag::ReadAt { .. }
+            | Flag::Reading { .. }
+            | Flag::Written { .. }
+            | Flag::WriteAt { .. } => {}
+        }
         if let Server::Retry { retry_at, delay_ms } = self.server {
             if retry_at <= now {
                 self.start_server(self.backoff(delay_ms), sink);
@@ -1153,12 +1317,17 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             Server::Retry { retry_at, .. } => Some(retry_at),
             Server::Idle | Server::Started { .. } => None,
         };
+        let flag = match self.flag {
+            Flag::ReadAt { retry_at, .. } | Flag::WriteAt { retry_at, .. } => Some(retry_at),
+            Flag::Idle | Flag::Reading { .. } | Flag::Written { .. } => None,
+        };
         [
             self.sub_retry_at,
             report,
             self.round.next_at(),
             reset,
             server,
+            flag,
         ]
         .into_iter()
         .flatten()

@@ -66,3 +66,93 @@ fn a_failed_server_is_started_at_once_by_the_next_connect_and_never_after_deinit
     s.advance(600_000);
     assert_eq!(registers(&s.take()), 0);
 }
+
+fn reads(actions: &[Action<Answer<common_core::Q>>]) -> usize {
+    actions
+        .iter()
+        .filter(|a| **a == Action::ReadResetFlag)
+        .count()
+}
+
+fn resets(actions: &[Action<Answer<common_core::Q>>]) -> usize {
+    actions
+        .iter()
+        .filter(|a| matches!(a, Action::PublishReset { .. }))
+        .count()
+}
+
+#[test]
+fn an_unread_reset_flag_is_read_again_and_a_set_one_reported() {
+    let mut s = Sim::new();
+    s.connect();
+    s.m.reset_flag_unread(s.now, -1, &mut s.rec);
+    assert!(s.logged("reset flag unread, kv res:-1: binding, read again"));
+    assert!(s.m.bind_running(), "binding does not wait for the flag");
+    assert_eq!(
+        s.m.poll_at(),
+        Some(s.now + 3_000),
+        "the timer carries the read"
+    );
+    s.take();
+    s.advance(2_999);
+    assert_eq!(reads(&s.take()), 0);
+    s.advance(1);
+    assert_eq!(reads(&s.take()), 1);
+    // Failed again: the next read 6 s later.
+    s.m.reset_flag_read(s.now, Err(-1), &mut s.rec);
+    s.advance(5_999);
+    assert_eq!(reads(&s.take()), 0);
+    s.advance(1);
+    assert_eq!(reads(&s.take()), 1);
+    // Set: reported now, and retried until acked.
+    s.m.reset_flag_read(s.now, Ok(true), &mut s.rec);
+    assert_eq!(resets(&s.take()), 1);
+    assert!(s.m.reset_outstanding());
+    s.advance(600_000);
+    assert_eq!(reads(&s.take()), 0);
+}
+
+#[test]
+fn reads_of_a_flag_never_written_stop_and_take_it_as_clear() {
+    let mut s = Sim::new();
+    s.connect();
+    s.m.reset_flag_unread(s.now, -1, &mut s.rec);
+    let mut n = 0;
+    for _ in 0..20 {
+        s.advance(60_000);
+        let r = reads(&s.take());
+        n += r;
+        if r == 1 {
+            s.m.reset_flag_read(s.now, Err(-1), &mut s.rec);
+        }
+    }
+    assert_eq!(n + 1, usize::from(dev_bind_core::machine::FLAG_READS));
+    assert!(s.logged("reset flag unread, kv res:-1: taken as clear"));
+    assert!(!s.m.reset_outstanding());
+}
+
+#[test]
+fn a_failed_write_of_the_flag_is_retried_until_it_sticks() {
+    let mut s = Sim::new();
+    s.m.report_reset(s.now, &mut s.rec);
+    assert!(s.take().contains(&Action::SetResetFlag(true)));
+    s.m.reset_flag_write_failed(s.now, true, &mut s.rec);
+    assert!(s.logged("reset flag not saved: retry in 3000 ms"));
+    assert_eq!(
+        s.m.poll_at(),
+        Some(s.now + 3_000),
+        "the timer carries the write"
+    );
+    s.advance(3_000);
+    assert!(s.take().contains(&Action::SetResetFlag(true)));
+    s.m.reset_flag_write_failed(s.now, true, &mut s.rec);
+    assert!(s.logged("reset flag not saved: retry in 6000 ms"));
+    // A write of the other value (the reset's ack) supersedes the retry.
+    s.m.on_reset_reply(s.now, br#"{"id":"0","code":200}"#, &mut s.rec);
+    assert!(s.take().contains(&Action::SetResetFlag(false)));
+    s.m.reset_flag_write_failed(s.now, true, &mut s.rec);
+    s.advance(600_000);
+    let later = s.take();
+    assert!(!later.contains(&Action::SetResetFlag(true)));
+    assert!(!later.contains(&Action::SetResetFlag(false)));
+}

@@ -179,6 +179,10 @@ pub enum Outcome {
     SubscribeRefused(Sub),
     /// The CoAP server could not start, or a query resource could not be registered on it.
     ServerDown,
+    /// The reset flag read again: `Ok(set)` or `HAL_Kv_Get`'s error.
+    FlagRead(Result<bool, i32>),
+    /// `HAL_Kv_Set` of the reset flag with this value failed.
+    FlagNotSaved(bool),
     /// A token or reset report was published with this result.
     Published(c_int),
 }
@@ -231,9 +235,11 @@ pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> Outcome {
         Action::SetResetFlag(set) => {
             let rc = hal.kv_set_reset(u8::from(set));
             if rc != 0 {
-                log::num(Level::Warn, Msg::KvSetRes, i64::from(rc));
+                log::num(Level::Error, Msg::KvSetRes, i64::from(rc));
+                return Outcome::FlagNotSaved(set);
             }
         }
+        Action::ReadResetFlag => return Outcome::FlagRead(super::exports::reset_flag(hal)),
         Action::PublishReport { .. } | Action::PublishReset { .. } => {
             return Outcome::Published(deliver(action, answer));
         }

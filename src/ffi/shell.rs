@@ -157,8 +157,8 @@ impl Sink<ReplyCtx> for Outbox {
 pub enum Event<'a> {
     /// `awss_report_cloud`: reseed, then connect (`reset`: the persisted reset flag).
     Connect {
-        /// The persisted reset flag.
-        reset: bool,
+        /// The persisted reset flag, or the error of its read.
+        reset: Result<bool, i32>,
     },
     /// `awss_start_bind`.
     StartBind,
@@ -219,6 +219,10 @@ pub enum Event<'a> {
     SubscribeFailed(Sub),
     /// The CoAP server could not start or take its query resources (told by `exec`).
     ServerFailed,
+    /// The result of an `Action::ReadResetFlag` (told by `exec`).
+    ResetFlagRead(Result<bool, i32>),
+    /// The write of the reset flag with this value failed (told by `exec`).
+    ResetFlagNotSaved(bool),
 }
 
 /// Run `event` on the machine under the lock, then execute its actions (outside the lock) and
@@ -243,7 +247,10 @@ pub fn run(event: Event<'_>) -> c_int {
         Event::Connect { reset } => {
             // Mix fresh HAL entropy into the generator on every `awss_report_cloud`.
             reseed(m, false);
-            m.connect(now, reset, read_aes_random(), o);
+            m.connect(now, reset == Ok(true), read_aes_random(), o);
+            if let Err(rc) = reset {
+                m.reset_flag_unread(now, rc, o);
+            }
         }
         Event::StartBind => m.start_bind(now, read_aes_random(), o),
         Event::Deinit => m.deinit(now, o),
@@ -292,6 +299,8 @@ pub fn run(event: Event<'_>) -> c_int {
         }
         Event::SubscribeFailed(sub) => m.subscribe_failed(now, sub, o),
         Event::ServerFailed => m.server_failed(now, o),
+        Event::ResetFlagRead(read) => m.reset_flag_read(now, read, o),
+        Event::ResetFlagNotSaved(value) => m.reset_flag_write_failed(now, value, o),
     }
     let published = held.finish(&out);
     if publishes {
@@ -314,10 +323,11 @@ fn refused(sub: Sub) {
     let _ = run(Event::SubscribeFailed(sub));
 }
 
-/// Tell the machine that the CoAP server is not up (an entry of its own, like [`refused`]).
+/// Tell the machine what an action's execution found (an entry of its own, like
+/// [`refused`]).
 #[inline(never)]
-fn server_down() {
-    let _ = run(Event::ServerFailed);
+fn tell(event: Event<'static>) {
+    let _ = run(event);
 }
 
 /// Tell the machine that the token report `id` is being published (an entry of its own that
@@ -370,7 +380,10 @@ impl Held {
                 // this recurses at most once).
                 exec::Outcome::SubscribeRefused(sub) => refused(sub),
                 // The machine schedules another start (that entry queues nothing).
-                exec::Outcome::ServerDown => server_down(),
+                exec::Outcome::ServerDown => tell(Event::ServerFailed),
+                // A flag found set queues a reset report: this recurses once at most.
+                exec::Outcome::FlagRead(read) => tell(Event::ResetFlagRead(read)),
+                exec::Outcome::FlagNotSaved(value) => tell(Event::ResetFlagNotSaved(value)),
                 exec::Outcome::Published(rc) => {
                     published.get_or_insert(rc);
                 }

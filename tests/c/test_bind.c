@@ -747,6 +747,55 @@ static void server_start_fails(void)
     CHECK_EQ(mock_import_calls(MOCK_IMP_COAP_INIT), 4);
 }
 
+/* A failed HAL_Kv_Get of the reset flag is not "no reset": an error line, binding starts, the
+ * flag is read again (3 s, 6 s, ...) and a flag found set reaches the cloud. A failed
+ * HAL_Kv_Set of the flag is an error line and is written again until it sticks. */
+static void reset_flag_kv_faults(void)
+{
+    uint8_t one = 0x01, v = 0xFF;
+    mock_kv_put("awss.rst", &one, 1);
+    mock_fail(MOCK_IMP_KV_GET, 1, 2); /* the read at connect and its first retry fail */
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK(mock_log_contains("[err] dev_bind: reset flag unread, kv res:-1: binding, read again"));
+    CHECK_EQ(fx_reports(), 1);
+    CHECK_EQ(mock_pub_count_topic(TOPIC_RESET), 0);
+    mock_advance(3000);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_KV_GET), 2);
+    CHECK_EQ(mock_pub_count_topic(TOPIC_RESET), 0);
+    mock_advance(5999);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_KV_GET), 2);
+    mock_advance(1);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_KV_GET), 3);
+    CHECK_EQ(mock_pub_count_topic(TOPIC_RESET), 1);
+    CHECK(mock_sub_active(TOPIC_RESET_REPLY));
+    /* the ack clears the flag; that write fails once and is made again 3 s later */
+    mock_fail(MOCK_IMP_KV_SET, mock_import_calls(MOCK_IMP_KV_SET) + 1, 1);
+    CHECK_EQ(fx_reset_reply("0"), 0);
+    CHECK_EQ(mock_event_count_of(MOCK_IOTX_RESET), 1);
+    CHECK(mock_log_contains("[err] dev_bind: kv set res:-1"));
+    CHECK(mock_log_contains("[err] dev_bind: reset flag not saved: retry in 3000 ms"));
+    CHECK_EQ(mock_kv_read("awss.rst", &v, 1), 1);
+    CHECK_EQ(v, 0x01);
+    mock_advance(3000);
+    CHECK_EQ(mock_kv_read("awss.rst", &v, 1), 1);
+    CHECK_EQ(v, 0x00);
+    /* a flag never written (a device never reset) reads as an error too: the reads stop after
+     * 5 in all and the flag is taken as clear */
+    CHECK_EQ(awss_bind_deinit(), 0);
+    mock_kv_fail(1, 0);
+    int reads = mock_import_calls(MOCK_IMP_KV_GET);
+    CHECK_EQ(awss_report_cloud(), 0);
+    mock_advance(3000 + 6000 + 12000 + 24000 - 1);
+    CHECK(!mock_log_contains("taken as clear"));
+    mock_advance(1);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_KV_GET), reads + 5);
+    CHECK(mock_log_contains("[wrn] dev_bind: reset flag unread, kv res:-1: taken as clear"));
+    mock_advance(600000);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_KV_GET), reads + 5);
+    CHECK_EQ(mock_pub_count_topic(TOPIC_RESET), 1);
+    mock_kv_fail(0, 0);
+}
+
 /* ---- deinit ------------------------------------------------------------------------------- */
 
 static void deinit_restart(void)
@@ -1284,6 +1333,7 @@ static const struct {
     {"subscribe_retry", subscribe_retry},
     {"timer_start_fails", timer_start_fails},
     {"server_start_fails", server_start_fails},
+    {"reset_flag_kv_faults", reset_flag_kv_faults},
     {"deinit_restart", deinit_restart},
     {"hostile_mqtt", hostile_mqtt},
     {"hostile_coap", hostile_coap},
