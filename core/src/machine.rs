@@ -59,6 +59,12 @@ enum Report {
         /// When to re-report or give up.
         retry_at: Millis,
     },
+    /// The last publish failed locally (the MQTT client refused it: the broker is away), so
+    /// the cloud never saw it and it is no attempt: published again at `retry_at`.
+    Unsent {
+        /// When to publish again.
+        retry_at: Millis,
+    },
 }
 
 /// The notify round.
@@ -220,6 +226,8 @@ struct Current {
     last_report_at: Millis,
     /// [`Machine::notified`] when it became current: broadcasts with higher ids carry it.
     notified_before: u32,
+    /// The wait before the last publish again after a local failure (0: none failed yet).
+    unsent_delay_ms: u32,
 }
 
 impl Current {
@@ -232,6 +240,7 @@ impl Current {
             sent_end: next_report_id,
             last_report_at: 0,
             notified_before: notified,
+            unsent_delay_ms: 0,
         }
     }
 }
@@ -509,6 +518,20 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             if let Server::Retry { delay_ms, .. } = self.server {
                 self.start_server(self.backoff(delay_ms), sink);
             }
+            // MQTT is back: a token report that could not go out, or whose attempts all went
+            // unanswered, is published again at once, its attempts restarted. One that went
+            // out and waits for its reply is left to its retry (the MQTT client resends a QoS 1
+            // publish on reconnect).
+            let stalled = match self.report {
+                Report::Unsent { .. } => true,
+                Report::Idle => self.session == Session::Binding && !self.cur.acked,
+                Report::InFlight { .. } => false,
+            };
+            if stalled && self.cur.token != NO_TOKEN {
+                note(sink, Line::new(Level::Info, Msg::ReportAgainOnConnect));
+                self.cur.attempts = 0;
+                self.publish_report(now, sink);
+            }
             return self.resubscribe(sink);
         }
         if !reset_flag {
@@ -634,6 +657,36 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if offset < made && offset >= self.cur.sent_end.wrapping_sub(first) {
             self.cur.sent_end = id.wrapping_add(1);
         }
+    }
+
+    /// The shell's publish of the token report `id` failed locally (`rc` < 0: the MQTT client
+    /// refused it, the broker is away). The cloud never saw it, so it is no attempt: the
+    /// report stays pending and is published again after a backoff (the configured first
+    /// reset delay, doubling up to the report retry), until a publish goes out. Ignored for a
+    /// report that is not the current token's last one.
+    pub fn report_failed(&mut self, now: Millis, id: u32, sink: &mut impl Sink<Q>) {
+        let last = self.next_report_id.wrapping_sub(1);
+        let in_flight = matches!(self.report, Report::InFlight { .. });
+        if id != last || !self.reported() || !in_flight || self.cur.acked {
+            return;
+        }
+        self.cur.attempts = self.cur.attempts.saturating_sub(1);
+        let cfg = self.cfg();
+        let delay_ms = match self.cur.unsent_delay_ms {
+            0 => cfg.reset_retry_ms,
+            d => d
+                .saturating_mul(2)
+                .min(cfg.report_retry_ms.max(cfg.reset_retry_ms)),
+        };
+        self.cur.unsent_delay_ms = delay_ms;
+        say(
+            sink,
+            Line::new(Level::Error, Msg::ReportUnsent),
+            delay_ms.into(),
+        );
+        self.report = Report::Unsent {
+            retry_at: after(now, delay_ms.into()),
+        };
     }
 
     /// `awss_report_token()`: report the current token now (a fresh one if none), restarting its attempts.
@@ -1271,7 +1324,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 self.start_server(self.backoff(delay_ms), sink);
             }
         }
-        if let Report::InFlight { retry_at } = self.report {
+        if let Report::Unsent { retry_at } = self.report {
+            if retry_at <= now {
+                self.publish_report(now, sink);
+            }
+        } else if let Report::InFlight { retry_at } = self.report {
             if retry_at <= now {
                 if self.cur.attempts < self.cfg().report_attempts {
                     note(sink, Line::new(Level::Debug, Msg::NoMatchReply));
@@ -1306,7 +1363,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// The earliest deadline, if any.
     pub fn poll_at(&self) -> Option<Millis> {
         let report = match self.report {
-            Report::InFlight { retry_at } => Some(retry_at),
+            Report::InFlight { retry_at } | Report::Unsent { retry_at } => Some(retry_at),
             Report::Idle => None,
         };
         let reset = match self.reset {

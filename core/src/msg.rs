@@ -99,6 +99,8 @@ messages! {
     RoundStopped => "notify stopped",
     ResetStopped => "reset stopped",
     SubscribeFailed => "subscribe failed",
+    ReportUnsent => "report token not sent: retry in %d ms",
+    ReportAgainOnConnect => "token unconfirmed: report again",
     FlagReadRetry => "reset flag unread, kv res:%d: binding, read again",
     FlagTakenClear => "reset flag unread, kv res:%d: taken as clear",
     FlagWriteRetry => "reset flag not saved: retry in %d ms",

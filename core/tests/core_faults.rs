@@ -156,3 +156,60 @@ fn a_failed_write_of_the_flag_is_retried_until_it_sticks() {
     assert!(!later.contains(&Action::SetResetFlag(true)));
     assert!(!later.contains(&Action::SetResetFlag(false)));
 }
+
+fn report_ids(actions: &[Action<Answer<common_core::Q>>]) -> Vec<u32> {
+    actions
+        .iter()
+        .filter_map(|a| {
+            if let Action::PublishReport { id, .. } = a {
+                Some(*id)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_report_that_failed_locally_is_no_attempt_and_goes_out_by_itself() {
+    let mut s = Sim::new();
+    s.connect();
+    assert_eq!(report_ids(&s.take()), vec![0]);
+    s.m.report_failed(s.now, 0, &mut s.rec);
+    assert!(s.logged("report token not sent: retry in 3000 ms"));
+    assert_eq!(s.m.report_token_cnt(), 0, "not an attempt");
+    assert!(s.m.report_in_flight(), "still pending");
+    // Each failure doubles the wait up to the report retry (30 s); a stale id changes nothing.
+    let mut waits = Vec::new();
+    for _ in 0..7 {
+        let at = s.m.poll_at().expect("a retry");
+        waits.push(at - s.now);
+        s.advance_to(at);
+        let ids = report_ids(&s.take());
+        assert_eq!(ids.len(), 1);
+        s.m.report_failed(s.now, ids[0].wrapping_sub(1), &mut s.rec);
+        s.m.report_failed(s.now, ids[0], &mut s.rec);
+    }
+    assert_eq!(
+        waits,
+        vec![3_000, 6_000, 12_000, 24_000, 30_000, 30_000, 30_000]
+    );
+    assert_eq!(s.m.report_token_cnt(), 0);
+    // It goes out: the attempts count from there (2 in all, then "try 2 times fail").
+    s.advance(30_000);
+    assert_eq!(report_ids(&s.take()).len(), 1);
+    assert_eq!(s.m.report_token_cnt(), 1);
+    s.advance(30_000);
+    assert_eq!(report_ids(&s.take()).len(), 1);
+    s.advance(30_000);
+    assert!(s.logged("try 2 times fail"));
+    assert!(!s.m.report_in_flight());
+    // A reconnect reports the unconfirmed token again at once, attempts restarted.
+    s.connect();
+    assert_eq!(report_ids(&s.take()).len(), 1);
+    assert_eq!(s.m.report_token_cnt(), 1);
+    assert!(s.logged("token unconfirmed: report again"));
+    // One that went out and waits for its reply is left to its retry.
+    s.connect();
+    assert!(report_ids(&s.take()).is_empty());
+}

@@ -219,6 +219,8 @@ pub enum Event<'a> {
     SubscribeFailed(Sub),
     /// The CoAP server could not start or take its query resources (told by `exec`).
     ServerFailed,
+    /// The publish of the token report with this id failed locally (told by `exec`).
+    ReportNotSent(u32),
     /// The result of an `Action::ReadResetFlag` (told by `exec`).
     ResetFlagRead(Result<bool, i32>),
     /// The write of the reset flag with this value failed (told by `exec`).
@@ -299,6 +301,7 @@ pub fn run(event: Event<'_>) -> c_int {
         }
         Event::SubscribeFailed(sub) => m.subscribe_failed(now, sub, o),
         Event::ServerFailed => m.server_failed(now, o),
+        Event::ReportNotSent(id) => m.report_failed(now, id, o),
         Event::ResetFlagRead(read) => m.reset_flag_read(now, read, o),
         Event::ResetFlagNotSaved(value) => m.reset_flag_write_failed(now, value, o),
     }
@@ -386,6 +389,10 @@ impl Held {
                 exec::Outcome::FlagNotSaved(value) => tell(Event::ResetFlagNotSaved(value)),
                 exec::Outcome::Published(rc) => {
                     published.get_or_insert(rc);
+                    if let (Action::PublishReport { id, .. }, true) = (action, rc < 0) {
+                        // The machine publishes it again later (that entry queues nothing).
+                        tell(Event::ReportNotSent(*id));
+                    }
                 }
             }
         }

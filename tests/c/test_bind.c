@@ -796,6 +796,48 @@ static void reset_flag_kv_faults(void)
     mock_kv_fail(0, 0);
 }
 
+/* The broker is away: every publish fails locally. A report the cloud never saw is no
+ * attempt: an error line, published again 3 s, 6 s, ... up to 30 s later until it goes out, by
+ * itself (SDK 3.0.1 calls awss_report_cloud() once per boot). A token whose reports all went
+ * unanswered is reported again at once by the next awss_report_cloud(). */
+static void publish_outage(void)
+{
+    char hex[33];
+    mock_fail(MOCK_IMP_MQTT_PUBLISH, 1, -1);
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK_EQ(fx_reports(), 0);
+    CHECK(mock_log_contains("[err] dev_bind: report token res:-1"));
+    CHECK(mock_log_contains("[err] dev_bind: report token not sent: retry in 3000 ms"));
+    /* a phone asks meanwhile: it waits for the token's ack */
+    CHECK_EQ(fx_query(URI_MCAST, "10.0.0.9", 9, "{\"id\":\"9\"}"), 0);
+    CHECK_EQ(mock_resp_count(), 0);
+    static const unsigned gaps[] = {3000, 6000, 12000, 24000, 30000, 30000};
+    for (int i = 0; i < 6; i++) {
+        int tries = mock_import_calls(MOCK_IMP_MQTT_PUBLISH);
+        mock_advance(gaps[i] - 1);
+        CHECK_EQ(mock_import_calls(MOCK_IMP_MQTT_PUBLISH), tries);
+        mock_advance(1);
+        CHECK_EQ(mock_import_calls(MOCK_IMP_MQTT_PUBLISH), tries + 1);
+    }
+    CHECK_EQ(awss_report_token_cnt, 0); /* none of them was an attempt */
+    /* the broker is back: the next retry goes out, and the ack answers the phone */
+    mock_fail_none();
+    mock_advance(30000);
+    CHECK_EQ(fx_reports(), 1);
+    fx_check_report(0, "7", hex);
+    CHECK_EQ(awss_report_token_cnt, 1);
+    CHECK_EQ(fx_match_reply("7"), 0);
+    CHECK_EQ(mock_resp_count(), 1);
+    /* the next token goes unanswered: 2 attempts, then the next connect reports it at once */
+    mock_advance(60000);
+    CHECK(mock_log_contains("try 2 times fail"));
+    int reports = fx_reports();
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK_EQ(fx_reports(), reports + 1);
+    CHECK(mock_log_contains("token unconfirmed: report again"));
+    CHECK_EQ(awss_report_token_cnt, 1);
+}
+
 /* ---- deinit ------------------------------------------------------------------------------- */
 
 static void deinit_restart(void)
@@ -1334,6 +1376,7 @@ static const struct {
     {"timer_start_fails", timer_start_fails},
     {"server_start_fails", server_start_fails},
     {"reset_flag_kv_faults", reset_flag_kv_faults},
+    {"publish_outage", publish_outage},
     {"deinit_restart", deinit_restart},
     {"hostile_mqtt", hostile_mqtt},
     {"hostile_coap", hostile_coap},
