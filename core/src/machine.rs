@@ -89,13 +89,21 @@ enum Round {
         /// Broadcasts sent.
         sent: u8,
     },
+    /// The last broadcast could not go out: the CoAP server is down. The round goes on when
+    /// the server is started again (its retry, or the next `connect`).
+    AwaitingServer {
+        /// Broadcasts in the round (never 0).
+        count: u8,
+        /// Broadcasts sent.
+        sent: u8,
+    },
 }
 
 impl Round {
     fn next_at(self) -> Option<Millis> {
         match self {
             Round::Running { next_at, .. } => Some(next_at),
-            Round::Idle | Round::AwaitingAck { .. } => None,
+            Round::Idle | Round::AwaitingAck { .. } | Round::AwaitingServer { .. } => None,
         }
     }
 }
@@ -517,6 +525,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             // and a server that failed to start is started again now.
             if let Server::Retry { delay_ms, .. } = self.server {
                 self.start_server(self.backoff(delay_ms), sink);
+                self.resume_round(now, sink);
             }
             // MQTT is back: a token report that could not go out, or whose attempts all went
             // unanswered, is published again at once, its attempts restarted. One that went
@@ -602,7 +611,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.flag = Flag::Idle;
         }
         self.sub_retry_at = None;
-        self.drop_pending(Msg::QueryDroppedBindDeinit, sink);
+        let dropped = Line::new(Level::Info, Msg::QueryDroppedBindDeinit);
+        self.drop_pending(dropped, sink);
         self.online = false;
         self.subscribe(Sub::MatchReply, false, sink);
         self.subscribe(Sub::ResetReply, false, sink);
@@ -716,9 +726,17 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// Nothing is in flight any more: nobody waits for an acknowledgement.
     fn report_ended(&mut self, why: Ended, sink: &mut impl Sink<Q>) {
+        // A phone released because the cloud never answered lost its bind: a warning. One
+        // released because the firmware stopped reporting: information.
         let (dropped, round) = match why {
-            Ended::Stopped => (Msg::QueryDroppedReportStopped, Msg::RoundEndedReportStopped),
-            Ended::NoAck => (Msg::QueryDroppedNoAck, Msg::RoundEndedNoAck),
+            Ended::Stopped => (
+                Line::new(Level::Info, Msg::QueryDroppedReportStopped),
+                Msg::RoundEndedReportStopped,
+            ),
+            Ended::NoAck => (
+                Line::new(Level::Warn, Msg::QueryDroppedNoAck),
+                Msg::RoundEndedNoAck,
+            ),
         };
         self.drop_pending(dropped, sink);
         if let Round::AwaitingAck { .. } = self.round {
@@ -727,9 +745,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// Drop every waiting phone, a line `dropped` for each.
-    fn drop_pending(&mut self, dropped: Msg, sink: &mut impl Sink<Q>) {
+    fn drop_pending(&mut self, dropped: Line, sink: &mut impl Sink<Q>) {
         for _ in 0..self.pending.len() {
-            note(sink, Line::new(Level::Info, dropped));
+            note(sink, dropped);
         }
         self.pending.clear();
     }
@@ -864,7 +882,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 }
             }
             Round::AwaitingAck { count, sent } => self.notify_step(now, count, sent, sink),
-            Round::Running { .. } => {}
+            Round::Running { .. } | Round::AwaitingServer { .. } => {}
         }
         // An ack that came later than the token's lifetime (a config whose lifetime is shorter
         // than the report retry) answers nobody: no phone gets an expired token.
@@ -1198,6 +1216,30 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         delay_ms.saturating_mul(2).min(cap)
     }
 
+    /// The broadcast of the round's last step could not go out: the CoAP server cannot start.
+    /// It is not counted; the round waits for the server's next start (scheduled here with
+    /// [`Machine::server_failed`]), or ends when no bind runs to start it again.
+    pub fn notify_no_server(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        let Round::Running { count, sent, .. } = self.round else {
+            return;
+        };
+        let sent = sent.saturating_sub(1);
+        self.server_failed(now, sink);
+        if let Server::Retry { .. } = self.server {
+            note(sink, Line::new(Level::Warn, Msg::NotifyWaitsServer));
+            self.round = Round::AwaitingServer { count, sent };
+        } else {
+            self.end_round(Line::new(Level::Warn, Msg::RoundEndedNoServer), sink);
+        }
+    }
+
+    /// The server is being started again: a round that waited for it goes on now.
+    fn resume_round(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        if let Round::AwaitingServer { count, sent } = self.round {
+            self.notify_step(now, count, sent, sink);
+        }
+    }
+
     /// The shell could not start the CoAP server (`CoAPServer_init` returned NULL) or register
     /// a query resource on it: phones' queries go unanswered until it is up. While binding
     /// runs it is started again after the reset report's backoff (the configured first delay,
@@ -1322,6 +1364,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if let Server::Retry { retry_at, delay_ms } = self.server {
             if retry_at <= now {
                 self.start_server(self.backoff(delay_ms), sink);
+                self.resume_round(now, sink);
             }
         }
         if let Report::Unsent { retry_at } = self.report {

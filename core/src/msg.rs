@@ -104,6 +104,8 @@ messages! {
     FlagReadRetry => "reset flag unread, kv res:%d: binding, read again",
     FlagTakenClear => "reset flag unread, kv res:%d: taken as clear",
     FlagWriteRetry => "reset flag not saved: retry in %d ms",
+    NotifyWaitsServer => "notify waits for the CoAP server",
+    RoundEndedNoServer => "notify ended: no CoAP server",
     ServerRetry => "CoAP server down, phone queries unanswered: retry in %d ms",
     NoMatchReply => "no match_reply, retry",
     TryFail => "try %d times fail",

@@ -213,3 +213,44 @@ fn a_report_that_failed_locally_is_no_attempt_and_goes_out_by_itself() {
     s.connect();
     assert!(report_ids(&s.take()).is_empty());
 }
+
+fn notifies(actions: &[Action<Answer<common_core::Q>>]) -> usize {
+    actions
+        .iter()
+        .filter(|a| matches!(a, Action::Notify { .. }))
+        .count()
+}
+
+#[test]
+fn a_broadcast_without_a_server_is_not_counted_and_the_round_waits_for_it() {
+    let mut s = Sim::new();
+    s.connect();
+    s.ack(0);
+    assert_eq!(notifies(&s.take()), 1);
+    s.m.notify_no_server(s.now, &mut s.rec);
+    assert!(s.logged("notify waits for the CoAP server"));
+    assert!(s.logged("CoAP server down"));
+    assert!(s.m.notify_running());
+    s.advance(2_999);
+    assert_eq!(notifies(&s.take()), 0, "nothing while the server is down");
+    s.advance(1);
+    let acts = s.take();
+    assert_eq!(registers(&acts), 1);
+    assert_eq!(
+        notifies(&acts),
+        1,
+        "the round goes on with the server's start"
+    );
+    // Outside a bind session nobody starts the server: the round ends, saying why.
+    s.m.deinit(s.now, &mut s.rec);
+    s.take();
+    s.m.online_init(s.now, &mut s.rec);
+    s.m.report_token(s.now, &mut s.rec);
+    let id = report_ids(&s.take())[0];
+    s.ack(id);
+    s.m.notify_start(s.now, None, &mut s.rec);
+    assert_eq!(notifies(&s.take()), 1);
+    s.m.notify_no_server(s.now, &mut s.rec);
+    assert!(s.logged("notify ended: no CoAP server"));
+    assert!(!s.m.notify_running());
+}

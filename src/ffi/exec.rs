@@ -179,6 +179,8 @@ pub enum Outcome {
     SubscribeRefused(Sub),
     /// The CoAP server could not start, or a query resource could not be registered on it.
     ServerDown,
+    /// A notify broadcast could not go out: the CoAP server cannot start.
+    NotifyNoServer,
     /// The reset flag read again: `Ok(set)` or `HAL_Kv_Get`'s error.
     FlagRead(Result<bool, i32>),
     /// `HAL_Kv_Set` of the reset flag with this value failed.
@@ -243,7 +245,15 @@ pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> Outcome {
         Action::PublishReport { .. } | Action::PublishReset { .. } => {
             return Outcome::Published(deliver(action, answer));
         }
-        Action::PublishStats { .. } | Action::Notify { .. } | Action::Answer(()) => {
+        Action::Notify { .. } => {
+            // The server starts (and registers its resources) first; without one the
+            // broadcast cannot go out, and the machine must know it was not sent.
+            if coap::ctx_or_init().is_none() {
+                return Outcome::NotifyNoServer;
+            }
+            deliver(action, answer);
+        }
+        Action::PublishStats { .. } | Action::Answer(()) => {
             deliver(action, answer);
         }
     }

@@ -221,6 +221,8 @@ pub enum Event<'a> {
     ServerFailed,
     /// The publish of the token report with this id failed locally (told by `exec`).
     ReportNotSent(u32),
+    /// A notify broadcast could not go out: no CoAP server (told by `exec`).
+    NotifyNoServer,
     /// The result of an `Action::ReadResetFlag` (told by `exec`).
     ResetFlagRead(Result<bool, i32>),
     /// The write of the reset flag with this value failed (told by `exec`).
@@ -301,6 +303,7 @@ pub fn run(event: Event<'_>) -> c_int {
         }
         Event::SubscribeFailed(sub) => m.subscribe_failed(now, sub, o),
         Event::ServerFailed => m.server_failed(now, o),
+        Event::NotifyNoServer => m.notify_no_server(now, o),
         Event::ReportNotSent(id) => m.report_failed(now, id, o),
         Event::ResetFlagRead(read) => m.reset_flag_read(now, read, o),
         Event::ResetFlagNotSaved(value) => m.reset_flag_write_failed(now, value, o),
@@ -384,6 +387,7 @@ impl Held {
                 exec::Outcome::SubscribeRefused(sub) => refused(sub),
                 // The machine schedules another start (that entry queues nothing).
                 exec::Outcome::ServerDown => tell(Event::ServerFailed),
+                exec::Outcome::NotifyNoServer => tell(Event::NotifyNoServer),
                 // A flag found set queues a reset report: this recurses once at most.
                 exec::Outcome::FlagRead(read) => tell(Event::ResetFlagRead(read)),
                 exec::Outcome::FlagNotSaved(value) => tell(Event::ResetFlagNotSaved(value)),

@@ -745,6 +745,26 @@ static void server_start_fails(void)
     mock_advance(3000);
     CHECK(mock_coap_has_resource(URI_UCAST));
     CHECK_EQ(mock_import_calls(MOCK_IMP_COAP_INIT), 4);
+
+    /* the cloud acks at once while the server is down: the round's first broadcast cannot go
+     * out and is not counted; the round waits for the server's retry, then runs whole */
+    dev_bind_config_t cfg;
+    dev_bind_get_config(&cfg);
+    cfg.token_lifetime_ms = 600000;
+    CHECK_EQ(dev_bind_set_config(&cfg), 0);
+    CHECK_EQ(awss_bind_deinit(), 0);
+    mock_fail(MOCK_IMP_COAP_INIT, mock_import_calls(MOCK_IMP_COAP_INIT) + 1, 2);
+    mock_cloud_auto_ack(1, 50);
+    int sent = mock_mcast_count();
+    CHECK_EQ(awss_report_cloud(), 0);
+    mock_advance(100);
+    CHECK(mock_log_contains("[wrn] dev_bind: notify waits for the CoAP server"));
+    CHECK_EQ(mock_mcast_count(), sent);
+    mock_advance(2900);
+    CHECK_EQ(mock_mcast_count(), sent + 1);
+    CHECK(mock_coap_has_resource(URI_MCAST));
+    mock_advance(60000);
+    CHECK_EQ(mock_mcast_count(), sent + 30);
 }
 
 /* A failed HAL_Kv_Get of the reset flag is not "no reset": an error line, binding starts, the
