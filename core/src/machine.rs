@@ -174,6 +174,12 @@ enum Flag {
         /// The delay before the next write should this one fail.
         next_delay_ms: u32,
     },
+    /// The write of `value` failed and a deinit came before it stuck: written again at the
+    /// next `connect` (after a deinit no timer runs).
+    WriteAtConnect {
+        /// The value to write.
+        value: bool,
+    },
     /// The write of `value` failed: written again at `retry_at`, after a delay that doubles.
     WriteAt {
         /// The value to write.
@@ -511,7 +517,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// (the persisted KV flag) report the reset first and start binding when it is acked; else
     /// start binding. `provisioned` is what `aes_random` holds: a token to report (flow C)
     /// unless it is all zero or the current token (see [`Machine::start_bind`]).
-    /// A second call while a session runs starts nothing new.
+    /// A second call while a session runs (MQTT reconnected) starts no new session; it
+    /// subscribes again a reply topic the session lost, starts again a CoAP server that
+    /// failed, and reports at once a token whose report could not go out or went unanswered.
+    /// A reset flag whose write did not stick before a deinit is written first.
     pub fn connect(
         &mut self,
         now: Millis,
@@ -519,6 +528,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         provisioned: Token,
         sink: &mut impl Sink<Q>,
     ) {
+        // A flag whose write did not stick before a deinit: written now, and its value is
+        // the flag's (the store may still hold the old one).
+        let mut reset_flag = reset_flag;
+        if let Flag::WriteAtConnect { value } = self.flag {
+            self.write_flag(value, sink);
+            reset_flag = value;
+        }
         if self.session != Session::Idle {
             note(sink, Line::new(Level::Debug, Msg::SessionActive));
             // Nothing new starts, but a reply topic the session wants and lost is taken again,
@@ -607,9 +623,17 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.report = Report::Idle;
         self.reset = ResetReport::Idle;
         self.server = Server::Idle;
-        if let Flag::ReadAt { .. } | Flag::Reading { .. } = self.flag {
-            self.flag = Flag::Idle;
-        }
+        // A read still to do is the session's, and a write made with no failure reported
+        // went out; a write still to do is kept for the next `connect`, with no timer
+        // meanwhile.
+        self.flag = match self.flag {
+            Flag::ReadAt { .. } | Flag::Reading { .. } | Flag::Written { .. } | Flag::Idle => {
+                Flag::Idle
+            }
+            Flag::WriteAt { value, .. } | Flag::WriteAtConnect { value } => {
+                Flag::WriteAtConnect { value }
+            }
+        };
         self.sub_retry_at = None;
         let dropped = Line::new(Level::Info, Msg::QueryDroppedBindDeinit);
         self.drop_pending(dropped, sink);
@@ -1140,6 +1164,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             Flag::Idle
             | Flag::Written { .. }
             | Flag::WriteAt { .. }
+            | Flag::WriteAtConnect { .. }
             | Flag::ReadAt { .. }
             | Flag::Reading { .. } => return,
         };
@@ -1161,9 +1186,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn reset_flag_unread(&mut self, now: Millis, rc: i32, sink: &mut impl Sink<Q>) {
         let (delay_ms, reads) = match self.flag {
             Flag::Reading { delay_ms, reads } => (self.backoff(delay_ms), reads),
-            Flag::Idle | Flag::Written { .. } | Flag::WriteAt { .. } | Flag::ReadAt { .. } => {
-                (self.cfg().reset_retry_ms, 0)
-            }
+            Flag::Idle | Flag::ReadAt { .. } => (self.cfg().reset_retry_ms, 0),
+            // The value being written is the flag's: nothing to read.
+            Flag::Written { .. } | Flag::WriteAt { .. } | Flag::WriteAtConnect { .. } => return,
         };
         let reads = reads.saturating_add(1);
         if reads >= FLAG_READS {
@@ -1359,7 +1384,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             | Flag::ReadAt { .. }
             | Flag::Reading { .. }
             | Flag::Written { .. }
-            | Flag::WriteAt { .. } => {}
+            | Flag::WriteAt { .. }
+            | Flag::WriteAtConnect { .. } => {}
         }
         if let Server::Retry { retry_at, delay_ms } = self.server {
             if retry_at <= now {
@@ -1419,7 +1445,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         };
         let flag = match self.flag {
             Flag::ReadAt { retry_at, .. } | Flag::WriteAt { retry_at, .. } => Some(retry_at),
-            Flag::Idle | Flag::Reading { .. } | Flag::Written { .. } => None,
+            Flag::Idle
+            | Flag::Reading { .. }
+            | Flag::Written { .. }
+            | Flag::WriteAtConnect { .. } => None,
         };
         [
             self.sub_retry_at,

@@ -254,3 +254,24 @@ fn a_broadcast_without_a_server_is_not_counted_and_the_round_waits_for_it() {
     assert!(s.logged("notify ended: no CoAP server"));
     assert!(!s.m.notify_running());
 }
+
+#[test]
+fn a_flag_write_pending_at_deinit_runs_no_timer_and_is_made_at_the_next_connect() {
+    let mut s = Sim::new();
+    s.connect();
+    s.m.report_reset(s.now, &mut s.rec);
+    s.take();
+    s.m.reset_flag_write_failed(s.now, true, &mut s.rec);
+    s.m.deinit(s.now, &mut s.rec);
+    s.take();
+    assert_eq!(s.m.poll_at(), None, "no timer after deinit");
+    s.advance(600_000);
+    assert!(s.take().is_empty());
+    // The store still says "no reset" (the write never stuck): the flag written is the one
+    // that counts, and the reset is reported first.
+    s.connect();
+    let acts = s.take();
+    assert!(acts.contains(&Action::SetResetFlag(true)));
+    assert_eq!(resets(&acts), 1);
+    assert!(!s.m.bind_running(), "binding waits for the reset's ack");
+}

@@ -814,6 +814,20 @@ static void reset_flag_kv_faults(void)
     CHECK_EQ(mock_import_calls(MOCK_IMP_KV_GET), reads + 5);
     CHECK_EQ(mock_pub_count_topic(TOPIC_RESET), 1);
     mock_kv_fail(0, 0);
+    /* a write of the flag that has not stuck at deinit: no timer runs after the deinit, and
+     * the next awss_report_cloud() writes it and reports the reset first */
+    CHECK_EQ(awss_report_reset(), 0);
+    mock_kv_fail(0, 1);
+    CHECK_EQ(awss_bind_deinit(), 0);
+    CHECK_EQ(awss_report_reset(), 0);
+    CHECK_EQ(awss_bind_deinit(), 0);
+    CHECK_EQ(mock_timer_armed(), 0);
+    mock_kv_fail(0, 0);
+    int resets = mock_pub_count_topic(TOPIC_RESET);
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK_EQ(mock_kv_read("awss.rst", &v, 1), 1);
+    CHECK_EQ(v, 0x01);
+    CHECK_EQ(mock_pub_count_topic(TOPIC_RESET), resets + 1);
 }
 
 /* The broker is away: every publish fails locally. A report the cloud never saw is no
