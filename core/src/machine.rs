@@ -3,9 +3,14 @@
 //! Each concern is a small state kept beside the others, an enum whose variants carry their
 //! own deadlines, smoltcp style: the session (`Session`), the current token (`Current`) and its
 //! report (`Report::InFlight { retry_at }`), the notify round (`Round`), the reset report
-//! (`ResetReport::Outstanding { retry_at, delay_ms }`), a subscription retry, and the phones
+//! (`ResetReport::Outstanding { retry_at, delay_ms }`), a subscription retry, the CoAP server's
+//! start (`Server::Retry`), the persisted reset flag's read and write (`Flag`), and the phones
 //! waiting for a token (a FIFO). Deadlines are absolute instants; [`Machine::poll_at`] is the
 //! earliest of them and [`Machine::poll`] acts on the due ones.
+//!
+//! The platform fails too: what the shell could not do (a publish, the server's start, a KV
+//! read or write, a subscription) comes back as an event, and the machine decides the retry
+//! (`core/tests/core_faults.rs`, `docs/RELIABILITY.md`).
 //!
 //! Time is hostile too: a clock that jumps or goes backwards only makes deadlines fire late or
 //! early, elapsed times saturate at zero, and every counter wraps or saturates explicitly.
