@@ -13,6 +13,8 @@
 #                   short libFuzzer run of every fuzz target (FUZZ_SECONDS each)
 #   make test-firmware  the C bind tests on firmware CPUs under qemu: Cortex-M4 (thumbv7em-none-eabi)
 #                   and RV32IMC (riscv32imc-unknown-none-elf), built with Debian's Rust
+#   make test-faults  the full anomaly sweep (every import failing at every call, under ASan):
+#                   runs and failures by import (a sample of it runs in `make test`)
 #   make bench      figures, not tests: flash/RAM footprint, stack high-water marks, core speed,
 #                   instructions per hot path (callgrind)
 #   make flood      figures: the example device flooded with phone queries over real UDP on
@@ -105,6 +107,19 @@ test-tools: device
 	cd tools && $(CARGO) fmt --check
 	cd tools && $(CARGO) clippy --all-targets -- -D warnings
 	cd tools && DEVBIND_DEVICE=$(abspath $(DEVICE)) $(CARGO) test
+
+# ---- Anomaly tests: the full sweep ----------------------------------------------------------
+#
+# tests/c/test_faults.c under ASan/UBSan: every HAL, MQTT and CoAP import fails at its Nth call,
+# for every N up to a clean run's count, once, from N on, and for 3 calls, over every flow;
+# prints one line per failed run and the figures (runs, failures by import). `make test` runs
+# a sample of it through ctest. Figures: docs/RELIABILITY.md.
+
+.PHONY: test-faults
+test-faults: lib
+	$(CMAKE) -S tests/c -B $(BUILD)/tests-c -DDEV_BIND_LIB=$(LIB)
+	$(CMAKE) --build $(BUILD)/tests-c -j $(JOBS) --target test_faults_asan
+	$(BUILD)/tests-c/test_faults_asan all
 
 # Coverage-guided fuzzing of every hostile input path through the C ABI (clang's libFuzzer);
 # fails on any crash, sanitizer report or broken invariant.

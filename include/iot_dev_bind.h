@@ -62,7 +62,10 @@ extern "C" {
 // Called by the SDK when MQTT has connected: subscribe to the reply topics, then report a
 // pending reset first or start binding (flow A/B; flow C when `aes_random` holds a token
 // written by provisioning or one was given to `dev_bind_set_token`). A second call while a
-// session runs starts nothing new.
+// session runs (MQTT reconnected) starts no new session: it subscribes again a reply topic
+// the session lost, starts again a CoAP server that failed, and reports at once a token whose
+// report could not go out or went unanswered. A failed read of the reset flag is an error
+// line: binding starts and the flag is read again (see `docs/RELIABILITY.md`).
 //
 // # Safety
 // Always safe to call; `unsafe` only because it is part of the C ABI.
@@ -98,7 +101,7 @@ int awss_bind_deinit(void);
 // Always safe to call.
 //
 // # Returns
-// `1` if set, else `0` (also when the KV read fails).
+// `1` if set, else `0` (also when the KV read fails, after an error line).
 int awss_check_reset(void);
 
 // Persist the reset flag and report the reset to the cloud, retrying (3 s doubling to 60 s)

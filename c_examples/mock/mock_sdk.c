@@ -112,6 +112,11 @@ typedef struct {
     CoAPSendCb cb;
 } mcast_rec_t;
 
+typedef struct {
+    int calls, failed;
+    int first, count; /* the fault: calls first .. first + count - 1, count < 0 for all on */
+} mfault_t;
+
 static struct {
     uint64_t now;
     uint64_t seq;
@@ -139,6 +144,7 @@ static struct {
     uint16_t next_msgid;
     int obs_notifies;
     int (*status_cb)(int);
+    mfault_t faults[MOCK_IMP_COUNT];
     vec_t pubs, mcasts, resps, events, cancels;
     char log[MOCK_LOG_KEEP][LOG_LINE];
     int log_head, log_count, log_total;
@@ -203,7 +209,84 @@ void mock_reset(void)
     M.ack_inside_publish = 0;
     M.mallocs = M.frees = 0;
     M.status_cb = NULL;
+    memset(M.faults, 0, sizeof(M.faults));
     UNLOCK();
+}
+
+/* ---- fault injection -------------------------------------------------------------------- */
+const char *mock_import_name(mock_import_t imp)
+{
+    switch (imp) {
+    case MOCK_IMP_TIMER_CREATE: return "HAL_Timer_Create";
+    case MOCK_IMP_TIMER_START: return "HAL_Timer_Start";
+    case MOCK_IMP_MUTEX_CREATE: return "HAL_MutexCreate";
+    case MOCK_IMP_MALLOC: return "HAL_Malloc";
+    case MOCK_IMP_KV_GET: return "HAL_Kv_Get";
+    case MOCK_IMP_KV_SET: return "HAL_Kv_Set";
+    case MOCK_IMP_MQTT_SUBSCRIBE: return "IOT_MQTT_Subscribe";
+    case MOCK_IMP_MQTT_UNSUBSCRIBE: return "IOT_MQTT_Unsubscribe";
+    case MOCK_IMP_MQTT_PUBLISH: return "IOT_MQTT_Publish_Simple";
+    case MOCK_IMP_COAP_INIT: return "CoAPServer_init";
+    case MOCK_IMP_COAP_REGISTER: return "CoAPServer_register";
+    case MOCK_IMP_COAP_MCAST_SEND: return "CoAPServerMultiCast_send";
+    case MOCK_IMP_COAP_RESP_SEND: return "CoAPServerResp_send";
+    case MOCK_IMP_COUNT: break;
+    }
+    return "?";
+}
+
+void mock_fail(mock_import_t imp, int first, int count)
+{
+    if (imp >= MOCK_IMP_COUNT) {
+        return;
+    }
+    LOCK();
+    M.faults[imp].first = first;
+    M.faults[imp].count = count;
+    UNLOCK();
+}
+
+void mock_fail_none(void)
+{
+    LOCK();
+    for (int i = 0; i < MOCK_IMP_COUNT; i++) {
+        M.faults[i].first = 0;
+    }
+    UNLOCK();
+}
+
+int mock_import_calls(mock_import_t imp)
+{
+    LOCK();
+    int n = imp < MOCK_IMP_COUNT ? M.faults[imp].calls : 0;
+    UNLOCK();
+    return n;
+}
+
+int mock_import_failed(mock_import_t imp)
+{
+    LOCK();
+    int n = imp < MOCK_IMP_COUNT ? M.faults[imp].failed : 0;
+    UNLOCK();
+    return n;
+}
+
+/* Counts a call of imp; 1 when the fault set on imp fails this call. */
+static int faulted_locked(mock_import_t imp)
+{
+    mfault_t *f = &M.faults[imp];
+    int n = ++f->calls;
+    int hit = f->first > 0 && n >= f->first && (f->count < 0 || n - f->first < f->count);
+    f->failed += hit;
+    return hit;
+}
+
+static int faulted(mock_import_t imp)
+{
+    LOCK();
+    int hit = faulted_locked(imp);
+    UNLOCK();
+    return hit;
 }
 
 /* ---- clock and timers ------------------------------------------------------------------- */
@@ -223,6 +306,10 @@ uint64_t mock_now(void)
 void *HAL_Timer_Create(const char *name, void (*func)(void *), void *user_data)
 {
     LOCK();
+    if (faulted_locked(MOCK_IMP_TIMER_CREATE)) {
+        UNLOCK();
+        return NULL;
+    }
     for (int i = 0; i < MAX_TIMERS; i++) {
         if (!M.timers[i].used) {
             mtimer_t *t = &M.timers[i];
@@ -251,6 +338,10 @@ static mtimer_t *timer_of(void *p)
 int HAL_Timer_Start(void *timer, int ms)
 {
     LOCK();
+    if (faulted_locked(MOCK_IMP_TIMER_START)) {
+        UNLOCK();
+        return -1;
+    }
     mtimer_t *t = timer_of(timer);
     if (t == NULL || ms < 0) {
         UNLOCK();
@@ -514,6 +605,10 @@ void *HAL_Malloc(uint32_t size)
 {
     LOCK();
     M.mallocs++;
+    if (faulted_locked(MOCK_IMP_MALLOC)) {
+        UNLOCK();
+        return NULL;
+    }
     UNLOCK();
     return malloc(size);
 }
@@ -552,6 +647,9 @@ typedef struct {
 
 void *HAL_MutexCreate(void)
 {
+    if (faulted(MOCK_IMP_MUTEX_CREATE)) {
+        return NULL;
+    }
     mmutex_t *m = calloc(1, sizeof(*m));
     if (m == NULL) {
         return NULL;
@@ -690,7 +788,7 @@ int HAL_Kv_Set(const char *key, const void *val, int len, int sync)
     (void)sync;
     LOCK();
     M.kv_sets++;
-    int fail = M.kv_fail_set;
+    int fail = M.kv_fail_set || faulted_locked(MOCK_IMP_KV_SET);
     UNLOCK();
     if (fail) {
         return -1;
@@ -700,6 +798,9 @@ int HAL_Kv_Set(const char *key, const void *val, int len, int sync)
 
 int HAL_Kv_Get(const char *key, void *val, int *buffer_len)
 {
+    if (faulted(MOCK_IMP_KV_GET)) {
+        return -1;
+    }
     if (key == NULL || val == NULL || buffer_len == NULL) {
         return -1;
     }
@@ -868,7 +969,7 @@ int IOT_MQTT_Subscribe(void *handle, const char *topic_filter, int qos,
 {
     (void)handle;
     (void)qos;
-    if (topic_filter == NULL) {
+    if (faulted(MOCK_IMP_MQTT_SUBSCRIBE) || topic_filter == NULL) {
         return -1;
     }
     LOCK();
@@ -928,7 +1029,7 @@ void mock_cloud_ack_inside_publish(int enable)
 int IOT_MQTT_Unsubscribe(void *handle, const char *topic_filter)
 {
     (void)handle;
-    if (topic_filter == NULL) {
+    if (faulted(MOCK_IMP_MQTT_UNSUBSCRIBE) || topic_filter == NULL) {
         return -1;
     }
     LOCK();
@@ -960,7 +1061,7 @@ static void cloud_schedule_locked(const char *topic, const char *payload)
 int IOT_MQTT_Publish_Simple(void *handle, const char *topic, int qos, void *data, int len)
 {
     (void)handle;
-    if (topic == NULL || (data == NULL && len > 0) || len < 0) {
+    if (faulted(MOCK_IMP_MQTT_PUBLISH) || topic == NULL || (data == NULL && len > 0) || len < 0) {
         return -1;
     }
     LOCK();
@@ -1191,6 +1292,10 @@ static char g_coap_ctx;
 void *CoAPServer_init(void)
 {
     LOCK();
+    if (faulted_locked(MOCK_IMP_COAP_INIT)) {
+        UNLOCK();
+        return NULL;
+    }
     M.coap_inits++;
     M.coap_live = 1; /* a singleton, like the SDK's server */
     UNLOCK();
@@ -1224,7 +1329,7 @@ int mock_coap_init_count(void)
 
 int CoAPServer_register(void *ctx, const char *uri, CoAPRecvMsgHandler cb)
 {
-    if (ctx == NULL || uri == NULL) {
+    if (faulted(MOCK_IMP_COAP_REGISTER) || ctx == NULL || uri == NULL) {
         return -1;
     }
     LOCK();
@@ -1288,7 +1393,7 @@ static void addr_text(char out[17], const NetworkAddr *a)
 int CoAPServerMultiCast_send(void *ctx, NetworkAddr *remote, const char *uri, uint8_t *buf,
                              uint16_t len, CoAPSendCb cb, uint16_t *msgid)
 {
-    if (ctx == NULL || remote == NULL || uri == NULL || (buf == NULL && len > 0)) {
+    if (faulted(MOCK_IMP_COAP_MCAST_SEND) || ctx == NULL || remote == NULL || uri == NULL || (buf == NULL && len > 0)) {
         return -1;
     }
     LOCK();
@@ -1313,7 +1418,8 @@ int CoAPServerResp_send(void *ctx, NetworkAddr *remote, uint8_t *buf, uint16_t l
                         const char *paths, CoAPSendCb cb, uint16_t *msgid, char qos)
 {
     (void)cb;
-    if (ctx == NULL || remote == NULL || (buf == NULL && len > 0)) {
+    if (faulted(MOCK_IMP_COAP_RESP_SEND) || ctx == NULL || remote == NULL ||
+        (buf == NULL && len > 0)) {
         return -1;
     }
     mock_resp_t r;

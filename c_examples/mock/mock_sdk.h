@@ -188,6 +188,35 @@ int mock_timer_live(void);     /* timers created and not deleted */
 int mock_timer_armed(void);    /* timers currently armed */
 uint64_t mock_next_deadline(void); /* earliest armed timer or cloud reply, UINT64_MAX if none */
 
+/* Fault injection: makes chosen calls of an import fail, as a platform fails (an RTOS out of
+ * handles, a flash store failing while it erases, a broker gone, a Wi-Fi link down). Calls are
+ * counted from 1 since mock_reset, bad arguments included; a failed call does nothing but
+ * return the import's failure value: NULL from the creates, CoAPServer_init and HAL_Malloc,
+ * -1 from the others. */
+typedef enum {
+    MOCK_IMP_TIMER_CREATE,   /* HAL_Timer_Create */
+    MOCK_IMP_TIMER_START,    /* HAL_Timer_Start */
+    MOCK_IMP_MUTEX_CREATE,   /* HAL_MutexCreate */
+    MOCK_IMP_MALLOC,         /* HAL_Malloc */
+    MOCK_IMP_KV_GET,         /* HAL_Kv_Get */
+    MOCK_IMP_KV_SET,         /* HAL_Kv_Set */
+    MOCK_IMP_MQTT_SUBSCRIBE, /* IOT_MQTT_Subscribe */
+    MOCK_IMP_MQTT_UNSUBSCRIBE, /* IOT_MQTT_Unsubscribe */
+    MOCK_IMP_MQTT_PUBLISH,   /* IOT_MQTT_Publish_Simple (nothing reaches the cloud) */
+    MOCK_IMP_COAP_INIT,      /* CoAPServer_init */
+    MOCK_IMP_COAP_REGISTER,  /* CoAPServer_register */
+    MOCK_IMP_COAP_MCAST_SEND, /* CoAPServerMultiCast_send (nothing reaches a phone) */
+    MOCK_IMP_COAP_RESP_SEND, /* CoAPServerResp_send (nothing reaches the asker) */
+    MOCK_IMP_COUNT
+} mock_import_t;
+const char *mock_import_name(mock_import_t imp);
+/* Calls first .. first + count - 1 of imp fail; count < 0: every call from first on. first 0
+ * removes the fault. One fault per import; a new one replaces the old. */
+void mock_fail(mock_import_t imp, int first, int count);
+void mock_fail_none(void);                  /* heals every import; the counts stay */
+int mock_import_calls(mock_import_t imp);   /* calls since mock_reset */
+int mock_import_failed(mock_import_t imp);  /* of them, failed by a fault */
+
 /* KV store */
 int mock_kv_put(const char *key, const void *val, int len);
 int mock_kv_read(const char *key, void *val, int maxlen); /* length, or -1 if absent */

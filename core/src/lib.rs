@@ -256,6 +256,8 @@ pub enum Action<A> {
     PostEvent(i32),
     /// Persist the reset flag: `HAL_Kv_Set("awss.rst", {0x01 or 0x00}, 1, 0)`.
     SetResetFlag(bool),
+    /// Read the persisted reset flag again (`HAL_Kv_Get("awss.rst")`) and tell the machine.
+    ReadResetFlag,
 }
 
 impl<A> Action<A> {
@@ -284,6 +286,7 @@ impl<A> Action<A> {
             Action::Answer(a) => Action::Answer(f(a)),
             Action::PostEvent(c) => Action::PostEvent(c),
             Action::SetResetFlag(b) => Action::SetResetFlag(b),
+            Action::ReadResetFlag => Action::ReadResetFlag,
         }
     }
 }

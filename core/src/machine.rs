@@ -3,9 +3,14 @@
 //! Each concern is a small state kept beside the others, an enum whose variants carry their
 //! own deadlines, smoltcp style: the session (`Session`), the current token (`Current`) and its
 //! report (`Report::InFlight { retry_at }`), the notify round (`Round`), the reset report
-//! (`ResetReport::Outstanding { retry_at, delay_ms }`), a subscription retry, and the phones
+//! (`ResetReport::Outstanding { retry_at, delay_ms }`), a subscription retry, the CoAP server's
+//! start (`Server::Retry`), the persisted reset flag's read and write (`Flag`), and the phones
 //! waiting for a token (a FIFO). Deadlines are absolute instants; [`Machine::poll_at`] is the
 //! earliest of them and [`Machine::poll`] acts on the due ones.
+//!
+//! The platform fails too: what the shell could not do (a publish, the server's start, a KV
+//! read or write, a subscription) comes back as an event, and the machine decides the retry
+//! (`core/tests/core_faults.rs`, `docs/RELIABILITY.md`).
 //!
 //! Time is hostile too: a clock that jumps or goes backwards only makes deadlines fire late or
 //! early, elapsed times saturate at zero, and every counter wraps or saturates explicitly.
@@ -28,6 +33,11 @@ pub const LOG_EXCERPT: usize = 64;
 pub const CONNECTAP_WINDOW_MS: u64 = 60_000;
 /// Wait before subscribing again a reply topic whose subscription failed.
 pub const SUBSCRIBE_RETRY_MS: u64 = 3_000;
+/// Reads of the reset flag in all at a `connect` whose read fails (the first and the retries,
+/// 3 s doubling): the HAL's `HAL_Kv_Get` returns the same error for a key never written (a
+/// device that was never reset) as for a failed read, so the reads stop; the flag is then
+/// taken as clear.
+pub const FLAG_READS: u8 = 5;
 
 fn excerpt(b: &[u8]) -> &[u8] {
     b.get(..LOG_EXCERPT).unwrap_or(b)
@@ -54,6 +64,12 @@ enum Report {
         /// When to re-report or give up.
         retry_at: Millis,
     },
+    /// The last publish failed locally (the MQTT client refused it: the broker is away), so
+    /// the cloud never saw it and it is no attempt: published again at `retry_at`.
+    Unsent {
+        /// When to publish again.
+        retry_at: Millis,
+    },
 }
 
 /// The notify round.
@@ -78,13 +94,21 @@ enum Round {
         /// Broadcasts sent.
         sent: u8,
     },
+    /// The last broadcast could not go out: the CoAP server is down. The round goes on when
+    /// the server is started again (its retry, or the next `connect`).
+    AwaitingServer {
+        /// Broadcasts in the round (never 0).
+        count: u8,
+        /// Broadcasts sent.
+        sent: u8,
+    },
 }
 
 impl Round {
     fn next_at(self) -> Option<Millis> {
         match self {
             Round::Running { next_at, .. } => Some(next_at),
-            Round::Idle | Round::AwaitingAck { .. } => None,
+            Round::Idle | Round::AwaitingAck { .. } | Round::AwaitingServer { .. } => None,
         }
     }
 }
@@ -97,6 +121,75 @@ enum ResetReport {
     /// Reported, not acknowledged: reported again at `retry_at`, after a delay that doubles.
     Outstanding {
         /// When to report again.
+        retry_at: Millis,
+        /// The delay that led to `retry_at`.
+        delay_ms: u32,
+    },
+}
+
+/// The CoAP server that takes the phones' queries (`Action::RegisterQueries`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Server {
+    /// Not wanted: no bind runs.
+    Idle,
+    /// `Action::RegisterQueries` was emitted; a failure reported for it is retried after
+    /// `next_delay_ms`.
+    Started {
+        /// The delay before the next start should this one fail.
+        next_delay_ms: u32,
+    },
+    /// Its start or registration failed: `Action::RegisterQueries` again at `retry_at`, after
+    /// a delay that doubles (the reset report's backoff).
+    Retry {
+        /// When to start it again.
+        retry_at: Millis,
+        /// The delay that led to `retry_at`.
+        delay_ms: u32,
+    },
+}
+
+/// The persisted reset flag, as far as the machine must still read or write it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flag {
+    /// Nothing to do: read at `connect` and written without a failure reported.
+    Idle,
+    /// The read at `connect` (or its retry) failed: read again at `retry_at`, after a delay
+    /// that doubles; `reads` reads failed so far.
+    ReadAt {
+        /// When to read again.
+        retry_at: Millis,
+        /// The delay that led to `retry_at`.
+        delay_ms: u32,
+        /// Failed reads.
+        reads: u8,
+    },
+    /// `Action::ReadResetFlag` was emitted; its result comes with
+    /// [`Machine::reset_flag_read`].
+    Reading {
+        /// The delay that led to this read.
+        delay_ms: u32,
+        /// Failed reads before it.
+        reads: u8,
+    },
+    /// `Action::SetResetFlag(value)` was emitted; a failure reported for it is retried after
+    /// `next_delay_ms`.
+    Written {
+        /// The value written.
+        value: bool,
+        /// The delay before the next write should this one fail.
+        next_delay_ms: u32,
+    },
+    /// The write of `value` failed and a deinit came before it stuck: written again at the
+    /// next `connect` (after a deinit no timer runs).
+    WriteAtConnect {
+        /// The value to write.
+        value: bool,
+    },
+    /// The write of `value` failed: written again at `retry_at`, after a delay that doubles.
+    WriteAt {
+        /// The value to write.
+        value: bool,
+        /// When to write again.
         retry_at: Millis,
         /// The delay that led to `retry_at`.
         delay_ms: u32,
@@ -152,6 +245,8 @@ struct Current {
     last_report_at: Millis,
     /// [`Machine::notified`] when it became current: broadcasts with higher ids carry it.
     notified_before: u32,
+    /// The wait before the last publish again after a local failure (0: none failed yet).
+    unsent_delay_ms: u32,
 }
 
 impl Current {
@@ -164,6 +259,7 @@ impl Current {
             sent_end: next_report_id,
             last_report_at: 0,
             notified_before: notified,
+            unsent_delay_ms: 0,
         }
     }
 }
@@ -241,6 +337,10 @@ pub struct Machine<Q, const P: usize> {
     round: Round,
     /// The reset report.
     reset: ResetReport,
+    /// The CoAP server's start.
+    server: Server,
+    /// The persisted reset flag's read or write still to do.
+    flag: Flag,
     /// When to subscribe again the reply topics whose subscription failed.
     sub_retry_at: Option<Millis>,
     /// End of the connect-AP info window (`awss_start_connectap_monitor`), if open.
@@ -359,6 +459,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             report: Report::Idle,
             round: Round::Idle,
             reset: ResetReport::Idle,
+            server: Server::Idle,
+            flag: Flag::Idle,
             sub_retry_at: None,
             online: false,
             notify_armed: false,
@@ -420,7 +522,10 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// (the persisted KV flag) report the reset first and start binding when it is acked; else
     /// start binding. `provisioned` is what `aes_random` holds: a token to report (flow C)
     /// unless it is all zero or the current token (see [`Machine::start_bind`]).
-    /// A second call while a session runs starts nothing new.
+    /// A second call while a session runs (MQTT reconnected) starts no new session; it
+    /// subscribes again a reply topic the session lost, starts again a CoAP server that
+    /// failed, and reports at once a token whose report could not go out or went unanswered.
+    /// A reset flag whose write did not stick before a deinit is written first.
     pub fn connect(
         &mut self,
         now: Millis,
@@ -428,9 +533,35 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         provisioned: Token,
         sink: &mut impl Sink<Q>,
     ) {
+        // A flag whose write did not stick before a deinit: written now, and its value is
+        // the flag's (the store may still hold the old one).
+        let mut reset_flag = reset_flag;
+        if let Flag::WriteAtConnect { value } = self.flag {
+            self.write_flag(value, sink);
+            reset_flag = value;
+        }
         if self.session != Session::Idle {
             note(sink, Line::new(Level::Debug, Msg::SessionActive));
-            // Nothing new starts, but a reply topic the session wants and lost is taken again.
+            // Nothing new starts, but a reply topic the session wants and lost is taken again,
+            // and a server that failed to start is started again now.
+            if let Server::Retry { delay_ms, .. } = self.server {
+                self.start_server(self.backoff(delay_ms), sink);
+                self.resume_round(now, sink);
+            }
+            // MQTT is back: a token report that could not go out, or whose attempts all went
+            // unanswered, is published again at once, its attempts restarted. One that went
+            // out and waits for its reply is left to its retry (the MQTT client resends a QoS 1
+            // publish on reconnect).
+            let stalled = match self.report {
+                Report::Unsent { .. } => true,
+                Report::Idle => self.session == Session::Binding && !self.cur.acked,
+                Report::InFlight { .. } => false,
+            };
+            if stalled && self.cur.token != NO_TOKEN {
+                note(sink, Line::new(Level::Info, Msg::ReportAgainOnConnect));
+                self.cur.attempts = 0;
+                self.publish_report(now, sink);
+            }
             return self.resubscribe(sink);
         }
         if !reset_flag {
@@ -481,7 +612,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         // Entered from an idle session or one that waited for the reset's ack: the first
         // bind start of the session. The server and its resources come before the report:
         // its answer may come while it is being published, and start the notify round.
-        sink.act(Action::RegisterQueries);
+        self.start_server(self.cfg().reset_retry_ms, sink);
         self.begin_token(now, &token, sink);
         if self.round == Round::Idle {
             self.notify_armed = true;
@@ -496,8 +627,21 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.notify_armed = false;
         self.report = Report::Idle;
         self.reset = ResetReport::Idle;
+        self.server = Server::Idle;
+        // A read still to do is the session's, and a write made with no failure reported
+        // went out; a write still to do is kept for the next `connect`, with no timer
+        // meanwhile.
+        self.flag = match self.flag {
+            Flag::ReadAt { .. } | Flag::Reading { .. } | Flag::Written { .. } | Flag::Idle => {
+                Flag::Idle
+            }
+            Flag::WriteAt { value, .. } | Flag::WriteAtConnect { value } => {
+                Flag::WriteAtConnect { value }
+            }
+        };
         self.sub_retry_at = None;
-        self.drop_pending(Msg::QueryDroppedBindDeinit, sink);
+        let dropped = Line::new(Level::Info, Msg::QueryDroppedBindDeinit);
+        self.drop_pending(dropped, sink);
         self.online = false;
         self.subscribe(Sub::MatchReply, false, sink);
         self.subscribe(Sub::ResetReply, false, sink);
@@ -554,6 +698,36 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
     }
 
+    /// The shell's publish of the token report `id` failed locally (`rc` < 0: the MQTT client
+    /// refused it, the broker is away). The cloud never saw it, so it is no attempt: the
+    /// report stays pending and is published again after a backoff (the configured first
+    /// reset delay, doubling up to the report retry), until a publish goes out. Ignored for a
+    /// report that is not the current token's last one.
+    pub fn report_failed(&mut self, now: Millis, id: u32, sink: &mut impl Sink<Q>) {
+        let last = self.next_report_id.wrapping_sub(1);
+        let in_flight = matches!(self.report, Report::InFlight { .. });
+        if id != last || !self.reported() || !in_flight || self.cur.acked {
+            return;
+        }
+        self.cur.attempts = self.cur.attempts.saturating_sub(1);
+        let cfg = self.cfg();
+        let delay_ms = match self.cur.unsent_delay_ms {
+            0 => cfg.reset_retry_ms,
+            d => d
+                .saturating_mul(2)
+                .min(cfg.report_retry_ms.max(cfg.reset_retry_ms)),
+        };
+        self.cur.unsent_delay_ms = delay_ms;
+        say(
+            sink,
+            Line::new(Level::Error, Msg::ReportUnsent),
+            delay_ms.into(),
+        );
+        self.report = Report::Unsent {
+            retry_at: after(now, delay_ms.into()),
+        };
+    }
+
     /// `awss_report_token()`: report the current token now (a fresh one if none), restarting its attempts.
     pub fn report_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
         if self.cur.token == NO_TOKEN {
@@ -581,9 +755,17 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// Nothing is in flight any more: nobody waits for an acknowledgement.
     fn report_ended(&mut self, why: Ended, sink: &mut impl Sink<Q>) {
+        // A phone released because the cloud never answered lost its bind: a warning. One
+        // released because the firmware stopped reporting: information.
         let (dropped, round) = match why {
-            Ended::Stopped => (Msg::QueryDroppedReportStopped, Msg::RoundEndedReportStopped),
-            Ended::NoAck => (Msg::QueryDroppedNoAck, Msg::RoundEndedNoAck),
+            Ended::Stopped => (
+                Line::new(Level::Info, Msg::QueryDroppedReportStopped),
+                Msg::RoundEndedReportStopped,
+            ),
+            Ended::NoAck => (
+                Line::new(Level::Warn, Msg::QueryDroppedNoAck),
+                Msg::RoundEndedNoAck,
+            ),
         };
         self.drop_pending(dropped, sink);
         if let Round::AwaitingAck { .. } = self.round {
@@ -592,9 +774,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     }
 
     /// Drop every waiting phone, a line `dropped` for each.
-    fn drop_pending(&mut self, dropped: Msg, sink: &mut impl Sink<Q>) {
+    fn drop_pending(&mut self, dropped: Line, sink: &mut impl Sink<Q>) {
         for _ in 0..self.pending.len() {
-            note(sink, Line::new(Level::Info, dropped));
+            note(sink, dropped);
         }
         self.pending.clear();
     }
@@ -729,7 +911,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 }
             }
             Round::AwaitingAck { count, sent } => self.notify_step(now, count, sent, sink),
-            Round::Running { .. } => {}
+            Round::Running { .. } | Round::AwaitingServer { .. } => {}
         }
         // An ack that came later than the token's lifetime (a config whose lifetime is shorter
         // than the report retry) answers nobody: no phone gets an expired token.
@@ -776,7 +958,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
         note(sink, Line::new(Level::Info, Msg::ResetAcked));
         self.reset = ResetReport::Idle;
-        sink.act(Action::SetResetFlag(false));
+        self.write_flag(false, sink);
         sink.act(Action::PostEvent(IOTX_RESET));
         if self.session == Session::AwaitReset {
             self.begin_bind(now, sink);
@@ -936,7 +1118,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `awss_report_reset()`: persist the flag and report the reset, retrying until acked.
     pub fn report_reset(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        sink.act(Action::SetResetFlag(true));
+        self.write_flag(true, sink);
         self.subscribe(Sub::ResetReply, true, sink);
         self.report_reset_now(now, sink);
     }
@@ -963,6 +1145,150 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             note(sink, Line::new(Level::Info, Msg::ResetStopped));
         }
         self.reset = ResetReport::Idle;
+    }
+
+    /// Persist the reset flag (`value`); a failure reported for it is retried.
+    fn write_flag(&mut self, value: bool, sink: &mut impl Sink<Q>) {
+        let next_delay_ms = self.cfg().reset_retry_ms;
+        self.flag = Flag::Written {
+            value,
+            next_delay_ms,
+        };
+        sink.act(Action::SetResetFlag(value));
+    }
+
+    /// The shell could not write the reset flag `value` (`HAL_Kv_Set` failed, a flash busy
+    /// erasing): an error line, and it is written again after the reset report's backoff
+    /// until a write sticks, unless a newer write superseded it.
+    pub fn reset_flag_write_failed(&mut self, now: Millis, value: bool, sink: &mut impl Sink<Q>) {
+        let delay_ms = match self.flag {
+            Flag::Written {
+                value: v,
+                next_delay_ms,
+            } if v == value => next_delay_ms,
+            Flag::Idle
+            | Flag::Written { .. }
+            | Flag::WriteAt { .. }
+            | Flag::WriteAtConnect { .. }
+            | Flag::ReadAt { .. }
+            | Flag::Reading { .. } => return,
+        };
+        say(
+            sink,
+            Line::new(Level::Error, Msg::FlagWriteRetry),
+            delay_ms.into(),
+        );
+        self.flag = Flag::WriteAt {
+            value,
+            retry_at: after(now, delay_ms.into()),
+            delay_ms,
+        };
+    }
+
+    /// The read of the reset flag at `connect` failed with `rc`: it is read again after the
+    /// reset report's backoff, up to [`FLAG_READS`] reads in all (binding has started as
+    /// if the flag were clear; a flag found set then is reported at once).
+    pub fn reset_flag_unread(&mut self, now: Millis, rc: i32, sink: &mut impl Sink<Q>) {
+        let (delay_ms, reads) = match self.flag {
+            Flag::Reading { delay_ms, reads } => (self.backoff(delay_ms), reads),
+            Flag::Idle | Flag::ReadAt { .. } => (self.cfg().reset_retry_ms, 0),
+            // The value being written is the flag's: nothing to read.
+            Flag::Written { .. } | Flag::WriteAt { .. } | Flag::WriteAtConnect { .. } => return,
+        };
+        let reads = reads.saturating_add(1);
+        if reads >= FLAG_READS {
+            say(sink, Line::new(Level::Warn, Msg::FlagTakenClear), rc.into());
+            self.flag = Flag::Idle;
+            return;
+        }
+        say(sink, Line::new(Level::Error, Msg::FlagReadRetry), rc.into());
+        self.flag = Flag::ReadAt {
+            retry_at: after(now, delay_ms.into()),
+            delay_ms,
+            reads,
+        };
+    }
+
+    /// The result of an `Action::ReadResetFlag`: `Ok(set)`, or `Err(rc)` from `HAL_Kv_Get`.
+    /// A flag found set is reported now (retried until acknowledged, as at `connect`).
+    pub fn reset_flag_read(
+        &mut self,
+        now: Millis,
+        read: Result<bool, i32>,
+        sink: &mut impl Sink<Q>,
+    ) {
+        let Flag::Reading { .. } = self.flag else {
+            return;
+        };
+        match read {
+            Err(rc) => self.reset_flag_unread(now, rc, sink),
+            Ok(set) => {
+                self.flag = Flag::Idle;
+                if set && self.session != Session::Idle && self.reset == ResetReport::Idle {
+                    note(sink, Line::new(Level::Info, Msg::ResetFirst));
+                    self.report_reset_now(now, sink);
+                }
+            }
+        }
+    }
+
+    /// `Action::RegisterQueries` (at bind start, or again after a failure); should it fail,
+    /// the next try comes after `next_delay_ms`.
+    fn start_server(&mut self, next_delay_ms: u32, sink: &mut impl Sink<Q>) {
+        self.server = Server::Started { next_delay_ms };
+        sink.act(Action::RegisterQueries);
+    }
+
+    /// The reset report's backoff: the delay after `delay_ms` (doubling up to
+    /// [`RESET_RETRY_MAX_MS`], or the configured first delay if that is longer).
+    fn backoff(&self, delay_ms: u32) -> u32 {
+        let cap = RESET_RETRY_MAX_MS.max(self.cfg().reset_retry_ms);
+        delay_ms.saturating_mul(2).min(cap)
+    }
+
+    /// The broadcast of the round's last step could not go out: the CoAP server cannot start.
+    /// It is not counted; the round waits for the server's next start (scheduled here with
+    /// [`Machine::server_failed`]), or ends when no bind runs to start it again.
+    pub fn notify_no_server(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        let Round::Running { count, sent, .. } = self.round else {
+            return;
+        };
+        let sent = sent.saturating_sub(1);
+        self.server_failed(now, sink);
+        if let Server::Retry { .. } = self.server {
+            note(sink, Line::new(Level::Warn, Msg::NotifyWaitsServer));
+            self.round = Round::AwaitingServer { count, sent };
+        } else {
+            self.end_round(Line::new(Level::Warn, Msg::RoundEndedNoServer), sink);
+        }
+    }
+
+    /// The server is being started again: a round that waited for it goes on now.
+    fn resume_round(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        if let Round::AwaitingServer { count, sent } = self.round {
+            self.notify_step(now, count, sent, sink);
+        }
+    }
+
+    /// The shell could not start the CoAP server (`CoAPServer_init` returned NULL) or register
+    /// a query resource on it: phones' queries go unanswered until it is up. While binding
+    /// runs it is started again after the reset report's backoff (the configured first delay,
+    /// doubling up to [`RESET_RETRY_MAX_MS`]), and at once at the next `connect`.
+    pub fn server_failed(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        let delay_ms = match self.server {
+            Server::Started { next_delay_ms } => next_delay_ms,
+            // Not binding (a deinit came in between), or a retry already scheduled.
+            Server::Idle | Server::Retry { .. } => return,
+        };
+        say(
+            sink,
+            Line::new(Level::Error, Msg::ServerRetry),
+            delay_ms.into(),
+        );
+        self.server = Server::Retry {
+            retry_at: after(now, delay_ms.into()),
+            delay_ms,
+        };
     }
 
     /// The shell could not subscribe `sub` (the MQTT client refused: not connected yet, out of
@@ -1038,7 +1364,45 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             self.sub_retry_at = None;
             self.resubscribe(sink);
         }
-        if let Report::InFlight { retry_at } = self.report {
+        match self.flag {
+            Flag::ReadAt {
+                retry_at,
+                delay_ms,
+                reads,
+            } if retry_at <= now => {
+                self.flag = Flag::Reading { delay_ms, reads };
+                sink.act(Action::ReadResetFlag);
+            }
+            Flag::WriteAt {
+                value,
+                retry_at,
+                delay_ms,
+            } if retry_at <= now => {
+                let next_delay_ms = self.backoff(delay_ms);
+                self.flag = Flag::Written {
+                    value,
+                    next_delay_ms,
+                };
+                sink.act(Action::SetResetFlag(value));
+            }
+            Flag::Idle
+            | Flag::ReadAt { .. }
+            | Flag::Reading { .. }
+            | Flag::Written { .. }
+            | Flag::WriteAt { .. }
+            | Flag::WriteAtConnect { .. } => {}
+        }
+        if let Server::Retry { retry_at, delay_ms } = self.server {
+            if retry_at <= now {
+                self.start_server(self.backoff(delay_ms), sink);
+                self.resume_round(now, sink);
+            }
+        }
+        if let Report::Unsent { retry_at } = self.report {
+            if retry_at <= now {
+                self.publish_report(now, sink);
+            }
+        } else if let Report::InFlight { retry_at } = self.report {
             if retry_at <= now {
                 if self.cur.attempts < self.cfg().report_attempts {
                     note(sink, Line::new(Level::Debug, Msg::NoMatchReply));
@@ -1064,8 +1428,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if let ResetReport::Outstanding { retry_at, delay_ms } = self.reset {
             if retry_at <= now {
                 note(sink, Line::new(Level::Debug, Msg::NoResetReply));
-                let cap = RESET_RETRY_MAX_MS.max(self.cfg().reset_retry_ms);
-                let next = delay_ms.saturating_mul(2).min(cap);
+                let next = self.backoff(delay_ms);
                 self.publish_reset(now, next, sink);
             }
         }
@@ -1074,17 +1437,35 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// The earliest deadline, if any.
     pub fn poll_at(&self) -> Option<Millis> {
         let report = match self.report {
-            Report::InFlight { retry_at } => Some(retry_at),
+            Report::InFlight { retry_at } | Report::Unsent { retry_at } => Some(retry_at),
             Report::Idle => None,
         };
         let reset = match self.reset {
             ResetReport::Outstanding { retry_at, .. } => Some(retry_at),
             ResetReport::Idle => None,
         };
-        [self.sub_retry_at, report, self.round.next_at(), reset]
-            .into_iter()
-            .flatten()
-            .min()
+        let server = match self.server {
+            Server::Retry { retry_at, .. } => Some(retry_at),
+            Server::Idle | Server::Started { .. } => None,
+        };
+        let flag = match self.flag {
+            Flag::ReadAt { retry_at, .. } | Flag::WriteAt { retry_at, .. } => Some(retry_at),
+            Flag::Idle
+            | Flag::Reading { .. }
+            | Flag::Written { .. }
+            | Flag::WriteAtConnect { .. } => None,
+        };
+        [
+            self.sub_retry_at,
+            report,
+            self.round.next_at(),
+            reset,
+            server,
+            flag,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// `awss_start_connectap_monitor()`: answer connect-AP info queries for the next

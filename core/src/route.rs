@@ -79,18 +79,26 @@ impl Payload {
     pub const fn route(self, mcast: bool) -> Option<Route> {
         let warn = Level::Warn;
         Some(match self {
-            Payload::Report => route(
-                Topic::MatchReport,
-                Channel::Mqtt { qos: 1 },
-                Level::Info,
-                Msg::ReportRes,
-            ),
-            Payload::Reset => route(
-                Topic::ResetReport,
-                Channel::Mqtt { qos: 0 },
-                Level::Debug,
-                Msg::ResetRes,
-            ),
+            // A report or reset that failed locally never reached the cloud: an error line
+            // (the machine publishes it again).
+            Payload::Report => Route {
+                failed: Line::new(Level::Error, Msg::ReportRes),
+                ..route(
+                    Topic::MatchReport,
+                    Channel::Mqtt { qos: 1 },
+                    Level::Info,
+                    Msg::ReportRes,
+                )
+            },
+            Payload::Reset => Route {
+                failed: Line::new(Level::Error, Msg::ResetRes),
+                ..route(
+                    Topic::ResetReport,
+                    Channel::Mqtt { qos: 0 },
+                    Level::Debug,
+                    Msg::ResetRes,
+                )
+            },
             Payload::Stats => Route {
                 failed: Line::new(Level::Info, Msg::StatisFail),
                 ..route(

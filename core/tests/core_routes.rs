@@ -33,9 +33,19 @@ fn result_lines_always_for_mqtt_and_on_failure_for_coap() {
         report.result(0),
         Some(Line::new(Level::Info, Msg::ReportRes))
     );
+    // A report that failed locally never reached the cloud: an error line.
     assert_eq!(
         report.result(-1),
-        Some(Line::new(Level::Info, Msg::ReportRes))
+        Some(Line::new(Level::Error, Msg::ReportRes))
+    );
+    let reset = Payload::Reset.route(false).unwrap();
+    assert_eq!(
+        reset.result(0),
+        Some(Line::new(Level::Debug, Msg::ResetRes))
+    );
+    assert_eq!(
+        reset.result(-1),
+        Some(Line::new(Level::Error, Msg::ResetRes))
     );
     let stats = Payload::Stats.route(false).unwrap();
     assert_eq!(

@@ -64,13 +64,21 @@ pub fn ctx_or_init() -> Option<NonNull<c_void>> {
         Ordering::Acquire,
     ) {
         Ok(_) => {
-            let mcast = exec::use_topic(Topic::QueryMcast, TopicUse::Register);
-            let ucast = exec::use_topic(Topic::QueryUcast, TopicUse::Register);
-            REGISTERED.store(-c_int::from(mcast != 0 || ucast != 0), Ordering::Release);
+            register();
             Some(fresh)
         }
         Err(winner) => NonNull::new(winner),
     }
+}
+
+/// Register both query resources on the running server and keep the result in
+/// [`REGISTERED`] (a registration made again overwrites the resource's handler).
+fn register() -> c_int {
+    let mcast = exec::use_topic(Topic::QueryMcast, TopicUse::Register);
+    let ucast = exec::use_topic(Topic::QueryUcast, TopicUse::Register);
+    let rc = -c_int::from(mcast != 0 || ucast != 0);
+    REGISTERED.store(rc, Ordering::Release);
+    rc
 }
 
 /// Forget the context and return it (for `CoAPServer_deinit`).
@@ -202,14 +210,19 @@ pub(super) unsafe extern "C" fn query_ucast_trampoline(
 }
 
 /// Start the server if it is not running, which registers both query paths
-/// (`/sys/device/info/get` and `/sys/${pk}/${dn}/device/info/get`, see [`ctx_or_init`]);
-/// `-1` when it cannot start or the registration of its last start failed (each after its
-/// error line).
+/// (`/sys/device/info/get` and `/sys/${pk}/${dn}/device/info/get`, see [`ctx_or_init`]), or
+/// register them again on a running server whose registration failed; `-1` when it cannot
+/// start or a registration failed (each after its line).
 pub fn register_queries(_hal: &Hal) -> c_int {
+    let running = ctx().is_some();
     if ctx_or_init().is_none() {
         return -1;
     }
-    REGISTERED.load(Ordering::Acquire)
+    let rc = REGISTERED.load(Ordering::Acquire);
+    if running && rc != 0 {
+        return register();
+    }
+    rc
 }
 
 /// Cancel the last notify's CoAP message, if any.

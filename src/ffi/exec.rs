@@ -175,6 +175,14 @@ pub enum Outcome {
     Done,
     /// The MQTT client refused this subscription.
     SubscribeRefused(Sub),
+    /// The CoAP server could not start, or a query resource could not be registered on it.
+    ServerDown,
+    /// A notify broadcast could not go out: the CoAP server cannot start.
+    NotifyNoServer,
+    /// The reset flag read again: `Ok(set)` or `HAL_Kv_Get`'s error.
+    FlagRead(Result<bool, i32>),
+    /// `HAL_Kv_Set` of the reset flag with this value failed.
+    FlagNotSaved(bool),
     /// A token or reset report was published with this result.
     Published(c_int),
 }
@@ -212,7 +220,9 @@ pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> Outcome {
             subscribe(hal, sub, false);
         }
         Action::RegisterQueries => {
-            register_queries(hal);
+            if register_queries(hal) != 0 {
+                return Outcome::ServerDown;
+            }
         }
         Action::DeinitCoap => coap::deinit(),
         Action::CancelNotify => coap::cancel_notify(),
@@ -225,13 +235,23 @@ pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> Outcome {
         Action::SetResetFlag(set) => {
             let rc = hal.kv_set_reset(u8::from(set));
             if rc != 0 {
-                log::num(Level::Warn, Msg::KvSetRes, i64::from(rc));
+                log::num(Level::Error, Msg::KvSetRes, i64::from(rc));
+                return Outcome::FlagNotSaved(set);
             }
         }
+        Action::ReadResetFlag => return Outcome::FlagRead(super::exports::reset_flag(hal)),
         Action::PublishReport { .. } | Action::PublishReset { .. } => {
             return Outcome::Published(deliver(action, answer));
         }
-        Action::PublishStats { .. } | Action::Notify { .. } | Action::Answer(()) => {
+        Action::Notify { .. } => {
+            // The server starts (and registers its resources) first; without one the
+            // broadcast cannot go out, and the machine must know it was not sent.
+            if coap::ctx_or_init().is_none() {
+                return Outcome::NotifyNoServer;
+            }
+            deliver(action, answer);
+        }
+        Action::PublishStats { .. } | Action::Answer(()) => {
             deliver(action, answer);
         }
     }

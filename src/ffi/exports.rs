@@ -23,15 +23,9 @@ use dev_bind_core::{BadEvent, Config, Level, Line, Msg, Sub};
 /// Longest MQTT reply payload looked at; longer ones are logged and ignored.
 pub const MQTT_PAYLOAD_MAX: usize = 4096;
 
-/// The persisted reset flag; a failed read is logged and counts as "not set".
-fn reset_flag(hal: &impl Platform) -> bool {
-    match hal.kv_get_reset() {
-        Ok(b) => b == 0x01,
-        Err(code) => {
-            log::num(Level::Debug, Msg::KvGetRes, i64::from(code));
-            false
-        }
-    }
+/// The persisted reset flag (`0x01`: set), or `HAL_Kv_Get`'s error.
+pub(super) fn reset_flag(hal: &impl Platform) -> Result<bool, i32> {
+    hal.kv_get_reset().map(|b| b == 0x01)
 }
 
 /// The calls that read or change the module's state under the lock without queueing an
@@ -117,7 +111,10 @@ pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
 /// Called by the SDK when MQTT has connected: subscribe to the reply topics, then report a
 /// pending reset first or start binding (flow A/B; flow C when `aes_random` holds a token
 /// written by provisioning or one was given to `dev_bind_set_token`). A second call while a
-/// session runs starts nothing new.
+/// session runs (MQTT reconnected) starts no new session: it subscribes again a reply topic
+/// the session lost, starts again a CoAP server that failed, and reports at once a token whose
+/// report could not go out or went unanswered. A failed read of the reset flag is an error
+/// line: binding starts and the flag is read again (see `docs/RELIABILITY.md`).
 ///
 /// # Safety
 /// Always safe to call; `unsafe` only because it is part of the C ABI.
@@ -164,10 +161,14 @@ pub unsafe extern "C" fn awss_bind_deinit() -> c_int {
 /// Always safe to call.
 ///
 /// # Returns
-/// `1` if set, else `0` (also when the KV read fails).
+/// `1` if set, else `0` (also when the KV read fails, after an error line).
 #[no_mangle]
 pub unsafe extern "C" fn awss_check_reset() -> c_int {
-    c_int::from(reset_flag(&Hal))
+    let set = reset_flag(&Hal).unwrap_or_else(|code| {
+        log::num(Level::Error, Msg::KvGetRes, i64::from(code));
+        false
+    });
+    c_int::from(set)
 }
 
 /// Persist the reset flag and report the reset to the cloud, retrying (3 s doubling to 60 s)

@@ -157,8 +157,8 @@ impl Sink<ReplyCtx> for Outbox {
 pub enum Event<'a> {
     /// `awss_report_cloud`: reseed, then connect (`reset`: the persisted reset flag).
     Connect {
-        /// The persisted reset flag.
-        reset: bool,
+        /// The persisted reset flag, or the error of its read.
+        reset: Result<bool, i32>,
     },
     /// `awss_start_bind`.
     StartBind,
@@ -217,6 +217,16 @@ pub enum Event<'a> {
     /// The MQTT client refused this subscription (told by `exec`, outside the lock, right after
     /// the refusal).
     SubscribeFailed(Sub),
+    /// The CoAP server could not start or take its query resources (told by `exec`).
+    ServerFailed,
+    /// The publish of the token report with this id failed locally (told by `exec`).
+    ReportNotSent(u32),
+    /// A notify broadcast could not go out: no CoAP server (told by `exec`).
+    NotifyNoServer,
+    /// The result of an `Action::ReadResetFlag` (told by `exec`).
+    ResetFlagRead(Result<bool, i32>),
+    /// The write of the reset flag with this value failed (told by `exec`).
+    ResetFlagNotSaved(bool),
 }
 
 /// Run `event` on the machine under the lock, then execute its actions (outside the lock) and
@@ -241,7 +251,10 @@ pub fn run(event: Event<'_>) -> c_int {
         Event::Connect { reset } => {
             // Mix fresh HAL entropy into the generator on every `awss_report_cloud`.
             reseed(m, false);
-            m.connect(now, reset, read_aes_random(), o);
+            m.connect(now, reset == Ok(true), read_aes_random(), o);
+            if let Err(rc) = reset {
+                m.reset_flag_unread(now, rc, o);
+            }
         }
         Event::StartBind => m.start_bind(now, read_aes_random(), o),
         Event::Deinit => m.deinit(now, o),
@@ -289,6 +302,11 @@ pub fn run(event: Event<'_>) -> c_int {
             }
         }
         Event::SubscribeFailed(sub) => m.subscribe_failed(now, sub, o),
+        Event::ServerFailed => m.server_failed(now, o),
+        Event::NotifyNoServer => m.notify_no_server(now, o),
+        Event::ReportNotSent(id) => m.report_failed(now, id, o),
+        Event::ResetFlagRead(read) => m.reset_flag_read(now, read, o),
+        Event::ResetFlagNotSaved(value) => m.reset_flag_write_failed(now, value, o),
     }
     let published = held.finish(&out);
     if publishes {
@@ -309,6 +327,13 @@ fn query(m: &mut M, now: u64, ctx: ReplyCtx, mcast: bool, payload: Option<&[u8]>
 #[inline(never)]
 fn refused(sub: Sub) {
     let _ = run(Event::SubscribeFailed(sub));
+}
+
+/// Tell the machine what an action's execution found (an entry of its own, like
+/// [`refused`]).
+#[inline(never)]
+fn tell(event: Event<'static>) {
+    let _ = run(event);
 }
 
 /// Tell the machine that the token report `id` is being published (an entry of its own that
@@ -360,8 +385,18 @@ impl Held {
                 // The machine schedules another try (that entry queues no subscription, so
                 // this recurses at most once).
                 exec::Outcome::SubscribeRefused(sub) => refused(sub),
+                // The machine schedules another start (that entry queues nothing).
+                exec::Outcome::ServerDown => tell(Event::ServerFailed),
+                exec::Outcome::NotifyNoServer => tell(Event::NotifyNoServer),
+                // A flag found set queues a reset report: this recurses once at most.
+                exec::Outcome::FlagRead(read) => tell(Event::ResetFlagRead(read)),
+                exec::Outcome::FlagNotSaved(value) => tell(Event::ResetFlagNotSaved(value)),
                 exec::Outcome::Published(rc) => {
                     published.get_or_insert(rc);
+                    if let (Action::PublishReport { id, .. }, true) = (action, rc < 0) {
+                        // The machine publishes it again later (that entry queues nothing).
+                        tell(Event::ReportNotSent(*id));
+                    }
                 }
             }
         }
@@ -398,6 +433,10 @@ pub fn locked<R>(f: impl FnOnce(&mut Shell, &Hal, u64) -> R) -> Option<R> {
     let mut held = begin()?;
     let value = f(&mut held.shell, &Hal, held.now);
     held.unlock();
+    // A deadline that no timer carries (its start failed) is armed again by any entry.
+    if timer::UNARMED.load(Ordering::Acquire) {
+        timer::arm();
+    }
     Some(value)
 }
 

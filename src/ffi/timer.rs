@@ -1,10 +1,15 @@
 //! The module's single HAL timer. Created lazily and race-free; its callback polls the
 //! machine. Every entry re-arms it with the machine's next deadline without ever holding the
 //! lock across a timer call.
+//!
+//! A timer that cannot be created or started (an RTOS out of timer handles, or whose timer
+//! command queue is full for a moment) is an error line, tried again at once a few times, then
+//! marked [`UNARMED`]: the next entry of any kind, also one that only reads the module's state,
+//! arms it again. No retry loops: each arming makes at most [`START_TRIES`] calls.
 
-use core::ffi::c_void;
+use core::ffi::{c_int, c_void};
 use core::ptr;
-use portable_atomic::{AtomicPtr, Ordering};
+use portable_atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use super::imports::{
     HAL_Timer_Create, HAL_Timer_Delete, HAL_Timer_Start, HAL_Timer_Stop, Hal, Platform,
@@ -18,6 +23,32 @@ static TIMER: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
 /// Rounds of the arming protocol before giving up (only a pathological interleaving of many
 /// threads needs more than two; the next entry or timer tick re-arms anyway).
 const MAX_ROUNDS: u32 = 8;
+
+/// `HAL_Timer_Start` calls of one arming: the first and, when it fails, this many minus one
+/// retries at once (a full timer command queue drains within a tick; a broken timer does not,
+/// and the next entry tries again).
+pub const START_TRIES: u32 = 4;
+
+/// True while the machine has a deadline that no started HAL timer carries (the last create
+/// or start failed): the next entry re-arms.
+pub static UNARMED: AtomicBool = AtomicBool::new(false);
+
+/// Start `t` for `ms`, retrying at once up to [`START_TRIES`] calls in all; the last result
+/// (0: started).
+///
+/// # Safety
+/// `t` must be a live HAL timer.
+unsafe fn start(t: *mut c_void, ms: i32) -> c_int {
+    let mut rc = -1;
+    for _ in 0..START_TRIES {
+        // SAFETY: `t` is live (the caller's contract).
+        rc = unsafe { HAL_Timer_Start(t, ms) };
+        if rc == 0 {
+            break;
+        }
+    }
+    rc
+}
 
 /// The timer callback: poll the machine (which re-arms the timer).
 unsafe extern "C" fn on_timer(_user_data: *mut c_void) {
@@ -56,7 +87,8 @@ pub fn delay_ms(now: u64, deadline: u64) -> i32 {
 ///
 /// Protocol: under the lock take `seq += 1` and the deadline; unlock; Stop (+ Start); lock
 /// again and, if another thread armed meanwhile (`seq` moved), repeat with the fresh deadline.
-/// The last Start therefore always uses the latest deadline.
+/// The last Start therefore always uses the latest deadline. A Start that fails after its
+/// retries leaves [`UNARMED`] set (see the module's text).
 pub fn arm() {
     let hal = Hal;
     for _ in 0..MAX_ROUNDS {
@@ -72,15 +104,22 @@ pub fn arm() {
         match delay {
             Some(ms) => {
                 let Some(t) = timer() else {
+                    UNARMED.store(true, Ordering::Release);
                     return;
                 };
                 // SAFETY: `t` is a live HAL timer (never deleted once published).
-                unsafe {
+                let rc = unsafe {
                     HAL_Timer_Stop(t);
-                    HAL_Timer_Start(t, ms);
+                    start(t, ms)
+                };
+                let failed = rc != 0;
+                if failed {
+                    log::num(Level::Error, Msg::TimerStartFailed, i64::from(rc));
                 }
+                UNARMED.store(failed, Ordering::Release);
             }
             None => {
+                UNARMED.store(false, Ordering::Release);
                 let t = TIMER.load(Ordering::Acquire);
                 if !t.is_null() {
                     // SAFETY: `t` is a live HAL timer (never deleted once published).

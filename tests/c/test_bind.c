@@ -669,6 +669,209 @@ static void subscribe_retry(void)
     CHECK(mock_sub_active(TOPIC_RESET_REPLY));
 }
 
+/* ---- platform faults --------------------------------------------------------------------- */
+
+/* A HAL_Timer_Start that fails (an RTOS timer queue full for a moment) is an error line and is
+ * retried at once: the notify round carries on whole. A timer that stays broken is armed again
+ * by the next entry of any kind, also a read-only one. */
+static void timer_start_fails(void)
+{
+    char hex[33];
+    dev_bind_config_t cfg;
+    dev_bind_get_config(&cfg);
+    cfg.token_lifetime_ms = 600000; /* the second round runs on the first token */
+    CHECK_EQ(dev_bind_set_config(&cfg), 0);
+    start_acked(100, hex);
+    CHECK(mock_mcast_count() >= 1);
+    /* the arm after the next broadcast fails three times, the fourth try starts it */
+    mock_fail(MOCK_IMP_TIMER_START, mock_import_calls(MOCK_IMP_TIMER_START) + 1, 3);
+    mock_advance(200);
+    CHECK_EQ(mock_import_failed(MOCK_IMP_TIMER_START), 3);
+    CHECK(!mock_log_contains("HAL_Timer_Start failed"));
+    mock_advance(60000);
+    CHECK_EQ(mock_mcast_count(), 30);
+    /* broken for good: the arming tries 4 times, says so, and nothing runs hot */
+    mock_fail(MOCK_IMP_TIMER_START, mock_import_calls(MOCK_IMP_TIMER_START) + 1, -1);
+    CHECK_EQ(awss_dev_bind_notify(), 0);
+    CHECK_EQ(mock_mcast_count(), 31);
+    CHECK_EQ(mock_import_failed(MOCK_IMP_TIMER_START), 3 + 4);
+    CHECK(mock_log_contains("[err] dev_bind: HAL_Timer_Start failed res:-1"));
+    CHECK_EQ(mock_timer_armed(), 0);
+    CHECK_EQ(mock_advance(10000), 0);
+    CHECK_EQ(mock_mcast_count(), 31);
+    /* healed: the next entry, a read-only one, arms it again and the round goes on */
+    mock_fail_none();
+    CHECK(awss_token_remain_time() > 0);
+    CHECK_EQ(mock_timer_armed(), 1);
+    mock_advance(60000);
+    CHECK_EQ(mock_mcast_count(), 60);
+}
+
+/* The CoAP server cannot start (CoAPServer_init NULL) or take its resources at bind start: an
+ * error line, and it is started again with the reset report's backoff (3 s, 6 s, ...) until
+ * it is up, without waiting for another awss_report_cloud(); then phones are answered. */
+static void server_start_fails(void)
+{
+    mock_fail(MOCK_IMP_COAP_INIT, 1, 2); /* the start and its first retry fail */
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK(!mock_coap_has_resource(URI_MCAST));
+    CHECK(mock_log_contains(
+        "[err] dev_bind: CoAP server down, phone queries unanswered: retry in 3000 ms"));
+    mock_advance(2999);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_COAP_INIT), 1);
+    mock_advance(1);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_COAP_INIT), 2);
+    CHECK(mock_log_contains("retry in 6000 ms"));
+    CHECK(!mock_coap_has_resource(URI_MCAST));
+    mock_advance(6000);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_COAP_INIT), 3);
+    CHECK(mock_coap_has_resource(URI_MCAST));
+    CHECK(mock_coap_has_resource(URI_UCAST));
+    CHECK_EQ(fx_match_reply("0"), 0);
+    CHECK_EQ(fx_query(URI_MCAST, "10.0.0.9", 9, "{\"id\":\"9\"}"), 0);
+    CHECK_EQ(mock_resp_count(), 1);
+    /* nothing more once it is up */
+    mock_advance(120000);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_COAP_INIT), 3);
+
+    /* a new session whose server starts but cannot register one resource: registered again
+     * on the running server */
+    CHECK_EQ(awss_bind_deinit(), 0);
+    mock_fail(MOCK_IMP_COAP_REGISTER, mock_import_calls(MOCK_IMP_COAP_REGISTER) + 2, 1);
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK(mock_coap_has_resource(URI_MCAST));
+    CHECK(!mock_coap_has_resource(URI_UCAST));
+    CHECK_EQ(mock_log_count("retry in 3000 ms"), 2);
+    mock_advance(3000);
+    CHECK(mock_coap_has_resource(URI_UCAST));
+    CHECK_EQ(mock_import_calls(MOCK_IMP_COAP_INIT), 4);
+
+    /* the cloud acks at once while the server is down: the round's first broadcast cannot go
+     * out and is not counted; the round waits for the server's retry, then runs whole */
+    dev_bind_config_t cfg;
+    dev_bind_get_config(&cfg);
+    cfg.token_lifetime_ms = 600000;
+    CHECK_EQ(dev_bind_set_config(&cfg), 0);
+    CHECK_EQ(awss_bind_deinit(), 0);
+    mock_fail(MOCK_IMP_COAP_INIT, mock_import_calls(MOCK_IMP_COAP_INIT) + 1, 2);
+    mock_cloud_auto_ack(1, 50);
+    int sent = mock_mcast_count();
+    CHECK_EQ(awss_report_cloud(), 0);
+    mock_advance(100);
+    CHECK(mock_log_contains("[wrn] dev_bind: notify waits for the CoAP server"));
+    CHECK_EQ(mock_mcast_count(), sent);
+    mock_advance(2900);
+    CHECK_EQ(mock_mcast_count(), sent + 1);
+    CHECK(mock_coap_has_resource(URI_MCAST));
+    mock_advance(60000);
+    CHECK_EQ(mock_mcast_count(), sent + 30);
+}
+
+/* A failed HAL_Kv_Get of the reset flag is not "no reset": an error line, binding starts, the
+ * flag is read again (3 s, 6 s, ...) and a flag found set reaches the cloud. A failed
+ * HAL_Kv_Set of the flag is an error line and is written again until it sticks. */
+static void reset_flag_kv_faults(void)
+{
+    uint8_t one = 0x01, v = 0xFF;
+    mock_kv_put("awss.rst", &one, 1);
+    mock_fail(MOCK_IMP_KV_GET, 1, 2); /* the read at connect and its first retry fail */
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK(mock_log_contains("[err] dev_bind: reset flag unread, kv res:-1: binding, read again"));
+    CHECK_EQ(fx_reports(), 1);
+    CHECK_EQ(mock_pub_count_topic(TOPIC_RESET), 0);
+    mock_advance(3000);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_KV_GET), 2);
+    CHECK_EQ(mock_pub_count_topic(TOPIC_RESET), 0);
+    mock_advance(5999);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_KV_GET), 2);
+    mock_advance(1);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_KV_GET), 3);
+    CHECK_EQ(mock_pub_count_topic(TOPIC_RESET), 1);
+    CHECK(mock_sub_active(TOPIC_RESET_REPLY));
+    /* the ack clears the flag; that write fails once and is made again 3 s later */
+    mock_fail(MOCK_IMP_KV_SET, mock_import_calls(MOCK_IMP_KV_SET) + 1, 1);
+    CHECK_EQ(fx_reset_reply("0"), 0);
+    CHECK_EQ(mock_event_count_of(MOCK_IOTX_RESET), 1);
+    CHECK(mock_log_contains("[err] dev_bind: kv set res:-1"));
+    CHECK(mock_log_contains("[err] dev_bind: reset flag not saved: retry in 3000 ms"));
+    CHECK_EQ(mock_kv_read("awss.rst", &v, 1), 1);
+    CHECK_EQ(v, 0x01);
+    mock_advance(3000);
+    CHECK_EQ(mock_kv_read("awss.rst", &v, 1), 1);
+    CHECK_EQ(v, 0x00);
+    /* a flag never written (a device never reset) reads as an error too: the reads stop after
+     * 5 in all and the flag is taken as clear */
+    CHECK_EQ(awss_bind_deinit(), 0);
+    mock_kv_fail(1, 0);
+    int reads = mock_import_calls(MOCK_IMP_KV_GET);
+    CHECK_EQ(awss_report_cloud(), 0);
+    mock_advance(3000 + 6000 + 12000 + 24000 - 1);
+    CHECK(!mock_log_contains("taken as clear"));
+    mock_advance(1);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_KV_GET), reads + 5);
+    CHECK(mock_log_contains("[wrn] dev_bind: reset flag unread, kv res:-1: taken as clear"));
+    mock_advance(600000);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_KV_GET), reads + 5);
+    CHECK_EQ(mock_pub_count_topic(TOPIC_RESET), 1);
+    mock_kv_fail(0, 0);
+    /* a write of the flag that has not stuck at deinit: no timer runs after the deinit, and
+     * the next awss_report_cloud() writes it and reports the reset first */
+    CHECK_EQ(awss_report_reset(), 0);
+    mock_kv_fail(0, 1);
+    CHECK_EQ(awss_bind_deinit(), 0);
+    CHECK_EQ(awss_report_reset(), 0);
+    CHECK_EQ(awss_bind_deinit(), 0);
+    CHECK_EQ(mock_timer_armed(), 0);
+    mock_kv_fail(0, 0);
+    int resets = mock_pub_count_topic(TOPIC_RESET);
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK_EQ(mock_kv_read("awss.rst", &v, 1), 1);
+    CHECK_EQ(v, 0x01);
+    CHECK_EQ(mock_pub_count_topic(TOPIC_RESET), resets + 1);
+}
+
+/* The broker is away: every publish fails locally. A report the cloud never saw is no
+ * attempt: an error line, published again 3 s, 6 s, ... up to 30 s later until it goes out, by
+ * itself (SDK 3.0.1 calls awss_report_cloud() once per boot). A token whose reports all went
+ * unanswered is reported again at once by the next awss_report_cloud(). */
+static void publish_outage(void)
+{
+    char hex[33];
+    mock_fail(MOCK_IMP_MQTT_PUBLISH, 1, -1);
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK_EQ(fx_reports(), 0);
+    CHECK(mock_log_contains("[err] dev_bind: report token res:-1"));
+    CHECK(mock_log_contains("[err] dev_bind: report token not sent: retry in 3000 ms"));
+    /* a phone asks meanwhile: it waits for the token's ack */
+    CHECK_EQ(fx_query(URI_MCAST, "10.0.0.9", 9, "{\"id\":\"9\"}"), 0);
+    CHECK_EQ(mock_resp_count(), 0);
+    static const unsigned gaps[] = {3000, 6000, 12000, 24000, 30000, 30000};
+    for (int i = 0; i < 6; i++) {
+        int tries = mock_import_calls(MOCK_IMP_MQTT_PUBLISH);
+        mock_advance(gaps[i] - 1);
+        CHECK_EQ(mock_import_calls(MOCK_IMP_MQTT_PUBLISH), tries);
+        mock_advance(1);
+        CHECK_EQ(mock_import_calls(MOCK_IMP_MQTT_PUBLISH), tries + 1);
+    }
+    CHECK_EQ(awss_report_token_cnt, 0); /* none of them was an attempt */
+    /* the broker is back: the next retry goes out, and the ack answers the phone */
+    mock_fail_none();
+    mock_advance(30000);
+    CHECK_EQ(fx_reports(), 1);
+    fx_check_report(0, "7", hex);
+    CHECK_EQ(awss_report_token_cnt, 1);
+    CHECK_EQ(fx_match_reply("7"), 0);
+    CHECK_EQ(mock_resp_count(), 1);
+    /* the next token goes unanswered: 2 attempts, then the next connect reports it at once */
+    mock_advance(60000);
+    CHECK(mock_log_contains("try 2 times fail"));
+    int reports = fx_reports();
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK_EQ(fx_reports(), reports + 1);
+    CHECK(mock_log_contains("token unconfirmed: report again"));
+    CHECK_EQ(awss_report_token_cnt, 1);
+}
+
 /* ---- deinit ------------------------------------------------------------------------------- */
 
 static void deinit_restart(void)
@@ -1204,6 +1407,10 @@ static const struct {
     {"reset_report_api", reset_report_api},
     {"reset_before_connect", reset_before_connect},
     {"subscribe_retry", subscribe_retry},
+    {"timer_start_fails", timer_start_fails},
+    {"server_start_fails", server_start_fails},
+    {"reset_flag_kv_faults", reset_flag_kv_faults},
+    {"publish_outage", publish_outage},
     {"deinit_restart", deinit_restart},
     {"hostile_mqtt", hostile_mqtt},
     {"hostile_coap", hostile_coap},
