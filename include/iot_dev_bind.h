@@ -101,7 +101,8 @@ int awss_bind_deinit(void);
 // Always safe to call.
 //
 // # Returns
-// `1` if set, else `0` (also when the KV read fails, after an error line).
+// `1` if set, else `0` (also when the KV read fails, after an info line: a key never written
+// reads as a failure too).
 int awss_check_reset(void);
 
 // Persist the reset flag and report the reset to the cloud, retrying (3 s doubling to 60 s)

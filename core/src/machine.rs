@@ -1187,7 +1187,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// The read of the reset flag at `connect` failed with `rc`: it is read again after the
     /// reset report's backoff, up to [`FLAG_READS`] reads in all (binding has started as
-    /// if the flag were clear; a flag found set then is reported at once).
+    /// if the flag were clear; a flag found set then is reported at once). Info lines, not
+    /// errors: `HAL_Kv_Get` fails the same way for a key never written, so every device that
+    /// was never reset reads "unread" at each boot, and nothing is lost while it reads again.
     pub fn reset_flag_unread(&mut self, now: Millis, rc: i32, sink: &mut impl Sink<Q>) {
         let (delay_ms, reads) = match self.flag {
             Flag::Reading { delay_ms, reads } => (self.backoff(delay_ms), reads),
@@ -1197,11 +1199,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         };
         let reads = reads.saturating_add(1);
         if reads >= FLAG_READS {
-            say(sink, Line::new(Level::Warn, Msg::FlagTakenClear), rc.into());
+            say(sink, Line::new(Level::Info, Msg::FlagTakenClear), rc.into());
             self.flag = Flag::Idle;
             return;
         }
-        say(sink, Line::new(Level::Error, Msg::FlagReadRetry), rc.into());
+        say(sink, Line::new(Level::Info, Msg::FlagReadRetry), rc.into());
         self.flag = Flag::ReadAt {
             retry_at: after(now, delay_ms.into()),
             delay_ms,

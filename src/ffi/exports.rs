@@ -161,11 +161,12 @@ pub unsafe extern "C" fn awss_bind_deinit() -> c_int {
 /// Always safe to call.
 ///
 /// # Returns
-/// `1` if set, else `0` (also when the KV read fails, after an error line).
+/// `1` if set, else `0` (also when the KV read fails, after an info line: a key never written
+/// reads as a failure too).
 #[no_mangle]
 pub unsafe extern "C" fn awss_check_reset() -> c_int {
     let set = reset_flag(&Hal).unwrap_or_else(|code| {
-        log::num(Level::Error, Msg::KvGetRes, i64::from(code));
+        log::num(Level::Info, Msg::KvGetRes, i64::from(code));
         false
     });
     c_int::from(set)

@@ -776,7 +776,7 @@ static void reset_flag_kv_faults(void)
     mock_kv_put("awss.rst", &one, 1);
     mock_fail(MOCK_IMP_KV_GET, 1, 2); /* the read at connect and its first retry fail */
     CHECK_EQ(awss_report_cloud(), 0);
-    CHECK(mock_log_contains("[err] dev_bind: reset flag unread, kv res:-1: binding, read again"));
+    CHECK(mock_log_contains("[inf] dev_bind: reset flag unread, kv res:-1: binding, read again"));
     CHECK_EQ(fx_reports(), 1);
     CHECK_EQ(mock_pub_count_topic(TOPIC_RESET), 0);
     mock_advance(3000);
@@ -809,7 +809,7 @@ static void reset_flag_kv_faults(void)
     CHECK(!mock_log_contains("taken as clear"));
     mock_advance(1);
     CHECK_EQ(mock_import_calls(MOCK_IMP_KV_GET), reads + 5);
-    CHECK(mock_log_contains("[wrn] dev_bind: reset flag unread, kv res:-1: taken as clear"));
+    CHECK(mock_log_contains("[inf] dev_bind: reset flag unread, kv res:-1: taken as clear"));
     mock_advance(600000);
     CHECK_EQ(mock_import_calls(MOCK_IMP_KV_GET), reads + 5);
     CHECK_EQ(mock_pub_count_topic(TOPIC_RESET), 1);
