@@ -23,7 +23,9 @@
 # own target directory; the host's prebuilt `core` still carries tables for whatever of it is
 # linked, so the x86_64 text is given without `.eh_frame*`.
 #
-# Environment: CARGO_TARGET_DIR; FIRMWARE_CARGO and FIRMWARE_RUSTC as for tests/firmware/run.sh.
+# Environment: CARGO_TARGET_DIR; FIRMWARE_CARGO and FIRMWARE_RUSTC as for tests/firmware/run.sh;
+# FOOTPRINT_FEATURES, cargo features of the firmware builds (e.g. max-level-off), built into a
+# target directory of their own.
 set -eu
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -56,10 +58,12 @@ for i in $(cat "$abi/imports.txt") HAL_Reboot; do echo "void $i(void) {}"; done 
 
 # firmware_lib TRIPLE: builds the library for TRIPLE with Debian's Rust, prints its path.
 firmware_lib() {
-    (cd "$repo" && CARGO_TARGET_DIR=$target RUSTC=${FIRMWARE_RUSTC:-/usr/bin/rustc} \
+    dir=$target
+    [ -z "${FOOTPRINT_FEATURES:-}" ] || dir=$work/features
+    (cd "$repo" && CARGO_TARGET_DIR=$dir RUSTC=${FIRMWARE_RUSTC:-/usr/bin/rustc} \
         RUSTC_BOOTSTRAP=1 "${FIRMWARE_CARGO:-/usr/bin/cargo}" build --quiet --release --lib \
-        --target "$1" -Zbuild-std=core) >&2
-    echo "$target/$1/release/libiot_dev_bind.a"
+        --target "$1" -Zbuild-std=core ${FOOTPRINT_FEATURES:+--features "$FOOTPRINT_FEATURES"}) >&2
+    echo "$dir/$1/release/libiot_dev_bind.a"
 }
 
 # Sum of the named sections of an ELF file (`size -A`).
