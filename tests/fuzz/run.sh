@@ -18,6 +18,8 @@
 # libclang-rt-14-dev, a dependency of clang-14). Environment:
 #   FUZZ_OUT      work directory (default: <cargo target dir>/fuzz)
 #   FUZZ_TARGETS  space-separated subset of targets (default: all)
+#   FUZZ_RUNS     run each target for this many executions instead of seconds-per-target
+#   FUZZ_MERGE    1: afterwards, merge the inputs that add coverage into tests/fuzz/corpus/
 #   CC            clang to use (default: clang)
 set -eu
 
@@ -67,15 +69,29 @@ fail=0
 start=$(date +%s)
 for t in $targets; do
     mkdir -p "$out/corpus/$t"
-    echo "== fuzzing $t for ${secs}s"
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        echo "== fuzzing $t for $FUZZ_RUNS executions"
+        budget="-runs=$FUZZ_RUNS"
+    else
+        echo "== fuzzing $t for ${secs}s"
+        budget="-max_total_time=$secs"
+    fi
     log=$out/$t.log
     if MOCK_QUIET=1 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        "$out/bin/$t" -max_len=2048 -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+        "$out/bin/$t" -max_len=2048 "$budget" -timeout=10 -rss_limit_mb=2048 \
         -dict="$here/json.dict" -print_final_stats=1 -artifact_prefix="$out/artifacts/$t-" \
         "$out/corpus/$t" "$here/corpus/$t" >"$log" 2>&1; then
         grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 || true
         grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" || true
+        if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+            if ! MOCK_QUIET=1 "$out/bin/$t" -merge=1 -max_len=2048 "$here/corpus/$t" \
+                "$out/corpus/$t" >"$out/$t.merge.log" 2>&1; then
+                echo "!! merging the new inputs of $t failed: $out/$t.merge.log" >&2
+                fail=1
+            fi
+            grep -E 'MERGE-OUTER: [0-9]+ new files' "$out/$t.merge.log" || true
+        fi
     else
         echo "!! $t FAILED; last lines of $log:" >&2
         tail -n 60 "$log" >&2
