@@ -369,6 +369,20 @@ pub enum Topic {
 }
 
 impl Topic {
+    /// Every topic and path, in declaration order (for the tests that check each of them).
+    pub const ALL: [Topic; 10] = [
+        Topic::MatchReply,
+        Topic::MatchReport,
+        Topic::ResetReply,
+        Topic::ResetReport,
+        Topic::LogPost,
+        Topic::QueryMcast,
+        Topic::QueryUcast,
+        Topic::Notify,
+        Topic::ConnectApMcast,
+        Topic::ConnectApUcast,
+    ];
+
     /// The topic or path as SPEC section 5 writes it: `${pk}` and `${dn}` stand for the
     /// product key and the device name, written as they are.
     pub const fn template(self) -> &'static Template {

@@ -418,18 +418,7 @@ fn every_placeholder_names_a_known_field() {
             .collect();
         assert_eq!(nums, want, "{which:?}");
     }
-    for t in [
-        Topic::MatchReply,
-        Topic::MatchReport,
-        Topic::ResetReply,
-        Topic::ResetReport,
-        Topic::LogPost,
-        Topic::QueryMcast,
-        Topic::QueryUcast,
-        Topic::Notify,
-        Topic::ConnectApMcast,
-        Topic::ConnectApUcast,
-    ] {
+    for t in Topic::ALL {
         holes_match(t.template());
         for n in names(t.template().text) {
             assert!(n == "pk" || n == "dn", "{t:?}: ${{{n}}}");

@@ -414,20 +414,8 @@ mod tests {
         let mut who = render::NOBODY;
         who.product_key = &pk;
         who.device_name = &dn;
-        let all = [
-            Topic::MatchReply,
-            Topic::MatchReport,
-            Topic::ResetReply,
-            Topic::ResetReport,
-            Topic::LogPost,
-            Topic::QueryMcast,
-            Topic::QueryUcast,
-            Topic::Notify,
-            Topic::ConnectApMcast,
-            Topic::ConnectApUcast,
-        ];
         let mut longest = 0;
-        for which in all {
+        for which in Topic::ALL {
             let mut big = [0u8; 512];
             let mut w = Writer::new(&mut big);
             render::topic(&mut w, which, &who);
