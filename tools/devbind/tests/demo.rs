@@ -155,17 +155,22 @@ fn interrupt_demo(device: &str, sig: &str) {
         .find_map(|v| v.get("summary").cloned())
         .unwrap_or_else(|| panic!("no summary after SIG{sig}:\n{text}"));
     assert_eq!(summary["interrupted"], true);
-    // the device is gone (reaped by init once the demo exited: give it a moment)
+    assert_nothing_left(demo_pid, device_pid, &format!("SIG{sig}"));
+}
+
+/// After the demo `demo_pid` exited: its device is gone (reaped by init once the demo exited:
+/// give it a moment) and its temporary directory removed.
+fn assert_nothing_left(demo_pid: u32, device_pid: u32, after: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while alive(device_pid) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(
         !alive(device_pid),
-        "device {device_pid} outlived the demo (SIG{sig})"
+        "device {device_pid} outlived the demo ({after})"
     );
     let dir = std::env::temp_dir().join(format!("devbind-demo-{demo_pid}"));
-    assert!(!dir.exists(), "{} left behind", dir.display());
+    assert!(!dir.exists(), "{} left behind ({after})", dir.display());
 }
 
 /// A panic inside a flow: the demo stops its device, removes its temporary directory, says
@@ -198,13 +203,7 @@ fn a_panic_in_the_demo_stops_its_device_and_cleans_up() {
         .and_then(|v| v["pid"].as_u64())
         .and_then(|p| u32::try_from(p).ok())
         .unwrap_or_else(|| panic!("no device started:\n{text}"));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while alive(device_pid) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(!alive(device_pid), "device {device_pid} outlived the panic");
-    let dir = std::env::temp_dir().join(format!("devbind-demo-{demo_pid}"));
-    assert!(!dir.exists(), "{} left behind", dir.display());
+    assert_nothing_left(demo_pid, device_pid, "a panic");
 }
 
 #[test]
