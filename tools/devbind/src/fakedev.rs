@@ -1,19 +1,49 @@
-//! `devbind fake-device`: a stand-in for the example device, written in Rust, that follows the
-//! guide's device behaviour and takes the same flags as `build/host/devbind-device`. It exists so
-//! the demo and its tests can run before (or without) the C example; it is not the firmware
-//! library. Its log lines use the library's keywords so `devbind doctor` reads them.
+//! `devbind fake-device`: a stand-in for the example device, written in Rust, with the same
+//! flags as `build/host/devbind-device`. It exists so the demo and its tests can run before (or
+//! without) the C example.
+//!
+//! It is a second shell around the firmware library's protocol core, `dev_bind_core`: the
+//! core's [`Machine`] makes every protocol decision (tokens, reports and their retries, the
+//! notify round, waiting phones, the reset report and its flag), renders every payload and
+//! topic and names every log line, as it does in the firmware. This file only does what the C
+//! shell (`src/ffi/shell.rs`, `exec.rs`) does around it, with std I/O instead of the SDK's:
+//! feed the machine events stamped with the uptime, poll it at [`Machine::poll_at`], execute
+//! the [`Action`]s it returns in order (rendered with `dev_bind_core::render`, routed with
+//! `dev_bind_core::route`) through the tools' MQTT client (rumqttc), a UDP socket speaking CoAP
+//! (coap-lite) and a KV file, and tell the machine what an action's execution found.
+//!
+//! The device's own lines (`device: ...`) are the example device's; the library's lines
+//! (`[lvl] dev_bind: ...`) are the core's texts, so `devbind doctor` and the demo read both
+//! devices alike.
 
 use crate::mqtt::Client;
-use crate::phone::{fill_random, path_of, MCAST_PATH, NOTIFY_PATH};
-use coap_lite::{
-    CoapOption, ContentFormat, MessageClass, MessageType, Packet, RequestType, ResponseType,
+use crate::phone::{fill_random, path_of};
+use coap_lite::{CoapOption, ContentFormat, MessageClass, MessageType, Packet, RequestType};
+use dev_bind_core::render::{self, Identity, Payload, Topic, Writer};
+use dev_bind_core::route::Channel;
+use dev_bind_core::{
+    Action, Answer, Config, Level, Line, Machine, Msg, Piece, QueryCtx, Sink, Sub, Token,
+    IOTX_AWSS_BIND_NOTIFY,
 };
 use rumqttc::mqttbytes::QoS;
-use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
+
+/// Phones that may wait for a token at once (the library's `DEV_BIND_MAX_PENDING_QUERIES`
+/// default).
+const PENDING: usize = 4;
+/// Payload buffer (the C shell's `PAYLOAD_MAX`).
+const PAYLOAD_MAX: usize = 512;
+/// Topic buffer (the C shell's `TOPIC_MAX`).
+const TOPIC_MAX: usize = 96;
+/// UDP port of notify broadcasts.
+const NOTIFY_PORT: u16 = 5683;
+/// The KV key of the persisted reset flag.
+const KV_RESET: &str = "awss.rst";
+/// The longest wait for an MQTT message before the UDP socket and the deadlines are looked at.
+const SLICE: Duration = Duration::from_millis(5);
 
 pub struct Options {
     pub broker: String,
@@ -22,28 +52,75 @@ pub struct Options {
     pub mac: String,
     pub ip: String,
     pub coap_bind: String,
-    pub notify_to: Option<String>,
+    pub notify_to: Option<SocketAddr>,
     pub kv: String,
-    pub token: Option<String>,
+    /// A phone-made token (flow C), handed to the machine as `aes_random` would be.
+    pub token: Option<Token>,
     pub factory_reset: bool,
-    pub report_retry_ms: u64,
-    pub report_attempts: u32,
-    pub token_lifetime_ms: u64,
-    pub notify_count: u32,
-    pub notify_step_ms: u64,
-    pub reset_retry_ms: u64,
+    /// `dev_bind_set_config`, when a flag changes one of the defaults.
+    pub config: Option<Config>,
+    /// The log threshold (`dev_bind_set_log_level`: 2 error .. 5 debug).
+    pub log_level: u8,
     pub run_ms: Option<u64>,
+}
+
+/// `text` as 16 bytes, when it is 32 hex digits.
+fn parse_token(text: &str) -> Option<Token> {
+    if text.len() != 32 || !text.is_ascii() {
+        return None;
+    }
+    let mut t = [0u8; 16];
+    for (i, b) in t.iter_mut().enumerate() {
+        *b = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(t)
 }
 
 impl Options {
     pub fn from_flags(f: &HashMap<String, String>) -> Result<Options, String> {
-        let num = |k: &str, d: u64| -> Result<u64, String> {
-            match f.get(k) {
-                Some(v) => v.parse().map_err(|_| format!("--{k}: not a number: {v}")),
-                None => Ok(d),
-            }
-        };
+        fn num<T: TryFrom<u64>>(f: &HashMap<String, String>, k: &str) -> Result<Option<T>, String> {
+            let Some(v) = f.get(k) else { return Ok(None) };
+            let n: u64 = v.parse().map_err(|_| format!("--{k}: not a number: {v}"))?;
+            T::try_from(n)
+                .map(Some)
+                .map_err(|_| format!("--{k}: {v} is out of range"))
+        }
         let s = |k: &str, d: &str| f.get(k).cloned().unwrap_or_else(|| d.to_string());
+        let d = Config::DEFAULT;
+        let fields = (
+            num::<u32>(f, "report-retry-ms")?,
+            num::<u8>(f, "report-attempts")?,
+            num::<u32>(f, "token-lifetime-ms")?,
+            num::<u8>(f, "notify-count")?,
+            num::<u32>(f, "notify-step-ms")?,
+            num::<u32>(f, "reset-retry-ms")?,
+        );
+        let any = fields.0.is_some()
+            || fields.1.is_some()
+            || fields.2.is_some()
+            || fields.3.is_some()
+            || fields.4.is_some()
+            || fields.5.is_some();
+        let config = any.then(|| Config {
+            report_retry_ms: fields.0.unwrap_or(d.report_retry_ms),
+            report_attempts: fields.1.unwrap_or(d.report_attempts),
+            token_lifetime_ms: fields.2.unwrap_or(d.token_lifetime_ms),
+            notify_count: fields.3.unwrap_or(d.notify_count),
+            notify_step_ms: fields.4.unwrap_or(d.notify_step_ms),
+            reset_retry_ms: fields.5.unwrap_or(d.reset_retry_ms),
+        });
+        let token = match f.get("token") {
+            Some(t) => Some(parse_token(t).ok_or("--token wants 32 hex digits")?),
+            None => None,
+        };
+        let notify_to = match f.get("notify-to") {
+            Some(a) => Some(
+                a.parse()
+                    .map_err(|_| format!("--notify-to: not ADDR:PORT: {a}"))?,
+            ),
+            None => None,
+        };
+        let level = num::<u32>(f, "log-level")?.unwrap_or(5);
         Ok(Options {
             broker: f
                 .get("broker")
@@ -51,388 +128,657 @@ impl Options {
                 .ok_or("--broker HOST:PORT is required")?,
             pk: s("pk", "a1demoPK01"),
             dn: s("dn", "demo_device_01"),
-            mac: s("mac", "02:00:00:00:00:01").to_ascii_uppercase(),
+            mac: s("mac", "02:00:00:00:00:01"),
             ip: s("ip", "127.0.0.1"),
             coap_bind: s("coap-bind", "0.0.0.0:5683"),
-            notify_to: f.get("notify-to").cloned(),
+            notify_to,
             kv: s("kv", "./devbind-kv.txt"),
-            token: f.get("token").cloned(),
+            token,
             factory_reset: f.contains_key("factory-reset"),
-            report_retry_ms: num("report-retry-ms", 30_000)?,
-            report_attempts: num("report-attempts", 2)? as u32,
-            token_lifetime_ms: num("token-lifetime-ms", 45_000)?,
-            notify_count: num("notify-count", 30)? as u32,
-            notify_step_ms: num("notify-step-ms", 100)?,
-            reset_retry_ms: num("reset-retry-ms", 3_000)?,
-            run_ms: f.get("run-ms").map(|v| v.parse().unwrap_or(0)),
+            config,
+            log_level: level.clamp(Level::Error as u32, Level::Debug as u32) as u8,
+            run_ms: num::<u64>(f, "run-ms")?,
         })
     }
 }
 
-struct Query {
+/// What the device keeps of a phone's query to answer it later: the sender, the message id
+/// and the CoAP token (the C shell's `ReplyCtx`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ctx {
     from: SocketAddr,
     msgid: u16,
     token: Vec<u8>,
-    id: Value,
+}
+
+impl QueryCtx for Ctx {
+    fn same_request(&self, other: &Self) -> bool {
+        self.from == other.from && self.msgid == other.msgid
+    }
+}
+
+/// The process's uptime clock and the log threshold: prints the library's lines as the C
+/// shell prints them (`[lvl] dev_bind: <text>`, network bytes escaped) and the device's own
+/// lines, each after `[<uptime ms>] ` as the Linux stand-in's `HAL_Printf` does.
+#[derive(Clone, Copy)]
+struct Log {
+    start: Instant,
+    level: u8,
+}
+
+/// The tag the C shell prints for a level (`src/ffi/log.rs`).
+fn tag(level: Level) -> &'static str {
+    match level {
+        Level::Error => "err",
+        Level::Warn => "wrn",
+        Level::Info => "inf",
+        Level::Debug => "dbg",
+    }
+}
+
+impl Log {
+    fn now(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn print(&self, text: &str) {
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "[{}] {text}", self.now());
+        let _ = out.flush();
+    }
+
+    /// A line of the example device itself.
+    fn device(&self, text: &str) {
+        self.print(&format!("device: {text}"));
+    }
+
+    /// A line of the library: the core's text with `bytes` and `num` at its placeholders;
+    /// bytes outside printable ASCII, and `\`, as `\xNN` (as the C shell prints them).
+    fn line(&self, line: Line, bytes: &[u8], num: i64) {
+        if line.level() as u8 > self.level {
+            return;
+        }
+        let mut text = format!("[{}] dev_bind: ", tag(line.level()));
+        line.pieces(bytes, num, &mut |p| match p {
+            Piece::Text(t) => text.push_str(&String::from_utf8_lossy(t)),
+            Piece::Num(n) => text.push_str(&n.to_string()),
+            Piece::Bytes(b) => {
+                for &c in b {
+                    if (0x20..0x7F).contains(&c) && c != b'\\' {
+                        text.push(char::from(c));
+                    } else {
+                        text.push_str(&format!("\\x{c:02X}"));
+                    }
+                }
+            }
+        });
+        self.print(&text);
+    }
+}
+
+/// The sink of one entry: actions queued in order (an answer in its place), log lines printed
+/// at once, as the C shell's `Outbox` does.
+struct Outbox {
+    log: Log,
+    actions: Vec<Action<Option<Answer<Ctx>>>>,
+}
+
+impl Sink<Ctx> for Outbox {
+    fn act(&mut self, action: Action<()>) {
+        self.actions.push(action.map_answer(|()| None));
+    }
+    fn answer(&mut self, answer: Answer<Ctx>) {
+        self.actions.push(Action::Answer(Some(answer)));
+    }
+    fn log(&mut self, line: Line, bytes: &[u8], num: i64) {
+        self.log.line(line, bytes, num);
+    }
+}
+
+/// What executing an action has to tell the machine (the C shell's `exec::Outcome`).
+enum Outcome {
+    Done,
+    SubscribeRefused(Sub),
+    FlagRead(Result<bool, i32>),
+    FlagNotSaved(bool),
+    ReportNotSent(u32),
+}
+
+/// The HAL's KV store: the Linux stand-in's file format (`key hexvalue` lines), so the fake
+/// device and the example device read each other's flag.
+struct Kv {
+    path: String,
+}
+
+impl Kv {
+    fn load(&self) -> io::Result<BTreeMap<String, Vec<u8>>> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e),
+        };
+        let mut map = BTreeMap::new();
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((k, v)) = line.split_once(' ') else {
+                continue;
+            };
+            let v = v.trim();
+            let bytes: Option<Vec<u8>> = (0..v.len() / 2)
+                .map(|i| u8::from_str_radix(v.get(2 * i..2 * i + 2)?, 16).ok())
+                .collect();
+            if let (Some(b), true) = (bytes, v.len() % 2 == 0) {
+                map.insert(k.to_string(), b);
+            }
+        }
+        Ok(map)
+    }
+
+    /// `HAL_Kv_Get`: the value, or -1 for a key never written or a file that cannot be read.
+    fn get(&self, key: &str) -> Result<Vec<u8>, i32> {
+        self.load().ok().and_then(|m| m.get(key).cloned()).ok_or(-1)
+    }
+
+    /// `HAL_Kv_Set`: 0, or -1 when the file cannot be written.
+    fn set(&self, key: &str, value: &[u8]) -> i32 {
+        let Ok(mut map) = self.load() else { return -1 };
+        map.insert(key.to_string(), value.to_vec());
+        let mut text = String::from("# devbind-host KV store: key hexvalue\n");
+        for (k, v) in &map {
+            text.push_str(k);
+            text.push(' ');
+            for b in v {
+                text.push_str(&format!("{b:02x}"));
+            }
+            text.push('\n');
+        }
+        let tmp = format!("{}.tmp", self.path);
+        match std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &self.path)) {
+            Ok(()) => 0,
+            Err(_) => -1,
+        }
+    }
+
+    /// The reset flag as the C shell reads it: set when the value's byte is 0x01.
+    fn reset_flag(&self) -> Result<bool, i32> {
+        self.get(KV_RESET).map(|v| v.first() == Some(&0x01))
+    }
+}
+
+/// The last notify broadcast, whose response the CoAP server hands to the send callback (one
+/// at a time: each send cancels the one before, as the C shell does).
+struct SentNotify {
+    token: Vec<u8>,
 }
 
 struct Dev {
-    o: Options,
-    start: Instant,
-    mqtt: Client,
+    m: Machine<Ctx, PENDING>,
+    log: Log,
+    /// `None` until MQTT is connected.
+    mqtt: Option<Client>,
     sock: UdpSocket,
-    token: String,
-    next_id: u32,
-    ids: Vec<u32>,
-    acked: bool,
-    last_report: Instant,
-    attempts: u32,
-    next_retry: Option<Instant>,
-    pending: Vec<Query>,
-    notify_started: bool,
-    notify_sent: u32,
-    next_notify: Option<Instant>,
-    notify_tokens: Vec<Vec<u8>>,
-    reset_pending: bool,
-    reset_delay: u64,
-    next_reset: Option<Instant>,
-    mid: u16,
+    kv: Kv,
+    pk: String,
+    dn: String,
+    mac: String,
+    ip: String,
+    notify_to: Option<SocketAddr>,
+    /// The query resources are registered (`Action::RegisterQueries` .. `DeinitCoap`).
+    registered: bool,
+    notify: Option<SentNotify>,
+    next_msgid: u16,
 }
 
-fn hex_token() -> String {
-    let mut b = [0u8; 16];
-    fill_random(&mut b);
-    b.iter().map(|x| format!("{x:02X}")).collect()
+/// `which` rendered for this device.
+fn topic_text(which: Topic, who: &Identity<'_>) -> String {
+    let mut buf = [0u8; TOPIC_MAX];
+    let mut w = Writer::new(&mut buf);
+    render::topic(&mut w, which, who);
+    String::from_utf8_lossy(w.as_bytes()).into_owned()
+}
+
+fn sub_topic(sub: Sub) -> Topic {
+    match sub {
+        Sub::MatchReply => Topic::MatchReply,
+        Sub::ResetReply => Topic::ResetReply,
+    }
+}
+
+fn coap_path(p: &mut Packet, path: &str) {
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        p.add_option(CoapOption::UriPath, seg.as_bytes().to_vec());
+    }
 }
 
 impl Dev {
-    fn log(&self, level: &str, msg: &str) {
-        let ms = self.start.elapsed().as_millis();
-        println!("[{ms}] [{level}] dev_bind: {msg}");
-        let _ = io::stdout().flush();
+    fn who(&self) -> Identity<'_> {
+        Identity {
+            product_key: self.pk.as_bytes(),
+            device_name: self.dn.as_bytes(),
+            mac: self.mac.as_bytes(),
+            ip: self.ip.as_bytes(),
+        }
     }
 
-    fn dlog(&self, msg: &str) {
-        let ms = self.start.elapsed().as_millis();
-        println!("[{ms}] device: {msg}");
-        let _ = io::stdout().flush();
+    /// One entry: `f` runs on the machine with the current uptime, then its actions are
+    /// executed in order.
+    fn entry(&mut self, f: impl FnOnce(&mut Machine<Ctx, PENDING>, u64, &mut Outbox)) {
+        let now = self.log.now();
+        let mut out = self.outbox();
+        f(&mut self.m, now, &mut out);
+        self.finish(out.actions);
     }
 
-    fn topic(&self, tail: &str) -> String {
-        format!("/sys/{}/{}/{}", self.o.pk, self.o.dn, tail)
+    fn outbox(&self) -> Outbox {
+        Outbox {
+            log: self.log,
+            actions: Vec::new(),
+        }
     }
 
-    fn devinfo(&self) -> Value {
-        let left =
-            (self.o.token_lifetime_ms as i64) - self.last_report.elapsed().as_millis() as i64;
-        json!({"awssVer":{"smartconfig":"2.0","zconfig":"2.0","router":"2.0","ap":"2.0","softap":"2.0"},
-            "productKey":self.o.pk,"deviceName":self.o.dn,"mac":self.o.mac,"ip":self.o.ip,
-            "cipherType":3,"token":self.token,"remainTime":left.max(0),"type":0})
+    /// Execute `actions` in order and tell the machine what each found (the C shell's
+    /// `Held::finish`).
+    fn finish(&mut self, actions: Vec<Action<Option<Answer<Ctx>>>>) {
+        for action in actions {
+            if let Action::PublishReport { id, .. } = action {
+                // From now on the cloud's answer to it counts.
+                self.m.report_sending(id);
+            }
+            let outcome = self.execute(action);
+            self.tell(outcome);
+        }
     }
 
-    fn publish_report(&mut self) {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.ids.push(id);
-        let body = format!(
-            "{{\"id\":\"{id}\",\"version\":\"1.0\",\"method\":\"thing.awss.enrollee.match\",\"params\":{{\"token\":\"{}\"}}}}",
-            self.token
-        );
-        self.log("dbg", &format!("report token:{body}"));
-        let res = match self.mqtt.publish(
-            &self.topic("thing/awss/enrollee/match"),
-            body.as_bytes(),
-            QoS::AtLeastOnce,
-        ) {
-            Ok(()) => 0,
-            Err(_) => -1,
+    /// Tell the machine what an action's execution found: an entry of its own.
+    fn tell(&mut self, outcome: Outcome) {
+        let now = self.log.now();
+        let mut out = self.outbox();
+        let (m, o) = (&mut self.m, &mut out);
+        match outcome {
+            Outcome::Done => return,
+            Outcome::SubscribeRefused(sub) => m.subscribe_failed(now, sub, o),
+            Outcome::FlagRead(read) => m.reset_flag_read(now, read, o),
+            Outcome::FlagNotSaved(v) => m.reset_flag_write_failed(now, v, o),
+            Outcome::ReportNotSent(id) => m.report_failed(now, id, o),
+        }
+        self.finish(out.actions);
+    }
+
+    /// Execute one action; decides nothing.
+    fn execute(&mut self, action: Action<Option<Answer<Ctx>>>) -> Outcome {
+        match action {
+            Action::Subscribe(sub) => return self.subscribe(sub, true),
+            Action::Unsubscribe(sub) => return self.subscribe(sub, false),
+            Action::RegisterQueries => self.registered = true,
+            Action::DeinitCoap => {
+                self.notify = None;
+                self.registered = false;
+            }
+            Action::CancelNotify => self.notify = None,
+            Action::PostEvent(code) => {
+                if code == IOTX_AWSS_BIND_NOTIFY {
+                    self.log
+                        .line(Line::new(Level::Debug, Msg::PostBindNotify), &[], 0);
+                }
+                self.log.device(&format!("awss status event 0x{code:04x}"));
+            }
+            Action::SetResetFlag(set) => {
+                let rc = self.kv.set(KV_RESET, &[u8::from(set)]);
+                if rc != 0 {
+                    self.log
+                        .line(Line::new(Level::Error, Msg::KvSetRes), &[], rc.into());
+                    return Outcome::FlagNotSaved(set);
+                }
+            }
+            Action::ReadResetFlag => return Outcome::FlagRead(self.kv.reset_flag()),
+            Action::PublishReport { id, token } => {
+                let rc = self.deliver(Payload::Report, &[id.into()], &token, None);
+                if rc < 0 {
+                    return Outcome::ReportNotSent(id);
+                }
+            }
+            Action::PublishReset { id } => {
+                self.deliver(Payload::Reset, &[id.into()], &[0; 16], None);
+            }
+            Action::PublishStats { id, stats: s } => {
+                let nums = [
+                    id.into(),
+                    self.log.now(),
+                    s.trace_id.into(),
+                    s.max_ms.into(),
+                    s.min_ms.into(),
+                    s.mean_ms.into(),
+                    s.cnt.into(),
+                    s.suc.into(),
+                ];
+                self.deliver(Payload::Stats, &nums, &[0; 16], None);
+            }
+            Action::Notify {
+                id,
+                dest,
+                token,
+                remain_ms,
+            } => {
+                let nums = [id.into(), remain_ms.into()];
+                self.deliver_notify(dest, &nums, &token);
+            }
+            Action::Answer(Some(a)) => {
+                self.deliver(Payload::Answer, &[a.remain_ms.into()], &a.token, Some(&a));
+            }
+            // The sink queues every answer with its data.
+            Action::Answer(None) => {}
+        }
+        Outcome::Done
+    }
+
+    /// Subscribe or unsubscribe a reply topic, with the C shell's result line.
+    fn subscribe(&mut self, sub: Sub, on: bool) -> Outcome {
+        let topic = topic_text(sub_topic(sub), &self.who());
+        let ok = match &self.mqtt {
+            Some(c) if on => c.subscribe(&topic, QoS::AtMostOnce).is_ok(),
+            Some(c) => c.unsubscribe(&topic).is_ok(),
+            None => false,
         };
-        self.log("inf", &format!("report token res:{res}"));
-        self.attempts += 1;
-        self.last_report = Instant::now();
-        self.next_retry = Some(Instant::now() + Duration::from_millis(self.o.report_retry_ms));
+        let rc: i32 = if ok { 0 } else { -1 };
+        let level = if rc < 0 { Level::Warn } else { Level::Debug };
+        let msg = if on { Msg::SubRes } else { Msg::UnsubRes };
+        self.log
+            .line(Line::new(level, msg), topic.as_bytes(), rc.into());
+        if on && rc < 0 {
+            return Outcome::SubscribeRefused(sub);
+        }
+        Outcome::Done
     }
 
-    fn new_token(&mut self, reason: &str) {
-        self.log("inf", &format!("update token ({reason})"));
-        self.token = hex_token();
-        self.ids.clear();
-        self.acked = false;
-        self.attempts = 0;
-        self.publish_report();
+    /// Render `which` and print its lines (the C shell's `render_logged`): `None` after the
+    /// too-long line when it does not fit.
+    fn render(
+        &self,
+        which: Payload,
+        nums: &[u64],
+        token: &Token,
+        a: Option<&Answer<Ctx>>,
+    ) -> Option<Vec<u8>> {
+        let lines = which.lines()?;
+        let mut buf = [0u8; PAYLOAD_MAX];
+        let mut w = Writer::new(&mut buf);
+        let id = a.map_or(&render::NO_ID, |a| &a.id);
+        render::payload(&mut w, which, nums, token, &self.who(), id);
+        if !w.ok() {
+            self.log.line(lines.too_long, &[], 0);
+            return None;
+        }
+        if let Some(before) = lines.before {
+            self.log.line(before, &[], 0);
+        }
+        self.log.line(lines.payload, w.as_bytes(), 0);
+        Some(w.as_bytes().to_vec())
     }
 
-    fn valid(&self) -> bool {
-        self.acked && self.last_report.elapsed().as_millis() < self.o.token_lifetime_ms as u128
+    /// Render, log and send an MQTT payload or an answer along its route; print the result
+    /// line the route names; return the result.
+    fn deliver(
+        &mut self,
+        which: Payload,
+        nums: &[u64],
+        token: &Token,
+        a: Option<&Answer<Ctx>>,
+    ) -> i32 {
+        let mcast = a.is_some_and(|a| a.mcast);
+        let Some(route) = which.route(mcast) else {
+            return -1;
+        };
+        let Some(payload) = self.render(which, nums, token, a) else {
+            return -1;
+        };
+        let topic = topic_text(route.topic, &self.who());
+        let rc = match route.channel {
+            Channel::Mqtt { qos } => {
+                let qos = if qos == 0 {
+                    QoS::AtMostOnce
+                } else {
+                    QoS::AtLeastOnce
+                };
+                match &self.mqtt {
+                    Some(c) if c.publish(&topic, &payload, qos).is_ok() => 0,
+                    _ => -1,
+                }
+            }
+            Channel::Answer => match a {
+                Some(a) => self.send_answer(a, payload),
+                None => -1,
+            },
+            Channel::Notify => -1,
+        };
+        if let Some(line) = route.result(rc) {
+            self.log.line(line, &[], rc.into());
+        }
+        rc
     }
 
-    fn answer(&mut self, q: Query) {
-        let body = json!({"id":q.id,"code":200,"data":self.devinfo()}).to_string();
-        self.log("inf", &format!("sending message to app: {body}"));
+    /// A 2.05 NON response to the saved request: same message id and token.
+    fn send_answer(&self, a: &Answer<Ctx>, payload: Vec<u8>) -> i32 {
         let mut p = Packet::new();
         p.header.set_type(MessageType::NonConfirmable);
-        p.header.code = MessageClass::Response(ResponseType::Content);
-        p.header.message_id = q.msgid;
-        p.set_token(q.token);
+        p.header.code = MessageClass::Response(coap_lite::ResponseType::Content);
+        p.header.message_id = a.ctx.msgid;
+        p.set_token(a.ctx.token.clone());
         p.set_content_format(ContentFormat::ApplicationJSON);
-        p.payload = body.into_bytes();
-        if let Ok(b) = p.to_bytes() {
-            let _ = self.sock.send_to(&b, q.from);
+        p.payload = payload;
+        match p.to_bytes() {
+            Ok(b) if self.sock.send_to(&b, a.ctx.from).is_ok() => 0,
+            _ => -1,
         }
     }
 
-    fn on_mqtt(&mut self, topic: &str, payload: &[u8]) {
-        let v: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
-        let code_ok = match v.get("code") {
-            Some(Value::Number(n)) => n.as_u64() == Some(200),
-            Some(Value::String(s)) => s == "200",
-            _ => false,
+    /// A notify broadcast: CoAP NON POST on the notify path to the cycle's broadcast address
+    /// (or `--notify-to`, as the Linux stand-in's CoAP server sends it), Content-Format 50.
+    fn deliver_notify(&mut self, dest: u8, nums: &[u64], token: &Token) {
+        let Some(route) = Payload::Notify.route(false) else {
+            return;
         };
-        let id: Option<u32> = match v.get("id") {
-            Some(Value::String(s)) => s.parse().ok(),
-            Some(Value::Number(n)) => n.as_u64().map(|x| x as u32),
-            _ => None,
+        let Some(payload) = self.render(Payload::Notify, nums, token, None) else {
+            return;
         };
-        if topic == self.topic("thing/awss/enrollee/match_reply") {
-            self.log("inf", "awss_report_token_reply");
-            if !code_ok || !id.is_some_and(|i| self.ids.contains(&i)) {
-                self.log(
-                    "wrn",
-                    "match_reply ignored: not for the current token or code not 200",
-                );
-                return;
-            }
-            self.acked = true;
-            self.next_retry = None;
-            if !self.notify_started {
-                self.notify_started = true;
-                self.next_notify = Some(Instant::now());
-            }
-            // One waiting phone per acknowledged token: answer it, then rotate for the next.
-            if !self.pending.is_empty() {
-                let q = self.pending.remove(0);
-                self.answer(q);
-                self.new_token("token handed to a waiting phone");
-            }
-        } else if topic == self.topic("thing/reset_reply") && self.reset_pending && code_ok {
-            self.reset_pending = false;
-            self.next_reset = None;
-            let _ = std::fs::write(&self.o.kv, "");
-            self.log("inf", "reset report acknowledged, awss.rst cleared");
-            self.start_bind();
-        }
-    }
-
-    fn start_bind(&mut self) {
-        self.token = match self.o.token.take() {
-            Some(t) => {
-                self.log("inf", "using the token from provisioning");
-                t.to_ascii_uppercase()
-            }
-            None => hex_token(),
-        };
-        self.publish_report();
-    }
-
-    fn send_notify(&mut self) {
-        self.notify_sent += 1;
-        let body = json!({"id":self.notify_sent.to_string(),"version":"1.0","method":"device.info.notify","params":self.devinfo()}).to_string();
-        self.log("inf", &format!("topic:{NOTIFY_PATH}"));
-        self.log("dbg", &format!("payload:{body}"));
-        let mut tok = vec![0u8; 4];
-        fill_random(&mut tok);
-        self.notify_tokens.push(tok.clone());
+        let mut host = [0u8; 15];
+        let mut w = Writer::new(&mut host);
+        render::broadcast_host(&mut w, dest, self.ip.as_bytes());
+        let host = String::from_utf8_lossy(w.as_bytes()).into_owned();
+        let to = self
+            .notify_to
+            .or_else(|| format!("{host}:{NOTIFY_PORT}").parse().ok());
+        self.next_msgid = self.next_msgid.wrapping_add(1);
+        let mut coap_token = vec![0u8; 4];
+        fill_random(&mut coap_token);
         let mut p = Packet::new();
         p.header.set_type(MessageType::NonConfirmable);
         p.header.code = MessageClass::Request(RequestType::Post);
-        self.mid = self.mid.wrapping_add(1);
-        p.header.message_id = self.mid;
-        p.set_token(tok);
-        for s in NOTIFY_PATH.split('/').filter(|s| !s.is_empty()) {
-            p.add_option(CoapOption::UriPath, s.as_bytes().to_vec());
-        }
+        p.header.message_id = self.next_msgid;
+        p.set_token(coap_token.clone());
+        coap_path(&mut p, &topic_text(route.topic, &self.who()));
         p.set_content_format(ContentFormat::ApplicationJSON);
-        p.payload = body.into_bytes();
-        let dest = self
-            .o
-            .notify_to
-            .clone()
-            .unwrap_or_else(|| "255.255.255.255:5683".into());
-        if let (Ok(b), Ok(d)) = (p.to_bytes(), dest.parse::<SocketAddr>()) {
-            let _ = self.sock.send_to(&b, d);
+        p.payload = payload;
+        // Each send cancels the one before: only the last broadcast's response is awaited.
+        self.notify = None;
+        let rc = match (p.to_bytes(), to) {
+            (Ok(b), Some(to)) if self.sock.send_to(&b, to).is_ok() => 0,
+            _ => -1,
+        };
+        if rc == 0 {
+            self.notify = Some(SentNotify { token: coap_token });
         }
-        if self.notify_sent < self.o.notify_count {
-            self.next_notify = Some(Instant::now() + Duration::from_millis(self.notify_step_gap()));
-        } else {
-            self.next_notify = None;
+        if let Some(line) = route.result(rc) {
+            self.log.line(line, &[], rc.into());
         }
     }
 
-    fn notify_step_gap(&self) -> u64 {
-        self.notify_sent as u64 * self.o.notify_step_ms
+    /// An MQTT message on a subscribed topic: the reply handlers'.
+    fn on_mqtt(&mut self, topic: &str, payload: &[u8]) {
+        let (match_reply, reset_reply) = {
+            let who = self.who();
+            (
+                topic_text(Topic::MatchReply, &who),
+                topic_text(Topic::ResetReply, &who),
+            )
+        };
+        if topic == match_reply {
+            self.entry(|m, now, o| m.on_match_reply(now, payload, o));
+        } else if topic == reset_reply {
+            self.entry(|m, now, o| m.on_reset_reply(now, payload, o));
+        }
     }
 
+    /// A datagram on the CoAP port: a phone's query on a registered resource, or the
+    /// response to the last notify.
     fn on_coap(&mut self, buf: &[u8], from: SocketAddr) {
         let Ok(p) = Packet::from_bytes(buf) else {
-            self.dlog("coap: undecodable datagram ignored");
+            self.log
+                .device(&format!("coap: undecodable datagram from {from} ignored"));
             return;
         };
+        let payload = (!p.payload.is_empty()).then_some(&p.payload[..]);
         match p.header.code {
             MessageClass::Response(_) => {
-                if !self.notify_tokens.iter().any(|t| t == p.get_token()) {
+                // The CoAP server hands a response to the send callback of the message whose
+                // token it echoes.
+                let ours = self
+                    .notify
+                    .as_ref()
+                    .is_some_and(|n| n.token == p.get_token());
+                if !ours {
                     return;
                 }
-                let v: Value = serde_json::from_slice(&p.payload).unwrap_or(Value::Null);
-                if v.get("code").and_then(|c| c.as_u64()) == Some(200) {
-                    self.log("inf", &format!("notify acked by phone {from}"));
-                    self.notify_tokens.clear();
-                    self.next_notify = None;
-                    self.new_token("a phone took the broadcast token");
-                }
+                let code = u8::from(p.header.code);
+                self.entry(|m, now, o| m.on_notify_ack(now, 0, code, payload, o));
             }
             MessageClass::Request(_) => {
                 let path = path_of(&p);
-                let uni = format!("/sys/{}/{}/device/info/get", self.o.pk, self.o.dn);
-                if path != MCAST_PATH && path != uni {
+                let (mcast_path, ucast_path) = {
+                    let who = self.who();
+                    (
+                        topic_text(Topic::QueryMcast, &who),
+                        topic_text(Topic::QueryUcast, &who),
+                    )
+                };
+                let mcast = if path == mcast_path {
+                    true
+                } else if path == ucast_path {
+                    false
+                } else {
+                    return;
+                };
+                if !self.registered {
+                    // No resource on the server yet: the SDK's server drops the request.
                     return;
                 }
-                self.dlog(&format!("Request path is {path}"));
-                let Ok(v) = serde_json::from_slice::<Value>(&p.payload) else {
-                    self.log("wrn", "query payload is not JSON: no answer");
-                    return;
-                };
-                let id = match v.get("id") {
-                    Some(Value::String(s))
-                        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) =>
-                    {
-                        s.parse::<u64>()
-                            .map(Value::from)
-                            .unwrap_or(Value::String(s.clone()))
-                    }
-                    Some(x) => x.clone(),
-                    None => Value::Null,
-                };
-                let q = Query {
+                self.log.device(&format!("Request path is {path}"));
+                let ctx = Ctx {
                     from,
                     msgid: p.header.message_id,
                     token: p.get_token().to_vec(),
-                    id,
                 };
-                if self.pending.is_empty() && self.valid() {
-                    self.answer(q);
-                    self.new_token("token handed to a phone");
-                } else {
-                    self.pending.push(q);
-                    if self.acked || self.next_retry.is_none() {
-                        self.new_token("no valid token for a query");
-                    }
-                }
+                self.entry(|m, now, o| m.on_query(now, ctx, mcast, payload, o));
             }
             _ => {}
         }
-    }
-
-    fn tick(&mut self) {
-        let now = Instant::now();
-        if self.next_retry.is_some_and(|t| now >= t) {
-            if self.attempts < self.o.report_attempts {
-                self.publish_report();
-            } else {
-                self.next_retry = None;
-                self.log("err", &format!("try {} times fail", self.attempts));
-            }
-        }
-        if self.next_notify.is_some_and(|t| now >= t) {
-            self.send_notify();
-        }
-        if self.next_reset.is_some_and(|t| now >= t) {
-            self.report_reset();
-        }
-    }
-
-    fn report_reset(&mut self) {
-        let body = "{\"id\":\"0\", \"version\":\"1.0\", \"method\":\"thing.reset\", \"params\":{}}";
-        self.log("inf", &format!("report reset:{body}"));
-        let _ = self
-            .mqtt
-            .publish(&self.topic("thing/reset"), body.as_bytes(), QoS::AtMostOnce);
-        self.next_reset = Some(Instant::now() + Duration::from_millis(self.reset_delay));
-        self.reset_delay = (self.reset_delay * 2).min(60_000);
     }
 }
 
 /// Runs the fake device until `--run-ms` passes (or forever).
 pub fn run(o: Options) -> io::Result<()> {
-    let start = Instant::now();
+    let log = Log {
+        start: Instant::now(),
+        level: o.log_level,
+    };
+    log.device(&format!(
+        "starting: broker {}, pk {}, dn {} (devbind fake-device: dev_bind_core in a Rust shell)",
+        o.broker, o.pk, o.dn
+    ));
     let sock = UdpSocket::bind(&o.coap_bind)?;
     sock.set_nonblocking(true)?;
     let _ = sock.set_broadcast(true);
-    let client_id = format!("{}.{}", o.pk, o.dn);
-    let mqtt = Client::connect(&o.broker, &client_id, Duration::from_secs(5))?;
-    let reset_delay = o.reset_retry_ms;
+    let mut seed = [0u8; 32];
+    fill_random(&mut seed);
     let mut d = Dev {
-        o,
-        start,
-        mqtt,
+        m: Machine::new(),
+        log,
+        mqtt: None,
         sock,
-        token: String::new(),
-        next_id: 0,
-        ids: Vec::new(),
-        acked: false,
-        last_report: Instant::now(),
-        attempts: 0,
-        next_retry: None,
-        pending: Vec::new(),
-        notify_started: false,
-        notify_sent: 0,
-        next_notify: None,
-        notify_tokens: Vec::new(),
-        reset_pending: false,
-        reset_delay,
-        next_reset: None,
-        mid: 1,
+        kv: Kv { path: o.kv.clone() },
+        pk: o.pk.clone(),
+        dn: o.dn.clone(),
+        mac: o.mac.clone(),
+        ip: o.ip.clone(),
+        notify_to: o.notify_to,
+        registered: false,
+        notify: None,
+        next_msgid: 0,
     };
-    d.dlog("mqtt connect success!");
-    d.mqtt
-        .subscribe(&d.topic("thing/awss/enrollee/match_reply"), QoS::AtMostOnce)?;
-    d.mqtt
-        .subscribe(&d.topic("thing/reset_reply"), QoS::AtMostOnce)?;
-    d.log(
-        "inf",
-        &format!("sub {} success", d.topic("thing/awss/enrollee/match_reply")),
-    );
-    if d.o.factory_reset {
-        std::fs::write(&d.o.kv, "awss.rst=01\n")?;
+    d.m.seed(seed);
+    if let Some(cfg) = o.config {
+        let mut refused = false;
+        d.entry(|m, now, out| refused = m.set_config(now, cfg, out).is_err());
+        if refused {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the core refused the config (a zero field)",
+            ));
+        }
     }
-    let flagged = std::fs::read_to_string(&d.o.kv)
-        .map(|s| s.contains("awss.rst=01"))
-        .unwrap_or(false);
-    if flagged {
-        d.reset_pending = true;
-        d.report_reset();
-    } else {
-        d.start_bind();
+    // Flow C: the phone's token, where provisioning code leaves it (`aes_random`).
+    let provisioned = o.token.unwrap_or([0; 16]);
+    if o.token.is_some() {
+        d.log.device("phone token given as aes_random");
     }
+    if o.factory_reset {
+        // As the example device: before MQTT connects (its report goes out at connect).
+        d.log.device("factory reset: awss_report_reset()");
+        d.entry(|m, now, out| m.report_reset(now, out));
+    }
+    let client_id = format!("{}.{}", o.pk, o.dn);
+    d.mqtt = Some(Client::connect(
+        &o.broker,
+        &client_id,
+        Duration::from_secs(5),
+    )?);
+    d.log.device("mqtt connect success!");
+    // `awss_report_cloud()`: the flag as the KV store has it, or its read error.
+    let flag = d.kv.reset_flag();
+    d.entry(|m, now, out| {
+        m.connect(now, flag == Ok(true), provisioned, out);
+        if let Err(rc) = flag {
+            m.reset_flag_unread(now, rc, out);
+        }
+    });
     let mut buf = [0u8; 2048];
-    loop {
-        if let Some(ms) = d.o.run_ms {
-            if start.elapsed() >= Duration::from_millis(ms) {
-                break;
-            }
+    let why = loop {
+        let now = d.log.now();
+        if o.run_ms.is_some_and(|ms| now >= ms) {
+            break "--run-ms elapsed";
         }
-        if !d.mqtt.is_connected() {
-            d.dlog("mqtt connection lost");
-            break;
+        if !d.mqtt.as_ref().is_some_and(Client::is_connected) {
+            d.log.device("mqtt connection lost");
+            break "mqtt connection lost";
         }
-        if let Some(m) = d.mqtt.recv_timeout(Duration::from_millis(5)) {
-            d.on_mqtt(&m.topic, &m.payload);
+        let wait = match d.m.poll_at() {
+            Some(at) => Duration::from_millis(at.saturating_sub(now)).min(SLICE),
+            None => SLICE,
+        };
+        let msg = d.mqtt.as_ref().and_then(|c| c.recv_timeout(wait));
+        if let Some(msg) = msg {
+            d.on_mqtt(&msg.topic, &msg.payload);
         }
         while let Ok((n, from)) = d.sock.recv_from(&mut buf) {
             let data = buf[..n].to_vec();
             d.on_coap(&data, from);
         }
-        d.tick();
-    }
-    d.dlog("exit");
+        if d.m.poll_at().is_some_and(|at| at <= d.log.now()) {
+            d.entry(|m, now, out| m.poll(now, out));
+        }
+    };
+    d.log.device(&format!("exiting ({why})"));
+    d.entry(|m, now, out| m.deinit(now, out));
     Ok(())
 }
