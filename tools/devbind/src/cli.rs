@@ -87,16 +87,23 @@ pub struct BrokerArgs {
 
 /// The cloud's side: acks token reports and resets, binds phones presenting live tokens.
 #[derive(Args, Debug)]
-#[command(after_help = "\
+#[command(
+    after_help = "\
 Examples:
   devbind cloud --broker 127.0.0.1:1883
   devbind cloud --broker mqtt://192.168.1.2 --token-ttl-ms 45000 --json
   devbind cloud --broker 127.0.0.1:1883 --run-ms 60000   # stop after a minute
-  devbind cloud --broker 127.0.0.1:1883 --ack-delay-ms 100  # replies 100 ms late")]
+  devbind cloud --broker 127.0.0.1:1883 --ack-delay-ms 100  # replies 100 ms late
+  devbind cloud switchap --broker 127.0.0.1:1883 --ssid office --passwd secret123",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 pub struct CloudArgs {
+    #[command(subcommand)]
+    pub cmd: Option<CloudCmd>,
     /// The broker: HOST:PORT, HOST (port 1883) or mqtt://HOST:PORT
-    #[arg(long, value_name = "HOST:PORT", value_parser = parse_broker)]
-    pub broker: String,
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_broker, required = true)]
+    pub broker: Option<String>,
     /// Token lifetime, counted from its last report
     #[arg(long, value_name = "MS", default_value_t = crate::cloud::DEFAULT_TTL_MS)]
     pub token_ttl_ms: u64,
@@ -109,6 +116,68 @@ pub struct CloudArgs {
     /// Publish every reply MS after the message it answers (a distant cloud's latency)
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub ack_delay_ms: u64,
+}
+
+/// What the cloud can ask of a device, one request at a time.
+#[derive(Subcommand, Debug)]
+pub enum CloudCmd {
+    Switchap(SwitchapArgs),
+}
+
+/// Ask a provisioned device to switch to another AP (thing.awss.device.switchap) and check its
+/// reply.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Publishes {\"id\":\"<id>\",\"version\":\"1.0\",\"method\":\"thing.awss.device.switchap\",\"params\":{\"ssid\",
+\"passwd\",\"bssid\",\"switchMode\",\"timeout\"}} (QoS 1) to /sys/<pk>/<dn>/thing/awss/device/switchap and
+waits for /sys/<pk>/<dn>/thing/awss/device/switchap_reply: one JSON object echoing the id, with
+code 200 and a data object. The device then switches after max(timeout, 1 s) and reboots. The
+password is sent, never printed. Exit 0 when the device accepted, 1 when it refused, answered
+something unusable or did not answer within --wait-ms, 2 for a usage error or a broker that
+cannot be reached.
+
+Examples:
+  devbind cloud switchap --broker 127.0.0.1:1883 --ssid office --passwd secret123
+  devbind cloud switchap --broker 127.0.0.1:1883 --pk a1demoPK01 --dn demo_device_01 \\
+      --ssid office --passwd secret123 --bssid 11:22:33:44:55:66 --timeout-ms 3000 --json
+  devbind cloud switchap --broker 127.0.0.1:1883 --ssid '' --unchecked   # test a refusal")]
+pub struct SwitchapArgs {
+    /// The broker: HOST:PORT, HOST (port 1883) or mqtt://HOST:PORT
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_broker)]
+    pub broker: String,
+    /// Product key
+    #[arg(long, default_value = "a1demoPK01")]
+    pub pk: String,
+    /// Device name
+    #[arg(long, default_value = "demo_device_01")]
+    pub dn: String,
+    /// The AP to switch to (1-32 bytes)
+    #[arg(long)]
+    pub ssid: String,
+    /// Its passphrase (at most 64 bytes; sent, never printed)
+    #[arg(long, default_value = "")]
+    pub passwd: String,
+    /// Its BSSID, AA:BB:CC:DD:EE:FF (default: any AP with that SSID)
+    #[arg(long, default_value = "")]
+    pub bssid: String,
+    /// switchMode of the request
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub switch_mode: u8,
+    /// How long the device waits before it switches (it waits at least 1 s)
+    #[arg(long, value_name = "MS", default_value_t = 3000)]
+    pub timeout_ms: u32,
+    /// The request's id (default: a random number)
+    #[arg(long)]
+    pub id: Option<String>,
+    /// How long to wait for the reply
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub wait_ms: u64,
+    /// Send the fields as given, unchecked (to test how a device refuses bad input)
+    #[arg(long)]
+    pub unchecked: bool,
+    /// The result as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A phone: query a device, listen for its broadcasts, bind with a token.

@@ -10,3 +10,4 @@ pub mod fakedev;
 pub mod flood;
 pub mod mqtt;
 pub mod phone;
+pub mod switchap;

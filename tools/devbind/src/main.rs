@@ -2,7 +2,7 @@
 
 use clap::{CommandFactory, Parser};
 use devbind::cli::{self, Cli, Cmd, PhoneCmd};
-use devbind::{broker, cloud, demo, doctor, fakedev, flood, mqtt, phone};
+use devbind::{broker, cloud, demo, doctor, fakedev, flood, mqtt, phone, switchap};
 use serde_json::json;
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -132,7 +132,10 @@ fn cmd_broker(a: cli::BrokerArgs) -> Outcome {
 }
 
 fn cmd_cloud(a: cli::CloudArgs) -> Outcome {
-    let broker = a.broker;
+    if let Some(cli::CloudCmd::Switchap(s)) = a.cmd {
+        return cloud_switchap(s);
+    }
+    let broker = a.broker.ok_or("--broker HOST:PORT is required")?;
     let ttl = a.token_ttl_ms;
     let json_out = a.json;
     let delay = Duration::from_millis(a.ack_delay_ms);
@@ -161,6 +164,78 @@ fn cmd_cloud(a: cli::CloudArgs) -> Outcome {
             .is_some_and(|ms| start.elapsed() >= Duration::from_millis(ms))
         {
             return Ok(0);
+        }
+    }
+}
+
+fn cloud_switchap(a: cli::SwitchapArgs) -> Outcome {
+    if !a.unchecked {
+        if let Some(why) = switchap::check_fields(&a.ssid, &a.passwd, &a.bssid) {
+            return Err(Fatal(format!("{why} (--unchecked sends it anyway)")));
+        }
+    }
+    let id = a.id.unwrap_or_else(|| {
+        let mut b = [0u8; 4];
+        phone::fill_random(&mut b);
+        (u32::from_le_bytes(b) % 1_000_000_000).to_string()
+    });
+    let req = switchap::Request {
+        pk: a.pk,
+        dn: a.dn,
+        id,
+        ssid: a.ssid,
+        passwd: a.passwd,
+        bssid: a.bssid,
+        switch_mode: a.switch_mode,
+        timeout_ms: a.timeout_ms,
+    };
+    let broker = a.broker;
+    let client = mqtt::Client::connect(
+        &broker,
+        &format!("devbind-cloud-switchap-{}", std::process::id()),
+        Duration::from_secs(5),
+    )
+    .map_err(|e| format!("broker {broker}: {e}"))?;
+    let topic = switchap::request_topic(&req.pk, &req.dn);
+    if !a.json {
+        println!(
+            "switchap request id {} to {}/{} on {topic}: {}",
+            req.id,
+            req.pk,
+            req.dn,
+            req.describe()
+        );
+    }
+    match switchap::send(&client, &req, Duration::from_millis(a.wait_ms)) {
+        Ok(ok) => {
+            let switch_in = req.timeout_ms.max(1000);
+            if a.json {
+                println!(
+                    "{}",
+                    json!({"ok": true, "id": req.id, "topic": topic, "reply": ok.reply,
+                           "elapsedMs": ok.elapsed.as_millis() as u64, "otherReplies": ok.others,
+                           "switchInMs": switch_in})
+                );
+            } else {
+                println!(
+                    "accepted: {} after {} ms; the device switches to {:?} in {switch_in} ms, then reboots",
+                    ok.reply,
+                    ok.elapsed.as_millis(),
+                    req.ssid
+                );
+            }
+            Ok(0)
+        }
+        Err(switchap::Failure::Io(e)) => Err(Fatal(format!("broker {broker}: {e}"))),
+        Err(e) => {
+            if a.json {
+                println!(
+                    "{}",
+                    json!({"ok": false, "id": req.id, "topic": topic, "error": e.to_string()})
+                );
+            }
+            eprintln!("devbind: switchap: {e}");
+            Ok(1)
         }
     }
 }

@@ -35,6 +35,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["demo"],
     &["broker"],
     &["cloud"],
+    &["cloud", "switchap"],
     &["phone", "query"],
     &["phone", "listen"],
     &["phone", "bind"],
