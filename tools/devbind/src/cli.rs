@@ -71,6 +71,10 @@ pub struct DemoArgs {
     /// Copy the device log into DIR (created if needed), pass, fail or interrupted
     #[arg(long, value_name = "DIR")]
     pub keep_logs: Option<PathBuf>,
+    /// Play the switchap round (flow 9) even when the device does not show that it handles
+    /// switchap (by default it plays only for a device that subscribes the switchap topic)
+    #[arg(long)]
+    pub switchap: bool,
 }
 
 /// An MQTT 3.1.1 broker (rumqttd, embedded: QoS 0/1, wildcards).

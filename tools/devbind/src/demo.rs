@@ -52,6 +52,9 @@ pub enum DeviceSpec {
 
 pub struct Options {
     pub device: DeviceSpec,
+    /// Play the switchap round (flow 9) even when the device did not show that it handles
+    /// switchap requests.
+    pub switchap: bool,
     pub color: bool,
     pub json: bool,
     pub verbose: bool,
@@ -102,6 +105,8 @@ struct Timeline {
     dead: Mutex<Option<String>>,
     /// The flows played so far (the summary of an interrupted run).
     results: Mutex<Results>,
+    /// The flows not played, each with the reason printed when it was skipped.
+    skipped: Mutex<Skipped>,
 }
 
 impl Timeline {
@@ -980,6 +985,7 @@ pub fn run(o: Options) -> i32 {
         recent: Mutex::new(VecDeque::new()),
         dead: Mutex::new(None),
         results: Mutex::new(Vec::new()),
+        skipped: Mutex::new(Vec::new()),
     });
     let dir = std::env::temp_dir().join(format!("devbind-demo-{}", std::process::id()));
     // Ctrl-C, SIGTERM or SIGHUP: stop the devices, keep the logs if asked, remove the temporary
@@ -1071,6 +1077,7 @@ fn free_udp() -> std::io::Result<SocketAddr> {
 }
 
 type Results = Vec<(u8, &'static str, Result<String, String>, u64)>;
+type Skipped = Vec<(u8, &'static str, String)>;
 
 fn run_flows(o: &Options, tl: &Arc<Timeline>, dir: &Path) -> Result<Results, String> {
     if let DeviceSpec::Path(p) = &o.device {
@@ -1216,11 +1223,223 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>, dir: &Path) -> Result<Results, Str
             Err(format!("{} in {}", bad.join(", "), log_path.display()))
         }
     });
+    flow9(o, &env);
     let results = tl.results.lock().unwrap_or_else(|e| e.into_inner()).clone();
     Ok(results)
 }
 
+/// What the switchap round (flow 9) expects of the device, in one place to adjust as the
+/// provisioning builds settle their log lines.
+pub mod switchap_expect {
+    /// The device handles switchap requests: its log shows the subscription of the request
+    /// topic (the library's `sub <topic> res:<n>` debug line).
+    pub fn handles(line: &str) -> bool {
+        line.contains("sub ")
+            && !line.contains("unsub ")
+            && line.contains("/thing/awss/device/switchap ")
+    }
+
+    /// After an accepted request the device's log shows the switch: lines containing each of
+    /// these, in this order (a subscription line does not count).
+    pub const SWITCH_LINES: &[&str] = &["switchap"];
+
+    /// The device reboots after the switch (`HAL_Reboot`: the Linux stand-in exits).
+    pub const REBOOTS: bool = true;
+
+    /// The password must never be in the device's log.
+    pub const NO_PASSWORD_IN_LOG: bool = true;
+
+    /// Why the fake device never plays the round.
+    pub const FAKE_SKIP: &str = "the fake device drives dev_bind_core, which has no switchap \
+        handling yet (no pending AP switch state): run the demo with the example device built \
+        with the wifi-provision feature";
+}
+
+const FLOW9: &str = "switch AP on the cloud's request (provisioning builds)";
+
+/// Flow 9: the cloud asks the device to switch AP (`devbind cloud switchap`), the reply is
+/// checked, then the device's log must show the switch and the device reboot. Played only when
+/// the device handles switchap (or `--switchap`); else skipped with the reason, printed.
+fn flow9(o: &Options, env: &Env) {
+    let tl = &env.tl;
+    let n = 9;
+    *tl.flow.lock().unwrap_or_else(|e| e.into_inner()) = Some(n);
+    tl.event(
+        "flow",
+        "flow_start",
+        &format!("── flow {n}: {FLOW9}"),
+        "1;34",
+        json!({"name": FLOW9}),
+    );
+    let t0 = tl.ms();
+    let outcome = match &o.device {
+        DeviceSpec::Fake => Err(switchap_expect::FAKE_SKIP.to_string()),
+        DeviceSpec::Path(_) => Ok(()),
+    };
+    let outcome = outcome.and_then(|()| {
+        let since = tl.len();
+        let dev = env
+            .spawn(&[])
+            .map_err(|e| format!("cannot start the device: {e}"))?;
+        // Its subscriptions come before its first token report.
+        tl.reported_since(since, Duration::from_secs(10), &[]);
+        let handles = tl
+            .wait(since, Duration::from_millis(300), |e| match e {
+                Ev::Device(l, _) if switchap_expect::handles(l) => Some(()),
+                _ => None,
+            })
+            .is_some();
+        if handles || o.switchap {
+            Ok((dev, since))
+        } else {
+            Err(format!(
+                "the device did not subscribe {} (no `sub ... res:` line for it): a build \
+                 without Wi-Fi provisioning (--switchap plays the round anyway)",
+                crate::switchap::request_topic(PK, DN)
+            ))
+        }
+    });
+    let r = match outcome {
+        Err(why) => {
+            tl.event(
+                "flow",
+                "flow_skipped",
+                &format!("- flow {n} skipped: {why}"),
+                "33;1",
+                json!({"name": FLOW9, "reason": why}),
+            );
+            tl.skipped
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((n, FLOW9, why));
+            *tl.flow.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            return;
+        }
+        Ok((dev, since)) => {
+            let r = switchap_round(env, since);
+            drop(dev);
+            r
+        }
+    };
+    match &r {
+        Ok(d) => tl.event(
+            "flow",
+            "flow_passed",
+            &format!("✓ flow {n} passed: {d}"),
+            "32;1",
+            json!({"name": FLOW9, "detail": d}),
+        ),
+        Err(e) => tl.event(
+            "flow",
+            "flow_failed",
+            &format!("✗ flow {n} FAILED: {e}"),
+            "31;1",
+            json!({"name": FLOW9, "detail": e}),
+        ),
+    }
+    let ms = tl.ms() - t0;
+    tl.results
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((n, FLOW9, r, ms));
+    *tl.flow.lock().unwrap_or_else(|e| e.into_inner()) = None;
+}
+
+/// The round itself, on a device started at timeline index `since`.
+fn switchap_round(env: &Env, since: usize) -> FlowResult {
+    use crate::switchap::{self, Request};
+    let tl = &env.tl;
+    let mut id = [0u8; 4];
+    phone::fill_random(&mut id);
+    let req = Request {
+        pk: PK.into(),
+        dn: DN.into(),
+        id: (u32::from_le_bytes(id) % 1_000_000).to_string(),
+        ssid: "demo-ap-2".into(),
+        passwd: "demo-pass-2".into(),
+        bssid: "02:00:00:00:0a:02".into(),
+        switch_mode: 0,
+        timeout_ms: 1500,
+    };
+    let client = Client::connect(&env.broker, "demo-cloud-switchap", Duration::from_secs(5))
+        .map_err(|e| format!("the cloud tool cannot reach the broker: {e}"))?;
+    tl.event(
+        "cloud",
+        "switchap_request",
+        &format!(
+            "cloud -> device  switchap request id {} ({})",
+            req.id,
+            req.describe()
+        ),
+        "36",
+        json!({"id": req.id, "ssid": req.ssid, "bssid": req.bssid, "timeout": req.timeout_ms}),
+    );
+    let asked = tl.len();
+    let ok = switchap::send(&client, &req, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+    tl.event(
+        "device",
+        "switchap_reply",
+        &format!(
+            "device -> cloud  switchap_reply {} after {} ms",
+            ok.reply,
+            ok.elapsed.as_millis()
+        ),
+        "33",
+        json!({"reply": ok.reply}),
+    );
+    // The device switches after max(timeout, 1 s), then reboots 1 s later.
+    let budget = Duration::from_millis(u64::from(req.timeout_ms.max(1000)) + 3000);
+    let mut after = asked;
+    for want in switchap_expect::SWITCH_LINES {
+        let found = tl.wait_events(budget, |evs| {
+            evs.iter()
+                .enumerate()
+                .skip(after)
+                .find_map(|(k, (_, e))| match e {
+                    Ev::Device(l, _) if l.contains(want) && !switchap_expect::handles(l) => {
+                        Some(k + 1)
+                    }
+                    _ => None,
+                })
+        });
+        after = found.ok_or_else(|| {
+            format!(
+                "the device's log shows no `{want}` line within {} ms of the reply",
+                budget.as_millis()
+            )
+        })?;
+    }
+    let mut detail = format!(
+        "request id {} accepted (code 200, id echoed); the device's log shows the switch to {}",
+        req.id, req.ssid
+    );
+    if switchap_expect::REBOOTS {
+        tl.wait_events(budget, |evs| {
+            evs.iter()
+                .skip(since)
+                .any(|(_, e)| matches!(e, Ev::DeviceExited(_)))
+                .then_some(())
+        })
+        .ok_or("the device did not reboot (exit) after the switch")?;
+        detail.push_str(", then its reboot");
+    }
+    if switchap_expect::NO_PASSWORD_IN_LOG {
+        let leaked = tl
+            .events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .skip(since)
+            .any(|(_, e)| matches!(e, Ev::Device(l, _) if l.contains(&req.passwd)));
+        if leaked {
+            return Err("the device's log shows the Wi-Fi password".into());
+        }
+    }
+    Ok(detail)
+}
+
 fn summary(tl: &Timeline, results: &Results, interrupted: bool) -> i32 {
+    let skipped = tl.skipped.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let _g = tl.out.lock().unwrap_or_else(|e| e.into_inner());
     let mut sorted: Vec<_> = results.iter().collect();
     sorted.sort_by_key(|r| r.0);
@@ -1230,9 +1449,13 @@ fn summary(tl: &Timeline, results: &Results, interrupted: bool) -> i32 {
             .iter()
             .map(|(n, name, r, ms)| json!({"flow":n,"name":name,"ok":r.is_ok(),"detail":match r {Ok(s)|Err(s)=>s},"ms":ms}))
             .collect();
+        let skipped: Vec<Value> = skipped
+            .iter()
+            .map(|(n, name, why)| json!({"flow":n,"name":name,"reason":why}))
+            .collect();
         println!(
             "{}",
-            json!({"summary":{"flows":flows,"passed":sorted.len()-failed,"failed":failed,"seconds":tl.ms() as f64/1000.0,"interrupted":interrupted}})
+            json!({"summary":{"flows":flows,"skipped":skipped,"passed":sorted.len()-failed,"failed":failed,"seconds":tl.ms() as f64/1000.0,"interrupted":interrupted}})
         );
     } else {
         println!();
@@ -1253,14 +1476,22 @@ fn summary(tl: &Timeline, results: &Results, interrupted: bool) -> i32 {
                 println!("                       {}", tl.paint("31", e));
             }
         }
+        for (n, name, why) in &skipped {
+            println!("{:>4}  {}         -  {name}", n, tl.paint("33", "skip"));
+            println!("                       {}", tl.paint("33", why));
+        }
         println!(
             "{}",
             tl.paint(
                 if failed == 0 { "32;1" } else { "31;1" },
                 &format!(
-                    "{} passed, {} failed in {:.1} s{}",
+                    "{} passed, {} failed{} in {:.1} s{}",
                     sorted.len() - failed,
                     failed,
+                    match skipped.len() {
+                        0 => String::new(),
+                        k => format!(", {k} skipped"),
+                    },
                     tl.ms() as f64 / 1000.0,
                     if interrupted { " (interrupted)" } else { "" }
                 )

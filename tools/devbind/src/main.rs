@@ -114,6 +114,7 @@ fn cmd_demo(a: cli::DemoArgs) -> Outcome {
     };
     let code = demo::run(demo::Options {
         device,
+        switchap: a.switchap,
         color: !a.json && demo::want_color(a.no_color),
         json: a.json,
         verbose: a.verbose,
