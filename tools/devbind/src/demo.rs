@@ -107,6 +107,9 @@ struct Timeline {
     results: Mutex<Results>,
     /// The flows not played, each with the reason printed when it was skipped.
     skipped: Mutex<Skipped>,
+    /// Set while the running device is expected to exit (a reboot the flow asked for): its
+    /// exit is then shown as such, not as a failure.
+    exit_expected: Mutex<Option<&'static str>>,
 }
 
 impl Timeline {
@@ -184,6 +187,17 @@ impl Timeline {
                 self.show_device(line, mark.as_ref())
             }
             Ev::PhoneGot(_) => {}
+            Ev::DeviceExited(why) if self.expected_exit().is_some() => {
+                let what = self.expected_exit().unwrap_or_default();
+                self.event(
+                    "device",
+                    "exited",
+                    &format!("device  exited ({why}): {what}"),
+                    "33",
+                    json!({"status": why, "expected": what}),
+                );
+                *self.dead.lock().unwrap_or_else(|e| e.into_inner()) = Some(why.clone());
+            }
             Ev::DeviceExited(why) => {
                 let last: Vec<String> = self
                     .recent
@@ -210,6 +224,10 @@ impl Timeline {
         let mut g = self.events.lock().unwrap_or_else(|e| e.into_inner());
         g.push((self.ms(), ev));
         self.cv.notify_all();
+    }
+
+    fn expected_exit(&self) -> Option<&'static str> {
+        *self.exit_expected.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn checkpoint(&self, step: usize, text: &str) {
@@ -986,6 +1004,7 @@ pub fn run(o: Options) -> i32 {
         dead: Mutex::new(None),
         results: Mutex::new(Vec::new()),
         skipped: Mutex::new(Vec::new()),
+        exit_expected: Mutex::new(None),
     });
     let dir = std::env::temp_dir().join(format!("devbind-demo-{}", std::process::id()));
     // Ctrl-C, SIGTERM or SIGHUP: stop the devices, keep the logs if asked, remove the temporary
@@ -1318,6 +1337,7 @@ fn flow9(o: &Options, env: &Env) {
         Ok((dev, since)) => {
             let r = switchap_round(env, since);
             drop(dev);
+            *tl.exit_expected.lock().unwrap_or_else(|e| e.into_inner()) = None;
             r
         }
     };
@@ -1375,6 +1395,10 @@ fn switchap_round(env: &Env, since: usize) -> FlowResult {
         json!({"id": req.id, "ssid": req.ssid, "bssid": req.bssid, "timeout": req.timeout_ms}),
     );
     let asked = tl.len();
+    if switchap_expect::REBOOTS {
+        *tl.exit_expected.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some("the reboot after the switch, as asked");
+    }
     let ok = switchap::send(&client, &req, Duration::from_secs(5)).map_err(|e| e.to_string())?;
     tl.event(
         "device",
@@ -1397,21 +1421,35 @@ fn switchap_round(env: &Env, since: usize) -> FlowResult {
                 .skip(after)
                 .find_map(|(k, (_, e))| match e {
                     Ev::Device(l, _) if l.contains(want) && !switchap_expect::handles(l) => {
-                        Some(k + 1)
+                        Some((k + 1, l.clone()))
                     }
                     _ => None,
                 })
         });
-        after = found.ok_or_else(|| {
+        let (next, line) = found.ok_or_else(|| {
             format!(
                 "the device's log shows no `{want}` line within {} ms of the reply",
                 budget.as_millis()
             )
         })?;
+        tl.event(
+            "device",
+            "switchap_switch",
+            &format!("device  {line}"),
+            "33",
+            json!({"line": line}),
+        );
+        after = next;
     }
+    let lines: Vec<String> = switchap_expect::SWITCH_LINES
+        .iter()
+        .map(|l| format!("`{l}`"))
+        .collect();
     let mut detail = format!(
-        "request id {} accepted (code 200, id echoed); the device's log shows the switch to {}",
-        req.id, req.ssid
+        "request id {} accepted (code 200, id echoed) to switch to {}; the device's log shows {}",
+        req.id,
+        req.ssid,
+        lines.join(", then ")
     );
     if switchap_expect::REBOOTS {
         tl.wait_events(budget, |evs| {
