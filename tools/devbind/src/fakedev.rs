@@ -195,25 +195,29 @@ impl Log {
     /// A line of the library: the core's text with `bytes` and `num` at its placeholders;
     /// bytes outside printable ASCII, and `\`, as `\xNN` (as the C shell prints them).
     fn line(&self, line: Line, bytes: &[u8], num: i64) {
-        if line.level() as u8 > self.level {
-            return;
+        if line.level() as u8 <= self.level {
+            self.print(&library_line(line, bytes, num));
         }
-        let mut text = format!("[{}] dev_bind: ", tag(line.level()));
-        line.pieces(bytes, num, &mut |p| match p {
-            Piece::Text(t) => text.push_str(&String::from_utf8_lossy(t)),
-            Piece::Num(n) => text.push_str(&n.to_string()),
-            Piece::Bytes(b) => {
-                for &c in b {
-                    if (0x20..0x7F).contains(&c) && c != b'\\' {
-                        text.push(char::from(c));
-                    } else {
-                        text.push_str(&format!("\\x{c:02X}"));
-                    }
+    }
+}
+
+/// The text of a library line, without the uptime.
+fn library_line(line: Line, bytes: &[u8], num: i64) -> String {
+    let mut text = format!("[{}] dev_bind: ", tag(line.level()));
+    line.pieces(bytes, num, &mut |p| match p {
+        Piece::Text(t) => text.push_str(&String::from_utf8_lossy(t)),
+        Piece::Num(n) => text.push_str(&n.to_string()),
+        Piece::Bytes(b) => {
+            for &c in b {
+                if (0x20..0x7F).contains(&c) && c != b'\\' {
+                    text.push(char::from(c));
+                } else {
+                    text.push_str(&format!("\\x{c:02X}"));
                 }
             }
-        });
-        self.print(&text);
-    }
+        }
+    });
+    text
 }
 
 /// The sink of one entry: actions queued in order (an answer in its place), log lines printed
@@ -781,4 +785,93 @@ pub fn run(o: Options) -> io::Result<()> {
     d.log.device(&format!("exiting ({why})"));
     d.entry(|m, now, out| m.deinit(now, out));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn library_lines_are_the_c_shells() {
+        let l = Line::new(Level::Warn, Msg::SubRes);
+        assert_eq!(
+            library_line(l, b"/a/b", -1),
+            "[wrn] dev_bind: sub /a/b res:-1"
+        );
+        // Network bytes: non-printable ones and `\` escaped, as src/ffi/log.rs prints them.
+        let l = Line::new(Level::Warn, Msg::MatchBadJson);
+        assert_eq!(
+            library_line(l, b"a\x00\"\\\xff", 0),
+            "[wrn] dev_bind: match_reply ignored: bad JSON: a\\x00\"\\x5C\\xFF"
+        );
+        let l = Line::new(Level::Info, Msg::TryFail);
+        assert_eq!(library_line(l, b"", 2), "[inf] dev_bind: try 2 times fail");
+    }
+
+    #[test]
+    fn the_config_is_set_only_when_a_flag_changes_it() {
+        let o = Options::from_flags(&flags(&[("broker", "h:1")])).unwrap();
+        assert!(o.config.is_none());
+        assert_eq!(o.log_level, 5);
+        let o = Options::from_flags(&flags(&[("broker", "h:1"), ("notify-count", "3")])).unwrap();
+        let want = Config {
+            notify_count: 3,
+            ..Config::DEFAULT
+        };
+        assert_eq!(o.config, Some(want));
+        for (k, v) in [
+            ("report-attempts", "256"),
+            ("notify-count", "-1"),
+            ("run-ms", "x"),
+        ] {
+            let e = Options::from_flags(&flags(&[("broker", "h:1"), (k, v)]));
+            assert!(e.is_err_and(|e| e.contains(k)), "{k}={v}");
+        }
+        let o = Options::from_flags(&flags(&[("broker", "h:1"), ("log-level", "9")])).unwrap();
+        assert_eq!(o.log_level, 5);
+        assert!(Options::from_flags(&flags(&[])).is_err());
+    }
+
+    #[test]
+    fn tokens_are_32_hex_digits() {
+        let t = parse_token("000102030405060708090a0B0c0D0e0F").unwrap();
+        assert_eq!(t, core::array::from_fn(|i| i as u8));
+        for bad in [
+            "",
+            "00",
+            "0g0102030405060708090a0b0c0d0e0f",
+            "é01020304050607080900a0b0c0d0e0",
+        ] {
+            assert!(parse_token(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_kv_file_is_the_linux_stand_ins() {
+        let dir = std::env::temp_dir().join(format!("devbind-fake-kv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("kv.txt");
+        let kv = Kv {
+            path: path.to_str().unwrap().to_string(),
+        };
+        // Never written: the HAL's read error, as for a failed read.
+        assert_eq!(kv.reset_flag(), Err(-1));
+        assert_eq!(kv.set(KV_RESET, &[1]), 0);
+        assert_eq!(kv.reset_flag(), Ok(true));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.lines().any(|l| l == "awss.rst 01"), "{text}");
+        // Other keys and junk lines (skipped) survive a write.
+        std::fs::write(&path, "# c\nother 0a0b\nbroken line zz\nawss.rst 01\n").unwrap();
+        assert_eq!(kv.set(KV_RESET, &[0]), 0);
+        assert_eq!(kv.reset_flag(), Ok(false));
+        assert_eq!(kv.get("other"), Ok(vec![10, 11]));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
