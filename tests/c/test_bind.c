@@ -377,6 +377,38 @@ static void flow_b_silent_cloud(void)
     check_answer(0, URI_MCAST, "10.0.0.67", 2, "2", hexn, LIFETIME_MS - 10);
 }
 
+static void flow_b_slow_cloud(void)
+{
+    /* the cloud acknowledges later than a token lives (1 s): every ack finds the token
+     * expired, so the waiting phone cannot be answered and the token rotates; the phone waits
+     * no longer than one token's reports (30 s x 2), then the acks rotate nothing */
+    dev_bind_config_t cfg = {30000, 2, 1000, 30, 100, 3000};
+    CHECK_EQ(dev_bind_set_config(&cfg), 0);
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK_EQ(fx_match_reply("0"), 0);
+    awss_dev_bind_notify_stop();
+    mock_advance(1000);
+    CHECK_EQ(fx_query(URI_MCAST, "10.0.0.66", 1, "{\"id\":\"1\",\"version\":\"1.0\",\"params\":{}}"), 0);
+    int reports = fx_reports();
+    CHECK(reports >= 2);
+    for (int waited = 0; waited < 70000; waited += 2000) {
+        char id[16];
+        mock_advance(2000);
+        CHECK_EQ(fx_report_id(fx_reports() - 1, id), 0);
+        CHECK_EQ(fx_match_reply(id), 0);
+    }
+    CHECK_EQ(mock_resp_count(), 0);
+    CHECK(mock_log_contains("query dropped: no acked token in time"));
+    CHECK(fx_reports() - reports >= 20);
+    CHECK(fx_reports() - reports <= 32);
+    int after = fx_reports();
+    char id[16];
+    mock_advance(2000);
+    CHECK_EQ(fx_report_id(fx_reports() - 1, id), 0);
+    CHECK_EQ(fx_match_reply(id), 0);
+    CHECK_EQ(fx_reports(), after);
+}
+
 static void flow_b_id_echo(void)
 {
     static const struct {
@@ -1398,6 +1430,7 @@ static const struct {
     {"flow_b_query_pending", flow_b_query_pending},
     {"flow_b_query_expired", flow_b_query_expired},
     {"flow_b_silent_cloud", flow_b_silent_cloud},
+    {"flow_b_slow_cloud", flow_b_slow_cloud},
     {"flow_b_id_echo", flow_b_id_echo},
     {"flow_b_four_phones", flow_b_four_phones},
     {"flow_b_queue_full", flow_b_queue_full},
