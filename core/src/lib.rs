@@ -39,26 +39,33 @@ pub const IOTX_AWSS_BIND_NOTIFY: i32 = 0x100F;
 pub const IOTX_RESET: i32 = 0x3000;
 
 /// Copy the first `min(dst.len(), src.len())` bytes of `src` into `dst` and return that
-/// count. Sixteen bytes at a time as whole arrays (which the compiler moves a word at a time)
-/// then the rest byte by byte: `copy_from_slice` would be one `memcpy`, but where the
-/// optimizer (at opt-level "z") leaves it out of line it keeps its length-mismatch panic, and
-/// the firmware must link no panic code.
+/// count: whole 16-byte arrays (which the compiler moves a word or a vector at a time), then
+/// what is left in halves, 8, 4, 2 and 1 byte(s), so that no byte is copied on its own
+/// unless it is the last. `copy_from_slice` would be one `memcpy`, but where the optimizer
+/// (at opt-level "z") leaves it out of line it keeps its length-mismatch panic, and the
+/// firmware must link no panic code.
 pub fn copy_bytes(dst: &mut [u8], src: &[u8]) -> usize {
     let n = dst.len().min(src.len());
-    let (Some(dst), Some(src)) = (dst.get_mut(..n), src.get(..n)) else {
-        return 0;
-    };
-    let mut d = dst.chunks_exact_mut(16);
-    let mut s = src.chunks_exact(16);
-    for (d, s) in (&mut d).zip(&mut s) {
-        if let (Ok(d), Ok(s)) = (<&mut [u8; 16]>::try_from(d), <&[u8; 16]>::try_from(s)) {
-            *d = *s;
-        }
-    }
-    for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
-        *d = *s;
-    }
+    let mut d = dst.get_mut(..n).unwrap_or_default();
+    let mut s = src.get(..n).unwrap_or_default();
+    while copy_front::<16>(&mut d, &mut s) {}
+    copy_front::<8>(&mut d, &mut s);
+    copy_front::<4>(&mut d, &mut s);
+    copy_front::<2>(&mut d, &mut s);
+    copy_front::<1>(&mut d, &mut s);
     n
+}
+
+/// Copy the first `N` bytes of `s` into `d` and move both past them; false (and nothing
+/// copied) when either is shorter.
+fn copy_front<const N: usize>(d: &mut &mut [u8], s: &mut &[u8]) -> bool {
+    let (Some(to), Some(from)) = (d.first_chunk_mut::<N>(), s.first_chunk::<N>()) else {
+        return false;
+    };
+    *to = *from;
+    *d = core::mem::take(d).get_mut(N..).unwrap_or_default();
+    *s = s.get(N..).unwrap_or_default();
+    true
 }
 
 /// Run-time tunables; the mirror of the C `dev_bind_config_t` (SPEC section 6).

@@ -67,6 +67,11 @@ macro_rules! messages {
         /// Every text, in the order of [`Msg`]: the source of [`TABLE`] (used at compile time
         /// only).
         const TEXTS: &[&str] = &[$($text),*];
+
+        impl Msg {
+            /// Every line, in declaration order (for the tests that check each of them).
+            pub const ALL: &[Msg] = &[$(Msg::$name),*];
+        }
     };
 }
 
@@ -242,6 +247,32 @@ static TABLE: [u16; TEXTS.len() + 1] = {
     t
 };
 
+/// No placeholder, in [`PLACEHOLDERS`].
+const NO_PLACEHOLDER: u8 = u8::MAX;
+
+/// Where the placeholders (`%s`, `%d`) of text `i` start, at most two, found when the crate is
+/// compiled ([`NO_PLACEHOLDER`] for none), so that printing a line never scans its text.
+static PLACEHOLDERS: [[u8; 2]; TEXTS.len()] = {
+    let mut table = [[NO_PLACEHOLDER; 2]; TEXTS.len()];
+    let mut i = 0;
+    while i < TEXTS.len() {
+        let t = TEXTS[i].as_bytes();
+        assert!(t.len() < NO_PLACEHOLDER as usize, "a log text too long");
+        let (mut j, mut k) = (0, 0);
+        while j + 1 < t.len() {
+            if t[j] == b'%' && (t[j + 1] == b's' || t[j + 1] == b'd') {
+                assert!(k < 2, "a log text with more than two placeholders");
+                table[i][k] = j as u8;
+                k += 1;
+                j += 1;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    table
+};
+
 /// The replies whose refusals [`Msg::ignored`] names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reply {
@@ -262,6 +293,41 @@ impl Msg {
         };
         BLOB.get(usize::from(start)..usize::from(end))
             .unwrap_or(&[])
+    }
+
+    /// The line's text cut at its placeholders, by the table made at compile time.
+    pub fn parts(self) -> Parts {
+        let text = self.text();
+        let at = PLACEHOLDERS
+            .get(self as usize)
+            .copied()
+            .unwrap_or([NO_PLACEHOLDER; 2]);
+        // The placeholder at `at` (if any), and the end of the text before it.
+        let hole = |at: u8| {
+            let arg = match text.get(usize::from(at) + 1) {
+                Some(b's') => Some(Arg::Bytes),
+                Some(b'd') => Some(Arg::Num),
+                _ => None,
+            };
+            let end = if arg.is_some() {
+                usize::from(at)
+            } else {
+                text.len()
+            };
+            (arg, end)
+        };
+        let (first, head_end) = hole(at[0]);
+        let (second, first_end) = hole(at[1]);
+        let slice = |from: usize, to: usize| text.get(from..to).unwrap_or(&[]);
+        let from_first = usize::from(at[0]) + 2;
+        let from_second = usize::from(at[1]) + 2;
+        Parts {
+            head: slice(0, head_end),
+            args: [
+                first.map(|a| (a, slice(from_first, first_end))),
+                second.map(|a| (a, slice(from_second, text.len()))),
+            ],
+        }
     }
 
     /// The line that says why a reply was ignored.
@@ -438,7 +504,7 @@ impl Line {
     /// Hand the line's pieces (without the `[lvl] dev_bind: ` prefix) to `out`, in order,
     /// with `bytes` and `num` at the placeholders. Empty texts are left out.
     pub fn pieces<'a>(self, bytes: &'a [u8], num: i64, out: &mut impl FnMut(Piece<'a>)) {
-        let parts = Parts::of(self.msg.text());
+        let parts = self.msg.parts();
         let mut text = |t: &'static [u8]| {
             if !t.is_empty() {
                 out(Piece::Text(t));
@@ -489,6 +555,25 @@ mod tests {
         assert_eq!(render(l, b"x", 0), b"<x>");
         let l = Line::new(Level::Info, Msg::ConfigUpdated);
         assert_eq!(render(l, b"x", 3), b"config set");
+    }
+
+    #[test]
+    fn the_placeholder_table_cuts_every_text_as_a_scan_does() {
+        assert_eq!(Msg::ALL.len(), TEXTS.len());
+        for &m in Msg::ALL {
+            assert_eq!(m.parts(), Parts::of(m.text()), "{m:?}");
+        }
+        // One of each kind, and two in one text.
+        assert_eq!(
+            Msg::SubRes.parts(),
+            Parts {
+                head: b"sub ",
+                args: [
+                    Some((Arg::Bytes, &b" res:"[..])),
+                    Some((Arg::Num, &b""[..]))
+                ],
+            }
+        );
     }
 
     #[test]

@@ -26,7 +26,13 @@ impl<'a> Writer<'a> {
     }
 
     fn byte(&mut self, b: u8) {
-        self.bytes(&[b]);
+        match self.buf.get_mut(self.len) {
+            Some(slot) => {
+                *slot = b;
+                self.len += 1;
+            }
+            None => self.overflow = true,
+        }
     }
 
     /// Append text.
@@ -98,6 +104,20 @@ impl<'a> Writer<'a> {
 
     /// [`Writer::json_escaped`], ASCII letters upper-cased when `upper`.
     fn escaped(&mut self, b: &[u8], upper: bool) -> &mut Self {
+        // The common case (an identity from the HAL): printable ASCII with nothing to escape,
+        // copied in one run (and upper-cased where it landed).
+        if b.iter()
+            .all(|&c| (0x20..0x7F).contains(&c) && c != b'"' && c != b'\\')
+        {
+            let start = self.len;
+            self.bytes(b);
+            if upper {
+                if let Some(text) = self.buf.get_mut(start..self.len) {
+                    text.make_ascii_uppercase();
+                }
+            }
+            return self;
+        }
         let mut rest = b;
         loop {
             // The valid UTF-8 head of `rest`, and the bad bytes after it (`skip` of them are

@@ -1,10 +1,12 @@
 //! ChaCha20 (RFC 8439 block function, 20 rounds) as a `rand_core` generator for tokens.
 //!
 //! The 256-bit key is the seed, the 96-bit nonce is zero and the 32-bit block counter starts at
-//! 0. Each request for bytes takes fresh keystream blocks; the unused tail of a block is thrown
-//! away, so no keystream is ever kept in RAM and none is handed out twice. When the counter
-//! would wrap, the generator rekeys itself from its own stream (forward secrecy for tokens
-//! already handed out) and starts again at counter 0.
+//! 0. The keystream is handed out in order, one block kept as `rand_core`'s `BlockRng` keeps
+//! its results: a 16-byte token takes the next 16 bytes of the current block, and a block (one
+//! run of the block function) serves four tokens. Bytes handed out are wiped from the buffer,
+//! so none is handed out twice nor kept after it is used. When the counter would wrap, the
+//! generator rekeys itself from its own stream (forward secrecy for tokens already handed out)
+//! and starts again at counter 0.
 
 use rand_core::{CryptoRng, RngCore};
 
@@ -43,31 +45,17 @@ const fn words<const N: usize>(bytes: &[u8]) -> [u32; N] {
     out
 }
 
-/// Add the initial state for `key` and `tail` (the counter and the nonce) to `s`, word by word
-/// (the block function does so before and after the rounds).
-fn add_init(s: &mut [u32; 16], key: &[u8; 32], tail: &[u32; 4]) {
-    for (i, w) in s.iter_mut().enumerate() {
-        let x = match i {
-            0..4 => SIGMA[i % 4],
-            4..12 => {
-                let k = 4 * (i - 4) % 32;
-                match key.get(k..k + 4) {
-                    Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
-                    _ => 0,
-                }
-            }
-            _ => tail[i % 4],
-        };
-        *w = w.wrapping_add(x);
-    }
-}
-
-/// The block function's 16 output words (before serialization to little-endian bytes).
-fn block_words(s: &mut [u32; 16], key: &[u8; 32], counter: u32, nonce: &[u32; 3]) {
+/// The block function's 16 output words (before serialization to little-endian bytes): the
+/// initial state (constants, key, counter, nonce), twenty rounds, the initial state added.
+fn block_words(out: &mut [u32; 16], key: &[u32; 8], counter: u32, nonce: &[u32; 3]) {
+    let [k0, k1, k2, k3, k4, k5, k6, k7] = *key;
     let [n0, n1, n2] = *nonce;
-    let tail = [counter, n0, n1, n2];
-    *s = [0; 16];
-    add_init(s, key, &tail);
+    let [c0, c1, c2, c3] = SIGMA;
+    let init = [
+        c0, c1, c2, c3, k0, k1, k2, k3, k4, k5, k6, k7, counter, n0, n1, n2,
+    ];
+    let s = out;
+    *s = init;
     // Ten double rounds: a column round, then a diagonal round (RFC 8439 section 2.3).
     for _ in 0..10 {
         quarter(s, 0, 4, 8, 12);
@@ -79,18 +67,17 @@ fn block_words(s: &mut [u32; 16], key: &[u8; 32], counter: u32, nonce: &[u32; 3]
         quarter(s, 2, 7, 8, 13);
         quarter(s, 3, 4, 9, 14);
     }
-    add_init(s, key, &tail);
+    for (w, x) in s.iter_mut().zip(init) {
+        *w = w.wrapping_add(x);
+    }
 }
 
-/// Byte `i` of the little-endian serialization of `s` (`i % 64`, so never out of bounds).
-fn byte_of(s: &[u32; 16], i: usize) -> u8 {
-    (s[(i / 4) % 16] >> (8 * (i % 4))) as u8
-}
-
-/// The first `dst.len()` bytes (at most 64) of the little-endian serialization of `s`.
-fn serialize(dst: &mut [u8], s: &[u32; 16]) {
-    for (i, d) in dst.iter_mut().enumerate() {
-        *d = byte_of(s, i);
+/// The little-endian serialization of `s`.
+fn serialize(dst: &mut [u8; BLOCK_LEN], s: &[u32; 16]) {
+    for (i, w) in s.iter().enumerate() {
+        if let Some(Ok(bytes)) = dst.get_mut(4 * i..4 * i + 4).map(<&mut [u8; 4]>::try_from) {
+            *bytes = w.to_le_bytes();
+        }
     }
 }
 
@@ -98,7 +85,7 @@ fn serialize(dst: &mut [u8], s: &[u32; 16]) {
 /// block `counter` and `nonce`.
 pub fn block(key: &[u8; 32], counter: u32, nonce: &[u8; 12]) -> [u8; BLOCK_LEN] {
     let mut s = [0; 16];
-    block_words(&mut s, key, counter, &words::<3>(nonce));
+    block_words(&mut s, &words::<8>(key), counter, &words::<3>(nonce));
     let mut out = [0u8; BLOCK_LEN];
     serialize(&mut out, &s);
     out
@@ -106,8 +93,14 @@ pub fn block(key: &[u8; 32], counter: u32, nonce: &[u8; 12]) -> [u8; BLOCK_LEN] 
 
 /// A ChaCha20 keystream generator; `const`-constructible so the state can live in a static.
 pub struct ChaCha20 {
-    key: [u8; 32],
+    /// The key, as the block function's little-endian words.
+    key: [u32; 8],
+    /// The counter of the next block.
     counter: u32,
+    /// The current block: `block[used..]` is keystream not handed out yet, `block[..used]` is
+    /// wiped.
+    block: [u8; BLOCK_LEN],
+    used: u8,
 }
 
 impl ChaCha20 {
@@ -118,7 +111,12 @@ impl ChaCha20 {
 
     /// A generator keyed with `seed` whose next block is `counter` (tests of the rekeying).
     pub const fn with_counter(seed: [u8; 32], counter: u32) -> Self {
-        ChaCha20 { key: seed, counter }
+        ChaCha20 {
+            key: words::<8>(&seed),
+            counter,
+            block: [0; BLOCK_LEN],
+            used: BLOCK_LEN as u8,
+        }
     }
 
     /// The counter of the next block.
@@ -126,19 +124,23 @@ impl ChaCha20 {
         self.counter
     }
 
-    /// The next keystream block, as words, into `out`. The last counter value is never used
-    /// for output: it rekeys (the new key is the first 32 bytes of that block).
-    fn next_block(&mut self, out: &mut [u32; 16]) {
+    /// Compute the next keystream block into [`ChaCha20::block`]. The last counter value is
+    /// never used for output: it rekeys (the new key is the first 32 bytes of that block).
+    fn refill(&mut self) {
+        let mut s = [0; 16];
         loop {
-            block_words(out, &self.key, self.counter, &[0; 3]);
+            block_words(&mut s, &self.key, self.counter, &[0; 3]);
             let used = self.counter;
             self.counter = used.wrapping_add(1);
             if used != u32::MAX {
-                return;
+                break;
             }
             // The counter wrapped to 0: rekey from this block, then take block 0.
-            serialize(&mut self.key, out);
+            let [k0, k1, k2, k3, k4, k5, k6, k7, ..] = s;
+            self.key = [k0, k1, k2, k3, k4, k5, k6, k7];
         }
+        serialize(&mut self.block, &s);
+        self.used = 0;
     }
 }
 
@@ -152,10 +154,20 @@ impl RngCore for ChaCha20 {
     }
 
     fn fill_bytes(&mut self, dest: &mut [u8]) {
-        let mut s = [0; 16];
-        for chunk in dest.chunks_mut(BLOCK_LEN) {
-            self.next_block(&mut s);
-            serialize(chunk, &s);
+        let mut rest = dest;
+        while !rest.is_empty() {
+            if usize::from(self.used) >= BLOCK_LEN {
+                self.refill();
+            }
+            let fresh = self
+                .block
+                .get_mut(usize::from(self.used)..)
+                .unwrap_or_default();
+            let n = super::copy_bytes(rest, fresh);
+            fresh.iter_mut().take(n).for_each(|b| *b = 0);
+            // At most BLOCK_LEN bytes: the sum stays within a `u8`.
+            self.used += n as u8;
+            rest = core::mem::take(&mut rest).get_mut(n..).unwrap_or_default();
         }
     }
 

@@ -39,10 +39,33 @@ fn generator_is_the_zero_nonce_keystream_from_counter_0() {
     assert_eq!(out[..64], block(&seed, 0, &[0; 12])[..]);
     assert_eq!(out[64..], block(&seed, 1, &[0; 12])[..36]);
     assert_eq!(g.counter(), 2);
-    // A token takes a fresh block: no keystream is handed out twice.
+    // A token takes the next 16 bytes of the stream: no keystream is handed out twice, and
+    // one block serves several tokens.
     let mut t = [0u8; 16];
     g.fill_bytes(&mut t);
-    assert_eq!(t[..], block(&seed, 2, &[0; 12])[..16]);
+    assert_eq!(t[..], block(&seed, 1, &[0; 12])[36..52]);
+    assert_eq!(g.counter(), 2);
+    let mut rest = [0u8; 12 + 16];
+    g.fill_bytes(&mut rest);
+    assert_eq!(rest[..12], block(&seed, 1, &[0; 12])[52..]);
+    assert_eq!(rest[12..], block(&seed, 2, &[0; 12])[..16]);
+    assert_eq!(g.counter(), 3);
+}
+
+#[test]
+fn four_tokens_share_one_block() {
+    let seed = [7u8; 32];
+    let mut g = ChaCha20::new(seed);
+    let b0 = block(&seed, 0, &[0; 12]);
+    for k in 0..4 {
+        let mut t = [0u8; 16];
+        g.fill_bytes(&mut t);
+        assert_eq!(t[..], b0[16 * k..16 * (k + 1)], "token {k}");
+        assert_eq!(g.counter(), 1);
+    }
+    let mut t = [0u8; 16];
+    g.fill_bytes(&mut t);
+    assert_eq!(t[..], block(&seed, 1, &[0; 12])[..16]);
 }
 
 #[test]

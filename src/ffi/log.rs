@@ -9,7 +9,7 @@ use core::ffi::{c_int, CStr};
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use super::imports::HAL_Printf;
-use dev_bind_core::msg::{Arg, Parts};
+use dev_bind_core::msg::Arg;
 use dev_bind_core::render::Writer;
 use dev_bind_core::{Level, Line, Msg};
 
@@ -130,13 +130,17 @@ fn all_plain(b: &[u8]) -> bool {
 /// call, or, when `bytes` holds a byte to escape and the text prints them, the prefix, each
 /// piece (the bytes in runs of plain bytes and escaped bytes) and the end.
 pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static CStr, &Args)) {
-    let parts = Parts::of(line.msg().text());
-    // The sign and up to 19 digits, by the payload renderer's digit loop.
+    let parts = line.msg().parts();
+    // The sign and up to 19 digits, by the payload renderer's digit loop (only for a text
+    // that prints the number).
     let mut digits = [0u8; 20];
-    let mut w = Writer::new(&mut digits);
-    w.i64(num);
-    let len = w.len();
-    let num = digits.get(..len).unwrap_or(&[]);
+    let mut num_text: &[u8] = &[];
+    if parts.args.iter().flatten().any(|(arg, _)| *arg == Arg::Num) {
+        let mut w = Writer::new(&mut digits);
+        w.i64(num);
+        let len = w.len();
+        num_text = digits.get(..len).unwrap_or(&[]);
+    }
     let mut args = [EMPTY; 6];
     args[0] = piece(tag(line.level()));
     args[1] = piece(parts.head);
@@ -154,7 +158,7 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static 
                 }
                 piece(bytes)
             }
-            Arg::Num => piece(num),
+            Arg::Num => piece(num_text),
         };
         args[at + 1] = piece(after);
     }

@@ -6,8 +6,8 @@
 //! * [`imports`] typed `extern "C"` declarations and thin safe wrappers ([`imports::Platform`]).
 //! * [`types`] `#[repr(C)]` mirrors with compile-time layout checks.
 //! * [`lock`] the module mutex; [`shell`] the machine behind it and the entry wrapper;
-//!   [`exec`] runs the machine's actions; [`coap`] the CoAP side; [`timer`] the one HAL timer;
-//!   [`log`] log lines.
+//!   [`exec`] runs the machine's actions; [`coap`] the CoAP side; [`timer`] the one HAL timer
+//!   (a leaf: [`shell::arm`] decides its delay and hands in its callback); [`log`] log lines.
 //! * [`exports`] the bind flow's symbols and the new API; [`legacy`] the helpers other SDK
 //!   modules link against; [`legacy_alloc`] the only code that allocates.
 

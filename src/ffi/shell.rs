@@ -30,7 +30,7 @@ pub struct Shell {
     machine: M,
     /// `machine` was seeded from HAL entropy.
     ready: bool,
-    /// Bumped by every timer arming (see `timer::arm`).
+    /// Bumped by every timer arming (see [`arm`]).
     pub timer_seq: u32,
     /// The token last copied into `aes_random`.
     mirrored: Token,
@@ -400,7 +400,7 @@ impl Held {
                 }
             }
         }
-        timer::arm();
+        arm();
         published.unwrap_or(0)
     }
 
@@ -426,6 +426,43 @@ fn mirror(shell: &mut Shell) {
     }
 }
 
+/// Rounds of the arming protocol before giving up (only a pathological interleaving of many
+/// threads needs more than two; the next entry or timer tick re-arms anyway).
+const ARM_ROUNDS: u32 = 8;
+
+/// The timer callback: poll the machine (which re-arms the timer).
+unsafe extern "C" fn on_timer(_user_data: *mut core::ffi::c_void) {
+    let _ = run(Event::Poll);
+}
+
+/// Re-arm the timer with the machine's next deadline (or stop it when there is none).
+///
+/// Protocol: under the lock take `seq += 1` and the deadline; unlock; Stop (+ Start); lock
+/// again and, if another thread armed meanwhile (`seq` moved), repeat with the fresh deadline.
+/// The last Start therefore always uses the latest deadline. A Start that fails after its
+/// retries leaves `timer::UNARMED` set (see the timer module's text).
+pub fn arm() {
+    let hal = Hal;
+    for _ in 0..ARM_ROUNDS {
+        let (seq, delay) = {
+            let Some(mut guard) = SHELL.lock() else {
+                return;
+            };
+            guard.timer_seq = guard.timer_seq.wrapping_add(1);
+            let seq = guard.timer_seq;
+            let deadline = guard.machine().poll_at();
+            (seq, deadline.map(|at| timer::delay_ms(hal.uptime_ms(), at)))
+        };
+        timer::set(delay, on_timer);
+        let Some(guard) = SHELL.lock() else {
+            return;
+        };
+        if guard.timer_seq == seq {
+            return;
+        }
+    }
+}
+
 /// Run `f` on the shell under the lock, for calls that queue no action (no timer change).
 /// `None` (after an error line) when the module lock cannot be created.
 #[inline(always)]
@@ -435,7 +472,7 @@ pub fn locked<R>(f: impl FnOnce(&mut Shell, &Hal, u64) -> R) -> Option<R> {
     held.unlock();
     // A deadline that no timer carries (its start failed) is armed again by any entry.
     if timer::UNARMED.load(Ordering::Acquire) {
-        timer::arm();
+        arm();
     }
     Some(value)
 }

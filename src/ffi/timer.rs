@@ -1,6 +1,6 @@
-//! The module's single HAL timer. Created lazily and race-free; its callback polls the
-//! machine. Every entry re-arms it with the machine's next deadline without ever holding the
-//! lock across a timer call.
+//! The module's single HAL timer: created lazily and race-free, started or stopped by [`set`].
+//! A leaf: it knows nothing of the machine. The shell (`shell::arm`) decides the delay, without
+//! ever holding the lock across a timer call, and hands in the callback that polls the machine.
 //!
 //! A timer that cannot be created or started (an RTOS out of timer handles, or whose timer
 //! command queue is full for a moment) is an error line, tried again at once a few times, then
@@ -12,17 +12,12 @@ use core::ptr;
 use portable_atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use super::imports::{
-    HAL_Timer_Create, HAL_Timer_Delete, HAL_Timer_Start, HAL_Timer_Stop, Hal, Platform,
+    HAL_Timer_Create, HAL_Timer_Delete, HAL_Timer_Start, HAL_Timer_Stop, TimerFn,
 };
 use super::log;
-use super::shell::{self, SHELL};
 use dev_bind_core::{Level, Msg};
 
 static TIMER: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
-
-/// Rounds of the arming protocol before giving up (only a pathological interleaving of many
-/// threads needs more than two; the next entry or timer tick re-arms anyway).
-const MAX_ROUNDS: u32 = 8;
 
 /// `HAL_Timer_Start` calls of one arming: the first and, when it fails, this many minus one
 /// retries at once (a full timer command queue drains within a tick; a broken timer does not,
@@ -50,19 +45,15 @@ unsafe fn start(t: *mut c_void, ms: i32) -> c_int {
     rc
 }
 
-/// The timer callback: poll the machine (which re-arms the timer).
-unsafe extern "C" fn on_timer(_user_data: *mut c_void) {
-    let _ = shell::run(shell::Event::Poll);
-}
-
-/// The timer, created on first use; `None` (logged) when the HAL cannot create one.
-fn timer() -> Option<*mut c_void> {
+/// The timer, created on first use with `callback`; `None` (logged) when the HAL cannot
+/// create one.
+fn timer(callback: TimerFn) -> Option<*mut c_void> {
     let current = TIMER.load(Ordering::Acquire);
     if !current.is_null() {
         return Some(current);
     }
-    // SAFETY: the name is NUL-terminated and static; `on_timer` has the callback type.
-    let fresh = unsafe { HAL_Timer_Create(c"dev_bind".as_ptr(), Some(on_timer), ptr::null_mut()) };
+    // SAFETY: the name is NUL-terminated and static; `callback` has the callback type.
+    let fresh = unsafe { HAL_Timer_Create(c"dev_bind".as_ptr(), Some(callback), ptr::null_mut()) };
     if fresh.is_null() {
         log::note(Level::Error, Msg::NoTimer);
         return None;
@@ -83,55 +74,34 @@ pub fn delay_ms(now: u64, deadline: u64) -> i32 {
     i32::try_from(ms).unwrap_or(i32::MAX)
 }
 
-/// Re-arm the timer with the machine's next deadline (or stop it when there is none).
-///
-/// Protocol: under the lock take `seq += 1` and the deadline; unlock; Stop (+ Start); lock
-/// again and, if another thread armed meanwhile (`seq` moved), repeat with the fresh deadline.
-/// The last Start therefore always uses the latest deadline. A Start that fails after its
-/// retries leaves [`UNARMED`] set (see the module's text).
-pub fn arm() {
-    let hal = Hal;
-    for _ in 0..MAX_ROUNDS {
-        let (seq, delay) = {
-            let Some(mut guard) = SHELL.lock() else {
+/// Start the timer (created with `callback` if there is none yet) to fire in `delay` ms, or
+/// stop it when `delay` is `None`. A timer that cannot be created or started leaves
+/// [`UNARMED`] set (see the module's text).
+pub fn set(delay: Option<i32>, callback: TimerFn) {
+    match delay {
+        Some(ms) => {
+            let Some(t) = timer(callback) else {
+                UNARMED.store(true, Ordering::Release);
                 return;
             };
-            guard.timer_seq = guard.timer_seq.wrapping_add(1);
-            let seq = guard.timer_seq;
-            let deadline = guard.machine().poll_at();
-            (seq, deadline.map(|at| delay_ms(hal.uptime_ms(), at)))
-        };
-        match delay {
-            Some(ms) => {
-                let Some(t) = timer() else {
-                    UNARMED.store(true, Ordering::Release);
-                    return;
-                };
-                // SAFETY: `t` is a live HAL timer (never deleted once published).
-                let rc = unsafe {
-                    HAL_Timer_Stop(t);
-                    start(t, ms)
-                };
-                let failed = rc != 0;
-                if failed {
-                    log::num(Level::Error, Msg::TimerStartFailed, i64::from(rc));
-                }
-                UNARMED.store(failed, Ordering::Release);
+            // SAFETY: `t` is a live HAL timer (never deleted once published).
+            let rc = unsafe {
+                HAL_Timer_Stop(t);
+                start(t, ms)
+            };
+            let failed = rc != 0;
+            if failed {
+                log::num(Level::Error, Msg::TimerStartFailed, i64::from(rc));
             }
-            None => {
-                UNARMED.store(false, Ordering::Release);
-                let t = TIMER.load(Ordering::Acquire);
-                if !t.is_null() {
-                    // SAFETY: `t` is a live HAL timer (never deleted once published).
-                    unsafe { HAL_Timer_Stop(t) };
-                }
-            }
+            UNARMED.store(failed, Ordering::Release);
         }
-        let Some(guard) = SHELL.lock() else {
-            return;
-        };
-        if guard.timer_seq == seq {
-            return;
+        None => {
+            UNARMED.store(false, Ordering::Release);
+            let t = TIMER.load(Ordering::Acquire);
+            if !t.is_null() {
+                // SAFETY: `t` is a live HAL timer (never deleted once published).
+                unsafe { HAL_Timer_Stop(t) };
+            }
         }
     }
 }
