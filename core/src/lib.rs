@@ -130,6 +130,18 @@ pub enum Level {
     Debug = 5,
 }
 
+impl Level {
+    /// The tag a printed line carries: `[err] dev_bind: ...`.
+    pub const fn tag(self) -> &'static str {
+        match self {
+            Level::Error => "err",
+            Level::Warn => "wrn",
+            Level::Info => "inf",
+            Level::Debug => "dbg",
+        }
+    }
+}
+
 /// MQTT subscriptions the machine manages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sub {
@@ -137,6 +149,16 @@ pub enum Sub {
     MatchReply,
     /// `/sys/${pk}/${dn}/thing/reset_reply`, handled by `awss_report_reset_reply`.
     ResetReply,
+}
+
+impl Sub {
+    /// The topic subscribed.
+    pub const fn topic(self) -> render::Topic {
+        match self {
+            Sub::MatchReply => render::Topic::MatchReply,
+            Sub::ResetReply => render::Topic::ResetReply,
+        }
+    }
 }
 
 /// How the `id` of a phone's query is echoed in the answer (SPEC section 6, "Answering queries").

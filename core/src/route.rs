@@ -161,3 +161,26 @@ impl Payload {
         }
     }
 }
+
+/// The line after subscribing (`on`) or unsubscribing a topic, with the client's result as
+/// its number and the topic as its text: always printed, a warning when the client refused.
+pub const fn subscription_result(on: bool, rc: i32) -> Line {
+    let level = if rc < 0 { Level::Warn } else { Level::Debug };
+    Line::new(level, if on { Msg::SubRes } else { Msg::UnsubRes })
+}
+
+/// The line after registering a CoAP resource, with the server's result as its number and
+/// the path as its text: only when the registration failed.
+pub const fn registration_result(rc: i32) -> Option<Line> {
+    if rc == 0 {
+        None
+    } else {
+        Some(Line::new(Level::Warn, Msg::RegisterRes))
+    }
+}
+
+/// Printed before event `IOTX_AWSS_BIND_NOTIFY` is posted.
+pub const POSTING_BIND_NOTIFY: Line = Line::new(Level::Debug, Msg::PostBindNotify);
+
+/// Printed, with `HAL_Kv_Set`'s result, when the reset flag could not be saved.
+pub const FLAG_NOT_SAVED: Line = Line::new(Level::Error, Msg::KvSetRes);

@@ -10,8 +10,8 @@ use super::imports::{self, Hal, Platform};
 use super::log;
 use super::types::{CoapMessage, CoapRecvMsgHandler, NetworkAddr};
 use dev_bind_core::render::{self, Identity, Payload, Topic, Writer};
-use dev_bind_core::route::Channel;
-use dev_bind_core::{Action, Answer, Level, Line, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
+use dev_bind_core::route::{self, Channel};
+use dev_bind_core::{Action, Answer, Sub, IOTX_AWSS_BIND_NOTIFY};
 use dev_bind_core::{IdEcho, Token};
 
 /// Payload buffer: the longest payload (a query answer with a 32-byte id and the longest
@@ -80,13 +80,6 @@ pub fn topic<'b>(buf: &'b mut [u8], which: Topic, who: &Identity<'_>) -> &'b [u8
     buf.get(..=len).unwrap_or(b"\0")
 }
 
-fn sub_topic(sub: Sub) -> Topic {
-    match sub {
-        Sub::MatchReply => Topic::MatchReply,
-        Sub::ResetReply => Topic::ResetReply,
-    }
-}
-
 /// What [`use_topic`] does with a rendered topic.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TopicUse {
@@ -112,7 +105,7 @@ pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
     let (p, null) = (t.as_ptr().cast(), core::ptr::null_mut());
     // SAFETY: `t` ends with the NUL `topic` writes (the client and the server copy it); each
     // handler has the type its function expects; a registration's context is the server's.
-    let (rc, msg) = unsafe {
+    let rc = unsafe {
         match how {
             TopicUse::Subscribe => {
                 let h: imports::MqttEventHandler = if which == Topic::MatchReply {
@@ -120,12 +113,9 @@ pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
                 } else {
                     super::exports::awss_report_reset_reply
                 };
-                (
-                    imports::IOT_MQTT_Subscribe(null, p, 0, Some(h), null),
-                    Msg::SubRes,
-                )
+                imports::IOT_MQTT_Subscribe(null, p, 0, Some(h), null)
             }
-            TopicUse::Unsubscribe => (imports::IOT_MQTT_Unsubscribe(null, p), Msg::UnsubRes),
+            TopicUse::Unsubscribe => imports::IOT_MQTT_Unsubscribe(null, p),
             TopicUse::Register => {
                 let Some(c) = coap::ctx_or_init() else {
                     return -1;
@@ -135,24 +125,19 @@ pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
                 } else {
                     coap::query_ucast_trampoline
                 };
-                (
-                    imports::CoAPServer_register(c.as_ptr(), p, Some(cb)),
-                    Msg::RegisterRes,
-                )
+                imports::CoAPServer_register(c.as_ptr(), p, Some(cb))
             }
         }
     };
-    let register = how == TopicUse::Register;
-    if register && rc == 0 {
-        return 0;
-    }
-    let text = t.split_last().map_or(t, |(_, rest)| rest);
-    let level = if rc < 0 || register {
-        Level::Warn
-    } else {
-        Level::Debug
+    let line = match how {
+        TopicUse::Subscribe => Some(route::subscription_result(true, rc)),
+        TopicUse::Unsubscribe => Some(route::subscription_result(false, rc)),
+        TopicUse::Register => route::registration_result(rc),
     };
-    log::line(Line::new(level, msg), text, i64::from(rc));
+    if let Some(line) = line {
+        let text = t.split_last().map_or(t, |(_, rest)| rest);
+        log::line(line, text, i64::from(rc));
+    }
     rc
 }
 
@@ -163,7 +148,7 @@ pub fn subscribe(_hal: &Hal, sub: Sub, on: bool) -> c_int {
     } else {
         TopicUse::Unsubscribe
     };
-    use_topic(sub_topic(sub), how)
+    use_topic(sub.topic(), how)
 }
 
 pub use super::coap::register_queries;
@@ -228,14 +213,14 @@ pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> Outcome {
         Action::CancelNotify => coap::cancel_notify(),
         Action::PostEvent(code) => {
             if code == IOTX_AWSS_BIND_NOTIFY {
-                log::note(Level::Debug, Msg::PostBindNotify);
+                log::line(route::POSTING_BIND_NOTIFY, &[], 0);
             }
             imports::post_event(code);
         }
         Action::SetResetFlag(set) => {
             let rc = hal.kv_set_reset(u8::from(set));
             if rc != 0 {
-                log::num(Level::Error, Msg::KvSetRes, i64::from(rc));
+                log::line(route::FLAG_NOT_SAVED, &[], i64::from(rc));
                 return Outcome::FlagNotSaved(set);
             }
         }

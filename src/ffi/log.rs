@@ -53,16 +53,6 @@ pub fn enabled(level: Level) -> bool {
     (level as i32) <= self::level()
 }
 
-/// The tag of a level, 3 bytes.
-fn tag(level: Level) -> &'static [u8; 3] {
-    match level {
-        Level::Error => b"err",
-        Level::Warn => b"wrn",
-        Level::Info => b"inf",
-        Level::Debug => b"dbg",
-    }
-}
-
 /// The formats of a whole line: the tag, then the pieces of its text (the head, then each
 /// placeholder's value and the text after it), each `%.*s` with its length and bytes; by the
 /// number of placeholders (a format with fewer conversions is quicker to print).
@@ -142,7 +132,7 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static 
         num_text = digits.get(..len).unwrap_or(&[]);
     }
     let mut args = [EMPTY; 6];
-    args[0] = piece(tag(line.level()));
+    args[0] = piece(line.level().tag().as_bytes());
     args[1] = piece(parts.head);
     // Where the bytes are in `args`, when they hold a byte to escape.
     let mut escaped_at = None;

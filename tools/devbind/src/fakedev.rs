@@ -20,9 +20,9 @@ use crate::mqtt::Client;
 use crate::phone::{fill_random, path_of};
 use coap_lite::{CoapOption, ContentFormat, MessageClass, MessageType, Packet, RequestType};
 use dev_bind_core::render::{self, Identity, Payload, Topic, Writer};
-use dev_bind_core::route::Channel;
+use dev_bind_core::route::{self, Channel};
 use dev_bind_core::{
-    Action, Answer, Config, Level, Line, Machine, Msg, Piece, QueryCtx, Sink, Sub, Token,
+    Action, Answer, Config, Level, Line, Machine, Piece, QueryCtx, Sink, Sub, Token,
     IOTX_AWSS_BIND_NOTIFY,
 };
 use rumqttc::mqttbytes::QoS;
@@ -166,16 +166,6 @@ struct Log {
     level: u8,
 }
 
-/// The tag the C shell prints for a level (`src/ffi/log.rs`).
-fn tag(level: Level) -> &'static str {
-    match level {
-        Level::Error => "err",
-        Level::Warn => "wrn",
-        Level::Info => "inf",
-        Level::Debug => "dbg",
-    }
-}
-
 impl Log {
     fn now(&self) -> u64 {
         u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
@@ -203,7 +193,7 @@ impl Log {
 
 /// The text of a library line, without the uptime.
 fn library_line(line: Line, bytes: &[u8], num: i64) -> String {
-    let mut text = format!("[{}] dev_bind: ", tag(line.level()));
+    let mut text = format!("[{}] dev_bind: ", line.level().tag());
     line.pieces(bytes, num, &mut |p| match p {
         Piece::Text(t) => text.push_str(&String::from_utf8_lossy(t)),
         Piece::Num(n) => text.push_str(&n.to_string()),
@@ -343,13 +333,6 @@ fn topic_text(which: Topic, who: &Identity<'_>) -> String {
     String::from_utf8_lossy(w.as_bytes()).into_owned()
 }
 
-fn sub_topic(sub: Sub) -> Topic {
-    match sub {
-        Sub::MatchReply => Topic::MatchReply,
-        Sub::ResetReply => Topic::ResetReply,
-    }
-}
-
 fn coap_path(p: &mut Packet, path: &str) {
     for seg in path.split('/').filter(|s| !s.is_empty()) {
         p.add_option(CoapOption::UriPath, seg.as_bytes().to_vec());
@@ -423,16 +406,14 @@ impl Dev {
             Action::CancelNotify => self.notify = None,
             Action::PostEvent(code) => {
                 if code == IOTX_AWSS_BIND_NOTIFY {
-                    self.log
-                        .line(Line::new(Level::Debug, Msg::PostBindNotify), &[], 0);
+                    self.log.line(route::POSTING_BIND_NOTIFY, &[], 0);
                 }
                 self.log.device(&format!("awss status event 0x{code:04x}"));
             }
             Action::SetResetFlag(set) => {
                 let rc = self.kv.set(KV_RESET, &[u8::from(set)]);
                 if rc != 0 {
-                    self.log
-                        .line(Line::new(Level::Error, Msg::KvSetRes), &[], rc.into());
+                    self.log.line(route::FLAG_NOT_SAVED, &[], rc.into());
                     return Outcome::FlagNotSaved(set);
                 }
             }
@@ -479,17 +460,18 @@ impl Dev {
 
     /// Subscribe or unsubscribe a reply topic, with the C shell's result line.
     fn subscribe(&mut self, sub: Sub, on: bool) -> Outcome {
-        let topic = topic_text(sub_topic(sub), &self.who());
+        let topic = topic_text(sub.topic(), &self.who());
         let ok = match &self.mqtt {
             Some(c) if on => c.subscribe(&topic, QoS::AtMostOnce).is_ok(),
             Some(c) => c.unsubscribe(&topic).is_ok(),
             None => false,
         };
         let rc: i32 = if ok { 0 } else { -1 };
-        let level = if rc < 0 { Level::Warn } else { Level::Debug };
-        let msg = if on { Msg::SubRes } else { Msg::UnsubRes };
-        self.log
-            .line(Line::new(level, msg), topic.as_bytes(), rc.into());
+        self.log.line(
+            route::subscription_result(on, rc),
+            topic.as_bytes(),
+            rc.into(),
+        );
         if on && rc < 0 {
             return Outcome::SubscribeRefused(sub);
         }
@@ -790,6 +772,7 @@ pub fn run(o: Options) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dev_bind_core::Msg;
 
     fn flags(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs
