@@ -31,6 +31,10 @@ pub const LEGACY_NOTIFY_ACK_ID: u32 = 123;
 pub const LOG_EXCERPT: usize = 64;
 /// How long `awss_start_connectap_monitor` opens the connect-AP info window.
 pub const CONNECTAP_WINDOW_MS: u64 = 60_000;
+/// How long a phone's query waits for an acknowledged token: RFC 7252's `EXCHANGE_LIFETIME`
+/// (247 s), after which no phone can match an answer to its request, confirmable or not.
+/// Long enough to outlast an MQTT outage's backoff.
+pub const QUERY_WAIT_MS: u64 = 247_000;
 /// Wait before subscribing again a reply topic whose subscription failed.
 pub const SUBSCRIBE_RETRY_MS: u64 = 3_000;
 /// Reads of the reset flag in all at a `connect` whose read fails (the first and the retries,
@@ -269,10 +273,9 @@ struct Pending<Q> {
     ctx: Q,
     mcast: bool,
     id: IdEcho,
-    /// When it stops waiting: its arrival plus the time one token's reports may take
-    /// (`report_retry_ms` x `report_attempts`). Without it, a cloud whose acks come later
-    /// than a token's lifetime would keep one phone waiting, and the device rotating and
-    /// reporting tokens for it, for ever.
+    /// When it stops waiting: [`QUERY_WAIT_MS`] after its arrival. Without it, a cloud whose
+    /// acks come later than a token's lifetime would keep one phone waiting, and the device
+    /// rotating and reporting tokens for it, for ever.
     until: Millis,
 }
 
@@ -1020,16 +1023,12 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             return;
         }
         let p = match json::id_echo(payload) {
-            Ok(id) => {
-                let cfg = self.cfg();
-                let wait_ms = u64::from(cfg.report_retry_ms) * u64::from(cfg.report_attempts);
-                Pending {
-                    ctx,
-                    mcast,
-                    id,
-                    until: after(now, wait_ms),
-                }
-            }
+            Ok(id) => Pending {
+                ctx,
+                mcast,
+                id,
+                until: after(now, QUERY_WAIT_MS),
+            },
             Err(e) => {
                 let line = Line::new(Level::Warn, Msg::query_ignored(e));
                 sink.log(line, excerpt(payload.unwrap_or(&[])), 0);
