@@ -269,6 +269,11 @@ struct Pending<Q> {
     ctx: Q,
     mcast: bool,
     id: IdEcho,
+    /// When it stops waiting: its arrival plus the time one token's reports may take
+    /// (`report_retry_ms` x `report_attempts`). Without it, a cloud whose acks come later
+    /// than a token's lifetime would keep one phone waiting, and the device rotating and
+    /// reporting tokens for it, for ever.
+    until: Millis,
 }
 
 /// Statistics and what is needed to keep them.
@@ -1015,7 +1020,16 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             return;
         }
         let p = match json::id_echo(payload) {
-            Ok(id) => Pending { ctx, mcast, id },
+            Ok(id) => {
+                let cfg = self.cfg();
+                let wait_ms = u64::from(cfg.report_retry_ms) * u64::from(cfg.report_attempts);
+                Pending {
+                    ctx,
+                    mcast,
+                    id,
+                    until: after(now, wait_ms),
+                }
+            }
             Err(e) => {
                 let line = Line::new(Level::Warn, Msg::query_ignored(e));
                 sink.log(line, excerpt(payload.unwrap_or(&[])), 0);
@@ -1417,6 +1431,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 }
             }
         }
+        self.drop_expired_queries(now, sink);
         if let Round::Running {
             count,
             sent,
@@ -1432,6 +1447,22 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 note(sink, Line::new(Level::Debug, Msg::NoResetReply));
                 let next = self.backoff(delay_ms);
                 self.publish_reset(now, next, sink);
+            }
+        }
+    }
+
+    /// Drop every waiting phone whose wait is over (a warning each); the others keep their
+    /// order.
+    fn drop_expired_queries(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+        for _ in 0..self.pending.len() {
+            let Some(p) = self.pending.pop_front() else {
+                break;
+            };
+            if p.until <= now {
+                note(sink, Line::new(Level::Warn, Msg::QueryDroppedWaited));
+            } else if self.pending.push_back(p).is_err() {
+                // Cannot happen: one entry was just taken out.
+                break;
             }
         }
     }
@@ -1464,6 +1495,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             reset,
             server,
             flag,
+            self.pending.iter().map(|p| p.until).min(),
         ]
         .into_iter()
         .flatten()

@@ -86,6 +86,7 @@ messages! {
     QueryDroppedBindDeinit => "query dropped: bind deinit",
     QueryDroppedReportStopped => "query dropped: report stopped",
     QueryDroppedNoAck => "query dropped: no ack",
+    QueryDroppedWaited => "query dropped: no acked token in time",
     RoundEndedReportStopped => "notify ended: report stopped",
     RoundEndedNoAck => "notify ended: no ack",
     RoundEndedNoValidToken => "notify ended: no valid token",

@@ -3,7 +3,7 @@
 
 mod common_core;
 use common_core::*;
-use dev_bind_core::{Action, Answer, Stats, Sub, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET};
+use dev_bind_core::{Action, Answer, Config, Stats, Sub, IOTX_AWSS_BIND_NOTIFY, IOTX_RESET};
 
 /// Run the clock deadline by deadline until `end`, returning (time, action) pairs.
 fn run_until(s: &mut Sim, end: u64) -> Vec<(u64, Action<Answer<Q>>)> {
@@ -551,4 +551,54 @@ fn report_token_and_stop_report_token() {
     assert!(s.m.token_timed_out(s.now));
     s.ack(2);
     assert!(!s.m.report_token_suc());
+}
+
+/// A cloud that acknowledges later than a token lives: each ack finds the token expired, the
+/// waiting phone cannot be answered, and the token rotates. The phone waits no longer than
+/// one token's reports may take (retry x attempts, here 60 s); then it is dropped with a
+/// warning and the acks stop causing reports (they used to, for as long as the cloud was slow).
+#[test]
+fn flow_b_phone_waits_no_longer_than_a_tokens_reports() {
+    let cfg = Config {
+        token_lifetime_ms: 1_000,
+        ..Config::DEFAULT
+    };
+    let mut s = Sim::with_config(cfg);
+    s.connect();
+    s.ack(0);
+    s.m.notify_stop(s.now, &mut s.rec);
+    s.advance(1_000);
+    s.take();
+    s.take_logs();
+    let asked = s.now;
+    s.query(7, 1, true, r#"{"id":"9"}"#);
+    let mut last = last_report(&s.take()).0;
+    let mut rotations = 0;
+    while s.m.pending_queries() == 1 {
+        s.advance(2_000);
+        s.ack(last);
+        let acts = s.take();
+        assert!(
+            answers(&acts).is_empty(),
+            "an expired token is never handed out"
+        );
+        if let Some(&(id, _)) = reports(&acts).last() {
+            last = id;
+            rotations += 1;
+        }
+        assert!(
+            s.now - asked <= 62_000,
+            "the phone still waits after {} ms",
+            s.now - asked
+        );
+    }
+    assert!(
+        rotations >= 20,
+        "the cloud's late acks rotated the token {rotations} times"
+    );
+    assert!(s.logged("query dropped: no acked token in time"));
+    // Nobody waits any more: a late ack rotates nothing.
+    s.advance(2_000);
+    s.ack(last);
+    assert!(reports(&s.take()).is_empty());
 }
