@@ -18,6 +18,17 @@ void rust_eh_personality(void)
 
 #define MAX_ANSWERS 512
 
+/* The distinct tokens of the report publishes so far, an open-addressing set: a long sequence
+ * publishes tens of thousands of reports, and every notify and answer asks whether its token
+ * was reported, so scanning every publish for each question made such inputs take minutes.
+ * Only the used slots are cleared between inputs. */
+#define REPORTED_SLOTS 32768
+static struct {
+    char token[REPORTED_SLOTS][33]; /* "" is a free slot */
+    int used[REPORTED_SLOTS];
+    int n_used;
+} R;
+
 static struct {
     int pubs_seen;
     int mcasts_seen;
@@ -63,6 +74,10 @@ void fz_begin(int bind)
     dev_bind_config_t cfg = {30000, 2, 45000, 30, 100, 3000};
     FZ_ASSERT(dev_bind_set_config(&cfg) == 0, "default config refused");
     memset(&S, 0, sizeof(S));
+    for (int i = 0; i < R.n_used; i++) {
+        R.token[R.used[i]][0] = 0;
+    }
+    R.n_used = 0;
     S.deinited = 1;
     mock_advance(1000);
     if (bind) {
@@ -95,6 +110,33 @@ static int is_hex32_upper(const unsigned char *s)
     return 1;
 }
 
+/* The slot of the 32 hex digits `hex` in R: where it is, or the free slot where it goes; -1
+ * when the set is full and `hex` is not in it. */
+static int reported_slot(const char *hex)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (int i = 0; i < 32; i++) {
+        h = (h ^ (uint8_t)hex[i]) * 16777619u;
+    }
+    for (uint32_t probe = 0; probe < REPORTED_SLOTS; probe++) {
+        int slot = (int)((h + probe) % REPORTED_SLOTS);
+        if (R.token[slot][0] == 0 || memcmp(R.token[slot], hex, 32) == 0) {
+            return slot;
+        }
+    }
+    return -1;
+}
+
+static void note_reported(const char *hex)
+{
+    int slot = reported_slot(hex);
+    if (slot >= 0 && R.token[slot][0] == 0) {
+        memcpy(R.token[slot], hex, 32);
+        R.token[slot][32] = 0;
+        R.used[R.n_used++] = slot;
+    }
+}
+
 /* prefix DIGITS mid (then for reports 32 hex and suffix) */
 static void check_report(const mock_pub_t *p)
 {
@@ -113,6 +155,7 @@ static void check_report(const mock_pub_t *p)
     FZ_ASSERT(memcmp(s + lp + idlen, mid, lm) == 0, "report body: %.*s", (int)n, s);
     FZ_ASSERT(is_hex32_upper(s + lp + idlen + lm), "report token: %.*s", (int)n, s);
     FZ_ASSERT(memcmp(s + n - ls, suf, ls) == 0, "report suffix: %.*s", (int)n, s);
+    note_reported((const char *)s + lp + idlen + lm);
 }
 
 static void check_reset(const mock_pub_t *p)
@@ -133,13 +176,19 @@ static int has(const unsigned char *s, size_t n, const char *lit)
     return memmem(s, n, lit, strlen(lit)) != NULL;
 }
 
+/* Whether a report publish so far carried the token `hex` (32 upper-case hex digits): from
+ * the set, or when the set is full and does not hold it, by scanning every publish. */
 static int token_reported(const char *hex)
 {
+    int slot = reported_slot(hex);
+    if (slot >= 0) {
+        return R.token[slot][0] != 0;
+    }
     int n = mock_pub_count();
     for (int i = 0; i < n; i++) {
         mock_pub_t p = mock_pub_get(i);
         char h[40];
-        if (strstr(p.topic, "/thing/awss/enrollee/match") != NULL &&
+        if (strcmp(p.topic, FZ_TOPIC_MATCH) == 0 &&
             mock_json_str(p.payload, p.len, "token", h, sizeof(h)) == 32 && strcmp(h, hex) == 0) {
             return 1;
         }
