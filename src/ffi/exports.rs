@@ -31,6 +31,8 @@ pub(super) fn reset_flag(hal: &impl Platform) -> Result<bool, i32> {
 /// The calls that read or change the module's state under the lock without queueing an
 /// action, dispatched by [`with_lock`].
 #[derive(Clone, Copy, PartialEq, Eq)]
+// The connect-AP ops are the provisioning core's in a `wifi-provision` build.
+#[cfg_attr(feature = "wifi-provision", allow(dead_code))]
 pub(super) enum Op {
     /// The token's remaining lifetime in ms.
     Remain,
@@ -152,6 +154,9 @@ pub unsafe extern "C" fn awss_start_bind() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_bind_deinit() -> c_int {
+    // Provisioning: both notify rounds end and a switch not yet connecting is cancelled.
+    #[cfg(feature = "wifi-provision")]
+    let _ = super::provision::run(super::provision::Event::Deinit);
     shell::run(Event::Deinit)
 }
 

@@ -34,6 +34,9 @@ pub struct Shell {
     pub timer_seq: u32,
     /// The token last copied into `aes_random`.
     mirrored: Token,
+    /// The provisioning state (`super::provision`).
+    #[cfg(feature = "wifi-provision")]
+    pub prov: dev_bind_core::provision::Provision,
 }
 
 impl Shell {
@@ -43,6 +46,8 @@ impl Shell {
             ready: false,
             timer_seq: 0,
             mirrored: [0; 16],
+            #[cfg(feature = "wifi-provision")]
+            prov: dev_bind_core::provision::Provision::new(),
         }
     }
 

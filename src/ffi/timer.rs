@@ -53,6 +53,8 @@ unsafe fn start(t: *mut c_void, ms: i32) -> c_int {
 /// The timer callback: poll the machine (which re-arms the timer).
 unsafe extern "C" fn on_timer(_user_data: *mut c_void) {
     let _ = shell::run(shell::Event::Poll);
+    #[cfg(feature = "wifi-provision")]
+    let _ = super::provision::run(super::provision::Event::Poll);
 }
 
 /// The timer, created on first use; `None` (logged) when the HAL cannot create one.
@@ -99,6 +101,12 @@ pub fn arm() {
             guard.timer_seq = guard.timer_seq.wrapping_add(1);
             let seq = guard.timer_seq;
             let deadline = guard.machine().poll_at();
+            // The provisioning deadlines ride on the same timer.
+            #[cfg(feature = "wifi-provision")]
+            let deadline = deadline
+                .into_iter()
+                .chain(super::provision::poll_at(&guard))
+                .min();
             (seq, deadline.map(|at| delay_ms(hal.uptime_ms(), at)))
         };
         match delay {
