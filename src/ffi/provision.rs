@@ -34,12 +34,12 @@ const AWSS_TYPE_INVALID: c_int = 0xff;
 /// Longest switch-AP payload looked at.
 const SWITCHAP_PAYLOAD_MAX: usize = exports::MQTT_PAYLOAD_MAX;
 
-// The provisioning imports (docs/WIFI_PROVISION.md section 1), with their C types.
-#[allow(missing_docs)]
+// The provisioning imports (docs/WIFI_PROVISION.md section 1), with their C types (private:
+// the header declares exports only).
 extern "C" {
-    pub fn HAL_GetProductSecret(product_secret: *mut c_char) -> c_int;
-    pub fn HAL_Wifi_Get_Ap_Info(ssid: *mut c_char, passwd: *mut c_char, bssid: *mut u8) -> c_int;
-    pub fn HAL_Awss_Connect_Ap(
+    fn HAL_GetProductSecret(product_secret: *mut c_char) -> c_int;
+    fn HAL_Wifi_Get_Ap_Info(ssid: *mut c_char, passwd: *mut c_char, bssid: *mut u8) -> c_int;
+    fn HAL_Awss_Connect_Ap(
         connection_timeout_ms: u32,
         ssid: *mut c_char,
         passwd: *mut c_char,
@@ -48,44 +48,40 @@ extern "C" {
         bssid: *mut u8,
         channel: u8,
     ) -> c_int;
-    pub fn awss_enrollee_checkin(pcontext: *mut c_void, pclient: *mut c_void, msg: *mut c_void);
-    pub fn awss_report_enrollee_reply(
-        pcontext: *mut c_void,
-        pclient: *mut c_void,
-        msg: *mut c_void,
-    );
-    pub fn awss_get_cipher_reply(pcontext: *mut c_void, pclient: *mut c_void, msg: *mut c_void);
-    pub fn online_dev_bind_monitor(
+    fn awss_enrollee_checkin(pcontext: *mut c_void, pclient: *mut c_void, msg: *mut c_void);
+    fn awss_report_enrollee_reply(pcontext: *mut c_void, pclient: *mut c_void, msg: *mut c_void);
+    fn awss_get_cipher_reply(pcontext: *mut c_void, pclient: *mut c_void, msg: *mut c_void);
+    fn online_dev_bind_monitor(
         ctx: *mut c_void,
         resource: *mut c_void,
         remote: *mut c_void,
         request: *mut c_void,
     ) -> c_int;
-    pub fn wifimgr_process_switch_ap_request(
+    fn wifimgr_process_switch_ap_request(
         ctx: *mut c_void,
         resource: *mut c_void,
         remote: *mut c_void,
         request: *mut c_void,
     ) -> c_int;
-    pub fn wifimgr_process_get_wifilist_request(
+    fn wifimgr_process_get_wifilist_request(
         ctx: *mut c_void,
         resource: *mut c_void,
         remote: *mut c_void,
         request: *mut c_void,
     ) -> c_int;
-    pub fn wifimgr_process_mcast_get_device_info(
+    fn wifimgr_process_mcast_get_device_info(
         ctx: *mut c_void,
         resource: *mut c_void,
         remote: *mut c_void,
         request: *mut c_void,
     ) -> c_int;
-    pub fn wifimgr_process_ucast_get_device_info(
+    fn wifimgr_process_ucast_get_device_info(
         ctx: *mut c_void,
         resource: *mut c_void,
         remote: *mut c_void,
         request: *mut c_void,
     ) -> c_int;
-    pub fn wifimgr_process_dev_ap_switchap_request(
+    fn wifimgr_process_dev_ap_switchap_request(
         ctx: *mut c_void,
         resource: *mut c_void,
         remote: *mut c_void,
