@@ -219,6 +219,37 @@ impl Resource {
     ];
 }
 
+/// A set of [`Resource`]s (one action registers them all, in [`Resource::STAGES`] order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resources(u16);
+
+impl Resources {
+    /// The resources of `stage`: each whose stage mask shares a bit with it.
+    pub fn of_stage(stage: i32) -> Resources {
+        let mut bits = 0u16;
+        for (i, (_, mask)) in Resource::STAGES.iter().enumerate() {
+            if mask & stage != 0 {
+                bits |= 1 << i;
+            }
+        }
+        Resources(bits)
+    }
+
+    /// True when the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The resources, in registration order.
+    pub fn iter(self) -> impl Iterator<Item = Resource> {
+        Resource::STAGES
+            .into_iter()
+            .enumerate()
+            .filter(move |(i, _)| self.0 >> i & 1 != 0)
+            .map(|(_, (r, _))| r)
+    }
+}
+
 /// Something the provisioning side wants done; the shell executes actions in order, outside
 /// its lock.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -255,8 +286,8 @@ pub enum Action {
     Subscribe(WifiSub),
     /// `IOT_MQTT_Unsubscribe` the topic.
     Unsubscribe(WifiSub),
-    /// `CoAPServer_register` the resource with its handler.
-    Register(Resource),
+    /// `CoAPServer_register` each resource with its handler, in order.
+    Register(Resources),
 }
 
 /// Where the provisioning side sends its actions and log lines.
@@ -489,10 +520,9 @@ impl Provision {
     /// `awss_cmp_local_init(stage)`: register each resource whose stage mask shares a bit
     /// with `stage`.
     pub fn local_init(&mut self, stage: i32, sink: &mut impl Sink) {
-        for (res, mask) in Resource::STAGES {
-            if mask & stage != 0 {
-                sink.act(Action::Register(res));
-            }
+        let set = Resources::of_stage(stage);
+        if !set.is_empty() {
+            sink.act(Action::Register(set));
         }
     }
 

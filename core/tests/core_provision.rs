@@ -278,10 +278,11 @@ fn online_init_subscribes_once_and_local_init_registers_by_stage() {
         let mut p = Provision::new();
         let mut r = Rec::default();
         p.local_init(stage, &mut r);
-        r.take()
-            .into_iter()
-            .map(|a| match a {
-                Action::Register(res) => res,
+        let a = r.take();
+        assert!(a.len() <= 1, "one action: {a:?}");
+        a.into_iter()
+            .flat_map(|a| match a {
+                Action::Register(set) => set.iter(),
                 other => panic!("{other:?}"),
             })
             .collect::<Vec<_>>()

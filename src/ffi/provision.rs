@@ -139,9 +139,10 @@ pub enum Event<'a> {
     WindowClose,
 }
 
-/// Actions one provisioning entry may queue (the most: the nine registrations of
-/// `awss_cmp_local_init` with every stage bit).
-const OUTBOX_CAP: usize = 12;
+/// Actions one provisioning entry may queue (the most: the four subscriptions of
+/// `awss_cmp_online_init`; a start queues three). Each holds up to a switch-AP target
+/// (about 100 bytes): the queue stays small on the stack.
+const OUTBOX_CAP: usize = 5;
 
 struct Outbox {
     actions: heapless::Vec<Action, OUTBOX_CAP>,
@@ -252,7 +253,7 @@ fn execute(action: &mut Action) {
         Action::Reboot => unsafe { imports::HAL_Reboot() },
         Action::Subscribe(sub) => subscribe(*sub, true),
         Action::Unsubscribe(sub) => subscribe(*sub, false),
-        Action::Register(res) => register(*res),
+        Action::Register(set) => set.iter().for_each(register),
     }
 }
 
