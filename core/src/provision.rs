@@ -288,6 +288,13 @@ pub enum Action {
     Unsubscribe(WifiSub),
     /// `CoAPServer_register` each resource with its handler, in order.
     Register(Resources),
+    /// `awss_registrar_init()`, then `awss_disp_statis()` (twice, as the C module: once by
+    /// itself, once for its report macro).
+    RegistrarInit,
+    /// `awss_registrar_deinit()`.
+    RegistrarDeinit,
+    /// `awss_clear_statis()`.
+    ClearStatis,
 }
 
 /// Where the provisioning side sends its actions and log lines.
@@ -325,6 +332,8 @@ pub struct Provision {
     dest: u8,
     /// `awss_cmp_online_init` subscribed the provisioning topics.
     online: bool,
+    /// `awss_registrar_init()` was called (and not undone by a deinit).
+    registrar: bool,
 }
 
 impl Default for Provision {
@@ -344,6 +353,7 @@ impl Provision {
             notified: 0,
             dest: 0,
             online: false,
+            registrar: false,
         }
     }
 
@@ -517,6 +527,23 @@ impl Provision {
         }
     }
 
+    /// `awss_report_cloud()`: the C module's calls `awss_cmp_online_init()` (so the
+    /// provisioning topics are subscribed, the switch-AP request among them) and starts
+    /// binding, which initialises the registrar once.
+    pub fn connect(&mut self, sink: &mut impl Sink) {
+        self.online(true, sink);
+        self.bind_started(sink);
+    }
+
+    /// `awss_start_bind()`: the registrar is initialised (and the statistics shown) the first
+    /// time binding starts after boot or after a deinit.
+    pub fn bind_started(&mut self, sink: &mut impl Sink) {
+        if !self.registrar {
+            self.registrar = true;
+            sink.act(Action::RegistrarInit);
+        }
+    }
+
     /// `awss_cmp_local_init(stage)`: register each resource whose stage mask shares a bit
     /// with `stage`.
     pub fn local_init(&mut self, stage: i32, sink: &mut impl Sink) {
@@ -645,10 +672,17 @@ impl Provision {
 
     // ------------------------------------------------------------------ time, deinit
 
-    /// `awss_bind_deinit()`: end both rounds and cancel a switch not yet connecting (the
-    /// window, a connect under way and a reboot due stay).
+    /// `awss_bind_deinit()`: end both rounds, unsubscribe the provisioning topics, deinit the
+    /// registrar, clear its statistics, and cancel a switch not yet connecting (the window, a
+    /// connect under way and a reboot due stay).
     pub fn deinit(&mut self, sink: &mut impl Sink) {
         self.local_deinit(sink);
+        self.online(false, sink);
+        if self.registrar {
+            self.registrar = false;
+            sink.act(Action::RegistrarDeinit);
+        }
+        sink.act(Action::ClearStatis);
         if let Switch::CheckingAp { target, .. } | Switch::Pending { target, .. } = &mut self.switch
         {
             target.wipe();

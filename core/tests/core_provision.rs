@@ -705,6 +705,31 @@ fn a_second_request_replaces_the_pending_one_and_deinit_cancels_it() {
 }
 
 #[test]
+fn connect_subscribes_and_inits_the_registrar_once_deinit_undoes_both() {
+    let mut p = Provision::new();
+    let mut r = Rec::default();
+    p.connect(&mut r);
+    let a = r.take();
+    assert_eq!(a.len(), 5);
+    assert_eq!(a[4], Action::RegistrarInit);
+    p.connect(&mut r);
+    p.bind_started(&mut r);
+    assert!(r.take().is_empty());
+    p.deinit(&mut r);
+    let a = r.take();
+    assert_eq!(
+        a.iter()
+            .filter(|x| matches!(x, Action::Unsubscribe(_)))
+            .count(),
+        4
+    );
+    assert!(a.contains(&Action::RegistrarDeinit));
+    assert_eq!(a.last(), Some(&Action::ClearStatis));
+    p.bind_started(&mut r);
+    assert_eq!(r.take(), vec![Action::RegistrarInit]);
+}
+
+#[test]
 fn deinit_ends_both_rounds() {
     let mut p = Provision::new();
     let mut r = Rec::default();

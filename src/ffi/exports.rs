@@ -125,6 +125,10 @@ pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_cloud() -> c_int {
+    // Provisioning: the switch-AP request and the registrar topics subscribed, the registrar
+    // initialised, as the C module's `awss_cmp_online_init` and `awss_start_bind` do.
+    #[cfg(feature = "wifi-provision")]
+    let _ = super::provision::run(super::provision::Event::Connect);
     shell::run(Event::Connect {
         reset: reset_flag(&Hal),
     })
@@ -140,6 +144,8 @@ pub unsafe extern "C" fn awss_report_cloud() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_start_bind() -> c_int {
+    #[cfg(feature = "wifi-provision")]
+    let _ = super::provision::run(super::provision::Event::StartBind);
     shell::run(Event::StartBind)
 }
 

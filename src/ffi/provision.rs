@@ -51,6 +51,10 @@ extern "C" {
     fn awss_enrollee_checkin(pcontext: *mut c_void, pclient: *mut c_void, msg: *mut c_void);
     fn awss_report_enrollee_reply(pcontext: *mut c_void, pclient: *mut c_void, msg: *mut c_void);
     fn awss_get_cipher_reply(pcontext: *mut c_void, pclient: *mut c_void, msg: *mut c_void);
+    fn awss_registrar_init();
+    fn awss_registrar_deinit();
+    fn awss_disp_statis();
+    fn awss_clear_statis();
     fn online_dev_bind_monitor(
         ctx: *mut c_void,
         resource: *mut c_void,
@@ -127,6 +131,10 @@ pub enum Event<'a> {
     Poll,
     /// `awss_bind_deinit`.
     Deinit,
+    /// `awss_report_cloud`.
+    Connect,
+    /// `awss_start_bind`.
+    StartBind,
     /// `awss_cmp_online_init` (`true`) / `awss_cmp_online_deinit`.
     Online(bool),
     /// `awss_cmp_local_init(stage)`.
@@ -139,10 +147,10 @@ pub enum Event<'a> {
     WindowClose,
 }
 
-/// Actions one provisioning entry may queue (the most: the four subscriptions of
-/// `awss_cmp_online_init`; a start queues three). Each holds up to a switch-AP target
+/// Actions one provisioning entry may queue (the most: a deinit's two cancels, four
+/// unsubscriptions, the registrar's deinit and the statistics' clear). Each holds up to a switch-AP target
 /// (about 100 bytes): the queue stays small on the stack.
-const OUTBOX_CAP: usize = 5;
+const OUTBOX_CAP: usize = 8;
 
 struct Outbox {
     actions: heapless::Vec<Action, OUTBOX_CAP>,
@@ -197,6 +205,8 @@ pub fn run(event: Event<'_>) -> c_int {
         Event::ConnectDone(res) => p.connect_done(now, res, o),
         Event::Poll => p.poll(now, &cfg, o),
         Event::Deinit => p.deinit(o),
+        Event::Connect => p.connect(o),
+        Event::StartBind => p.bind_started(o),
         Event::Online(on) => p.online(on, o),
         Event::LocalInit(stage) => p.local_init(stage, o),
         Event::LocalDeinit => p.local_deinit(o),
@@ -254,6 +264,17 @@ fn execute(action: &mut Action) {
         Action::Subscribe(sub) => subscribe(*sub, true),
         Action::Unsubscribe(sub) => subscribe(*sub, false),
         Action::Register(set) => set.iter().for_each(register),
+        // SAFETY: no arguments (the SDK declares the statistics display without a prototype
+        // and ignores what its report macro passes: a call without arguments is the same).
+        Action::RegistrarInit => unsafe {
+            awss_registrar_init();
+            awss_disp_statis();
+            awss_disp_statis();
+        },
+        // SAFETY: no arguments.
+        Action::RegistrarDeinit => unsafe { awss_registrar_deinit() },
+        // SAFETY: no arguments.
+        Action::ClearStatis => unsafe { awss_clear_statis() },
     }
 }
 

@@ -573,6 +573,15 @@ static void flow_c_provisioned_token(void)
     memcpy(aes_random, PHONE_TOKEN, 16);
     CHECK_EQ(awss_devinfo_notify(), 0); /* provisioning announces the device meanwhile */
     CHECK_EQ(awss_report_cloud(), 0);
+    /* as the C module's awss_cmp_online_init and awss_start_bind: the switch-AP request and
+     * the registrar's topics subscribed, the registrar initialised once */
+    CHECK(mock_sub_active(TOPIC_SWITCHAP));
+    CHECK(mock_sub_active("/sys/" PK "/" DN "/thing/awss/enrollee/checkin"));
+    CHECK_EQ(mock_pv_count(MOCK_PV_REGISTRAR_INIT), 1);
+    CHECK_EQ(mock_pv_count(MOCK_PV_DISP_STATIS), 2);
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK_EQ(awss_start_bind(), 0);
+    CHECK_EQ(mock_pv_count(MOCK_PV_REGISTRAR_INIT), 1);
     fx_check_report(0, "0", hex);
     CHECK_STR(hex, PHONE_HEX);
     CHECK(memcmp(aes_random, PHONE_TOKEN, 16) == 0);
@@ -589,6 +598,9 @@ static void flow_c_provisioned_token(void)
     }
     CHECK(found);
     CHECK_EQ(awss_bind_deinit(), 0);
+    CHECK(!mock_sub_active(TOPIC_SWITCHAP));
+    CHECK_EQ(mock_pv_count(MOCK_PV_REGISTRAR_DEINIT), 1);
+    CHECK_EQ(mock_pv_count(MOCK_PV_CLEAR_STATIS), 1);
 
     /* dev_bind_set_token */
     uint8_t other[16];
@@ -597,6 +609,7 @@ static void flow_c_provisioned_token(void)
     }
     CHECK_EQ(dev_bind_set_token(other), 0);
     CHECK_EQ(awss_report_cloud(), 0);
+    CHECK_EQ(mock_pv_count(MOCK_PV_REGISTRAR_INIT), 2); /* again after the deinit */
     int last = fx_reports() - 1;
     char id[16];
     CHECK_EQ(fx_report_id(last, id), 0);
