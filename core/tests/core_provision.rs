@@ -860,3 +860,132 @@ fn the_topics_are_whole_and_fit_the_shells_buffer() {
         b"/sys/a1PK/dev\"01/thing/awss/device/switchap_reply"
     );
 }
+
+// ---------------------------------------------------------------------- hostile input
+
+/// xorshift64*: a fixed-seed generator, so that a failure is reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Mutations of valid requests and random bytes, fed to the switch-AP handler and to the
+/// notify acks with a pending switch and running rounds: no panic, at most one reply per
+/// request, an accepted target within the bounds, and a request refused leaves the pending
+/// switch's deadline as it was.
+#[test]
+fn hostile_requests_and_acks_never_break_the_states() {
+    const PIECES: &[&[u8]] = &[
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b"\"",
+        b":",
+        b",",
+        b"\\",
+        b"\\u0000",
+        b"\\ud800",
+        b"\\n",
+        b"\"id\"",
+        b"\"params\"",
+        b"\"ssid\"",
+        b"\"passwd\"",
+        b"\"bssid\"",
+        b"\"timeout\"",
+        b"\"switchMode\"",
+        b"0",
+        b"-1",
+        b"1e9",
+        b"99999999999",
+        b"\"AA:BB:CC:DD:EE:FF\"",
+        b"null",
+        b"true",
+        b" ",
+        b"\xff",
+        b"\xc3\xa9",
+        b"\"x\"",
+        b"\"code\"",
+        b"200",
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut p = Provision::new();
+    let mut r = Rec::default();
+    let mut now = 0u64;
+    for round in 0..20_000 {
+        let mut msg = REQ.to_vec();
+        match rng.below(3) {
+            0 => {
+                for _ in 0..1 + rng.below(4) {
+                    let at = rng.below(msg.len() + 1);
+                    let piece = PIECES[rng.below(PIECES.len())];
+                    msg.splice(at..at, piece.iter().copied());
+                }
+            }
+            1 => {
+                for _ in 0..1 + rng.below(4) {
+                    let at = rng.below(msg.len());
+                    msg[at] = rng.next() as u8;
+                }
+                msg.truncate(rng.below(msg.len() + 1));
+            }
+            _ => {
+                msg = (0..rng.below(80))
+                    .flat_map(|_| PIECES[rng.below(PIECES.len())])
+                    .copied()
+                    .collect();
+            }
+        }
+        if round % 50 == 0 {
+            // Let a switch under way end (connect, reboot) before the next one.
+            for _ in 0..2 {
+                now += 61_000;
+                p.poll(now, &CFG, &mut r);
+                if r.take().iter().any(|a| matches!(a, Action::ConnectAp(_))) {
+                    p.connect_done(now, 0, &mut r);
+                }
+            }
+            now += 1_000;
+            p.poll(now, &CFG, &mut r);
+            pending(&mut p, &mut r, now, REQ);
+            p.notify_start(now, Kind::Success, &CFG, &mut r);
+            r.take();
+        }
+        let before = p.poll_at();
+        r.lines.clear();
+        p.switchap(Some(&msg), &mut r);
+        let a = r.take();
+        let replies = a
+            .iter()
+            .filter(|x| matches!(x, Action::SwitchApReply { .. }))
+            .count();
+        assert!(replies <= 1);
+        let accepted = a.contains(&Action::ReadCurrentAp);
+        if accepted {
+            p.current_ap(now, 0, b"Other", b"", &[0; 6], &mut r);
+        } else {
+            assert_eq!(p.poll_at(), before, "{}", String::from_utf8_lossy(&msg));
+            assert_eq!(r.lines.len(), 1, "{:?}", r.lines);
+        }
+        p.on_ack(Kind::Success, 0, 0x45, Some(&msg), &mut r);
+        now += rng.below(200) as u64;
+        p.poll(now, &CFG, &mut r);
+        for action in r.take() {
+            if let Action::ConnectAp(t) = action {
+                assert!(!t.ssid.is_empty() && t.ssid.len() <= 32);
+                assert!(t.passwd.as_bytes().len() <= 64);
+                assert!(!t.ssid.contains(&0) && !t.passwd.as_bytes().contains(&0));
+                p.connect_done(now, 0, &mut r);
+            }
+        }
+    }
+}
