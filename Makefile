@@ -34,13 +34,16 @@ FUZZ_SECONDS ?= 10
 
 TARGET_DIR := $(abspath $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target))
 LIB := $(TARGET_DIR)/release/libiot_dev_bind.a
+# The wifi-provision build, in a target directory of its own (tests/symbols.rs builds it there
+# too), so that it never replaces the default archive.
+WIFI_LIB := $(TARGET_DIR)/wifi-provision/release/libiot_dev_bind.a
 TOOLS_TARGET_DIR := $(abspath $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),tools/target))
 HOST_LIB := $(TOOLS_TARGET_DIR)/release/libdevbind_host.so
 DEVBIND := $(TOOLS_TARGET_DIR)/release/devbind
 DEVICE := $(BUILD)/host/devbind-device
 PREFIX ?= /usr/local
 
-.PHONY: all lib device devbind install demo demo-mock test test-rust test-c test-firmware \
+.PHONY: all lib wifi-lib device devbind install demo demo-mock test test-rust test-c test-firmware \
 	test-tools test-fuzz test-dist bench clean
 
 all: lib
@@ -90,9 +93,14 @@ test-rust:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
 	$(CARGO) test
 	$(CARGO) build --release
+	$(CARGO) clippy --all-targets --features wifi-provision -- -D warnings
+	$(CARGO) test -p dev-bind-core --features wifi-provision
 
-test-c: lib
-	$(CMAKE) -S tests/c -B $(BUILD)/tests-c -DDEV_BIND_LIB=$(LIB)
+wifi-lib:
+	CARGO_TARGET_DIR=$(TARGET_DIR)/wifi-provision $(CARGO) build --release --features wifi-provision
+
+test-c: lib wifi-lib
+	$(CMAKE) -S tests/c -B $(BUILD)/tests-c -DDEV_BIND_LIB=$(LIB) -DDEV_BIND_WIFI_LIB=$(WIFI_LIB)
 	$(CMAKE) --build $(BUILD)/tests-c -j $(JOBS)
 	cd $(BUILD)/tests-c && $(CTEST) --output-on-failure -j $(JOBS)
 
@@ -192,14 +200,18 @@ DIST_ENV := AR="$(call dist_tool,AR,ar)" NM="$(call dist_tool,NM,nm)" \
 	OBJCOPY="$(call dist_tool,OBJCOPY,objcopy)" LD="$(call dist_tool,LD,ld) $(DIST_LD_FLAGS)" \
 	READELF="$(call dist_tool,READELF,readelf)"
 
+# FEATURES: cargo features of the package (e.g. FEATURES=wifi-provision for a Wi-Fi product
+# built with the SDK's WIFI_PROVISION_ENABLED).
+FEATURES ?=
+DIST_FEATURES := $(if $(FEATURES),--features $(FEATURES))
 ifeq ($(TARGET),)
 DIST := dist
 DIST_RAW := $(LIB)
-DIST_CARGO := $(CARGO) build --release --lib
+DIST_CARGO := $(CARGO) build --release --lib $(DIST_FEATURES)
 else
 DIST := dist/$(TARGET)
 DIST_RAW := $(TARGET_DIR)/$(TARGET)/release/libiot_dev_bind.a
-DIST_CARGO := $(CROSS_CARGO) build --release --lib --target $(TARGET) -Zbuild-std=core
+DIST_CARGO := $(CROSS_CARGO) build --release --lib --target $(TARGET) -Zbuild-std=core $(DIST_FEATURES)
 endif
 
 .PHONY: dist install install-lib install-tools sdk-swap sdk-unswap

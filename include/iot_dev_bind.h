@@ -770,6 +770,117 @@ int awss_release_coap_ctx(void *session);
 // The session (release it with `awss_release_coap_ctx`), or NULL on NULL or out of memory.
 void *awss_cpy_coap_ctx(void *request, void *remote, char mcast);
 
+#if defined(DEV_BIND_WIFI_PROVISION)
+// Start a success-notify round: post `IOTX_AWSS_SUC_NOTIFY` (0x100E), broadcast
+// `awss.event.connectap.notify` on `/sys/awss/event/connectap/notify` at once, then after
+// gaps of k x 100 ms (the bind notify's `notify_step_ms`), 30 in all (`notify_count`), until
+// a phone acknowledges one or `awss_suc_notify_stop` is called. A round running restarts.
+//
+// # Safety
+// Always safe to call.
+//
+// # Returns
+// `0`, or `-1` when the module mutex cannot be created.
+int awss_suc_notify(void);
+#endif
+
+#if defined(DEV_BIND_WIFI_PROVISION)
+// End the success-notify round (nothing without one).
+//
+// # Safety
+// Always safe to call.
+//
+// # Returns
+// `0`, or `-1` when the module mutex cannot be created.
+int awss_suc_notify_stop(void);
+#endif
+
+#if defined(DEV_BIND_WIFI_PROVISION)
+// Start a device-info-notify round: `awss.device.info.notify` on
+// `/sys/awss/device/info/notify` with `aes_random` and its sign, scheduled as
+// `awss_suc_notify`'s; no event is posted.
+//
+// # Safety
+// Always safe to call.
+//
+// # Returns
+// `0`, or `-1` when the module mutex cannot be created.
+int awss_devinfo_notify(void);
+#endif
+
+#if defined(DEV_BIND_WIFI_PROVISION)
+// End the device-info-notify round (nothing without one).
+//
+// # Safety
+// Always safe to call.
+//
+// # Returns
+// `0`, or `-1` when the module mutex cannot be created.
+int awss_devinfo_notify_stop(void);
+#endif
+
+#if defined(DEV_BIND_WIFI_PROVISION)
+// Write the sign source into `sign_src`: the 16 bytes of `aes_random`, the device name, then
+// the product key (no separator, no NUL). `*sign_src_len` is the buffer's size on entry and
+// the source's length on return.
+//
+// # Safety
+// `sign_src` NULL or writable for `*sign_src_len` bytes; `sign_src_len` NULL or valid.
+//
+// # Returns
+// `sign_src`, or NULL (`*sign_src_len` unchanged) on a NULL argument or a buffer shorter than
+// the source.
+char *awss_build_sign_src(char *sign_src, int *sign_src_len);
+#endif
+
+#if defined(DEV_BIND_WIFI_PROVISION)
+// HMAC-SHA1 of `txt[..txt_len]` keyed with the NUL-terminated `key`, its 20 raw bytes
+// written to `sign` (the SDK's `utils_hmac_sha1_hex` writes the binary digest, despite its
+// name). A key longer than 64 bytes is hashed first (RFC 2104), where the C module writes
+// nothing and still returns success.
+//
+// # Safety
+// `sign` NULL or writable for 20 bytes; `txt` NULL or readable for `txt_len` bytes; `key`
+// NULL or NUL-terminated.
+//
+// # Returns
+// `0`, or `-1` on a NULL argument or `txt_len == 0` (nothing written).
+int produce_signature(uint8_t *sign, uint8_t *txt, uint32_t txt_len, const char *key);
+#endif
+
+#if defined(DEV_BIND_WIFI_PROVISION)
+// The dictionary substitution of the WPS-style SSID decoder (`tab_idx` 0) and of the notify
+// encoder (1), in place over `data[..len]`. This build carries no dictionary table (the
+// project has no source for them that it may ship; docs/WIFI_PROVISION.md section 9): both
+// indices are refused, after one error line, and `data` is left unchanged.
+//
+// # Safety
+// `data` NULL or writable for `len` bytes (not touched in this build).
+//
+// # Returns
+// `-1` (no table for either index; also for another index or a NULL `data`).
+int awss_dict_crypt(char tab_idx, uint8_t *data, uint8_t len);
+#endif
+
+#if defined(DEV_BIND_WIFI_PROVISION)
+// The MQTT handler of `/sys/${pk}/${dn}/thing/awss/device/switchap`: the cloud asks the
+// device to move to another AP. A valid request is answered
+// `{"id":<id>,"code":200,"data":{}}` (QoS 1, on `.../switchap_reply`); unless the device is
+// on that AP already, after max(timeout, 1 s) it calls `HAL_Awss_Connect_Ap`, and 1 s after
+// that `HAL_Reboot`. A refusal (no payload, not JSON, no id, no params, no ssid, an ssid over
+// 32 bytes or a passwd over 64, a malformed bssid or timeout) is a log line, answered with
+// code 460 when the request has an id; it never switches nor reboots. The password is never
+// logged.
+//
+// # Safety
+// `msg` must be NULL or a valid `iotx_mqtt_event_msg_t *` as the MQTT client passes it
+// (`payload_len` bytes readable at the payload; no NUL needed). The other arguments are unused.
+//
+// # Returns
+// Nothing.
+void awss_online_switchap(void *pcontext, void *pclient, void *msg);
+#endif
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

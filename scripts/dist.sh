@@ -50,9 +50,11 @@ for m in lto shim; do
 done
 (cd "$work" && "$AR" x "$raw" "$lto" "$shim")
 
-# Global names the archive keeps: the C module's exports and the declarations of our header.
+# Global names the archive keeps: the C module's exports (those of a wifi-provision build,
+# a superset: a name the archive does not define is no matter) and the declarations of our
+# header.
 {
-    grep . "$repo/tests/abi/exports.txt"
+    grep . "$repo/tests/abi/exports-wifi-provision.txt"
     grep -oE '\bdev_bind_[a-z_]+\(' "$header" | tr -d '('
 } | sort -u > "$work/keep.txt"
 

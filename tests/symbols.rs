@@ -66,15 +66,30 @@ fn target_dir() -> PathBuf {
 }
 
 fn release_archive() -> PathBuf {
+    build_archive(&target_dir(), &[])
+}
+
+/// The release archive of a `wifi-provision` build, in a target directory of its own
+/// (`<target>/wifi-provision`, where the Makefile's C tests take it from too), so that it
+/// never replaces the default build's archive under a test that runs beside.
+fn wifi_provision_archive() -> PathBuf {
+    build_archive(
+        &target_dir().join("wifi-provision"),
+        &["--features", "wifi-provision"],
+    )
+}
+
+fn build_archive(dir: &Path, args: &[&str]) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .args(["build", "--release", "--lib", "--quiet"])
+        .args(args)
         .current_dir(MANIFEST)
-        .env("CARGO_TARGET_DIR", target_dir())
+        .env("CARGO_TARGET_DIR", dir)
         .status()
         .expect("run cargo build --release");
-    assert!(status.success(), "cargo build --release failed");
-    let lib = target_dir().join("release/libiot_dev_bind.a");
+    assert!(status.success(), "cargo build --release {args:?} failed");
+    let lib = dir.join("release/libiot_dev_bind.a");
     assert!(lib.exists(), "{} missing", lib.display());
     lib
 }
@@ -117,14 +132,58 @@ fn symbols(lib: &Path) -> Vec<(bool, bool, String, String, String)> {
 
 #[test]
 fn archive_matches_the_abi_lists() {
+    check_abi_lists(&release_archive(), "exports.txt", "imports.txt");
+}
+
+/// The `wifi-provision` build against its own lists: every name of
+/// `exports-wifi-provision.txt` defined, nothing needed outside `imports-wifi-provision.txt`
+/// and libc.
+#[test]
+fn wifi_provision_archive_matches_its_abi_lists() {
+    let lib = wifi_provision_archive();
+    check_abi_lists(
+        &lib,
+        "exports-wifi-provision.txt",
+        "imports-wifi-provision.txt",
+    );
+    // The eight names the feature adds are the library's own, not the default build's.
+    let default: BTreeSet<String> = abi_list("exports.txt");
+    let extra: Vec<String> = abi_list("exports-wifi-provision.txt")
+        .into_iter()
+        .filter(|n| !default.contains(n))
+        .collect();
+    assert_eq!(extra.len(), 8, "{extra:?}");
+}
+
+/// The default build defines none of the feature's extra names.
+#[test]
+fn default_archive_has_no_wifi_provision_names() {
     let lib = release_archive();
+    let defined: BTreeSet<String> = symbols(&lib)
+        .into_iter()
+        .filter(|(d, g, _, _, _)| *d && *g)
+        .map(|s| s.3)
+        .collect();
+    let default = abi_list("exports.txt");
+    let leaked: Vec<String> = abi_list("exports-wifi-provision.txt")
+        .into_iter()
+        .filter(|n| !default.contains(n) && defined.contains(n))
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "feature names in the default build: {leaked:?}"
+    );
+}
+
+fn check_abi_lists(lib: &Path, exports_list: &str, imports_list: &str) {
+    let lib = lib.to_path_buf();
     let syms = symbols(&lib);
     let defined: BTreeSet<&str> = syms
         .iter()
         .filter(|(d, g, t, _, _)| *d && *g && matches!(t.as_str(), "FUNC" | "OBJECT"))
         .map(|(_, _, _, n, _)| n.as_str())
         .collect();
-    let exports = abi_list("exports.txt");
+    let exports = abi_list(exports_list);
     let missing: Vec<&String> = exports
         .iter()
         .filter(|n| !defined.contains(n.as_str()))
@@ -173,7 +232,7 @@ fn archive_matches_the_abi_lists() {
         "nm: exports not defined in the archive: {nm_missing:?}"
     );
 
-    let imports = abi_list("imports.txt");
+    let imports = abi_list(imports_list);
     let all_defined: BTreeSet<&str> = syms.iter().filter(|s| s.0).map(|s| s.3.as_str()).collect();
     let undefined: BTreeSet<&str> = syms
         .iter()

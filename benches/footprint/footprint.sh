@@ -25,7 +25,9 @@
 #
 # Environment: CARGO_TARGET_DIR; FIRMWARE_CARGO and FIRMWARE_RUSTC as for tests/firmware/run.sh;
 # FOOTPRINT_FEATURES, cargo features of the firmware builds (e.g. max-level-off), built into a
-# target directory of their own.
+# target directory of their own. With `wifi-provision` among them, the program keeps the
+# exports of exports-wifi-provision.txt alive and stubs imports-wifi-provision.txt; with any,
+# each firmware target also prints the text the features add to the default build.
 set -eu
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,9 +38,11 @@ work=$target/footprint
 mkdir -p "$work"
 
 data="aes_random awss_report_token_suc awss_report_token_cnt"
-funcs=$(grep -v -x -e aes_random -e awss_report_token_suc -e awss_report_token_cnt "$abi/exports.txt" | grep .)
-n=$(printf '%s\n' $funcs $data | wc -l)
 
+# keep_alive EXPORTS IMPORTS SUFFIX: writes $work/keep$SUFFIX.c and $work/stubs$SUFFIX.c.
+keep_alive() {
+funcs=$(grep -v -x -e aes_random -e awss_report_token_suc -e awss_report_token_cnt "$abi/$1" | grep .)
+n=$(printf '%s\n' $funcs $data | wc -l)
 {
     echo '#include <stddef.h>'
     echo '#ifndef BASELINE'
@@ -52,17 +56,29 @@ n=$(printf '%s\n' $funcs $data | wc -l)
     echo "void *volatile keep[$n] = { (void *)1 };"
     echo '#endif'
     echo 'int main(void) { return keep[0] == NULL; }'
-} > "$work/keep.c"
+} > "$work/keep$3.c"
+for i in $({ cat "$abi/$2"; echo HAL_Reboot; } | sort -u); do
+    echo "void $i(void) {}"
+done > "$work/stubs$3.c"
+}
 
-for i in $(cat "$abi/imports.txt") HAL_Reboot; do echo "void $i(void) {}"; done > "$work/stubs.c"
+keep_alive exports.txt imports.txt ""
+suffix=""
+case " ${FOOTPRINT_FEATURES:-} " in
+    *wifi-provision*)
+        keep_alive exports-wifi-provision.txt imports-wifi-provision.txt -wifi
+        suffix=-wifi ;;
+esac
 
-# firmware_lib TRIPLE: builds the library for TRIPLE with Debian's Rust, prints its path.
+# firmware_lib TRIPLE [default]: builds the library for TRIPLE with Debian's Rust (with
+# FOOTPRINT_FEATURES, unless `default`), prints its path.
 firmware_lib() {
-    dir=$target
-    [ -z "${FOOTPRINT_FEATURES:-}" ] || dir=$work/features
+    dir=$target features=${FOOTPRINT_FEATURES:-}
+    [ "${2:-}" != default ] || features=""
+    [ -z "$features" ] || dir=$work/features
     (cd "$repo" && CARGO_TARGET_DIR=$dir RUSTC=${FIRMWARE_RUSTC:-/usr/bin/rustc} \
         RUSTC_BOOTSTRAP=1 "${FIRMWARE_CARGO:-/usr/bin/cargo}" build --quiet --release --lib \
-        --target "$1" -Zbuild-std=core ${FOOTPRINT_FEATURES:+--features "$FOOTPRINT_FEATURES"}) >&2
+        --target "$1" -Zbuild-std=core ${features:+--features "$features"}) >&2
     echo "$dir/$1/release/libiot_dev_bind.a"
 }
 
@@ -80,16 +96,16 @@ ratio() {
 # $LDFLAGS, $SIZE and $NM into $work/NAME, and sets text, ram, builtins, eh, ro, t1..b0 and out.
 # $UNWIND is the regex of the unwind-table sections to leave out of the text figure.
 figures() {
-    name=$1 lib=$2 out=$work/$1
+    name=$1 lib=$2 out=$work/$1 keep=$work/keep${3-$suffix}.c stubs=$work/stubs${3-$suffix}.c
     mkdir -p "$out"
     # shellcheck disable=SC2086
     {
-        $CC $CFLAGS -c "$work/stubs.c" -o "$out/stubs.o"
+        $CC $CFLAGS -c "$stubs" -o "$out/stubs.o"
         rm -f "$out/libstubs.a"
         $AR rcs "$out/libstubs.a" "$out/stubs.o"
         $CC $CFLAGS $LDFLAGS -Wl,--gc-sections -Wl,-Map,"$out/with_lib.map" -o "$out/with_lib" \
-            "$work/keep.c" "$lib" "$out/libstubs.a"
-        $CC $CFLAGS $LDFLAGS -DBASELINE -Wl,--gc-sections -o "$out/baseline" "$work/keep.c" \
+            "$keep" "$lib" "$out/libstubs.a"
+        $CC $CFLAGS $LDFLAGS -DBASELINE -Wl,--gc-sections -o "$out/baseline" "$keep" \
             "$out/libstubs.a"
     }
     set -- $("$SIZE" "$out/with_lib" | tail -1)
@@ -168,6 +184,12 @@ measure() {
     figures "$name-package" "$work/$name-dist/lib/libiot_dev_bind.a"
     echo "-- the package's archive (make dist): text $text bytes ($((text - cargo_text)) vs cargo's;" \
         "memcpy and the helpers from the C library), static RAM $ram bytes"
+    if [ -n "${FOOTPRINT_FEATURES:-}" ] && [ -n "${3:-}" ]; then
+        feat_text=$cargo_text feat_ram=$ram
+        figures "$name-default" "$(firmware_lib "$3" default)" ""
+        echo "-- features '$FOOTPRINT_FEATURES' add: text $((feat_text - text)) bytes," \
+            "static RAM $((feat_ram - ram)) bytes ($feat_text B vs the default build's $text B)"
+    fi
 }
 
 cortex_m4() {
@@ -176,7 +198,7 @@ cortex_m4() {
     LDFLAGS="--specs=nosys.specs -Wl,--no-warn-rwx-segments -Wl,--no-warn-execstack"
     UNWIND='^\.ARM\.ex' C_TEXT=9820 C_TEXT_LOGS=12580 C_RAM=152
     DIST_TOOLS=arm-none-eabi- DIST_LD=""
-    measure cortex-m4 "$(firmware_lib thumbv7em-none-eabi)"
+    measure cortex-m4 "$(firmware_lib thumbv7em-none-eabi)" thumbv7em-none-eabi
 }
 
 riscv32imc() {
@@ -188,7 +210,7 @@ riscv32imc() {
         -Wl,--defsym=__ram=0x80200000 -Wl,--defsym=__ram_size=0x600000"
     UNWIND='^\.eh_frame' C_TEXT="" C_TEXT_LOGS="" C_RAM=""
     DIST_TOOLS=riscv64-unknown-elf- DIST_LD="-m elf32lriscv"
-    measure riscv32imc "$(firmware_lib riscv32imc-unknown-none-elf)"
+    measure riscv32imc "$(firmware_lib riscv32imc-unknown-none-elf)" riscv32imc-unknown-none-elf
 }
 
 x86_64() {

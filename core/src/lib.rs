@@ -20,6 +20,8 @@ pub mod hmac_sha1;
 pub mod json;
 pub mod machine;
 pub mod msg;
+#[cfg(feature = "wifi-provision")]
+pub mod provision;
 pub mod render;
 pub mod rng;
 pub mod route;

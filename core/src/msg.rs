@@ -56,21 +56,21 @@ pub enum What {
 }
 
 macro_rules! messages {
-    ($($(#[$doc:meta])* $name:ident => $text:literal,)*) => {
+    ($($(#[cfg($cfg:meta)])? $name:ident => $text:literal,)*) => {
         /// A log line's text (see [`Msg::text`]).
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[allow(missing_docs)] // each variant's text says it
         pub enum Msg {
-            $($(#[$doc])* $name,)*
+            $($(#[cfg($cfg)])? $name,)*
         }
 
         /// Every text, in the order of [`Msg`]: the source of [`TABLE`] (used at compile time
-        /// only).
-        const TEXTS: &[&str] = &[$($text),*];
+        /// only). A line under a `cfg` is in both or in neither.
+        const TEXTS: &[&str] = &[$($(#[cfg($cfg)])? $text),*];
 
         impl Msg {
             /// Every line, in declaration order (for the tests that check each of them).
-            pub const ALL: &[Msg] = &[$(Msg::$name),*];
+            pub const ALL: &[Msg] = &[$($(#[cfg($cfg)])? Msg::$name),*];
         }
     };
 }
@@ -203,6 +203,56 @@ messages! {
     DevInfoType2 => "get_device_info: no type 2",
     DevInfoType => "get_device_info: bad type",
     ConnectapBad => "connectap: bad request",
+    // --- provisioning (feature `wifi-provision`, docs/WIFI_PROVISION.md): the notify rounds
+    #[cfg(feature = "wifi-provision")] SucNotifyDone => "connectap notify done",
+    #[cfg(feature = "wifi-provision")] DevInfoNotifyDone => "devinfo notify done",
+    #[cfg(feature = "wifi-provision")] SucNotifyStopped => "connectap notify stopped",
+    #[cfg(feature = "wifi-provision")] DevInfoNotifyStopped => "devinfo notify stopped",
+    #[cfg(feature = "wifi-provision")] SucNotifyAcked => "connectap notify acked id %d",
+    #[cfg(feature = "wifi-provision")] DevInfoNotifyAcked => "devinfo notify acked id %d",
+    #[cfg(feature = "wifi-provision")] AwssAckNoResponse => "awss notify ack ignored: no response %d",
+    #[cfg(feature = "wifi-provision")] AwssAckCoapCode => "awss notify ack ignored: code %d",
+    #[cfg(feature = "wifi-provision")] AwssAckNoRound => "awss notify ack ignored: no round",
+    #[cfg(feature = "wifi-provision")] AwssAckNoPayload => "awss notify ack ignored: no payload",
+    #[cfg(feature = "wifi-provision")] AwssAckBadJson => "awss notify ack ignored: bad JSON: %s",
+    #[cfg(feature = "wifi-provision")] AwssAckCodeNot200 => "awss notify ack ignored: code not 200: %s",
+    #[cfg(feature = "wifi-provision")] AwssAckBadId => "awss notify ack ignored: bad id: %s",
+    #[cfg(feature = "wifi-provision")] AwssAckUnknownId => "awss notify ack ignored: unknown id %d",
+    #[cfg(feature = "wifi-provision")] SucNotifyTopic => "topic:/sys/awss/event/connectap/notify",
+    #[cfg(feature = "wifi-provision")] DevInfoNotifyTopic => "topic:/sys/awss/device/info/notify",
+    #[cfg(feature = "wifi-provision")] AwssNotifyRes => "awss notify res:%d",
+    #[cfg(feature = "wifi-provision")] AwssNotifyTooLong => "awss notify: too long, not sent",
+    #[cfg(feature = "wifi-provision")] PostSucNotify => "post IOTX_AWSS_SUC_NOTIFY",
+    // --- provisioning: the switch-AP request (the password is never logged)
+    #[cfg(feature = "wifi-provision")] SwitchApNoPayload => "switchap refused: no payload",
+    #[cfg(feature = "wifi-provision")] SwitchApNotJson => "switchap refused: not JSON",
+    #[cfg(feature = "wifi-provision")] SwitchApNoId => "switchap refused: no id",
+    #[cfg(feature = "wifi-provision")] SwitchApNoParams => "switchap refused: no params",
+    #[cfg(feature = "wifi-provision")] SwitchApNoSsid => "switchap refused: no ssid",
+    #[cfg(feature = "wifi-provision")] SwitchApSsidLong => "switchap refused: ssid over 32 bytes",
+    #[cfg(feature = "wifi-provision")] SwitchApBadPasswd => "switchap refused: bad passwd",
+    #[cfg(feature = "wifi-provision")] SwitchApPasswdLong => "switchap refused: passwd over 64 bytes",
+    #[cfg(feature = "wifi-provision")] SwitchApBadBssid => "switchap refused: bad bssid",
+    #[cfg(feature = "wifi-provision")] SwitchApNul => "switchap refused: NUL in ssid or passwd",
+    #[cfg(feature = "wifi-provision")] SwitchApBadTimeout => "switchap refused: bad timeout",
+    #[cfg(feature = "wifi-provision")] SwitchApBusy => "switchap refused: busy",
+    #[cfg(feature = "wifi-provision")] SwitchApTo => "switchap to %s in %d ms",
+    #[cfg(feature = "wifi-provision")] SwitchApClamped => "switchap timeout over 60000 ms: %d ms taken as 60000",
+    #[cfg(feature = "wifi-provision")] SwitchApAlreadyOn => "switchap: already on that AP",
+    #[cfg(feature = "wifi-provision")] SwitchApReplaces => "switchap replaces the pending switch",
+    #[cfg(feature = "wifi-provision")] SwitchApApInfoRes => "switchap: HAL_Wifi_Get_Ap_Info res:%d, switching",
+    #[cfg(feature = "wifi-provision")] SwitchApConnecting => "switchap: connecting to %s",
+    #[cfg(feature = "wifi-provision")] SwitchApConnectRes => "switchap: connect res:%d, reboot in 1000 ms",
+    #[cfg(feature = "wifi-provision")] SwitchApReboot => "switchap: reboot",
+    #[cfg(feature = "wifi-provision")] SwitchApCancelled => "switchap cancelled",
+    #[cfg(feature = "wifi-provision")] SwitchApUnasked => "switchap: result not waited for, ignored",
+    #[cfg(feature = "wifi-provision")] SwitchApReplyPayload => "switchap reply:%s",
+    #[cfg(feature = "wifi-provision")] SwitchApReplyRes => "switchap reply res:%d",
+    // --- provisioning: the shell
+    #[cfg(feature = "wifi-provision")] SignedAnswerTooLong => "signed answer: too long, not sent",
+    #[cfg(feature = "wifi-provision")] DictNoTable => "awss_dict_crypt: no dictionary table in this build, tab %d refused",
+    #[cfg(feature = "wifi-provision")] ProduceSignatureBad => "produce_signature: NULL argument or empty text",
+    #[cfg(feature = "wifi-provision")] BuildSignSrcShort => "awss_build_sign_src: buffer too short",
 }
 
 /// Bytes of all texts back to back.

@@ -229,6 +229,10 @@ pub enum Field {
     /// `${id}`, `${remain}`, `${uptime}`, `${trace}`, `${max}`, `${min}`, `${mean}`, `${cnt}`,
     /// `${suc}`: the next number, in decimal.
     Number,
+    /// `${sign}`: the 20-byte HMAC-SHA1 sign, 40 upper-case hex digits (the provisioning
+    /// payloads of [`wifi`]; their `${random}` is [`Field::Token`]).
+    #[cfg(feature = "wifi-provision")]
+    Sign,
 }
 
 /// A placeholder of a template: the bytes `start..end` of its text are `${name}`.
@@ -281,6 +285,16 @@ const fn field(name: &[u8]) -> Field {
         (b"mac", Field::Mac),
         (b"ip", Field::Ip),
     ];
+    #[cfg(feature = "wifi-provision")]
+    {
+        // `aes_random`, the token the phone looks for, is the sign's random.
+        if same(name, b"random") {
+            return Field::Token;
+        }
+        if same(name, b"sign") {
+            return Field::Sign;
+        }
+    }
     let mut i = 0;
     while i < NAMED.len() {
         if same(NAMED[i].0, name) {
@@ -507,6 +521,9 @@ struct Fields<'a> {
     id: &'a IdEcho,
     /// Identity fields are JSON-escaped (payloads), else written as they are (topics).
     json: bool,
+    /// The sign of the provisioning payloads.
+    #[cfg(feature = "wifi-provision")]
+    sign: &'a [u8],
 }
 
 impl Fields<'_> {
@@ -551,6 +568,10 @@ impl Fields<'_> {
                 }
                 w.u64(n);
             }
+            #[cfg(feature = "wifi-provision")]
+            Field::Sign => {
+                w.hex(self.sign);
+            }
         }
     }
 }
@@ -585,6 +606,8 @@ pub fn payload(
         who,
         id,
         json: true,
+        #[cfg(feature = "wifi-provision")]
+        sign: &[],
     };
     f.fill(w, which.template());
 }
@@ -598,6 +621,8 @@ pub fn topic(w: &mut Writer<'_>, topic: Topic, who: &Identity<'_>) {
         who,
         id: &NO_ID,
         json: false,
+        #[cfg(feature = "wifi-provision")]
+        sign: &[],
     };
     f.fill(w, topic.template());
 }
@@ -711,3 +736,9 @@ pub fn broadcast_host(w: &mut Writer<'_>, dest: u8, ip: &[u8]) {
 pub fn connectap_answer(w: &mut Writer<'_>, id: &IdEcho, who: &Identity<'_>) {
     payload(w, Payload::ConnectAp, &[], &[0; 16], who, id);
 }
+
+// The provisioning topics and payloads: a child module, so that its whole templates are
+// compiled by the same `template!` as the ones above.
+#[cfg(feature = "wifi-provision")]
+#[path = "render_wifi.rs"]
+pub mod wifi;

@@ -31,6 +31,8 @@ pub(super) fn reset_flag(hal: &impl Platform) -> Result<bool, i32> {
 /// The calls that read or change the module's state under the lock without queueing an
 /// action, dispatched by [`with_lock`].
 #[derive(Clone, Copy, PartialEq, Eq)]
+// The connect-AP ops are the provisioning core's in a `wifi-provision` build.
+#[cfg_attr(feature = "wifi-provision", allow(dead_code))]
 pub(super) enum Op {
     /// The token's remaining lifetime in ms.
     Remain,
@@ -123,6 +125,10 @@ pub(super) fn with_lock(op: Op, arg: c_int, out: &mut [u8]) -> u32 {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_report_cloud() -> c_int {
+    // Provisioning: the switch-AP request and the registrar topics subscribed, the registrar
+    // initialised, as the C module's `awss_cmp_online_init` and `awss_start_bind` do.
+    #[cfg(feature = "wifi-provision")]
+    let _ = super::provision::run(super::provision::Event::Connect);
     shell::run(Event::Connect {
         reset: reset_flag(&Hal),
     })
@@ -138,6 +144,8 @@ pub unsafe extern "C" fn awss_report_cloud() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_start_bind() -> c_int {
+    #[cfg(feature = "wifi-provision")]
+    let _ = super::provision::run(super::provision::Event::StartBind);
     shell::run(Event::StartBind)
 }
 
@@ -152,6 +160,9 @@ pub unsafe extern "C" fn awss_start_bind() -> c_int {
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn awss_bind_deinit() -> c_int {
+    // Provisioning: both notify rounds end and a switch not yet connecting is cancelled.
+    #[cfg(feature = "wifi-provision")]
+    let _ = super::provision::run(super::provision::Event::Deinit);
     shell::run(Event::Deinit)
 }
 

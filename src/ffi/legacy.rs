@@ -119,19 +119,26 @@ pub unsafe extern "C" fn awss_build_dev_info(
     let token = read_aes_random();
     let (text_len, ok) = {
         let mut w = Writer::new(out.get_mut(..len - 1).unwrap_or(&mut []));
-        let which = if r#type == NOTIFY_DEV_BIND_TOKEN {
-            Payload::DevInfo
-        } else {
-            Payload::DevInfoBase
-        };
-        render::payload(
-            &mut w,
-            which,
-            &[remain.into()],
-            &token,
-            &who,
-            &render::NO_ID,
-        );
+        // Provisioning: types 2 (the random and its sign) and 3 (`"type":0`).
+        #[cfg(feature = "wifi-provision")]
+        let provisioned = super::provision::build_dev_info(&mut w, r#type, &who);
+        #[cfg(not(feature = "wifi-provision"))]
+        let provisioned = false;
+        if !provisioned {
+            let which = if r#type == NOTIFY_DEV_BIND_TOKEN {
+                Payload::DevInfo
+            } else {
+                Payload::DevInfoBase
+            };
+            render::payload(
+                &mut w,
+                which,
+                &[remain.into()],
+                &token,
+                &who,
+                &render::NO_ID,
+            );
+        }
         (w.len(), w.ok())
     };
     if let Some(nul) = out.get_mut(text_len) {
@@ -476,6 +483,11 @@ pub unsafe extern "C" fn awss_cmp_get_coap_payload(
 /// `0`.
 #[no_mangle]
 pub unsafe extern "C" fn awss_cmp_local_deinit(force: c_int) -> c_int {
+    // Provisioning: with a server, both provisioning notify rounds end (whatever `force`).
+    #[cfg(feature = "wifi-provision")]
+    if coap::ctx().is_some() {
+        let _ = super::provision::run(super::provision::Event::LocalDeinit);
+    }
     if coap::ctx().is_some() && force != 0 {
         coap::deinit();
     }
@@ -492,6 +504,10 @@ pub unsafe extern "C" fn awss_cmp_local_deinit(force: c_int) -> c_int {
 /// `0`, or `-1` when the server cannot start or a registration fails.
 #[no_mangle]
 pub unsafe extern "C" fn awss_cmp_local_init(init_stage: c_int) -> c_int {
+    // Provisioning: the wifimgr handlers, the connect-AP info resources and the bind monitor,
+    // each at its stages (docs/WIFI_PROVISION.md section 8).
+    #[cfg(feature = "wifi-provision")]
+    let _ = super::provision::run(super::provision::Event::LocalInit(init_stage));
     if init_stage & (LC_INIT_BIND | LC_INIT_SUC) == 0 {
         return 0;
     }
@@ -608,6 +624,9 @@ fn online(on: bool) -> c_int {
     } else {
         Event::OnlineDeinit
     });
+    // Provisioning: the registrar topics and the switch-AP request, beside `match_reply`.
+    #[cfg(feature = "wifi-provision")]
+    let _ = super::provision::run(super::provision::Event::Online(on));
     0
 }
 
@@ -654,7 +673,13 @@ pub unsafe extern "C" fn awss_stop_timer(timer: *mut c_void) -> c_int {
 /// # Returns
 /// `0`, or `-1` when the module mutex cannot be created.
 #[no_mangle]
+#[cfg_attr(feature = "wifi-provision", allow(unreachable_code))]
 pub unsafe extern "C" fn awss_start_connectap_monitor() -> c_int {
+    // Provisioning: the core's window, which an open window does not extend.
+    #[cfg(feature = "wifi-provision")]
+    {
+        return super::provision::run(super::provision::Event::WindowOpen);
+    }
     // 1 when opened, 0 when the module mutex cannot be created.
     lock_op(Op::ConnectapStart) as c_int - 1
 }
@@ -667,7 +692,13 @@ pub unsafe extern "C" fn awss_start_connectap_monitor() -> c_int {
 /// # Returns
 /// `0`.
 #[no_mangle]
+#[cfg_attr(feature = "wifi-provision", allow(unreachable_code))]
 pub unsafe extern "C" fn awss_stop_connectap_monitor() -> c_int {
+    #[cfg(feature = "wifi-provision")]
+    {
+        let _ = super::provision::run(super::provision::Event::WindowClose);
+        return 0;
+    }
     lock_op(Op::ConnectapStop) as c_int
 }
 
@@ -747,6 +778,12 @@ unsafe fn device_info(
     r#type: c_int,
     window: bool,
 ) -> c_int {
+    // Provisioning: the signed answer (type 2), whatever the window.
+    #[cfg(feature = "wifi-provision")]
+    if r#type == NOTIFY_DEV_RAND_SIGN {
+        // SAFETY: forwarded from the caller's contract.
+        return unsafe { super::provision::signed_answer(remote, request, is_mcast) };
+    }
     if r#type != NOTIFY_SUCCESS {
         let why = if r#type == NOTIFY_DEV_RAND_SIGN {
             Msg::DevInfoType2
@@ -756,7 +793,12 @@ unsafe fn device_info(
         log::note(Level::Warn, why);
         return -1;
     }
+    #[cfg(not(feature = "wifi-provision"))]
     if window && lock_op(Op::ConnectapOpen) == 0 {
+        return -1;
+    }
+    #[cfg(feature = "wifi-provision")]
+    if window && !super::provision::window_is_open() {
         return -1;
     }
     // SAFETY: each NULL or valid for the call, per the caller.

@@ -19,6 +19,8 @@ pub mod legacy;
 pub mod legacy_alloc;
 pub mod lock;
 pub mod log;
+#[cfg(feature = "wifi-provision")]
+pub mod provision;
 pub mod shell;
 pub mod timer;
 pub mod types;

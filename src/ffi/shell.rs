@@ -34,6 +34,9 @@ pub struct Shell {
     pub timer_seq: u32,
     /// The token last copied into `aes_random`.
     mirrored: Token,
+    /// The provisioning state (`super::provision`).
+    #[cfg(feature = "wifi-provision")]
+    pub prov: dev_bind_core::provision::Provision,
 }
 
 impl Shell {
@@ -43,6 +46,8 @@ impl Shell {
             ready: false,
             timer_seq: 0,
             mirrored: [0; 16],
+            #[cfg(feature = "wifi-provision")]
+            prov: dev_bind_core::provision::Provision::new(),
         }
     }
 
@@ -433,6 +438,8 @@ const ARM_ROUNDS: u32 = 8;
 /// The timer callback: poll the machine (which re-arms the timer).
 unsafe extern "C" fn on_timer(_user_data: *mut core::ffi::c_void) {
     let _ = run(Event::Poll);
+    #[cfg(feature = "wifi-provision")]
+    let _ = super::provision::run(super::provision::Event::Poll);
 }
 
 /// Re-arm the timer with the machine's next deadline (or stop it when there is none).
@@ -451,6 +458,12 @@ pub fn arm() {
             guard.timer_seq = guard.timer_seq.wrapping_add(1);
             let seq = guard.timer_seq;
             let deadline = guard.machine().poll_at();
+            // The provisioning deadlines ride on the same timer.
+            #[cfg(feature = "wifi-provision")]
+            let deadline = deadline
+                .into_iter()
+                .chain(super::provision::poll_at(&guard))
+                .min();
             (seq, deadline.map(|at| timer::delay_ms(hal.uptime_ms(), at)))
         };
         timer::set(delay, on_timer);

@@ -5,12 +5,15 @@
 # image with the target's C library (newlib or picolibc, I/O and the command line through
 # semihosting), then runs every case of the image's own list in its own qemu run, bounded by
 # `timeout`. Also compiles tests/c/layout_static.c with the cross compiler (the SDK structures'
-# ILP32 layout) and links the library without --gc-sections.
+# ILP32 layout) and links the library without --gc-sections. Then the same for the
+# `wifi-provision` build: tests/c/test_provision.c with the mock of the provisioning imports
+# (c_examples/mock/mock_provision.c, HAL_Reboot recorded through --wrap), every case in qemu.
 #
 #   tests/firmware/run.sh                  both targets
 #   tests/firmware/run.sh cortex-m4        one of: cortex-m4 riscv32imc
 #
-# For each target it prints one line, e.g. `cortex-m4 (qemu mps2-an386): 25 passed, 0 failed`,
+# For each target it prints two lines, e.g. `cortex-m4 (qemu mps2-an386): 25 passed, 0 failed`
+# and `cortex-m4 wifi-provision (qemu mps2-an386): 25 passed, 0 failed`,
 # and it exits non-zero when any case or check failed. Single-threaded images: the thread test,
 # the sanitizers and valgrind stay on the host (tests/c).
 #
@@ -38,11 +41,17 @@ sources=("$repo/tests/c/test_bind.c" "$repo/tests/c/helpers.c" "$repo/c_examples
 
 failed_any=0
 
-# build_lib TRIPLE: the library for TRIPLE; prints the archive's path.
+provision_sources=("$repo/tests/c/test_provision.c" "$repo/tests/c/helpers.c"
+    "$repo/c_examples/mock/mock_sdk.c" "$repo/c_examples/mock/mock_provision.c")
+
+# build_lib TRIPLE [FEATURES]: the library for TRIPLE (with FEATURES, into a target directory
+# of its own: <dir>/wifi-provision); prints the archive's path.
 build_lib() {
-    (cd "$repo" && CARGO_TARGET_DIR=$target_dir "$firmware_cargo" build --quiet --release --lib \
-        --target "$1" -Zbuild-std=core) >&2
-    echo "$target_dir/$1/release/libiot_dev_bind.a"
+    local dir=$target_dir
+    [ -z "${2:-}" ] || dir=$target_dir/$2
+    (cd "$repo" && CARGO_TARGET_DIR=$dir "$firmware_cargo" build --quiet --release --lib \
+        --target "$1" -Zbuild-std=core ${2:+--features "$2"}) >&2
+    echo "$dir/$1/release/libiot_dev_bind.a"
 }
 
 # run_cases NAME LABEL OUT ARGV0 QEMU...: runs every case that the image lists, each in its own
@@ -103,6 +112,17 @@ cortex_m4() {
     run_cases cortex-m4 "cortex-m4 (qemu mps2-an386)" "$out" test_bind \
         qemu-system-arm -M mps2-an386 -display none -monitor none -serial none -chardev stdio,id=semi \
         -kernel "$out/test_bind.elf"
+    # the wifi-provision build
+    local pout=$build/firmware/cortex-m4-wifi-provision
+    mkdir -p "$pout"
+    lib=$(build_lib thumbv7em-none-eabi wifi-provision)
+    "$cc" "${cpu[@]}" "${warnings[@]}" -Os -g -ffunction-sections -fdata-sections \
+        "${includes[@]}" --specs=rdimon.specs -T "$here/cortex-m4/link.ld" -Wl,--gc-sections \
+        -Wl,--wrap=HAL_Reboot -Wl,--no-warn-execstack "$here/cortex-m4/startup.c" \
+        "${provision_sources[@]}" "$lib" -o "$pout/test_provision.elf"
+    run_cases cortex-m4-wifi-provision "cortex-m4 wifi-provision (qemu mps2-an386)" "$pout" \
+        test_provision qemu-system-arm -M mps2-an386 -display none -monitor none -serial none \
+        -chardev stdio,id=semi -kernel "$pout/test_provision.elf"
 }
 
 riscv32imc() {
@@ -132,6 +152,21 @@ riscv32imc() {
     run_cases riscv32imc "riscv32imc (qemu virt)" "$out" "" \
         qemu-system-riscv32 -M virt -cpu rv32,a=off,f=off,d=off -bios none -display none \
         -monitor none -serial none -chardev stdio,id=semi -kernel "$out/test_bind.elf"
+    # the wifi-provision build
+    local pout=$build/firmware/riscv32imc-wifi-provision pobjs=()
+    mkdir -p "$pout"
+    lib=$(build_lib riscv32imc-unknown-none-elf wifi-provision)
+    for s in "${provision_sources[@]}"; do
+        o=$pout/$(basename "$s" .c).o
+        "$cc" "${cpu[@]}" --specs=picolibc.specs "${warnings[@]}" -Os -g -ffunction-sections \
+            -fdata-sections "${includes[@]}" -c "$s" -o "$o"
+        pobjs+=("$o")
+    done
+    "$cc" "${link[@]}" -Wl,--gc-sections -Wl,--wrap=HAL_Reboot "${pobjs[@]}" "$lib" \
+        -o "$pout/test_provision.elf"
+    run_cases riscv32imc-wifi-provision "riscv32imc wifi-provision (qemu virt)" "$pout" "" \
+        qemu-system-riscv32 -M virt -cpu rv32,a=off,f=off,d=off -bios none -display none \
+        -monitor none -serial none -chardev stdio,id=semi -kernel "$pout/test_provision.elf"
 }
 
 targets=("$@")
