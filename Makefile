@@ -1,10 +1,13 @@
 # iot-dev-bind: one entry point for the demo and for every test.
 #
 #   make demo       build the library, the example device (the library + the Linux stand-in
-#                   of the SDK) and `devbind`, then play every bind flow of the guide for real:
+#                   of the SDK), its wifi-provision build and `devbind`, then play every bind
+#                   flow of the guide for real (the switch-AP flow on the wifi-provision build):
 #                   MQTT broker, cloud simulator, phones and the device, on loopback
 #   make demo-mock  the older demo: the flows against the C mock of the SDK (c_examples/)
 #   make device     only build the example device (build/host/devbind-device)
+#   make device-wifi  also build its Wi-Fi product's build (build/host/devbind-device-wifi: the
+#                   library with the wifi-provision feature), which plays the demo's switch-AP flow
 #   make install    the library's package (make install-lib) and, for the host, `devbind` on
 #                   PATH (make install-tools), under PREFIX (/usr/local; DESTDIR for staged installs)
 #   make install-tools  $(PREFIX)/bin/devbind, its man pages and bash/zsh/fish completions
@@ -41,9 +44,10 @@ TOOLS_TARGET_DIR := $(abspath $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),tools
 HOST_LIB := $(TOOLS_TARGET_DIR)/release/libdevbind_host.so
 DEVBIND := $(TOOLS_TARGET_DIR)/release/devbind
 DEVICE := $(BUILD)/host/devbind-device
+WIFI_DEVICE := $(BUILD)/host/devbind-device-wifi
 PREFIX ?= /usr/local
 
-.PHONY: all lib wifi-lib device devbind install demo demo-mock test test-rust test-c test-firmware \
+.PHONY: all lib wifi-lib device device-wifi devbind install demo demo-mock test test-rust test-c test-firmware \
 	test-tools test-fuzz test-dist bench clean
 
 all: lib
@@ -52,9 +56,19 @@ lib:
 	$(CARGO) build --release
 
 # The example device: the firmware library linked with the tools' Linux stand-in of the SDK.
+# (DEV_BIND_WIFI_LIB set empty: the default build stays the default build after a device-wifi.)
 device: lib
 	cd tools && $(CARGO) build --release -p devbind-host
-	$(CMAKE) -S c_examples/host -B $(BUILD)/host -DDEV_BIND_LIB=$(LIB) -DDEVBIND_HOST_LIB=$(HOST_LIB)
+	$(CMAKE) -S c_examples/host -B $(BUILD)/host -DDEV_BIND_LIB=$(LIB) -DDEVBIND_HOST_LIB=$(HOST_LIB) \
+		-DDEV_BIND_WIFI_LIB=
+	$(CMAKE) --build $(BUILD)/host -j $(JOBS)
+
+# The example device and, beside it, its Wi-Fi product's build: the library built with the
+# wifi-provision feature (devbind-device-wifi, compiled with DEV_BIND_WIFI_PROVISION).
+device-wifi: lib wifi-lib
+	cd tools && $(CARGO) build --release -p devbind-host
+	$(CMAKE) -S c_examples/host -B $(BUILD)/host -DDEV_BIND_LIB=$(LIB) -DDEVBIND_HOST_LIB=$(HOST_LIB) \
+		-DDEV_BIND_WIFI_LIB=$(WIFI_LIB)
 	$(CMAKE) --build $(BUILD)/host -j $(JOBS)
 
 devbind:
@@ -73,8 +87,8 @@ install-tools: devbind
 	$(DEVBIND) completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_devbind
 	$(DEVBIND) completions fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/devbind.fish
 
-demo: device devbind
-	$(DEVBIND) demo --device $(DEVICE)
+demo: device-wifi devbind
+	$(DEVBIND) demo --device $(DEVICE) --switchap-device $(WIFI_DEVICE)
 
 demo-mock: lib
 	$(CMAKE) -S c_examples -B $(BUILD)/c_examples -DDEV_BIND_LIB=$(LIB)
@@ -111,10 +125,11 @@ test-firmware:
 
 # The host tools' tests drive the example device (c_examples/host -> build/host/devbind-device),
 # which links the library and the tools' Linux stand-in of the SDK.
-test-tools: device
+test-tools: device-wifi
 	cd tools && $(CARGO) fmt --check
 	cd tools && $(CARGO) clippy --all-targets -- -D warnings
-	cd tools && DEVBIND_DEVICE=$(abspath $(DEVICE)) $(CARGO) test
+	cd tools && DEVBIND_DEVICE=$(abspath $(DEVICE)) DEVBIND_WIFI_DEVICE=$(abspath $(WIFI_DEVICE)) \
+		$(CARGO) test
 
 # ---- Anomaly tests: the full sweep ----------------------------------------------------------
 #

@@ -5,6 +5,12 @@
  * MQTT, device.info.notify broadcasts and device-info queries over CoAP/UDP.
  *
  * Usage: devbind-device --broker HOST:PORT [options]   (--help lists them)
+ *
+ * Built with DEV_BIND_WIFI_PROVISION defined and linked with a library built with the
+ * wifi-provision feature, it is devbind-device-wifi: a Wi-Fi product's build. The cloud can then
+ * ask it to switch AP (thing.awss.device.switchap); the stand-in's station is on the AP given by
+ * --ap-ssid/--ap-passwd/--ap-bssid, and HAL_Reboot ends the process with status
+ * DEVBIND_HOST_REBOOT_EXIT.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -59,7 +65,12 @@ static void usage(FILE *out)
             "  --log-level N            dev_bind_set_log_level (5 = debug)\n"
             "  --keep-alive S           MQTT keep-alive seconds (60)\n"
             "  --quiet-host             no per-packet MQTT/CoAP lines from the stand-in\n"
-            "  --run-ms N               exit after N ms (default: until SIGINT/SIGTERM)\n");
+            "  --run-ms N               exit after N ms (default: until SIGINT/SIGTERM)\n"
+#ifdef DEV_BIND_WIFI_PROVISION
+            "  --ap-ssid SSID --ap-passwd PASS --ap-bssid AA:BB:CC:DD:EE:FF\n"
+            "                           the AP the Wi-Fi station is on (demo-ap-1)\n"
+#endif
+            );
 }
 
 static int parse_u32(const char *name, const char *text, uint32_t max, uint32_t *out)
@@ -104,7 +115,8 @@ enum {
     OPT_BROKER = 256, OPT_PK, OPT_DN, OPT_MAC, OPT_IP, OPT_COAP_BIND, OPT_NOTIFY_TO, OPT_KV,
     OPT_TOKEN, OPT_TOKEN_API, OPT_FACTORY_RESET, OPT_REPORT_RETRY, OPT_REPORT_ATTEMPTS,
     OPT_TOKEN_LIFETIME, OPT_NOTIFY_COUNT, OPT_NOTIFY_STEP, OPT_RESET_RETRY, OPT_LOG_LEVEL,
-    OPT_RUN_MS, OPT_KEEP_ALIVE, OPT_QUIET_HOST, OPT_HELP
+    OPT_RUN_MS, OPT_KEEP_ALIVE, OPT_QUIET_HOST, OPT_AP_SSID, OPT_AP_PASSWD, OPT_AP_BSSID,
+    OPT_HELP
 };
 
 int main(int argc, char **argv)
@@ -131,6 +143,11 @@ int main(int argc, char **argv)
         {"run-ms", required_argument, NULL, OPT_RUN_MS},
         {"keep-alive", required_argument, NULL, OPT_KEEP_ALIVE},
         {"quiet-host", no_argument, NULL, OPT_QUIET_HOST},
+#ifdef DEV_BIND_WIFI_PROVISION
+        {"ap-ssid", required_argument, NULL, OPT_AP_SSID},
+        {"ap-passwd", required_argument, NULL, OPT_AP_PASSWD},
+        {"ap-bssid", required_argument, NULL, OPT_AP_BSSID},
+#endif
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -141,6 +158,7 @@ int main(int argc, char **argv)
     uint8_t token[16];
     int have_token = 0, token_via_api = 0, factory_reset = 0;
     uint32_t log_level = 5, run_ms = 0, v = 0;
+    const char *ap_ssid = NULL, *ap_passwd = NULL, *ap_bssid = NULL;
     int c;
     struct sigaction sa;
     uint64_t start;
@@ -205,6 +223,9 @@ int main(int argc, char **argv)
             host.keep_alive_s = (uint16_t)v;
             break;
         case OPT_QUIET_HOST: host.traffic_log = 0; break;
+        case OPT_AP_SSID: ap_ssid = optarg; break;
+        case OPT_AP_PASSWD: ap_passwd = optarg; break;
+        case OPT_AP_BSSID: ap_bssid = optarg; break;
         case OPT_HELP:
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -232,10 +253,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "devbind-device: bad configuration (see the log)\n");
         return 2;
     }
+    if ((ap_ssid != NULL || ap_passwd != NULL || ap_bssid != NULL) &&
+        devbind_host_set_ap(ap_ssid ? ap_ssid : "demo-ap-1", ap_passwd, ap_bssid) != 0) {
+        fprintf(stderr, "devbind-device: bad --ap-ssid/--ap-passwd/--ap-bssid (see the log)\n");
+        return 2;
+    }
     start = HAL_UptimeMs();
-    LOG("starting: broker %s, pk %s, dn %s\n", host.broker,
+    LOG("starting: broker %s, pk %s, dn %s%s\n", host.broker,
         host.product_key ? host.product_key : "a1demoPK01",
-        host.device_name ? host.device_name : "demo_device_01");
+        host.device_name ? host.device_name : "demo_device_01",
+#ifdef DEV_BIND_WIFI_PROVISION
+        ", wifi-provision build"
+#else
+        ""
+#endif
+        );
 
     dev_bind_set_log_level((int)log_level);
     if (bind_cfg_set) {

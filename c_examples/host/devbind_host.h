@@ -47,6 +47,16 @@ void devbind_host_shutdown(void);
 int devbind_host_register_event_callback(int evt, void *cb);
 #define DEVBIND_HOST_ITE_AWSS_STATUS 0
 
+/* For a library built with the wifi-provision feature: the AP the simulated Wi-Fi station is on
+ * (HAL_Wifi_Get_Ap_Info reports it; default "demo-ap-1", password "demo-pass-1", BSSID
+ * 02:00:00:00:0a:01). HAL_Awss_Connect_Ap logs the SSID, never the password, and moves the
+ * station to the AP it names. passwd NULL: none; bssid ("AA:BB:CC:DD:EE:FF") NULL: all zero.
+ * Returns 0, or -1 with a log line (an SSID not of 1..32 bytes, a password over 64, a bad BSSID). */
+int devbind_host_set_ap(const char *ssid, const char *passwd, const char *bssid);
+
+/* HAL_Reboot logs, then exits the process with this status (the stand-in's reboot). */
+#define DEVBIND_HOST_REBOOT_EXIT 3
+
 /* Writes len bytes to the process's log stream (stdout), "[<uptime ms>] " at each line start,
  * whole calls atomic with respect to each other. Used by HAL_Printf. */
 void devbind_host_write(const char *buf, size_t len);

@@ -336,7 +336,7 @@ impl CoapServer {
                 _ => String::new(),
             },
             hex(&token),
-            crate::log::printable(payload, 600)
+            crate::log::payload(payload, 600)
         ));
         Ok(msgid)
     }
@@ -371,7 +371,7 @@ impl CoapServer {
             if qos == 0 { "NON" } else { "CON" },
             req.msgid,
             hex(&req.token),
-            crate::log::printable(payload, 600)
+            crate::log::payload(payload, 600)
         ));
         Ok(req.msgid)
     }
@@ -480,7 +480,7 @@ impl CoapServer {
                     if is_con { "CON" } else { "NON" },
                     p.header.message_id,
                     hex(p.get_token()),
-                    crate::log::printable(&p.payload, 600)
+                    crate::log::payload(&p.payload, 600)
                 ));
                 let cb = lock(&self.state)
                     .resources
@@ -533,7 +533,7 @@ impl CoapServer {
                     } else {
                         " matching no send"
                     },
-                    crate::log::printable(&p.payload, 600)
+                    crate::log::payload(&p.payload, 600)
                 ));
                 if is_con {
                     self.empty_reply(MessageType::Acknowledgement, p.header.message_id, peer);

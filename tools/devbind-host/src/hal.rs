@@ -1,5 +1,5 @@
 //! The plain HAL functions: clock, sleep, randomness, heap (counted), mutexes, identity, KV,
-//! reboot, Wi-Fi address queries.
+//! Wi-Fi address queries (the reboot and the station: `wifi`).
 
 use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, c_void, CStr};
@@ -316,13 +316,6 @@ pub unsafe extern "C" fn HAL_Wifi_Get_IP(ip_str: *mut c_char, _ifname: *const c_
     // SAFETY: the caller guarantees 16 writable bytes.
     unsafe { copy_cstr(ip_str, 16, &ip) };
     u32::from_ne_bytes(parsed.octets())
-}
-
-/// `void HAL_Reboot(void)`: logs and exits the process with status 0.
-#[no_mangle]
-pub extern "C" fn HAL_Reboot() {
-    crate::hlog!("HAL_Reboot: the firmware asked for a reboot; exiting");
-    std::process::exit(0);
 }
 
 /// `int HAL_Kv_Set(const char *key, const void *val, int len, int sync)`: stores and writes the

@@ -1,6 +1,8 @@
 //! Linux stand-in for the parts of Alibaba's IoT device SDK that the device-bind module imports
 //! (SPEC section 4): HAL timers, mutexes, clock, randomness, KV store, identity, a real MQTT 3.1.1
-//! client and a real CoAP server on UDP, and the event hooks.
+//! client and a real CoAP server on UDP, and the event hooks; and, for a library built with
+//! `wifi-provision`, a simulated Wi-Fi station, the reboot and the provisioning module's
+//! handlers ([`wifi`]).
 //!
 //! The crate builds as `libdevbind_host.so` (exports with the SDK's C names and signatures) and
 //! as an rlib, whose safe Rust parts ([`mqtt::MqttClient`], [`coap::CoapServer`],
@@ -25,3 +27,4 @@ pub mod mqtt;
 pub mod mqtt_ffi;
 pub mod timer;
 pub mod types;
+pub mod wifi;

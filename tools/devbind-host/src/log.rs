@@ -78,6 +78,40 @@ pub fn printable(bytes: &[u8], max: usize) -> String {
     s
 }
 
+/// A message payload as [`printable`] shows it, with the value of every `"passwd"` JSON member
+/// replaced by `"(hidden)"`: the traffic log carries the cloud's and the phones' requests,
+/// and a Wi-Fi password must never reach a log.
+pub fn payload(bytes: &[u8], max: usize) -> String {
+    const KEY: &[u8] = b"\"passwd\"";
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i..].starts_with(KEY) {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        out.extend_from_slice(KEY);
+        i += KEY.len();
+        let mut j = i;
+        while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b':') {
+            j += 1;
+        }
+        if j >= bytes.len() || bytes[j] != b'"' {
+            continue;
+        }
+        out.extend_from_slice(&bytes[i..j]);
+        // The string's end: the next quote not escaped by a backslash (or the payload's end).
+        let mut k = j + 1;
+        while k < bytes.len() && bytes[k] != b'"' {
+            k += if bytes[k] == b'\\' { 2 } else { 1 };
+        }
+        out.extend_from_slice(b"\"(hidden)\"");
+        i = k.saturating_add(1);
+    }
+    printable(&out, max)
+}
+
 /// Writes `len` bytes at `buf` to the process's log stream (see [`write_text`]). Used by
 /// `HAL_Printf` in `hal_printf.c`.
 ///
@@ -91,4 +125,26 @@ pub unsafe extern "C" fn devbind_host_write(buf: *const c_char, len: usize) {
     // SAFETY: the caller guarantees `buf` points to `len` readable bytes.
     let bytes = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) };
     write_text(bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::payload;
+
+    #[test]
+    fn a_password_never_reaches_the_traffic_log() {
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"{"params":{"ssid":"a","passwd":"s3cret","timeout":1}}"#,
+                r#"{"params":{"ssid":"a","passwd":"(hidden)","timeout":1}}"#,
+            ),
+            (r#"{"passwd" : "x\"y"}"#, r#"{"passwd" : "(hidden)"}"#),
+            (r#"{"passwd":"cut"#, r#"{"passwd":"(hidden)""#),
+            (r#"{"passwd":12}"#, r#"{"passwd":12}"#),
+            (r#"{"ssid":"passwd"}"#, r#"{"ssid":"passwd"}"#),
+        ];
+        for (raw, shown) in cases {
+            assert_eq!(payload(raw.as_bytes(), 400), *shown, "{raw}");
+        }
+    }
 }

@@ -338,7 +338,7 @@ impl MqttClient {
         self.log(format_args!(
             "tx PUBLISH {topic} qos {} (id {pkid}) {}",
             qos_num(qos),
-            crate::log::printable(payload, 400)
+            crate::log::payload(payload, 400)
         ));
         Ok(pkid)
     }
@@ -520,7 +520,7 @@ impl MqttClient {
                     "rx PUBLISH {} qos {} {}",
                     p.topic,
                     qos_num(p.qos),
-                    crate::log::printable(&p.payload, 400)
+                    crate::log::payload(&p.payload, 400)
                 ));
                 let handlers: Vec<Handler> = self
                     .lock()

@@ -49,6 +49,8 @@ pub enum Cmd {
 #[command(after_help = "\
 Examples:
   devbind demo                                  # the example device build/host/devbind-device
+                                                # (flow 9 on build/host/devbind-device-wifi)
+  devbind demo --switchap-device ./my-wifi-build  # flow 9, switch AP, on that program
   devbind demo --device fake                    # the Rust stand-in, no build needed
   devbind demo --json | jq -c 'select(.flow)'   # machine-readable events
   devbind demo --keep-logs /tmp/bind-logs       # keep the device log
@@ -71,6 +73,11 @@ pub struct DemoArgs {
     /// Copy the device log into DIR (created if needed), pass, fail or interrupted
     #[arg(long, value_name = "DIR")]
     pub keep_logs: Option<PathBuf>,
+    /// The wifi-provision build that plays the switchap round, flow 9 (default: the device's
+    /// `-wifi` sibling, build/host/devbind-device-wifi from `make device-wifi`, if it exists;
+    /// else the device itself)
+    #[arg(long, value_name = "PATH")]
+    pub switchap_device: Option<PathBuf>,
     /// Play the switchap round (flow 9) even when the device does not show that it handles
     /// switchap (by default it plays only for a device that subscribes the switchap topic)
     #[arg(long)]

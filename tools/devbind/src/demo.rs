@@ -43,7 +43,7 @@ fn kill_group(pgid: i32) {
 }
 
 /// Which device program to run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DeviceSpec {
     Path(PathBuf),
     /// `devbind fake-device` (this binary): the Rust stand-in.
@@ -52,6 +52,8 @@ pub enum DeviceSpec {
 
 pub struct Options {
     pub device: DeviceSpec,
+    /// The provisioning build that plays the switchap round (flow 9); `None`: the device.
+    pub switchap_device: Option<DeviceSpec>,
     /// Play the switchap round (flow 9) even when the device did not show that it handles
     /// switchap requests.
     pub switchap: bool,
@@ -75,6 +77,14 @@ pub fn default_device() -> Option<PathBuf> {
         }
     }
     cands.into_iter().find(|p| p.is_file())
+}
+
+/// The provisioning build beside a device program: `devbind-device` -> `devbind-device-wifi`
+/// in the same directory (what `make device-wifi` builds), when it exists.
+pub fn wifi_sibling(device: &Path) -> Option<PathBuf> {
+    let name = device.file_name()?.to_str()?;
+    let wifi = device.with_file_name(format!("{name}-wifi"));
+    wifi.is_file().then_some(wifi)
 }
 
 #[derive(Clone, Debug)]
@@ -448,7 +458,11 @@ struct Env {
 
 impl Env {
     fn spawn(&self, extra: &[&str]) -> Result<DeviceProc, String> {
-        let mut cmd = match &self.device {
+        self.spawn_device(&self.device, extra)
+    }
+
+    fn spawn_device(&self, device: &DeviceSpec, extra: &[&str]) -> Result<DeviceProc, String> {
+        let mut cmd = match device {
             DeviceSpec::Path(p) => Command::new(p),
             DeviceSpec::Fake => {
                 let exe = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -516,11 +530,18 @@ impl Env {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        let program = match device {
+            // Another program than the flows' device: the provisioning build, named.
+            DeviceSpec::Path(p) if device != &self.device => {
+                format!(" ({})", p.display())
+            }
+            _ => String::new(),
+        };
         self.tl.event(
             "demo",
             "device_started",
             &format!(
-                "demo  device started (pid {}){}",
+                "demo  device started (pid {}){program}{}",
                 child.id(),
                 if extra.is_empty() {
                     String::new()
@@ -1104,6 +1125,11 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>, dir: &Path) -> Result<Results, Str
             return Err(format!("device program {} not found (build it, or pass --device PATH, or --device fake for the Rust stand-in)", p.display()));
         }
     }
+    if let Some(DeviceSpec::Path(p)) = &o.switchap_device {
+        if !p.is_file() {
+            return Err(format!("switchap device program {} not found (make device-wifi builds build/host/devbind-device-wifi)", p.display()));
+        }
+    }
     let broker = Broker::start("127.0.0.1:0").map_err(|e| format!("broker: {e}"))?;
     let baddr = broker.addr().to_string();
     tl.say("demo", &format!("demo  broker on {baddr}"), "1");
@@ -1247,9 +1273,11 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>, dir: &Path) -> Result<Results, Str
     Ok(results)
 }
 
-/// What the switchap round (flow 9) expects of the device, in one place to adjust as the
-/// provisioning builds settle their log lines.
+/// What the switchap round (flow 9) expects of the device, in one place. The library's lines
+/// are taken from its own table of texts (`dev_bind_core::Msg`), so they cannot drift.
 pub mod switchap_expect {
+    use dev_bind_core::Msg;
+
     /// The device handles switchap requests: its log shows the subscription of the request
     /// topic (the library's `sub <topic> res:<n>` debug line).
     pub fn handles(line: &str) -> bool {
@@ -1258,12 +1286,38 @@ pub mod switchap_expect {
             && line.contains("/thing/awss/device/switchap ")
     }
 
-    /// After an accepted request the device's log shows the switch: lines containing each of
-    /// these, in this order (a subscription line does not count).
-    pub const SWITCH_LINES: &[&str] = &["switchap"];
+    /// A library line's text with its `%s` and `%d` filled in, in order.
+    fn line(msg: Msg, args: &[&str]) -> String {
+        let mut text = String::from_utf8_lossy(msg.text()).into_owned();
+        for a in args {
+            let at = [text.find("%s"), text.find("%d")]
+                .into_iter()
+                .flatten()
+                .min();
+            if let Some(at) = at {
+                text.replace_range(at..at + 2, a);
+            }
+        }
+        text
+    }
 
-    /// The device reboots after the switch (`HAL_Reboot`: the Linux stand-in exits).
-    pub const REBOOTS: bool = true;
+    /// After an accepted request to switch to `ssid` in `timeout_ms` (at most 60 s), the
+    /// device's log shows these lines, in this order: the library takes the request, calls
+    /// `HAL_Awss_Connect_Ap` after max(timeout, 1 s) (the Linux stand-in logs the call, the
+    /// SSID and never the password), then `HAL_Reboot` 1 s after the connect returned 0.
+    pub fn switch_lines(ssid: &str, timeout_ms: u32) -> Vec<String> {
+        vec![
+            line(Msg::SwitchApTo, &[ssid, &timeout_ms.to_string()]),
+            line(Msg::SwitchApConnecting, &[ssid]),
+            format!("HAL_Awss_Connect_Ap: connecting to {ssid} "),
+            line(Msg::SwitchApConnectRes, &["0"]),
+            line(Msg::SwitchApReboot, &[]),
+        ]
+    }
+
+    /// The device reboots after the switch: `HAL_Reboot` of the Linux stand-in exits with this
+    /// status (`DEVBIND_HOST_REBOOT_EXIT`), how `ExitStatus` shows it.
+    pub const REBOOT_STATUS: &str = "exit status: 3";
 
     /// The password must never be in the device's log.
     pub const NO_PASSWORD_IN_LOG: bool = true;
@@ -1271,7 +1325,7 @@ pub mod switchap_expect {
     /// Why the fake device never plays the round.
     pub const FAKE_SKIP: &str = "the fake device drives dev_bind_core, which has no switchap \
         handling yet (no pending AP switch state): run the demo with the example device built \
-        with the wifi-provision feature";
+        with the wifi-provision feature (make device-wifi; --switchap-device PATH)";
 }
 
 const FLOW9: &str = "switch AP on the cloud's request (provisioning builds)";
@@ -1291,14 +1345,17 @@ fn flow9(o: &Options, env: &Env) {
         json!({"name": FLOW9}),
     );
     let t0 = tl.ms();
-    let outcome = match &o.device {
-        DeviceSpec::Fake => Err(switchap_expect::FAKE_SKIP.to_string()),
-        DeviceSpec::Path(_) => Ok(()),
+    // The provisioning build beside the device plays the round; without one, the device itself
+    // does if it handles switchap.
+    let named = o.switchap_device.clone();
+    let outcome = match (&named, &o.device) {
+        (None, DeviceSpec::Fake) => Err(switchap_expect::FAKE_SKIP.to_string()),
+        (Some(d), _) | (None, d @ DeviceSpec::Path(_)) => Ok(d.clone()),
     };
-    let outcome = outcome.and_then(|()| {
+    let outcome = outcome.and_then(|device| {
         let since = tl.len();
         let dev = env
-            .spawn(&[])
+            .spawn_device(&device, &[])
             .map_err(|e| format!("cannot start the device: {e}"))?;
         // Its subscriptions come before its first token report.
         tl.reported_since(since, Duration::from_secs(10), &[]);
@@ -1309,16 +1366,27 @@ fn flow9(o: &Options, env: &Env) {
             })
             .is_some();
         if handles || o.switchap {
-            Ok((dev, since))
+            Ok(Ok((dev, since)))
+        } else if let Some(DeviceSpec::Path(p)) = &named {
+            // A program named (or found) as the provisioning build must be one: a failure.
+            Ok(Err(format!(
+                "the switchap device {} did not subscribe {} (no `sub ... res:` line for it): \
+                 not a build with the wifi-provision feature",
+                p.display(),
+                crate::switchap::request_topic(PK, DN)
+            )))
         } else {
             Err(format!(
                 "the device did not subscribe {} (no `sub ... res:` line for it): a build \
-                 without Wi-Fi provisioning (--switchap plays the round anyway)",
+                 without Wi-Fi provisioning (make device-wifi builds build/host/devbind-device-wifi, \
+                 which the demo then finds; --switchap-device PATH names one; --switchap plays \
+                 the round on this device anyway)",
                 crate::switchap::request_topic(PK, DN)
             ))
         }
     });
     let r = match outcome {
+        Ok(Err(e)) => Err(e),
         Err(why) => {
             tl.event(
                 "flow",
@@ -1334,7 +1402,7 @@ fn flow9(o: &Options, env: &Env) {
             *tl.flow.lock().unwrap_or_else(|e| e.into_inner()) = None;
             return;
         }
-        Ok((dev, since)) => {
+        Ok(Ok((dev, since))) => {
             let r = switchap_round(env, since);
             drop(dev);
             *tl.exit_expected.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -1395,10 +1463,8 @@ fn switchap_round(env: &Env, since: usize) -> FlowResult {
         json!({"id": req.id, "ssid": req.ssid, "bssid": req.bssid, "timeout": req.timeout_ms}),
     );
     let asked = tl.len();
-    if switchap_expect::REBOOTS {
-        *tl.exit_expected.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some("the reboot after the switch, as asked");
-    }
+    *tl.exit_expected.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some("the reboot after the switch, as asked");
     let ok = switchap::send(&client, &req, Duration::from_secs(5)).map_err(|e| e.to_string())?;
     tl.event(
         "device",
@@ -1414,15 +1480,14 @@ fn switchap_round(env: &Env, since: usize) -> FlowResult {
     // The device switches after max(timeout, 1 s), then reboots 1 s later.
     let budget = Duration::from_millis(u64::from(req.timeout_ms.max(1000)) + 3000);
     let mut after = asked;
-    for want in switchap_expect::SWITCH_LINES {
+    let wanted = switchap_expect::switch_lines(&req.ssid, req.timeout_ms);
+    for want in &wanted {
         let found = tl.wait_events(budget, |evs| {
             evs.iter()
                 .enumerate()
                 .skip(after)
                 .find_map(|(k, (_, e))| match e {
-                    Ev::Device(l, _) if l.contains(want) && !switchap_expect::handles(l) => {
-                        Some((k + 1, l.clone()))
-                    }
+                    Ev::Device(l, _) if l.contains(want.as_str()) => Some((k + 1, l.clone())),
                     _ => None,
                 })
         });
@@ -1441,26 +1506,28 @@ fn switchap_round(env: &Env, since: usize) -> FlowResult {
         );
         after = next;
     }
-    let lines: Vec<String> = switchap_expect::SWITCH_LINES
-        .iter()
-        .map(|l| format!("`{l}`"))
-        .collect();
-    let mut detail = format!(
-        "request id {} accepted (code 200, id echoed) to switch to {}; the device's log shows {}",
-        req.id,
-        req.ssid,
-        lines.join(", then ")
-    );
-    if switchap_expect::REBOOTS {
-        tl.wait_events(budget, |evs| {
-            evs.iter()
-                .skip(since)
-                .any(|(_, e)| matches!(e, Ev::DeviceExited(_)))
-                .then_some(())
+    let status = tl
+        .wait_events(budget, |evs| {
+            evs.iter().skip(since).find_map(|(_, e)| match e {
+                Ev::DeviceExited(st) => Some(st.clone()),
+                _ => None,
+            })
         })
         .ok_or("the device did not reboot (exit) after the switch")?;
-        detail.push_str(", then its reboot");
+    if status != switchap_expect::REBOOT_STATUS {
+        return Err(format!(
+            "the device ended with `{status}`, not its reboot (`{}`)",
+            switchap_expect::REBOOT_STATUS
+        ));
     }
+    let detail = format!(
+        "request id {} accepted (code 200, id echoed) to switch to {}; the device's log shows \
+         the switch ({} lines, the last `{}`), then its reboot ({status})",
+        req.id,
+        req.ssid,
+        wanted.len(),
+        wanted.last().map(String::as_str).unwrap_or_default()
+    );
     if switchap_expect::NO_PASSWORD_IN_LOG {
         let leaked = tl
             .events

@@ -112,8 +112,14 @@ fn cmd_demo(a: cli::DemoArgs) -> Outcome {
              (make device), pass --device PATH, or --device fake for the Rust stand-in",
         )?),
     };
+    let switchap_device = match (&a.switchap_device, &device) {
+        (Some(p), _) => Some(demo::DeviceSpec::Path(p.clone())),
+        (None, demo::DeviceSpec::Path(p)) => demo::wifi_sibling(p).map(demo::DeviceSpec::Path),
+        (None, demo::DeviceSpec::Fake) => None,
+    };
     let code = demo::run(demo::Options {
         device,
+        switchap_device,
         switchap: a.switchap,
         color: !a.json && demo::want_color(a.no_color),
         json: a.json,

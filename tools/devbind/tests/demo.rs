@@ -1,12 +1,13 @@
 //! `devbind demo` run for real: with the Rust stand-in device, and with the example device
 //! (`build/host/devbind-device`, built from c_examples/host; set `DEVBIND_DEVICE` to use
-//! another path). Each run is bounded in time (the demo takes about 4 s; it is killed after
+//! another path) and its wifi-provision build (`build/host/devbind-device-wifi`, `make
+//! device-wifi`; `DEVBIND_WIFI_DEVICE`), which plays the switchap round. Each run is bounded in time (the demo takes about 4 s; it is killed after
 //! 50 s) and runs in a process group of its own, killed whole on a timeout so no device outlives
 //! the test. Traffic stays on 127.0.0.1.
 
 mod common;
 
-use common::{example_device, signal, Killed};
+use common::{example_device, signal, wifi_device, Killed};
 use devbind::flood::alive;
 use serde_json::Value;
 use std::io::Read;
@@ -120,6 +121,104 @@ fn demo_with_the_rust_stand_in_device() {
 #[test]
 fn demo_with_the_example_device() {
     check_all_flows(&example_device(), "did not subscribe");
+}
+
+/// The switchap round (flow 9) on the real wifi-provision build: `devbind cloud switchap`'s
+/// request is answered (code 200, id echoed), the library logs the switch, the stand-in's
+/// `HAL_Awss_Connect_Ap` gets the new AP, the device reboots (exit status 3) and its log never
+/// shows the password. Flows 1-8 on the default build pass beside it.
+#[test]
+fn demo_plays_the_switchap_round_on_the_wifi_provision_build() {
+    let keep = std::env::temp_dir().join(format!("devbind-wifi-{}", std::process::id()));
+    let dev = example_device();
+    let wifi = wifi_device();
+    let (code, lines, text) = run_demo(
+        &dev,
+        &[
+            "--switchap-device",
+            &wifi,
+            "--keep-logs",
+            keep.to_str().unwrap(),
+        ],
+    );
+    let summary = lines
+        .iter()
+        .find_map(|v| v.get("summary").cloned())
+        .unwrap_or_else(|| panic!("no summary (exit {code:?}); output:\n{text}"));
+    assert_eq!(summary["skipped"], serde_json::json!([]), "{summary}");
+    let flows = summary["flows"].as_array().unwrap();
+    let played: Vec<u64> = flows.iter().map(|f| f["flow"].as_u64().unwrap()).collect();
+    assert_eq!(played, (1..=9).collect::<Vec<u64>>(), "{summary}");
+    for f in flows {
+        assert_eq!(f["ok"], true, "flow failed: {f}\noutput:\n{text}");
+    }
+    assert_eq!(code, Some(0), "{text}");
+    // The round ran on the wifi build, started as such.
+    assert!(
+        lines.iter().any(|v| v["what"] == "device_started"
+            && v["flow"] == 9
+            && v["text"].as_str().unwrap_or("").contains(&wifi)),
+        "{text}"
+    );
+    let reply = lines
+        .iter()
+        .find(|v| v["what"] == "switchap_reply")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(reply["reply"]["code"], 200, "{reply}");
+    let exited = lines
+        .iter()
+        .find(|v| v["what"] == "exited" && v["flow"] == 9)
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(exited["status"], "exit status: 3", "{exited}");
+    // The device log (flow 9's device last): the switch, the HAL's connect, the reboot, and
+    // never the password (the demo's request carries "demo-pass-2").
+    let log = std::fs::read_to_string(keep.join("device.log")).unwrap();
+    let at = |needle: &str| {
+        log.find(needle)
+            .unwrap_or_else(|| panic!("no `{needle}` in the device log:\n{log}"))
+    };
+    let order = [
+        at("dev_bind: switchap to demo-ap-2 in 1500 ms"),
+        at("dev_bind: switchap: connecting to demo-ap-2"),
+        at("host: HAL_Awss_Connect_Ap: connecting to demo-ap-2 (bssid 02:00:00:00:0a:02"),
+        at("dev_bind: switchap: connect res:0, reboot in 1000 ms"),
+        at("dev_bind: switchap: reboot"),
+        at("host: HAL_Reboot:"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{log}");
+    assert!(
+        !log.contains("demo-pass-2"),
+        "the password is in the log:\n{log}"
+    );
+    let _ = std::fs::remove_dir_all(&keep);
+}
+
+/// A program named as the provisioning build that is none (the default build) fails flow 9,
+/// saying so: never a silent skip.
+#[test]
+fn a_switchap_device_without_the_feature_fails_flow_9() {
+    let dev = example_device();
+    let (code, lines, text) = run_demo(&dev, &["--switchap-device", &dev]);
+    let summary = lines
+        .iter()
+        .find_map(|v| v.get("summary").cloned())
+        .unwrap_or_else(|| panic!("no summary (exit {code:?}); output:\n{text}"));
+    let f9 = summary["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["flow"] == 9)
+        .cloned()
+        .unwrap_or_else(|| panic!("flow 9 not played: {summary}"));
+    assert_eq!(f9["ok"], false, "{f9}");
+    assert!(
+        f9["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a build with the wifi-provision feature"),
+        "{f9}"
+    );
+    assert_eq!(code, Some(1), "{text}");
 }
 
 /// Starts the demo, waits for its first device and its first flow, sends `sig` to the demo

@@ -3,9 +3,10 @@
 //! environment variable [`MODE`] set) it runs `devbind fake-device` with the demo's flags for
 //! flows 1-8 and, beside it, answers the cloud's switchap request as a provisioning build does:
 //! it subscribes the request topic (and logs it as the library does), replies, logs the switch
-//! after max(timeout, 1 s) and exits 1 s later (the reboot). `leak` logs the password too,
+//! after max(timeout, 1 s) and exits 1 s later with the stand-in's reboot status (3). `leak` logs the password too,
 //! which the round must catch. (No test harness: `main` is the test, or the device.)
 
+use devbind::demo::switchap_expect;
 use devbind::mqtt::Client;
 use devbind::switchap;
 use rumqttc::mqttbytes::QoS;
@@ -71,18 +72,23 @@ fn device(mode: &str) {
             QoS::AtLeastOnce,
         );
         let ssid = p["ssid"].as_str().unwrap_or("");
-        let timeout = p["timeout"].as_u64().unwrap_or(0).max(1000);
-        say(&format!(
-            "[inf] dev_bind: switchap to {ssid} in {timeout} ms"
-        ));
+        let timeout = p["timeout"].as_u64().unwrap_or(0) as u32;
+        // The lines of the library and the Linux stand-in, as the demo expects them.
+        let lines = switchap_expect::switch_lines(ssid, timeout);
+        say(&format!("[inf] dev_bind: {}", lines[0]));
         if mode == "leak" {
             say(&format!("[dbg] dev_bind: passwd {}", p["passwd"]));
         }
-        std::thread::sleep(Duration::from_millis(timeout));
-        say(&format!("[inf] dev_bind: switchap: connect ap {ssid}"));
+        std::thread::sleep(Duration::from_millis(u64::from(timeout.max(1000))));
+        say(&format!("[inf] dev_bind: {}", lines[1]));
+        say(&format!("host: {}(passwd not shown): connected", lines[2]));
+        say(&format!("[inf] dev_bind: {}", lines[3]));
         std::thread::sleep(Duration::from_millis(1000));
-        say("host: HAL_Reboot: the firmware asked for a reboot; exiting");
-        break;
+        say(&format!("[wrn] dev_bind: {}", lines[4]));
+        say("host: HAL_Reboot: the firmware asked for a reboot; exiting with status 3");
+        let _ = fake.kill();
+        let _ = fake.wait();
+        std::process::exit(3);
     }
     let _ = fake.kill();
     let _ = fake.wait();

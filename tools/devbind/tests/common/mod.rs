@@ -41,6 +41,25 @@ pub fn example_device() -> String {
     path.to_str().unwrap().to_string()
 }
 
+/// The example device's wifi-provision build (`build/host/devbind-device-wifi`, or
+/// `DEVBIND_WIFI_DEVICE`); fails the test, saying how to build it, when it is missing.
+pub fn wifi_device() -> String {
+    let path = match std::env::var_os("DEVBIND_WIFI_DEVICE") {
+        Some(p) => PathBuf::from(p),
+        None => {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../build/host/devbind-device-wifi")
+        }
+    };
+    assert!(
+        path.is_file(),
+        "the example device's wifi-provision build {} does not exist: build it first (`make \
+         device-wifi` at the repository root; `make test` builds it before running these \
+         tests), or set DEVBIND_WIFI_DEVICE to its path",
+        path.display()
+    );
+    path.to_str().unwrap().to_string()
+}
+
 /// A mosquitto on `port` (loopback only), killed when dropped.
 pub struct Mosquitto(Child);
 
