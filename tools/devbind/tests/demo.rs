@@ -29,7 +29,7 @@ fn kill_group(pgid: u32) {
 /// Runs `devbind demo --json --device DEV`, at most `DEMO_LIMIT`; returns (exit code, JSON
 /// lines, output).
 fn run_demo(device: &str, extra: &[&str]) -> (Option<i32>, Vec<Value>, String) {
-    let child = Command::new(env!("CARGO_BIN_EXE_devbind"))
+    let child = common::command(env!("CARGO_BIN_EXE_devbind"))
         .args(["demo", "--json", "--device", device])
         .args(extra)
         .process_group(0)
@@ -226,7 +226,7 @@ fn a_switchap_device_without_the_feature_fails_flow_9() {
 /// and print the summary so far.
 fn interrupt_demo(device: &str, sig: &str) {
     use std::io::BufRead;
-    let child = Command::new(env!("CARGO_BIN_EXE_devbind"))
+    let child = common::command(env!("CARGO_BIN_EXE_devbind"))
         .args(["demo", "--json", "--device", device])
         .process_group(0)
         .stdout(Stdio::piped())
@@ -295,7 +295,7 @@ fn assert_nothing_left(demo_pid: u32, device_pid: u32, after: &str) {
 #[test]
 fn a_panic_in_the_demo_stops_its_device_and_cleans_up() {
     use std::io::BufRead;
-    let child = Command::new(env!("CARGO_BIN_EXE_devbind"))
+    let child = common::command(env!("CARGO_BIN_EXE_devbind"))
         .args(["demo", "--json", "--device", &example_device()])
         .env(devbind::demo::PANIC_AFTER_FLOW, "1")
         .process_group(0)
@@ -390,7 +390,7 @@ fn a_device_that_exits_is_reported_with_its_status_and_last_lines() {
 #[test]
 fn keep_logs_and_structured_json_events() {
     let keep = std::env::temp_dir().join(format!("devbind-keep-{}", std::process::id()));
-    let out = Command::new(env!("CARGO_BIN_EXE_devbind"))
+    let out = common::command(env!("CARGO_BIN_EXE_devbind"))
         .args([
             "demo",
             "--json",
@@ -443,7 +443,7 @@ fn keep_logs_and_structured_json_events() {
 
 #[test]
 fn demo_with_a_missing_device_says_so() {
-    let out = Command::new(env!("CARGO_BIN_EXE_devbind"))
+    let out = common::command(env!("CARGO_BIN_EXE_devbind"))
         .args([
             "demo",
             "--device",

@@ -19,7 +19,7 @@ use devbind::phone;
 use std::io::Read;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -71,7 +71,7 @@ impl Rig {
         // Log level 4 (info): the library's refusals of the flood are warnings, one line each;
         // no per-packet lines of the stand-in (--quiet-host); the log goes to a file.
         let log = std::fs::File::create(dir.join("device.log")).unwrap();
-        let child = Command::new(example_device())
+        let child = common::command(example_device())
             .args(["--broker", &broker, "--pk", PK, "--dn", DN])
             .args(["--ip", "127.0.0.1", "--coap-bind", &coap.to_string()])
             .args(["--notify-to", &notify.local_addr().unwrap().to_string()])
@@ -129,7 +129,7 @@ impl Rig {
 
     /// `devbind phone flood --json` against the device; its figures.
     fn flood(&self, rate: u32, seconds: u32) -> (Figures, Option<i32>) {
-        let child = Command::new(env!("CARGO_BIN_EXE_devbind"))
+        let child = common::command(env!("CARGO_BIN_EXE_devbind"))
             .args(["phone", "flood", &self.coap.to_string(), "--bind", PHONE_IP])
             .args(["--pk", PK, "--dn", DN])
             .args([

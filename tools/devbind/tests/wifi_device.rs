@@ -13,7 +13,7 @@ use devbind::mqtt::Client;
 use devbind::switchap::{self, Request};
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -57,7 +57,7 @@ fn the_wifi_build_stays_on_its_ap_and_switches_when_the_password_differs() {
         .unwrap()
         .to_string();
     let kv = std::env::temp_dir().join(format!("devbind-wifi-kv-{}", std::process::id()));
-    let mut child = Command::new(&device)
+    let mut child = common::command(&device)
         .args([
             "--broker",
             &broker,

@@ -116,3 +116,14 @@ pub fn free_tcp_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A command for `program` (`devbind` or an example device) without the `LD_LIBRARY_PATH`
+/// that `cargo test` sets: it names this workspace's debug target, which can hold an older
+/// `libdevbind_host.so` than the release one the example devices find through their RUNPATH,
+/// and the loader would take it first.
+#[allow(dead_code)]
+pub fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut c = Command::new(program);
+    c.env_remove("LD_LIBRARY_PATH");
+    c
+}
