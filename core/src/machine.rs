@@ -1450,19 +1450,12 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         }
     }
 
-    /// Drop every waiting phone whose wait is over (a warning each); the others keep their
-    /// order.
+    /// Drop every waiting phone whose wait is over (a warning each). The queue is in order of
+    /// arrival and every wait is [`QUERY_WAIT_MS`], so those are the ones at its front.
     fn drop_expired_queries(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        for _ in 0..self.pending.len() {
-            let Some(p) = self.pending.pop_front() else {
-                break;
-            };
-            if p.until <= now {
-                note(sink, Line::new(Level::Warn, Msg::QueryDroppedWaited));
-            } else if self.pending.push_back(p).is_err() {
-                // Cannot happen: one entry was just taken out.
-                break;
-            }
+        while self.pending.front().is_some_and(|p| p.until <= now) {
+            self.pending.pop_front();
+            note(sink, Line::new(Level::Warn, Msg::QueryDroppedWaited));
         }
     }
 
@@ -1494,7 +1487,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             reset,
             server,
             flag,
-            self.pending.iter().map(|p| p.until).min(),
+            self.pending.front().map(|p| p.until),
         ]
         .into_iter()
         .flatten()
