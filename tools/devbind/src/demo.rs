@@ -123,6 +123,33 @@ struct Timeline {
 }
 
 impl Timeline {
+    /// Flow `n`, started at `t0` (ms), ended with `r`: its passed or failed line, its result
+    /// kept for the summary, no flow running any more.
+    fn flow_ended(&self, n: u8, name: &'static str, r: FlowResult, t0: u64) {
+        match &r {
+            Ok(d) => self.event(
+                "flow",
+                "flow_passed",
+                &format!("✓ flow {n} passed: {d}"),
+                "32;1",
+                json!({"name": name, "detail": d}),
+            ),
+            Err(e) => self.event(
+                "flow",
+                "flow_failed",
+                &format!("✗ flow {n} FAILED: {e}"),
+                "31;1",
+                json!({"name": name, "detail": e}),
+            ),
+        }
+        let ms = self.ms() - t0;
+        self.results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((n, name, r, ms));
+        *self.flow.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     fn ms(&self) -> u64 {
         self.start.elapsed().as_millis() as u64
     }
@@ -1177,28 +1204,7 @@ fn run_flows(o: &Options, tl: &Arc<Timeline>, dir: &Path) -> Result<Results, Str
             }
             _ => f(),
         };
-        match &r {
-            Ok(d) => tl.event(
-                "flow",
-                "flow_passed",
-                &format!("✓ flow {n} passed: {d}"),
-                "32;1",
-                json!({"name": name, "detail": d}),
-            ),
-            Err(e) => tl.event(
-                "flow",
-                "flow_failed",
-                &format!("✗ flow {n} FAILED: {e}"),
-                "31;1",
-                json!({"name": name, "detail": e}),
-            ),
-        }
-        let ms = tl.ms() - t0;
-        tl.results
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((n, name, r, ms));
-        *tl.flow.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        tl.flow_ended(n, name, r, t0);
         // A test hook: the demo's panic path (every device stopped, the temporary directory
         // removed) is tested by making the demo panic after flow N.
         if std::env::var(PANIC_AFTER_FLOW).is_ok_and(|v| v == n.to_string()) {
@@ -1409,28 +1415,7 @@ fn flow9(o: &Options, env: &Env) {
             r
         }
     };
-    match &r {
-        Ok(d) => tl.event(
-            "flow",
-            "flow_passed",
-            &format!("✓ flow {n} passed: {d}"),
-            "32;1",
-            json!({"name": FLOW9, "detail": d}),
-        ),
-        Err(e) => tl.event(
-            "flow",
-            "flow_failed",
-            &format!("✗ flow {n} FAILED: {e}"),
-            "31;1",
-            json!({"name": FLOW9, "detail": e}),
-        ),
-    }
-    let ms = tl.ms() - t0;
-    tl.results
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push((n, FLOW9, r, ms));
-    *tl.flow.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    tl.flow_ended(n, FLOW9, r, t0);
 }
 
 /// The round itself, on a device started at timeline index `since`.
