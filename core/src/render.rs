@@ -637,9 +637,10 @@ pub fn reset(w: &mut Writer<'_>, id: u32) {
     payload(w, Payload::Reset, &[id.into()], &[0; 16], &NOBODY, &NO_ID);
 }
 
-/// The `things.log.post` statistics payload (SPEC section 5).
-pub fn stats(w: &mut Writer<'_>, id: u32, uptime_ms: u64, stats: &Stats) {
-    let nums = [
+/// The numbers of [`Payload::Stats`], in its template's order: `${id}`, `${uptime}`,
+/// `${trace}`, `${max}`, `${min}`, `${mean}`, `${cnt}`, `${suc}`.
+pub fn stats_nums(id: u32, uptime_ms: u64, stats: &Stats) -> [u64; 8] {
+    [
         id.into(),
         uptime_ms,
         stats.trace_id.into(),
@@ -648,7 +649,12 @@ pub fn stats(w: &mut Writer<'_>, id: u32, uptime_ms: u64, stats: &Stats) {
         stats.mean_ms.into(),
         stats.cnt.into(),
         stats.suc.into(),
-    ];
+    ]
+}
+
+/// The `things.log.post` statistics payload (SPEC section 5).
+pub fn stats(w: &mut Writer<'_>, id: u32, uptime_ms: u64, stats: &Stats) {
+    let nums = stats_nums(id, uptime_ms, stats);
     payload(w, Payload::Stats, &nums, &[0; 16], &NOBODY, &NO_ID);
 }
 

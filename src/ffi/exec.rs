@@ -274,17 +274,7 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
                 stats: ref s,
             } => {
                 // Read after the call, not kept across it.
-                let now = hal.uptime_ms();
-                nums = [
-                    (*id).into(),
-                    now,
-                    s.trace_id.into(),
-                    s.max_ms.into(),
-                    s.min_ms.into(),
-                    s.mean_ms.into(),
-                    s.cnt.into(),
-                    s.suc.into(),
-                ];
+                nums = render::stats_nums(*id, hal.uptime_ms(), s);
                 Payload::Stats
             }
             Action::Notify {

@@ -428,16 +428,7 @@ impl Dev {
                 self.deliver(Payload::Reset, &[id.into()], &[0; 16], None);
             }
             Action::PublishStats { id, stats: s } => {
-                let nums = [
-                    id.into(),
-                    self.log.now(),
-                    s.trace_id.into(),
-                    s.max_ms.into(),
-                    s.min_ms.into(),
-                    s.mean_ms.into(),
-                    s.cnt.into(),
-                    s.suc.into(),
-                ];
+                let nums = render::stats_nums(id, self.log.now(), &s);
                 self.deliver(Payload::Stats, &nums, &[0; 16], None);
             }
             Action::Notify {
