@@ -2,6 +2,8 @@
 //! and inputs go in, actions and log lines come out.
 #![cfg(feature = "wifi-provision")]
 
+mod common_core;
+use common_core::XorShift;
 use dev_bind_core::provision::{
     sign, Action, Kind, Provision, Resource, Sink, WifiSub, IOTX_AWSS_SUC_NOTIFY, LC_INIT_BIND,
     LC_INIT_DEV_AP, LC_INIT_PAP, LC_INIT_ROUTER, LC_INIT_SUC,
@@ -863,21 +865,6 @@ fn the_topics_are_whole_and_fit_the_shells_buffer() {
 
 // ---------------------------------------------------------------------- hostile input
 
-/// xorshift64*: a fixed-seed generator, so that a failure is reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// Mutations of valid requests and random bytes, fed to the switch-AP handler and to the
 /// notify acks with a pending switch and running rounds: no panic, at most one reply per
 /// request, an accepted target within the bounds, and a request refused leaves the pending
@@ -917,30 +904,31 @@ fn hostile_requests_and_acks_never_break_the_states() {
         b"\"code\"",
         b"200",
     ];
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    // A fixed seed, so that a failure is reproducible.
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let mut p = Provision::new();
     let mut r = Rec::default();
     let mut now = 0u64;
     for round in 0..20_000 {
         let mut msg = REQ.to_vec();
-        match rng.below(3) {
+        match rng.index(3) {
             0 => {
-                for _ in 0..1 + rng.below(4) {
-                    let at = rng.below(msg.len() + 1);
-                    let piece = PIECES[rng.below(PIECES.len())];
+                for _ in 0..1 + rng.index(4) {
+                    let at = rng.index(msg.len() + 1);
+                    let piece = PIECES[rng.index(PIECES.len())];
                     msg.splice(at..at, piece.iter().copied());
                 }
             }
             1 => {
-                for _ in 0..1 + rng.below(4) {
-                    let at = rng.below(msg.len());
+                for _ in 0..1 + rng.index(4) {
+                    let at = rng.index(msg.len());
                     msg[at] = rng.next() as u8;
                 }
-                msg.truncate(rng.below(msg.len() + 1));
+                msg.truncate(rng.index(msg.len() + 1));
             }
             _ => {
-                msg = (0..rng.below(80))
-                    .flat_map(|_| PIECES[rng.below(PIECES.len())])
+                msg = (0..rng.index(80))
+                    .flat_map(|_| PIECES[rng.index(PIECES.len())])
                     .copied()
                     .collect();
             }
@@ -977,7 +965,7 @@ fn hostile_requests_and_acks_never_break_the_states() {
             assert_eq!(r.lines.len(), 1, "{:?}", r.lines);
         }
         p.on_ack(Kind::Success, 0, 0x45, Some(&msg), &mut r);
-        now += rng.below(200) as u64;
+        now += rng.index(200) as u64;
         p.poll(now, &CFG, &mut r);
         for action in r.take() {
             if let Action::ConnectAp(t) = action {

@@ -306,6 +306,10 @@ impl XorShift {
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
+    /// An index below `n` (0 when `n` is 0).
+    pub fn index(&mut self, n: usize) -> usize {
+        self.below(n as u64) as usize
+    }
     pub fn chance(&mut self, one_in: u64) -> bool {
         self.below(one_in) == 0
     }

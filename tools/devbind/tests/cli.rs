@@ -148,14 +148,18 @@ fn doctor_dash_h_is_help_not_a_file() {
     assert!(text(&o).0.contains("Usage: devbind doctor"));
 }
 
-#[test]
-fn an_icmp_refusal_is_reported_at_once() {
-    // A port nobody listens on (bound then closed).
-    let port = UdpSocket::bind("127.0.0.1:0")
+/// A loopback UDP port nobody listens on (bound, then closed).
+fn closed_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+#[test]
+fn an_icmp_refusal_is_reported_at_once() {
+    let port = closed_udp_port();
     let o = devbind(&[
         "phone",
         "query",
@@ -175,11 +179,7 @@ fn an_icmp_refusal_is_reported_at_once() {
 /// answer to the query after it either), exit 1.
 #[test]
 fn a_flood_nobody_answers_exits_1_with_its_figures() {
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_udp_port();
     let o = devbind(&[
         "phone",
         "flood",
