@@ -386,8 +386,51 @@ fn no_flow_reaches_hal_malloc() {
 /// `copy_from_slice`, an `unwrap` or a `heapless::Vec::remove` in the library brings them back.
 #[test]
 fn firmware_link_has_no_panic_or_fmt_code() {
+    let text = nm_of_every_export_linked("symbols-check");
+    let offending: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            [
+                "core::fmt",
+                "core::panicking",
+                "panic_bounds_check",
+                "rust_begin_unwind",
+            ]
+            .iter()
+            .any(|p| l.contains(p))
+        })
+        .collect();
+    assert!(
+        offending.is_empty(),
+        "panic or formatting code in the firmware link:\n{}",
+        offending.join("\n")
+    );
+}
+
+/// The shell's state (the machine, its queues, the token generator) starts as all zeros, so it
+/// lives in `.bss`: in `.data` a firmware would carry its whole initial image (about 780 B) in
+/// flash. One non-zero initial field brings it back.
+#[test]
+fn shell_state_starts_in_bss() {
+    let text = nm_of_every_export_linked("symbols-bss");
+    let shell: Vec<&str> = text
+        .lines()
+        .filter(|l| l.ends_with("iot_dev_bind::ffi::shell::SHELL"))
+        .collect();
+    assert_eq!(shell.len(), 1, "no single SHELL symbol in:\n{text}");
+    let kind = shell[0].split_whitespace().nth(1);
+    assert!(
+        matches!(kind, Some("b" | "B")),
+        "the shell's static is not in .bss: {}",
+        shell[0]
+    );
+}
+
+/// `nm -C` of a program that links every export of the release archive, with gc-sections, in
+/// `target/<dir>`.
+fn nm_of_every_export_linked(dir: &str) -> String {
     let lib = release_archive();
-    let dir = target_dir().join("symbols-check");
+    let dir = target_dir().join(dir);
     std::fs::create_dir_all(&dir).expect("mkdir");
     std::fs::write(dir.join("keep_all.c"), keep_alive_main(&[])).expect("write keep_all.c");
     std::fs::write(dir.join("stubs_all.c"), import_stubs(&[])).expect("write stubs_all.c");
@@ -419,27 +462,10 @@ fn firmware_link_has_no_panic_or_fmt_code() {
         .output()
         .expect("run nm");
     assert!(nm.status.success(), "nm failed");
-    let text = String::from_utf8_lossy(&nm.stdout);
+    let text = String::from_utf8_lossy(&nm.stdout).into_owned();
     assert!(
         text.contains("awss_report_cloud"),
         "nm lists no library symbol: the check would be vacuous"
     );
-    let offending: Vec<&str> = text
-        .lines()
-        .filter(|l| {
-            [
-                "core::fmt",
-                "core::panicking",
-                "panic_bounds_check",
-                "rust_begin_unwind",
-            ]
-            .iter()
-            .any(|p| l.contains(p))
-        })
-        .collect();
-    assert!(
-        offending.is_empty(),
-        "panic or formatting code in the firmware link:\n{}",
-        offending.join("\n")
-    );
+    text
 }

@@ -97,10 +97,12 @@ pub struct ChaCha20 {
     key: [u32; 8],
     /// The counter of the next block.
     counter: u32,
-    /// The current block: `block[used..]` is keystream not handed out yet, `block[..used]` is
-    /// wiped.
+    /// The current block: its last `left` bytes are keystream not handed out yet, the bytes
+    /// before them are wiped.
     block: [u8; BLOCK_LEN],
-    used: u8,
+    /// Keystream bytes left in `block`. Counting what is left, not what was used, makes a new
+    /// generator all zeros, so the shell's static lives in `.bss` and costs no flash image.
+    left: u8,
 }
 
 impl ChaCha20 {
@@ -115,7 +117,7 @@ impl ChaCha20 {
             key: words::<8>(&seed),
             counter,
             block: [0; BLOCK_LEN],
-            used: BLOCK_LEN as u8,
+            left: 0,
         }
     }
 
@@ -140,7 +142,7 @@ impl ChaCha20 {
             self.key = [k0, k1, k2, k3, k4, k5, k6, k7];
         }
         serialize(&mut self.block, &s);
-        self.used = 0;
+        self.left = BLOCK_LEN as u8;
     }
 }
 
@@ -156,17 +158,15 @@ impl RngCore for ChaCha20 {
     fn fill_bytes(&mut self, dest: &mut [u8]) {
         let mut rest = dest;
         while !rest.is_empty() {
-            if usize::from(self.used) >= BLOCK_LEN {
+            if self.left == 0 {
                 self.refill();
             }
-            let fresh = self
-                .block
-                .get_mut(usize::from(self.used)..)
-                .unwrap_or_default();
+            let start = BLOCK_LEN - usize::from(self.left);
+            let fresh = self.block.get_mut(start..).unwrap_or_default();
             let n = super::copy_bytes(rest, fresh);
             fresh.iter_mut().take(n).for_each(|b| *b = 0);
-            // At most BLOCK_LEN bytes: the sum stays within a `u8`.
-            self.used += n as u8;
+            // n is at most `left`, so the difference stays within a `u8`.
+            self.left -= n as u8;
             rest = core::mem::take(&mut rest).get_mut(n..).unwrap_or_default();
         }
     }
