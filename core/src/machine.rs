@@ -2,7 +2,7 @@
 //!
 //! Each concern is a small state kept beside the others, an enum whose variants carry their
 //! own deadlines, smoltcp style: the session (`Session`), the current token (`Current`) and its
-//! report (`Report::InFlight { retry_at }`), the notify round (`Round`), the reset report
+//! report (`Report::InFlight { attempts, retry_at }`, `Acked`, `GaveUp`...), the notify round (`Round`), the reset report
 //! (`ResetReport::Outstanding { retry_at, delay_ms }`), a subscription retry, the CoAP server's
 //! start (`Server::Retry`), the persisted reset flag's read and write (`Flag`), and the phones
 //! waiting for a token (a FIFO). Deadlines are absolute instants; [`Machine::poll_at`] is the
@@ -57,23 +57,61 @@ fn due(at: Option<Millis>, now: Millis) -> bool {
     at.is_some_and(|t| t <= now)
 }
 
-/// The token report of the current token.
+/// The current token's report: where its lifecycle stands. `attempts` counts the report's
+/// publishes since the token was made or its reporting restarted (a publish that failed
+/// locally is none); the C data symbol `awss_report_token_cnt` mirrors it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Report {
-    /// Nothing in flight: acknowledged, given up, stopped, or no token.
-    Idle,
+    /// No current token (none made yet, or stopped, or deinit).
+    NoToken,
     /// A report waits for its `match_reply`: at `retry_at` it is published again, or given
     /// up after the configured attempts.
     InFlight {
+        /// Publishes so far (at least 1).
+        attempts: u8,
         /// When to re-report or give up.
         retry_at: Millis,
     },
     /// The last publish failed locally (the MQTT client refused it: the broker is away), so
     /// the cloud never saw it and it is no attempt: published again at `retry_at`.
     Unsent {
+        /// Publishes that went out before it.
+        attempts: u8,
         /// When to publish again.
         retry_at: Millis,
     },
+    /// The cloud acknowledged the token: it is valid for its lifetime.
+    Acked {
+        /// Publishes it took.
+        attempts: u8,
+    },
+    /// Every attempt went unanswered: nothing is retried until the token is reported again
+    /// (`awss_report_token()`, or the next `connect`). A late reply still confirms it.
+    GaveUp {
+        /// Publishes made.
+        attempts: u8,
+    },
+}
+
+impl Report {
+    /// Publishes since the token was made or its reporting restarted.
+    fn attempts(self) -> u8 {
+        match self {
+            Report::NoToken => 0,
+            Report::InFlight { attempts, .. }
+            | Report::Unsent { attempts, .. }
+            | Report::Acked { attempts }
+            | Report::GaveUp { attempts } => attempts,
+        }
+    }
+
+    /// When the report is published again, if it is.
+    fn retry_at(self) -> Option<Millis> {
+        match self {
+            Report::InFlight { retry_at, .. } | Report::Unsent { retry_at, .. } => Some(retry_at),
+            Report::NoToken | Report::Acked { .. } | Report::GaveUp { .. } => None,
+        }
+    }
 }
 
 /// The notify round.
@@ -231,15 +269,11 @@ enum Session {
     Binding,
 }
 
-/// The current token.
+/// The current token's own data (its report's state is [`Report`]).
 #[derive(Clone, Copy)]
 struct Current {
-    /// All zero when there is none.
+    /// All zero when there is none ([`Report::NoToken`]).
     token: Token,
-    /// The cloud acknowledged it.
-    acked: bool,
-    /// Report publishes since the token was made or its reporting restarted.
-    attempts: u8,
     /// Id of its first report: its reports have ids in `first_id..next_report_id`.
     first_id: u32,
     /// End of the ids of its reports that the shell has started to publish
@@ -249,7 +283,10 @@ struct Current {
     last_report_at: Millis,
     /// [`Machine::notified`] when it became current: broadcasts with higher ids carry it.
     notified_before: u32,
-    /// The wait before the last publish again after a local failure (0: none failed yet).
+    /// The wait before the last publish again after a local failure of one of its reports
+    /// (0: none failed yet). The token's, not one report state's: the next local failure
+    /// doubles it, also after reports that went out, were acknowledged or given up in
+    /// between, until the token is replaced.
     unsent_delay_ms: u32,
 }
 
@@ -257,8 +294,6 @@ impl Current {
     const fn none(next_report_id: u32, notified: u32) -> Self {
         Current {
             token: NO_TOKEN,
-            acked: false,
-            attempts: 0,
             first_id: next_report_id,
             sent_end: next_report_id,
             last_report_at: 0,
@@ -464,7 +499,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 match_reply: false,
                 reset_reply: false,
             },
-            report: Report::Idle,
+            report: Report::NoToken,
             round: Round::Idle,
             reset: ResetReport::Idle,
             server: Server::Idle,
@@ -562,13 +597,12 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             // publish on reconnect).
             let stalled = match self.report {
                 Report::Unsent { .. } => true,
-                Report::Idle => self.session == Session::Binding && !self.cur.acked,
-                Report::InFlight { .. } => false,
+                Report::GaveUp { .. } => self.session == Session::Binding,
+                Report::NoToken | Report::InFlight { .. } | Report::Acked { .. } => false,
             };
-            if stalled && self.cur.token != NO_TOKEN {
+            if stalled {
                 note(sink, Line::new(Level::Info, Msg::ReportAgainOnConnect));
-                self.cur.attempts = 0;
-                self.publish_report(now, sink);
+                self.publish_report(now, 0, sink);
             }
             return self.resubscribe(sink);
         }
@@ -633,7 +667,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn deinit(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         self.stop_round(sink);
         self.notify_armed = false;
-        self.report = Report::Idle;
         self.reset = ResetReport::Idle;
         self.server = Server::Idle;
         // A read still to do is the session's, and a write made with no failure reported
@@ -673,17 +706,18 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         while self.cur.token == NO_TOKEN {
             self.rng.fill_bytes(&mut self.cur.token);
         }
-        self.publish_report(now, sink);
+        self.publish_report(now, 0, sink);
     }
 
-    fn publish_report(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+    /// Publish the current token's report after `attempts` publishes.
+    fn publish_report(&mut self, now: Millis, attempts: u8, sink: &mut impl Sink<Q>) {
         let id = self.next_report_id;
         self.next_report_id = id.wrapping_add(1);
         self.stats.count(now);
         self.cur.last_report_at = now;
-        // Below the configured attempts (a u8) before each publish: no wrap.
-        self.cur.attempts = self.cur.attempts.wrapping_add(1);
         self.report = Report::InFlight {
+            // Below the configured attempts (a u8) before each publish: no wrap.
+            attempts: attempts.wrapping_add(1),
             retry_at: after(now, self.cfg().report_retry_ms.into()),
         };
         sink.act(Action::PublishReport {
@@ -712,12 +746,18 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// reset delay, doubling up to the report retry), until a publish goes out. Ignored for a
     /// report that is not the current token's last one.
     pub fn report_failed(&mut self, now: Millis, id: u32, sink: &mut impl Sink<Q>) {
+        let attempts = match self.report {
+            Report::InFlight { attempts, .. } => attempts,
+            // Not waiting for a reply: the failure is of an earlier publish.
+            Report::NoToken
+            | Report::Unsent { .. }
+            | Report::Acked { .. }
+            | Report::GaveUp { .. } => return,
+        };
         let last = self.next_report_id.wrapping_sub(1);
-        let in_flight = matches!(self.report, Report::InFlight { .. });
-        if id != last || !self.reported() || !in_flight || self.cur.acked {
+        if id != last || !self.reported() {
             return;
         }
-        self.cur.attempts = self.cur.attempts.saturating_sub(1);
         let cfg = self.cfg();
         let delay_ms = match self.cur.unsent_delay_ms {
             0 => cfg.reset_retry_ms,
@@ -732,31 +772,30 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             delay_ms.into(),
         );
         self.report = Report::Unsent {
+            attempts: attempts.saturating_sub(1),
             retry_at: after(now, delay_ms.into()),
         };
     }
 
     /// `awss_report_token()`: report the current token now (a fresh one if none), restarting its attempts.
     pub fn report_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        if self.cur.token == NO_TOKEN {
+        if self.report == Report::NoToken {
             self.begin_token(now, &NO_TOKEN, sink);
         } else {
-            self.cur.acked = false;
-            self.cur.attempts = 0;
             self.stats.started_at = None;
-            self.publish_report(now, sink);
+            self.publish_report(now, 0, sink);
         }
     }
 
     /// `awss_stop_report_token()`: stop report retries and forget the token (all zero).
     pub fn stop_report_token(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
-        self.report = Report::Idle;
         self.forget_token();
         self.report_ended(Ended::Stopped, sink);
     }
 
     /// No current token (all zero, no report yet), no statistics start.
     fn forget_token(&mut self) {
+        self.report = Report::NoToken;
         self.cur = Current::none(self.next_report_id, self.notified);
         self.stats.started_at = None;
     }
@@ -826,7 +865,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_token_remain_time()`: ms left, 0 if the token is not acknowledged. Not zero is
     /// "the token is valid": acknowledged (so not all zero) and younger than its lifetime.
     pub fn token_remain_ms(&self, now: Millis) -> u32 {
-        if !self.cur.acked {
+        if !self.acked() {
             return 0;
         }
         let left = u64::from(self.cfg().token_lifetime_ms)
@@ -848,17 +887,28 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// Mirror of the C data symbol `awss_report_token_suc`.
     pub fn report_token_suc(&self) -> bool {
-        self.cur.acked
+        self.acked()
+    }
+
+    /// The cloud acknowledged the current token.
+    fn acked(&self) -> bool {
+        match self.report {
+            Report::Acked { .. } => true,
+            Report::NoToken
+            | Report::InFlight { .. }
+            | Report::Unsent { .. }
+            | Report::GaveUp { .. } => false,
+        }
     }
 
     /// Mirror of the C data symbol `awss_report_token_cnt` (report publishes of the current token).
     pub fn report_token_cnt(&self) -> u8 {
-        self.cur.attempts
+        self.report.attempts()
     }
 
     /// True while a token report waits for its `match_reply` (at most one at any time).
     pub fn report_in_flight(&self) -> bool {
-        self.report != Report::Idle
+        self.report.retry_at().is_some()
     }
 
     /// Phone queries waiting for a token.
@@ -896,20 +946,26 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         let Some(id) = reply_id(sink, Reply::Match, payload, first, span) else {
             return;
         };
-        if self.cur.acked {
-            return say(
-                sink,
-                Line::new(Level::Debug, Msg::MatchDuplicate),
-                id.into(),
-            );
-        }
+        let attempts = match self.report {
+            Report::InFlight { attempts, .. }
+            | Report::Unsent { attempts, .. }
+            | Report::GaveUp { attempts } => attempts,
+            Report::Acked { .. } => {
+                return say(
+                    sink,
+                    Line::new(Level::Debug, Msg::MatchDuplicate),
+                    id.into(),
+                )
+            }
+            // No token: its span of ids is empty, no reply gets here.
+            Report::NoToken => return,
+        };
         say(
             sink,
             Line::new(Level::Info, Msg::TokenReplyAcked),
             id.into(),
         );
-        self.cur.acked = true;
-        self.report = Report::Idle;
+        self.report = Report::Acked { attempts };
         self.stats.success(now);
         match self.round {
             Round::Idle => {
@@ -1114,7 +1170,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             });
         } else if self.report_in_flight() {
             // A report in flight is one of an unacknowledged token (an ack ends it).
-            debug_assert!(!self.cur.acked);
             note(sink, Line::new(Level::Debug, Msg::NotifyWaits));
             self.round = Round::AwaitingAck { count, sent };
         } else {
@@ -1413,22 +1468,25 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 self.resume_round(now, sink);
             }
         }
-        if let Report::Unsent { retry_at } = self.report {
-            if retry_at <= now {
-                self.publish_report(now, sink);
+        match self.report {
+            Report::Unsent { attempts, retry_at } if retry_at <= now => {
+                self.publish_report(now, attempts, sink);
             }
-        } else if let Report::InFlight { retry_at } = self.report {
-            if retry_at <= now {
-                if self.cur.attempts < self.cfg().report_attempts {
+            Report::InFlight { attempts, retry_at } if retry_at <= now => {
+                if attempts < self.cfg().report_attempts {
                     note(sink, Line::new(Level::Debug, Msg::NoMatchReply));
-                    self.publish_report(now, sink);
+                    self.publish_report(now, attempts, sink);
                 } else {
-                    let n = self.cur.attempts.into();
-                    say(sink, Line::new(Level::Info, Msg::TryFail), n);
-                    self.report = Report::Idle;
+                    say(sink, Line::new(Level::Info, Msg::TryFail), attempts.into());
+                    self.report = Report::GaveUp { attempts };
                     self.report_ended(Ended::NoAck, sink);
                 }
             }
+            Report::NoToken
+            | Report::InFlight { .. }
+            | Report::Unsent { .. }
+            | Report::Acked { .. }
+            | Report::GaveUp { .. } => {}
         }
         self.drop_expired_queries(now, sink);
         if let Round::Running {
@@ -1461,10 +1519,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// The earliest deadline, if any.
     pub fn poll_at(&self) -> Option<Millis> {
-        let report = match self.report {
-            Report::InFlight { retry_at } | Report::Unsent { retry_at } => Some(retry_at),
-            Report::Idle => None,
-        };
         let reset = match self.reset {
             ResetReport::Outstanding { retry_at, .. } => Some(retry_at),
             ResetReport::Idle => None,
@@ -1482,7 +1536,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         };
         [
             self.sub_retry_at,
-            report,
+            self.report.retry_at(),
             self.round.next_at(),
             reset,
             server,

@@ -1,0 +1,184 @@
+//! The transitions of the machine's states that the flows pass by: the token report's
+//! (`NoToken`, `InFlight`, `Unsent`, `Acked`, `GaveUp`), the notify round's arming and the
+//! reply topics' subscriptions, each seen through the public API: the actions, the log lines,
+//! `poll_at` and the mirrors of the C data symbols.
+
+mod common_core;
+
+use common_core::{reports, Sim};
+use dev_bind_core::{Action, Config, Sub};
+
+/// Let the current token's report give up (2 attempts, 30 s apart).
+fn give_up(s: &mut Sim) {
+    s.advance(60_000);
+    assert!(s.logged("try 2 times fail"));
+    assert!(!s.m.report_in_flight());
+}
+
+#[test]
+fn no_token_until_a_report_and_none_after_a_stop() {
+    let mut s = Sim::new();
+    assert_eq!(s.m.token(), [0; 16]);
+    assert_eq!(s.m.report_token_cnt(), 0);
+    assert!(!s.m.report_token_suc());
+    assert!(!s.m.report_in_flight());
+    assert_eq!(s.m.poll_at(), None);
+    s.connect();
+    assert_ne!(s.m.token(), [0; 16]);
+    assert_eq!(s.m.report_token_cnt(), 1);
+    s.m.stop_report_token(s.now, &mut s.rec);
+    assert_eq!(s.m.token(), [0; 16]);
+    assert_eq!(s.m.report_token_cnt(), 0);
+    assert!(!s.m.report_in_flight());
+    // Nothing of the report is left to time.
+    s.take();
+    s.advance(600_000);
+    assert!(reports(&s.take()).is_empty());
+    // `awss_report_token()` without a token makes one.
+    s.m.report_token(s.now, &mut s.rec);
+    assert_eq!(reports(&s.take()).len(), 1);
+    assert_ne!(s.m.token(), [0; 16]);
+}
+
+#[test]
+fn a_late_reply_confirms_a_token_whose_reports_gave_up() {
+    let mut s = Sim::new();
+    s.connect();
+    s.m.report_sending(0);
+    give_up(&mut s);
+    assert_eq!(s.m.report_token_cnt(), 2, "the attempts made stay visible");
+    assert!(!s.m.report_token_suc());
+    s.take();
+    // Nothing is retried after giving up.
+    s.advance(600_000);
+    assert!(reports(&s.take()).is_empty());
+    assert_eq!(s.m.poll_at(), None);
+    // The reply to the first report, long after: the token is confirmed, its count kept.
+    s.ack(0);
+    assert!(s.logged("awss_report_token_reply id 0"));
+    assert!(s.m.report_token_suc());
+    assert_eq!(s.m.report_token_cnt(), 2);
+    assert_eq!(
+        s.m.token_remain_ms(s.now),
+        0,
+        "its lifetime ran out meanwhile"
+    );
+    // A second copy of the reply is a duplicate.
+    s.ack(0);
+    assert!(s.logged("match_reply ignored: dup id 0"));
+}
+
+#[test]
+fn a_reply_to_a_report_that_went_out_confirms_while_the_next_one_is_unsent() {
+    let mut s = Sim::new();
+    s.connect();
+    s.m.report_sending(0);
+    s.take();
+    s.advance(30_000);
+    let (id, _) = reports(&s.take())[0];
+    assert_eq!(id, 1);
+    assert_eq!(s.m.report_token_cnt(), 2);
+    // The second publish fails locally: no attempt, published again later.
+    s.m.report_sending(1);
+    s.m.report_failed(s.now, 1, &mut s.rec);
+    assert_eq!(s.m.report_token_cnt(), 1);
+    assert!(s.m.report_in_flight());
+    // The cloud answers the first: confirmed, and the unsent one is not published again.
+    s.ack(0);
+    assert!(s.m.report_token_suc());
+    assert!(!s.m.report_in_flight());
+    assert_eq!(s.m.report_token_cnt(), 1);
+    s.take();
+    s.advance(600_000);
+    assert!(reports(&s.take()).is_empty());
+    // A failure told now is of a report nobody waits for: nothing changes.
+    s.m.report_failed(s.now, 1, &mut s.rec);
+    assert!(s.m.report_token_suc());
+    assert!(!s.m.report_in_flight());
+}
+
+#[test]
+fn reporting_an_acknowledged_token_again_restarts_its_attempts() {
+    let mut s = Sim::new();
+    s.connect();
+    s.ack(0);
+    assert!(s.m.report_token_suc());
+    let token = s.m.token();
+    s.take();
+    s.m.report_token(s.now, &mut s.rec);
+    let r = reports(&s.take());
+    assert_eq!(r, vec![(1, token)], "the same token, reported again");
+    assert!(
+        !s.m.report_token_suc(),
+        "not valid until acknowledged again"
+    );
+    assert_eq!(s.m.token_remain_ms(s.now), 0);
+    assert_eq!(s.m.report_token_cnt(), 1);
+    // Its attempts run out as a new token's would.
+    give_up(&mut s);
+    assert_eq!(s.m.report_token_cnt(), 2);
+    // A reconnect does not report an acknowledged token again.
+    let mut s = Sim::new();
+    s.connect();
+    s.ack(0);
+    s.take();
+    s.connect();
+    assert!(reports(&s.take()).is_empty());
+    assert!(s.m.report_token_suc());
+}
+
+#[test]
+fn a_reconnect_reports_a_given_up_token_only_while_binding() {
+    // Reported outside a session (the legacy online subscription): a reconnect's session
+    // waits for the reset's ack, so the given-up token waits too.
+    let mut s = Sim::new();
+    s.m.online_init(s.now, &mut s.rec);
+    s.m.report_token(s.now, &mut s.rec);
+    give_up(&mut s);
+    s.take();
+    s.m.connect(s.now, true, [0; 16], &mut s.rec);
+    assert!(s.m.session_active() && !s.m.bind_running());
+    assert!(reports(&s.take()).is_empty());
+    s.m.connect(s.now, false, [0; 16], &mut s.rec);
+    assert!(
+        reports(&s.take()).is_empty(),
+        "still waiting for the reset's ack"
+    );
+    assert!(!s.logged("token unconfirmed: report again"));
+}
+
+#[test]
+fn a_config_with_one_attempt_gives_up_after_the_first_report() {
+    let mut s = Sim::with_config(Config {
+        report_attempts: 1,
+        ..Config::DEFAULT
+    });
+    s.connect();
+    s.take();
+    s.advance(30_000);
+    assert!(s.logged("try 1 times fail"));
+    assert!(reports(&s.take()).is_empty());
+    assert_eq!(s.m.report_token_cnt(), 1);
+}
+
+#[test]
+fn subscriptions_are_made_once_and_undone_once() {
+    let mut s = Sim::new();
+    s.m.online_init(s.now, &mut s.rec);
+    s.m.online_init(s.now, &mut s.rec);
+    s.connect();
+    s.connect();
+    let acts = s.take();
+    let subs = |a: &[Action<_>], sub| a.iter().filter(|x| **x == Action::Subscribe(sub)).count();
+    assert_eq!(subs(&acts, Sub::MatchReply), 1);
+    assert_eq!(subs(&acts, Sub::ResetReply), 1);
+    // The legacy subscription ends, the session still wants match_reply: kept.
+    s.m.online_deinit(s.now, &mut s.rec);
+    assert!(!s.take().contains(&Action::Unsubscribe(Sub::MatchReply)));
+    s.m.deinit(s.now, &mut s.rec);
+    let acts = s.take();
+    assert!(acts.contains(&Action::Unsubscribe(Sub::MatchReply)));
+    assert!(acts.contains(&Action::Unsubscribe(Sub::ResetReply)));
+    s.m.deinit(s.now, &mut s.rec);
+    assert!(!s.take().iter().any(|a| matches!(a, Action::Unsubscribe(_))));
+}
