@@ -119,6 +119,8 @@ impl Report {
 enum Round {
     /// No round runs.
     Idle,
+    /// No round runs yet: the bind session's round starts at the token's acknowledgement.
+    Armed,
     /// `sent` of `count` broadcasts are out; the next step is due at `next_at`.
     Running {
         /// Broadcasts in the round (never 0).
@@ -150,7 +152,20 @@ impl Round {
     fn next_at(self) -> Option<Millis> {
         match self {
             Round::Running { next_at, .. } => Some(next_at),
-            Round::Idle | Round::AwaitingAck { .. } | Round::AwaitingServer { .. } => None,
+            Round::Idle
+            | Round::Armed
+            | Round::AwaitingAck { .. }
+            | Round::AwaitingServer { .. } => None,
+        }
+    }
+
+    /// True while a round runs.
+    fn running(self) -> bool {
+        match self {
+            Round::Running { .. } | Round::AwaitingAck { .. } | Round::AwaitingServer { .. } => {
+                true
+            }
+            Round::Idle | Round::Armed => false,
         }
     }
 }
@@ -397,8 +412,6 @@ pub struct Machine<Q, const P: usize> {
     online: bool,
     /// The reply topics subscribed.
     subs: Subscribed,
-    /// The session's notify round starts at the first acknowledgement.
-    notify_armed: bool,
     /// `IOTX_AWSS_BIND_NOTIFY` was posted in this session.
     event_posted: bool,
     /// Next notify destination in the cycle (0..=3).
@@ -506,7 +519,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             flag: Flag::Idle,
             sub_retry_at: None,
             online: false,
-            notify_armed: false,
             event_posted: false,
             cur: Current::none(0, 0),
             round_start: 0,
@@ -657,7 +669,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.start_server(self.cfg().reset_retry_ms, sink);
         self.begin_token(now, &token, sink);
         if self.round == Round::Idle {
-            self.notify_armed = true;
+            self.round = Round::Armed;
         }
         self.report_stats(sink);
     }
@@ -666,7 +678,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// forget the token and the statistics. The next `connect` starts afresh.
     pub fn deinit(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         self.stop_round(sink);
-        self.notify_armed = false;
+        self.round = Round::Idle;
         self.reset = ResetReport::Idle;
         self.server = Server::Idle;
         // A read still to do is the session's, and a write made with no failure reported
@@ -918,7 +930,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// True while a notify round runs.
     pub fn notify_running(&self) -> bool {
-        self.round != Round::Idle
+        self.round.running()
     }
 
     /// True while a reset report waits for its acknowledgement.
@@ -968,14 +980,12 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.report = Report::Acked { attempts };
         self.stats.success(now);
         match self.round {
-            Round::Idle => {
-                if self.notify_armed {
-                    let count = self.cfg().notify_count;
-                    self.start_round(now, count, sink);
-                }
+            Round::Armed => {
+                let count = self.cfg().notify_count;
+                self.start_round(now, count, sink);
             }
             Round::AwaitingAck { count, sent } => self.notify_step(now, count, sent, sink),
-            Round::Running { .. } | Round::AwaitingServer { .. } => {}
+            Round::Idle | Round::Running { .. } | Round::AwaitingServer { .. } => {}
         }
         // An ack that came later than the token's lifetime (a config whose lifetime is shorter
         // than the report retry) answers nobody: no phone gets an expired token.
@@ -1117,9 +1127,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.start_round(now, count, sink);
     }
 
+    /// Start a round (a running one ends first; an armed one is replaced by the first step).
     fn start_round(&mut self, now: Millis, count: u8, sink: &mut impl Sink<Q>) {
         self.stop_round(sink);
-        self.notify_armed = false;
         if !self.event_posted {
             self.event_posted = true;
             sink.act(Action::PostEvent(IOTX_AWSS_BIND_NOTIFY));
@@ -1130,9 +1140,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.notify_step(now, count, 0, sink);
     }
 
-    /// End the round if one runs.
+    /// End the round if one runs (an armed one stays armed).
     fn stop_round(&mut self, sink: &mut impl Sink<Q>) {
-        if self.round != Round::Idle {
+        if self.round.running() {
             self.end_round(Line::new(Level::Debug, Msg::RoundStopped), sink);
         }
     }
@@ -1180,8 +1190,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `awss_dev_bind_notify_stop()`.
     pub fn notify_stop(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
-        self.notify_armed = false;
         self.stop_round(sink);
+        // Not armed either: the session's round no longer starts at the acknowledgement.
+        self.round = Round::Idle;
     }
 
     /// `awss_report_reset()`: persist the flag and report the reset, retrying until acked.

@@ -6,7 +6,7 @@
 mod common_core;
 
 use common_core::{reports, Sim};
-use dev_bind_core::{Action, Config, Sub};
+use dev_bind_core::{Action, Answer, Config, Sub};
 
 /// Let the current token's report give up (2 attempts, 30 s apart).
 fn give_up(s: &mut Sim) {
@@ -181,4 +181,90 @@ fn subscriptions_are_made_once_and_undone_once() {
     assert!(acts.contains(&Action::Unsubscribe(Sub::ResetReply)));
     s.m.deinit(s.now, &mut s.rec);
     assert!(!s.take().iter().any(|a| matches!(a, Action::Unsubscribe(_))));
+}
+
+fn notifies(actions: &[Action<Answer<common_core::Q>>]) -> usize {
+    actions
+        .iter()
+        .filter(|a| matches!(a, Action::Notify { .. }))
+        .count()
+}
+
+#[test]
+fn the_sessions_round_starts_at_the_first_ack_only() {
+    let mut s = Sim::new();
+    s.connect();
+    assert!(!s.m.notify_running(), "armed is not running");
+    s.take();
+    s.ack(0);
+    assert!(s.m.notify_running());
+    assert_eq!(notifies(&s.take()), 1);
+    s.m.notify_stop(s.now, &mut s.rec);
+    // The next token's ack starts no round: the session's round was started once.
+    s.m.update_token(s.now, &mut s.rec);
+    s.take();
+    s.ack(1);
+    assert!(!s.m.notify_running());
+    assert_eq!(notifies(&s.take()), 0);
+}
+
+#[test]
+fn stopping_the_notify_before_the_first_ack_disarms_the_sessions_round() {
+    let mut s = Sim::new();
+    s.connect();
+    s.m.notify_stop(s.now, &mut s.rec);
+    assert!(!s.logged("notify stopped"), "no round ran: nothing to stop");
+    assert!(!s.take().contains(&Action::CancelNotify));
+    s.ack(0);
+    assert!(!s.m.notify_running());
+    assert_eq!(notifies(&s.take()), 0);
+    // The legacy online deinit stops it the same way.
+    let mut s = Sim::new();
+    s.m.online_init(s.now, &mut s.rec);
+    s.connect();
+    s.m.online_deinit(s.now, &mut s.rec);
+    s.take();
+    s.ack(0);
+    assert_eq!(notifies(&s.take()), 0);
+    // A deinit too: a token reported after it (outside a session) starts no round.
+    let mut s = Sim::new();
+    s.connect();
+    s.m.deinit(s.now, &mut s.rec);
+    s.m.online_init(s.now, &mut s.rec);
+    s.m.report_token(s.now, &mut s.rec);
+    let (id, _) = reports(&s.take())[0];
+    s.ack(id);
+    assert_eq!(notifies(&s.take()), 0);
+}
+
+#[test]
+fn a_round_started_before_the_first_ack_replaces_the_armed_one() {
+    let mut s = Sim::new();
+    s.connect();
+    s.m.notify_start(s.now, Some(2), &mut s.rec);
+    assert!(s.m.notify_running(), "waits for the ack");
+    assert!(s.logged("notify waits"));
+    assert!(s.take().contains(&Action::PostEvent(0x100F)));
+    s.ack(0);
+    assert_eq!(notifies(&s.take()), 1, "the round goes on with the ack");
+    s.advance(10_000);
+    assert_eq!(
+        notifies(&s.take()),
+        1,
+        "2 broadcasts in all, not the config's 30"
+    );
+    assert!(!s.m.notify_running());
+}
+
+#[test]
+fn a_session_that_reports_the_reset_first_arms_its_round_at_the_bind_start() {
+    let mut s = Sim::new();
+    s.m.connect(s.now, true, [0; 16], &mut s.rec);
+    assert!(reports(&s.take()).is_empty());
+    s.reset_reply(r#"{"id":"0","code":200}"#);
+    let (id, _) = reports(&s.take())[0];
+    assert!(!s.m.notify_running());
+    s.ack(id);
+    assert!(s.m.notify_running());
+    assert_eq!(notifies(&s.take()), 1);
 }
