@@ -1,12 +1,14 @@
 //! The bind state machine (SPEC sections 5-8).
 //!
 //! Each concern is a small state kept beside the others, an enum whose variants carry their
-//! own deadlines, smoltcp style: the session (`Session`), the current token (`Current`) and its
-//! report (`Report::InFlight { attempts, retry_at }`, `Acked`, `GaveUp`...), the notify round (`Round`), the reset report
-//! (`ResetReport::Outstanding { retry_at, delay_ms }`), a subscription retry, the CoAP server's
-//! start (`Server::Retry`), the persisted reset flag's read and write (`Flag`), and the phones
-//! waiting for a token (a FIFO). Deadlines are absolute instants; [`Machine::poll_at`] is the
-//! earliest of them and [`Machine::poll`] acts on the due ones.
+//! own deadlines, smoltcp style: the session (`Session`), the current token's report
+//! (`Report::{NoToken, InFlight, Unsent, Acked, GaveUp}`, each with its attempts) beside the
+//! token's own data (`Current`), the notify round (`Round::{Idle, Armed, Running,
+//! AwaitingAck, AwaitingServer}`), the reset report (`ResetReport::Outstanding { retry_at,
+//! delay_ms }`), each reply topic's subscription (`Subscription::{Off, On, RetryAt { at }}`),
+//! the CoAP server's start (`Server::Retry`), the persisted reset flag's read and write
+//! (`Flag`), and the phones waiting for a token (a FIFO). Deadlines are absolute instants;
+//! [`Machine::poll_at`] is the earliest of them and [`Machine::poll`] acts on the due ones.
 //!
 //! The platform fails too: what the shell could not do (a publish, the server's start, a KV
 //! read or write, a subscription) comes back as an event, and the machine decides the retry
@@ -253,18 +255,44 @@ enum Flag {
     },
 }
 
-/// The reply topics the machine has subscribed (or whose subscription is under way).
-#[derive(Clone, Copy, Default)]
-struct Subscribed {
-    match_reply: bool,
-    reset_reply: bool,
+/// A reply topic's subscription, as far as the machine knows it: the MQTT client tells a
+/// subscription's failure (see [`Machine::subscribe_failed`]), never its success.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Subscription {
+    /// Not subscribed: never, unsubscribed, or refused while it was not wanted.
+    Off,
+    /// `Action::Subscribe` was emitted and no failure was told for it.
+    On,
+    /// Its subscription was refused while it was wanted: at `at` every wanted topic that is
+    /// not subscribed is subscribed again. A topic refused while another waits joins that
+    /// one's `at` (one warning and one retry for an MQTT client that refuses both).
+    RetryAt {
+        /// When to subscribe again.
+        at: Millis,
+    },
 }
 
-impl Subscribed {
-    fn of(&mut self, sub: Sub) -> &mut bool {
+/// The reply topics' subscriptions.
+#[derive(Clone, Copy)]
+struct Subscriptions {
+    match_reply: Subscription,
+    reset_reply: Subscription,
+}
+
+impl Subscriptions {
+    fn of(&mut self, sub: Sub) -> &mut Subscription {
         match sub {
             Sub::MatchReply => &mut self.match_reply,
             Sub::ResetReply => &mut self.reset_reply,
+        }
+    }
+
+    /// The retry scheduled, if any: when both topics wait, they wait for the same instant (a
+    /// topic refused while the other waits joins its retry).
+    fn retry_at(&self) -> Option<Millis> {
+        match (self.match_reply, self.reset_reply) {
+            (Subscription::RetryAt { at }, _) | (_, Subscription::RetryAt { at }) => Some(at),
+            (Subscription::Off | Subscription::On, Subscription::Off | Subscription::On) => None,
         }
     }
 }
@@ -399,8 +427,6 @@ pub struct Machine<Q, const P: usize> {
     server: Server,
     /// The persisted reset flag's read or write still to do.
     flag: Flag,
-    /// When to subscribe again the reply topics whose subscription failed.
-    sub_retry_at: Option<Millis>,
     /// End of the connect-AP info window (`awss_start_connectap_monitor`), if open.
     connectap_until: Option<Millis>,
     /// The config set by `dev_bind_set_config`; `None` for the defaults (so that a `static`
@@ -410,8 +436,8 @@ pub struct Machine<Q, const P: usize> {
     session: Session,
     /// `awss_cmp_online_init` asked for `match_reply` (the legacy online subscription).
     online: bool,
-    /// The reply topics subscribed.
-    subs: Subscribed,
+    /// The reply topics' subscriptions.
+    subs: Subscriptions,
     /// `IOTX_AWSS_BIND_NOTIFY` was posted in this session.
     event_posted: bool,
     /// Next notify destination in the cycle (0..=3).
@@ -508,16 +534,15 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             // A zero key, evaluated at compile time also when `new` runs at run time.
             rng: const { ChaCha20::new([0; 32]) },
             session: Session::Idle,
-            subs: Subscribed {
-                match_reply: false,
-                reset_reply: false,
+            subs: Subscriptions {
+                match_reply: Subscription::Off,
+                reset_reply: Subscription::Off,
             },
             report: Report::NoToken,
             round: Round::Idle,
             reset: ResetReport::Idle,
             server: Server::Idle,
             flag: Flag::Idle,
-            sub_retry_at: None,
             online: false,
             event_posted: false,
             cur: Current::none(0, 0),
@@ -692,7 +717,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 Flag::WriteAtConnect { value }
             }
         };
-        self.sub_retry_at = None;
         let dropped = Line::new(Level::Info, Msg::QueryDroppedBindDeinit);
         self.drop_pending(dropped, sink);
         self.online = false;
@@ -1376,11 +1400,17 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// resources). The subscription is tried again after [`SUBSCRIBE_RETRY_MS`], and at the
     /// next `connect`, for as long as the topic is still wanted.
     pub fn subscribe_failed(&mut self, now: Millis, sub: Sub, sink: &mut impl Sink<Q>) {
-        *self.subs.of(sub) = false;
-        if self.wants(sub) && self.sub_retry_at.is_none() {
+        let state = if !self.wants(sub) {
+            Subscription::Off
+        } else if let Some(at) = self.subs.retry_at() {
+            Subscription::RetryAt { at }
+        } else {
             note(sink, Line::new(Level::Warn, Msg::SubscribeFailed));
-            self.sub_retry_at = Some(after(now, SUBSCRIBE_RETRY_MS));
-        }
+            Subscription::RetryAt {
+                at: after(now, SUBSCRIBE_RETRY_MS),
+            }
+        };
+        *self.subs.of(sub) = state;
     }
 
     /// A reply topic is wanted while a session runs (both), while the legacy online
@@ -1428,8 +1458,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// Subscribe (`on`) or unsubscribe `sub` unless it already is.
     fn subscribe(&mut self, sub: Sub, on: bool, sink: &mut impl Sink<Q>) {
         let s = self.subs.of(sub);
-        if *s != on {
-            *s = on;
+        // A refused one (its retry dropped either way) has nothing to unsubscribe.
+        let was_on = *s == Subscription::On;
+        *s = if on {
+            Subscription::On
+        } else {
+            Subscription::Off
+        };
+        if was_on != on {
             sink.act(if on {
                 Action::Subscribe(sub)
             } else {
@@ -1441,8 +1477,13 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// The timer fired (or any time): act on every deadline that is due at `now`. Each
     /// concern acts at most once per call, so a clock stuck at its maximum cannot loop.
     pub fn poll(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        if due(self.sub_retry_at, now) {
-            self.sub_retry_at = None;
+        if due(self.subs.retry_at(), now) {
+            for sub in [Sub::MatchReply, Sub::ResetReply] {
+                let s = self.subs.of(sub);
+                if let Subscription::RetryAt { .. } = s {
+                    *s = Subscription::Off;
+                }
+            }
             self.resubscribe(sink);
         }
         match self.flag {
@@ -1546,7 +1587,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             | Flag::WriteAtConnect { .. } => None,
         };
         [
-            self.sub_retry_at,
+            self.subs.retry_at(),
             self.report.retry_at(),
             self.round.next_at(),
             reset,

@@ -6,6 +6,7 @@
 mod common_core;
 
 use common_core::{reports, Sim};
+use dev_bind_core::machine::SUBSCRIBE_RETRY_MS;
 use dev_bind_core::{Action, Answer, Config, Sub};
 
 /// Let the current token's report give up (2 attempts, 30 s apart).
@@ -267,4 +268,90 @@ fn a_session_that_reports_the_reset_first_arms_its_round_at_the_bind_start() {
     s.ack(id);
     assert!(s.m.notify_running());
     assert_eq!(notifies(&s.take()), 1);
+}
+
+fn subscribes(actions: &[Action<Answer<common_core::Q>>]) -> Vec<Sub> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Subscribe(sub) => Some(*sub),
+            _ => None,
+        })
+        .collect()
+}
+
+fn warnings(s: &Sim) -> usize {
+    s.rec
+        .logs
+        .iter()
+        .filter(|l| l.text == "subscribe failed")
+        .count()
+}
+
+#[test]
+fn both_topics_refused_give_one_warning_and_one_retry() {
+    let mut s = Sim::new();
+    s.connect();
+    s.take();
+    let first = s.now;
+    s.m.subscribe_failed(s.now, Sub::MatchReply, &mut s.rec);
+    s.advance(1_000);
+    s.m.subscribe_failed(s.now, Sub::ResetReply, &mut s.rec);
+    assert_eq!(warnings(&s), 1);
+    assert_eq!(s.m.poll_at(), Some(first + SUBSCRIBE_RETRY_MS));
+    s.advance_to(first + SUBSCRIBE_RETRY_MS - 1);
+    assert!(subscribes(&s.take()).is_empty());
+    s.advance(1);
+    assert_eq!(
+        subscribes(&s.take()),
+        vec![Sub::MatchReply, Sub::ResetReply]
+    );
+    // Both stuck: nothing more.
+    s.advance(10 * SUBSCRIBE_RETRY_MS);
+    assert!(subscribes(&s.take()).is_empty());
+}
+
+#[test]
+fn a_topic_subscribed_again_before_its_retry_is_retried_no_more() {
+    let mut s = Sim::new();
+    s.connect();
+    let report_retry = s.now + 30_000;
+    s.take();
+    s.m.subscribe_failed(s.now, Sub::MatchReply, &mut s.rec);
+    // MQTT is back: the reconnect subscribes it again, and nothing waits for the retry.
+    s.connect();
+    assert_eq!(subscribes(&s.take()), vec![Sub::MatchReply]);
+    assert_eq!(s.m.poll_at(), Some(report_retry));
+    // Refused again later: a new warning, and a retry counted from this refusal.
+    s.advance(1_000);
+    s.m.subscribe_failed(s.now, Sub::MatchReply, &mut s.rec);
+    assert_eq!(warnings(&s), 2);
+    assert_eq!(s.m.poll_at(), Some(s.now + SUBSCRIBE_RETRY_MS));
+    s.advance(SUBSCRIBE_RETRY_MS);
+    assert_eq!(subscribes(&s.take()), vec![Sub::MatchReply]);
+}
+
+#[test]
+fn a_refused_topic_no_longer_wanted_is_neither_retried_nor_unsubscribed() {
+    let mut s = Sim::new();
+    s.m.online_init(s.now, &mut s.rec);
+    assert_eq!(subscribes(&s.take()), vec![Sub::MatchReply]);
+    s.m.subscribe_failed(s.now, Sub::MatchReply, &mut s.rec);
+    assert_eq!(warnings(&s), 1);
+    s.m.online_deinit(s.now, &mut s.rec);
+    let acts = s.take();
+    assert!(
+        !acts.contains(&Action::Unsubscribe(Sub::MatchReply)),
+        "never subscribed: nothing to undo"
+    );
+    assert_eq!(s.m.poll_at(), None);
+    s.advance(10 * SUBSCRIBE_RETRY_MS);
+    assert!(subscribes(&s.take()).is_empty());
+    // A refusal told after it is no longer wanted: no warning, no retry.
+    s.m.online_init(s.now, &mut s.rec);
+    s.m.online_deinit(s.now, &mut s.rec);
+    s.take();
+    s.m.subscribe_failed(s.now, Sub::MatchReply, &mut s.rec);
+    assert_eq!(warnings(&s), 1);
+    assert_eq!(s.m.poll_at(), None);
 }
