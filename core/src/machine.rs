@@ -615,18 +615,27 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     ) {
         // A flag whose write did not stick before a deinit: written now, and its value is
         // the flag's (the store may still hold the old one).
-        let mut reset_flag = reset_flag;
-        if let Flag::WriteAtConnect { value } = self.flag {
-            self.write_flag(value, sink);
-            reset_flag = value;
-        }
+        let reset_flag = match self.flag {
+            Flag::WriteAtConnect { value } => {
+                self.write_flag(value, sink);
+                value
+            }
+            Flag::Idle
+            | Flag::ReadAt { .. }
+            | Flag::Reading { .. }
+            | Flag::Written { .. }
+            | Flag::WriteAt { .. } => reset_flag,
+        };
         if self.session != Session::Idle {
             note(sink, Line::new(Level::Debug, Msg::SessionActive));
             // Nothing new starts, but a reply topic the session wants and lost is taken again,
             // and a server that failed to start is started again now.
-            if let Server::Retry { delay_ms, .. } = self.server {
-                self.start_server(self.backoff(delay_ms), sink);
-                self.resume_round(now, sink);
+            match self.server {
+                Server::Retry { delay_ms, .. } => {
+                    self.start_server(self.backoff(delay_ms), sink);
+                    self.resume_round(now, sink);
+                }
+                Server::Idle | Server::Started { .. } => {}
             }
             // MQTT is back: a token report that could not go out, or whose attempts all went
             // unanswered, is published again at once, its attempts restarted. One that went
@@ -851,8 +860,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             ),
         };
         self.drop_pending(dropped, sink);
-        if let Round::AwaitingAck { .. } = self.round {
-            self.end_round(Line::new(Level::Info, round), sink);
+        match self.round {
+            Round::AwaitingAck { .. } => self.end_round(Line::new(Level::Info, round), sink),
+            // A round that broadcasts has a valid token; one that waits for the server goes
+            // on with it.
+            Round::Idle | Round::Armed | Round::Running { .. } | Round::AwaitingServer { .. } => {}
         }
     }
 
@@ -1146,7 +1158,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn notify_start(&mut self, now: Millis, count: Option<u8>, sink: &mut impl Sink<Q>) {
         let count = match count {
             Some(c) if c > 0 => c,
-            _ => self.cfg().notify_count,
+            Some(_) | None => self.cfg().notify_count,
         };
         self.start_round(now, count, sink);
     }
@@ -1322,9 +1334,15 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         read: Result<bool, i32>,
         sink: &mut impl Sink<Q>,
     ) {
-        let Flag::Reading { .. } = self.flag else {
-            return;
-        };
+        match self.flag {
+            Flag::Reading { .. } => {}
+            // Not asked for (a deinit or a write came in between).
+            Flag::Idle
+            | Flag::ReadAt { .. }
+            | Flag::Written { .. }
+            | Flag::WriteAt { .. }
+            | Flag::WriteAtConnect { .. } => return,
+        }
         match read {
             Err(rc) => self.reset_flag_unread(now, rc, sink),
             Ok(set) => {
@@ -1355,23 +1373,32 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// It is not counted; the round waits for the server's next start (scheduled here with
     /// [`Machine::server_failed`]), or ends when no bind runs to start it again.
     pub fn notify_no_server(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        let Round::Running { count, sent, .. } = self.round else {
-            return;
+        let (count, sent) = match self.round {
+            Round::Running { count, sent, .. } => (count, sent),
+            // No broadcast of a round was out.
+            Round::Idle
+            | Round::Armed
+            | Round::AwaitingAck { .. }
+            | Round::AwaitingServer { .. } => return,
         };
         let sent = sent.saturating_sub(1);
         self.server_failed(now, sink);
-        if let Server::Retry { .. } = self.server {
-            note(sink, Line::new(Level::Warn, Msg::NotifyWaitsServer));
-            self.round = Round::AwaitingServer { count, sent };
-        } else {
-            self.end_round(Line::new(Level::Warn, Msg::RoundEndedNoServer), sink);
+        match self.server {
+            Server::Retry { .. } => {
+                note(sink, Line::new(Level::Warn, Msg::NotifyWaitsServer));
+                self.round = Round::AwaitingServer { count, sent };
+            }
+            Server::Idle | Server::Started { .. } => {
+                self.end_round(Line::new(Level::Warn, Msg::RoundEndedNoServer), sink);
+            }
         }
     }
 
     /// The server is being started again: a round that waited for it goes on now.
     fn resume_round(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        if let Round::AwaitingServer { count, sent } = self.round {
-            self.notify_step(now, count, sent, sink);
+        match self.round {
+            Round::AwaitingServer { count, sent } => self.notify_step(now, count, sent, sink),
+            Round::Idle | Round::Armed | Round::Running { .. } | Round::AwaitingAck { .. } => {}
         }
     }
 
@@ -1480,8 +1507,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         if due(self.subs.retry_at(), now) {
             for sub in [Sub::MatchReply, Sub::ResetReply] {
                 let s = self.subs.of(sub);
-                if let Subscription::RetryAt { .. } = s {
-                    *s = Subscription::Off;
+                match s {
+                    Subscription::RetryAt { .. } => *s = Subscription::Off,
+                    Subscription::Off | Subscription::On => {}
                 }
             }
             self.resubscribe(sink);
@@ -1514,11 +1542,12 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             | Flag::WriteAt { .. }
             | Flag::WriteAtConnect { .. } => {}
         }
-        if let Server::Retry { retry_at, delay_ms } = self.server {
-            if retry_at <= now {
+        match self.server {
+            Server::Retry { retry_at, delay_ms } if retry_at <= now => {
                 self.start_server(self.backoff(delay_ms), sink);
                 self.resume_round(now, sink);
             }
+            Server::Idle | Server::Started { .. } | Server::Retry { .. } => {}
         }
         match self.report {
             Report::Unsent { attempts, retry_at } if retry_at <= now => {
@@ -1541,22 +1570,25 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             | Report::GaveUp { .. } => {}
         }
         self.drop_expired_queries(now, sink);
-        if let Round::Running {
-            count,
-            sent,
-            next_at,
-        } = self.round
-        {
-            if next_at <= now {
-                self.notify_step(now, count, sent, sink);
-            }
+        match self.round {
+            Round::Running {
+                count,
+                sent,
+                next_at,
+            } if next_at <= now => self.notify_step(now, count, sent, sink),
+            Round::Idle
+            | Round::Armed
+            | Round::Running { .. }
+            | Round::AwaitingAck { .. }
+            | Round::AwaitingServer { .. } => {}
         }
-        if let ResetReport::Outstanding { retry_at, delay_ms } = self.reset {
-            if retry_at <= now {
+        match self.reset {
+            ResetReport::Outstanding { retry_at, delay_ms } if retry_at <= now => {
                 note(sink, Line::new(Level::Debug, Msg::NoResetReply));
                 let next = self.backoff(delay_ms);
                 self.publish_reset(now, next, sink);
             }
+            ResetReport::Idle | ResetReport::Outstanding { .. } => {}
         }
     }
 
