@@ -1,12 +1,14 @@
 //! The bind state machine (SPEC sections 5-8).
 //!
 //! Each concern is a small state kept beside the others, an enum whose variants carry their
-//! own deadlines, smoltcp style: the session (`Session`), the current token (`Current`) and its
-//! report (`Report::InFlight { retry_at }`), the notify round (`Round`), the reset report
-//! (`ResetReport::Outstanding { retry_at, delay_ms }`), a subscription retry, the CoAP server's
-//! start (`Server::Retry`), the persisted reset flag's read and write (`Flag`), and the phones
-//! waiting for a token (a FIFO). Deadlines are absolute instants; [`Machine::poll_at`] is the
-//! earliest of them and [`Machine::poll`] acts on the due ones.
+//! own deadlines, smoltcp style: the session (`Session`), the current token's report
+//! (`Report::{NoToken, InFlight, Unsent, Acked, GaveUp}`, each with its attempts) beside the
+//! token's own data (`Current`), the notify round (`Round::{Idle, Armed, Running,
+//! AwaitingAck, AwaitingServer}`), the reset report (`ResetReport::Outstanding { retry_at,
+//! delay_ms }`), each reply topic's subscription (`Subscription::{Off, On, RetryAt { at }}`),
+//! the CoAP server's start (`Server::Retry`), the persisted reset flag's read and write
+//! (`Flag`), and the phones waiting for a token (a FIFO). Deadlines are absolute instants;
+//! [`Machine::poll_at`] is the earliest of them and [`Machine::poll`] acts on the due ones.
 //!
 //! The platform fails too: what the shell could not do (a publish, the server's start, a KV
 //! read or write, a subscription) comes back as an event, and the machine decides the retry
@@ -57,23 +59,61 @@ fn due(at: Option<Millis>, now: Millis) -> bool {
     at.is_some_and(|t| t <= now)
 }
 
-/// The token report of the current token.
+/// The current token's report: where its lifecycle stands. `attempts` counts the report's
+/// publishes since the token was made or its reporting restarted (a publish that failed
+/// locally is none); the C data symbol `awss_report_token_cnt` mirrors it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Report {
-    /// Nothing in flight: acknowledged, given up, stopped, or no token.
-    Idle,
+    /// No current token (none made yet, or stopped, or deinit).
+    NoToken,
     /// A report waits for its `match_reply`: at `retry_at` it is published again, or given
     /// up after the configured attempts.
     InFlight {
+        /// Publishes so far (at least 1).
+        attempts: u8,
         /// When to re-report or give up.
         retry_at: Millis,
     },
     /// The last publish failed locally (the MQTT client refused it: the broker is away), so
     /// the cloud never saw it and it is no attempt: published again at `retry_at`.
     Unsent {
+        /// Publishes that went out before it.
+        attempts: u8,
         /// When to publish again.
         retry_at: Millis,
     },
+    /// The cloud acknowledged the token: it is valid for its lifetime.
+    Acked {
+        /// Publishes it took.
+        attempts: u8,
+    },
+    /// Every attempt went unanswered: nothing is retried until the token is reported again
+    /// (`awss_report_token()`, or the next `connect`). A late reply still confirms it.
+    GaveUp {
+        /// Publishes made.
+        attempts: u8,
+    },
+}
+
+impl Report {
+    /// Publishes since the token was made or its reporting restarted.
+    fn attempts(self) -> u8 {
+        match self {
+            Report::NoToken => 0,
+            Report::InFlight { attempts, .. }
+            | Report::Unsent { attempts, .. }
+            | Report::Acked { attempts }
+            | Report::GaveUp { attempts } => attempts,
+        }
+    }
+
+    /// When the report is published again, if it is.
+    fn retry_at(self) -> Option<Millis> {
+        match self {
+            Report::InFlight { retry_at, .. } | Report::Unsent { retry_at, .. } => Some(retry_at),
+            Report::NoToken | Report::Acked { .. } | Report::GaveUp { .. } => None,
+        }
+    }
 }
 
 /// The notify round.
@@ -81,6 +121,8 @@ enum Report {
 enum Round {
     /// No round runs.
     Idle,
+    /// No round runs yet: the bind session's round starts at the token's acknowledgement.
+    Armed,
     /// `sent` of `count` broadcasts are out; the next step is due at `next_at`.
     Running {
         /// Broadcasts in the round (never 0).
@@ -112,7 +154,20 @@ impl Round {
     fn next_at(self) -> Option<Millis> {
         match self {
             Round::Running { next_at, .. } => Some(next_at),
-            Round::Idle | Round::AwaitingAck { .. } | Round::AwaitingServer { .. } => None,
+            Round::Idle
+            | Round::Armed
+            | Round::AwaitingAck { .. }
+            | Round::AwaitingServer { .. } => None,
+        }
+    }
+
+    /// True while a round runs.
+    fn running(self) -> bool {
+        match self {
+            Round::Running { .. } | Round::AwaitingAck { .. } | Round::AwaitingServer { .. } => {
+                true
+            }
+            Round::Idle | Round::Armed => false,
         }
     }
 }
@@ -200,18 +255,44 @@ enum Flag {
     },
 }
 
-/// The reply topics the machine has subscribed (or whose subscription is under way).
-#[derive(Clone, Copy, Default)]
-struct Subscribed {
-    match_reply: bool,
-    reset_reply: bool,
+/// A reply topic's subscription, as far as the machine knows it: the MQTT client tells a
+/// subscription's failure (see [`Machine::subscribe_failed`]), never its success.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Subscription {
+    /// Not subscribed: never, unsubscribed, or refused while it was not wanted.
+    Off,
+    /// `Action::Subscribe` was emitted and no failure was told for it.
+    On,
+    /// Its subscription was refused while it was wanted: at `at` every wanted topic that is
+    /// not subscribed is subscribed again. A topic refused while another waits joins that
+    /// one's `at` (one warning and one retry for an MQTT client that refuses both).
+    RetryAt {
+        /// When to subscribe again.
+        at: Millis,
+    },
 }
 
-impl Subscribed {
-    fn of(&mut self, sub: Sub) -> &mut bool {
+/// The reply topics' subscriptions.
+#[derive(Clone, Copy)]
+struct Subscriptions {
+    match_reply: Subscription,
+    reset_reply: Subscription,
+}
+
+impl Subscriptions {
+    fn of(&mut self, sub: Sub) -> &mut Subscription {
         match sub {
             Sub::MatchReply => &mut self.match_reply,
             Sub::ResetReply => &mut self.reset_reply,
+        }
+    }
+
+    /// The retry scheduled, if any: when both topics wait, they wait for the same instant (a
+    /// topic refused while the other waits joins its retry).
+    fn retry_at(&self) -> Option<Millis> {
+        match (self.match_reply, self.reset_reply) {
+            (Subscription::RetryAt { at }, _) | (_, Subscription::RetryAt { at }) => Some(at),
+            (Subscription::Off | Subscription::On, Subscription::Off | Subscription::On) => None,
         }
     }
 }
@@ -231,15 +312,11 @@ enum Session {
     Binding,
 }
 
-/// The current token.
+/// The current token's own data (its report's state is [`Report`]).
 #[derive(Clone, Copy)]
 struct Current {
-    /// All zero when there is none.
+    /// All zero when there is none ([`Report::NoToken`]).
     token: Token,
-    /// The cloud acknowledged it.
-    acked: bool,
-    /// Report publishes since the token was made or its reporting restarted.
-    attempts: u8,
     /// Id of its first report: its reports have ids in `first_id..next_report_id`.
     first_id: u32,
     /// End of the ids of its reports that the shell has started to publish
@@ -249,7 +326,10 @@ struct Current {
     last_report_at: Millis,
     /// [`Machine::notified`] when it became current: broadcasts with higher ids carry it.
     notified_before: u32,
-    /// The wait before the last publish again after a local failure (0: none failed yet).
+    /// The wait before the last publish again after a local failure of one of its reports
+    /// (0: none failed yet). The token's, not one report state's: the next local failure
+    /// doubles it, also after reports that went out, were acknowledged or given up in
+    /// between, until the token is replaced.
     unsent_delay_ms: u32,
 }
 
@@ -257,8 +337,6 @@ impl Current {
     const fn none(next_report_id: u32, notified: u32) -> Self {
         Current {
             token: NO_TOKEN,
-            acked: false,
-            attempts: 0,
             first_id: next_report_id,
             sent_end: next_report_id,
             last_report_at: 0,
@@ -349,8 +427,6 @@ pub struct Machine<Q, const P: usize> {
     server: Server,
     /// The persisted reset flag's read or write still to do.
     flag: Flag,
-    /// When to subscribe again the reply topics whose subscription failed.
-    sub_retry_at: Option<Millis>,
     /// End of the connect-AP info window (`awss_start_connectap_monitor`), if open.
     connectap_until: Option<Millis>,
     /// The config set by `dev_bind_set_config`; `None` for the defaults (so that a `static`
@@ -360,10 +436,8 @@ pub struct Machine<Q, const P: usize> {
     session: Session,
     /// `awss_cmp_online_init` asked for `match_reply` (the legacy online subscription).
     online: bool,
-    /// The reply topics subscribed.
-    subs: Subscribed,
-    /// The session's notify round starts at the first acknowledgement.
-    notify_armed: bool,
+    /// The reply topics' subscriptions.
+    subs: Subscriptions,
     /// `IOTX_AWSS_BIND_NOTIFY` was posted in this session.
     event_posted: bool,
     /// Next notify destination in the cycle (0..=3).
@@ -460,18 +534,16 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             // A zero key, evaluated at compile time also when `new` runs at run time.
             rng: const { ChaCha20::new([0; 32]) },
             session: Session::Idle,
-            subs: Subscribed {
-                match_reply: false,
-                reset_reply: false,
+            subs: Subscriptions {
+                match_reply: Subscription::Off,
+                reset_reply: Subscription::Off,
             },
-            report: Report::Idle,
+            report: Report::NoToken,
             round: Round::Idle,
             reset: ResetReport::Idle,
             server: Server::Idle,
             flag: Flag::Idle,
-            sub_retry_at: None,
             online: false,
-            notify_armed: false,
             event_posted: false,
             cur: Current::none(0, 0),
             round_start: 0,
@@ -543,18 +615,27 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     ) {
         // A flag whose write did not stick before a deinit: written now, and its value is
         // the flag's (the store may still hold the old one).
-        let mut reset_flag = reset_flag;
-        if let Flag::WriteAtConnect { value } = self.flag {
-            self.write_flag(value, sink);
-            reset_flag = value;
-        }
+        let reset_flag = match self.flag {
+            Flag::WriteAtConnect { value } => {
+                self.write_flag(value, sink);
+                value
+            }
+            Flag::Idle
+            | Flag::ReadAt { .. }
+            | Flag::Reading { .. }
+            | Flag::Written { .. }
+            | Flag::WriteAt { .. } => reset_flag,
+        };
         if self.session != Session::Idle {
             note(sink, Line::new(Level::Debug, Msg::SessionActive));
             // Nothing new starts, but a reply topic the session wants and lost is taken again,
             // and a server that failed to start is started again now.
-            if let Server::Retry { delay_ms, .. } = self.server {
-                self.start_server(self.backoff(delay_ms), sink);
-                self.resume_round(now, sink);
+            match self.server {
+                Server::Retry { delay_ms, .. } => {
+                    self.start_server(self.backoff(delay_ms), sink);
+                    self.resume_round(now, sink);
+                }
+                Server::Idle | Server::Started { .. } => {}
             }
             // MQTT is back: a token report that could not go out, or whose attempts all went
             // unanswered, is published again at once, its attempts restarted. One that went
@@ -562,13 +643,12 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             // publish on reconnect).
             let stalled = match self.report {
                 Report::Unsent { .. } => true,
-                Report::Idle => self.session == Session::Binding && !self.cur.acked,
-                Report::InFlight { .. } => false,
+                Report::GaveUp { .. } => self.session == Session::Binding,
+                Report::NoToken | Report::InFlight { .. } | Report::Acked { .. } => false,
             };
-            if stalled && self.cur.token != NO_TOKEN {
+            if stalled {
                 note(sink, Line::new(Level::Info, Msg::ReportAgainOnConnect));
-                self.cur.attempts = 0;
-                self.publish_report(now, sink);
+                self.publish_report(now, 0, sink);
             }
             return self.resubscribe(sink);
         }
@@ -623,7 +703,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.start_server(self.cfg().reset_retry_ms, sink);
         self.begin_token(now, &token, sink);
         if self.round == Round::Idle {
-            self.notify_armed = true;
+            self.round = Round::Armed;
         }
         self.report_stats(sink);
     }
@@ -632,8 +712,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// forget the token and the statistics. The next `connect` starts afresh.
     pub fn deinit(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
         self.stop_round(sink);
-        self.notify_armed = false;
-        self.report = Report::Idle;
+        self.round = Round::Idle;
         self.reset = ResetReport::Idle;
         self.server = Server::Idle;
         // A read still to do is the session's, and a write made with no failure reported
@@ -647,7 +726,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
                 Flag::WriteAtConnect { value }
             }
         };
-        self.sub_retry_at = None;
         let dropped = Line::new(Level::Info, Msg::QueryDroppedBindDeinit);
         self.drop_pending(dropped, sink);
         self.online = false;
@@ -673,17 +751,18 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         while self.cur.token == NO_TOKEN {
             self.rng.fill_bytes(&mut self.cur.token);
         }
-        self.publish_report(now, sink);
+        self.publish_report(now, 0, sink);
     }
 
-    fn publish_report(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
+    /// Publish the current token's report after `attempts` publishes.
+    fn publish_report(&mut self, now: Millis, attempts: u8, sink: &mut impl Sink<Q>) {
         let id = self.next_report_id;
         self.next_report_id = id.wrapping_add(1);
         self.stats.count(now);
         self.cur.last_report_at = now;
-        // Below the configured attempts (a u8) before each publish: no wrap.
-        self.cur.attempts = self.cur.attempts.wrapping_add(1);
         self.report = Report::InFlight {
+            // Below the configured attempts (a u8) before each publish: no wrap.
+            attempts: attempts.wrapping_add(1),
             retry_at: after(now, self.cfg().report_retry_ms.into()),
         };
         sink.act(Action::PublishReport {
@@ -712,12 +791,18 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// reset delay, doubling up to the report retry), until a publish goes out. Ignored for a
     /// report that is not the current token's last one.
     pub fn report_failed(&mut self, now: Millis, id: u32, sink: &mut impl Sink<Q>) {
+        let attempts = match self.report {
+            Report::InFlight { attempts, .. } => attempts,
+            // Not waiting for a reply: the failure is of an earlier publish.
+            Report::NoToken
+            | Report::Unsent { .. }
+            | Report::Acked { .. }
+            | Report::GaveUp { .. } => return,
+        };
         let last = self.next_report_id.wrapping_sub(1);
-        let in_flight = matches!(self.report, Report::InFlight { .. });
-        if id != last || !self.reported() || !in_flight || self.cur.acked {
+        if id != last || !self.reported() {
             return;
         }
-        self.cur.attempts = self.cur.attempts.saturating_sub(1);
         let cfg = self.cfg();
         let delay_ms = match self.cur.unsent_delay_ms {
             0 => cfg.reset_retry_ms,
@@ -732,31 +817,30 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             delay_ms.into(),
         );
         self.report = Report::Unsent {
+            attempts: attempts.saturating_sub(1),
             retry_at: after(now, delay_ms.into()),
         };
     }
 
     /// `awss_report_token()`: report the current token now (a fresh one if none), restarting its attempts.
     pub fn report_token(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        if self.cur.token == NO_TOKEN {
+        if self.report == Report::NoToken {
             self.begin_token(now, &NO_TOKEN, sink);
         } else {
-            self.cur.acked = false;
-            self.cur.attempts = 0;
             self.stats.started_at = None;
-            self.publish_report(now, sink);
+            self.publish_report(now, 0, sink);
         }
     }
 
     /// `awss_stop_report_token()`: stop report retries and forget the token (all zero).
     pub fn stop_report_token(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
-        self.report = Report::Idle;
         self.forget_token();
         self.report_ended(Ended::Stopped, sink);
     }
 
     /// No current token (all zero, no report yet), no statistics start.
     fn forget_token(&mut self) {
+        self.report = Report::NoToken;
         self.cur = Current::none(self.next_report_id, self.notified);
         self.stats.started_at = None;
     }
@@ -776,8 +860,11 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             ),
         };
         self.drop_pending(dropped, sink);
-        if let Round::AwaitingAck { .. } = self.round {
-            self.end_round(Line::new(Level::Info, round), sink);
+        match self.round {
+            Round::AwaitingAck { .. } => self.end_round(Line::new(Level::Info, round), sink),
+            // A round that broadcasts has a valid token; one that waits for the server goes
+            // on with it.
+            Round::Idle | Round::Armed | Round::Running { .. } | Round::AwaitingServer { .. } => {}
         }
     }
 
@@ -826,7 +913,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// `awss_token_remain_time()`: ms left, 0 if the token is not acknowledged. Not zero is
     /// "the token is valid": acknowledged (so not all zero) and younger than its lifetime.
     pub fn token_remain_ms(&self, now: Millis) -> u32 {
-        if !self.cur.acked {
+        if !self.acked() {
             return 0;
         }
         let left = u64::from(self.cfg().token_lifetime_ms)
@@ -848,17 +935,28 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// Mirror of the C data symbol `awss_report_token_suc`.
     pub fn report_token_suc(&self) -> bool {
-        self.cur.acked
+        self.acked()
+    }
+
+    /// The cloud acknowledged the current token.
+    fn acked(&self) -> bool {
+        match self.report {
+            Report::Acked { .. } => true,
+            Report::NoToken
+            | Report::InFlight { .. }
+            | Report::Unsent { .. }
+            | Report::GaveUp { .. } => false,
+        }
     }
 
     /// Mirror of the C data symbol `awss_report_token_cnt` (report publishes of the current token).
     pub fn report_token_cnt(&self) -> u8 {
-        self.cur.attempts
+        self.report.attempts()
     }
 
     /// True while a token report waits for its `match_reply` (at most one at any time).
     pub fn report_in_flight(&self) -> bool {
-        self.report != Report::Idle
+        self.report.retry_at().is_some()
     }
 
     /// Phone queries waiting for a token.
@@ -868,7 +966,7 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// True while a notify round runs.
     pub fn notify_running(&self) -> bool {
-        self.round != Round::Idle
+        self.round.running()
     }
 
     /// True while a reset report waits for its acknowledgement.
@@ -896,30 +994,34 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         let Some(id) = reply_id(sink, Reply::Match, payload, first, span) else {
             return;
         };
-        if self.cur.acked {
-            return say(
-                sink,
-                Line::new(Level::Debug, Msg::MatchDuplicate),
-                id.into(),
-            );
-        }
+        let attempts = match self.report {
+            Report::InFlight { attempts, .. }
+            | Report::Unsent { attempts, .. }
+            | Report::GaveUp { attempts } => attempts,
+            Report::Acked { .. } => {
+                return say(
+                    sink,
+                    Line::new(Level::Debug, Msg::MatchDuplicate),
+                    id.into(),
+                )
+            }
+            // No token: its span of ids is empty, no reply gets here.
+            Report::NoToken => return,
+        };
         say(
             sink,
             Line::new(Level::Info, Msg::TokenReplyAcked),
             id.into(),
         );
-        self.cur.acked = true;
-        self.report = Report::Idle;
+        self.report = Report::Acked { attempts };
         self.stats.success(now);
         match self.round {
-            Round::Idle => {
-                if self.notify_armed {
-                    let count = self.cfg().notify_count;
-                    self.start_round(now, count, sink);
-                }
+            Round::Armed => {
+                let count = self.cfg().notify_count;
+                self.start_round(now, count, sink);
             }
             Round::AwaitingAck { count, sent } => self.notify_step(now, count, sent, sink),
-            Round::Running { .. } | Round::AwaitingServer { .. } => {}
+            Round::Idle | Round::Running { .. } | Round::AwaitingServer { .. } => {}
         }
         // An ack that came later than the token's lifetime (a config whose lifetime is shorter
         // than the report retry) answers nobody: no phone gets an expired token.
@@ -1056,14 +1158,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     pub fn notify_start(&mut self, now: Millis, count: Option<u8>, sink: &mut impl Sink<Q>) {
         let count = match count {
             Some(c) if c > 0 => c,
-            _ => self.cfg().notify_count,
+            Some(_) | None => self.cfg().notify_count,
         };
         self.start_round(now, count, sink);
     }
 
+    /// Start a round (a running one ends first; an armed one is replaced by the first step).
     fn start_round(&mut self, now: Millis, count: u8, sink: &mut impl Sink<Q>) {
         self.stop_round(sink);
-        self.notify_armed = false;
         if !self.event_posted {
             self.event_posted = true;
             sink.act(Action::PostEvent(IOTX_AWSS_BIND_NOTIFY));
@@ -1074,9 +1176,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         self.notify_step(now, count, 0, sink);
     }
 
-    /// End the round if one runs.
+    /// End the round if one runs (an armed one stays armed).
     fn stop_round(&mut self, sink: &mut impl Sink<Q>) {
-        if self.round != Round::Idle {
+        if self.round.running() {
             self.end_round(Line::new(Level::Debug, Msg::RoundStopped), sink);
         }
     }
@@ -1114,7 +1216,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             });
         } else if self.report_in_flight() {
             // A report in flight is one of an unacknowledged token (an ack ends it).
-            debug_assert!(!self.cur.acked);
             note(sink, Line::new(Level::Debug, Msg::NotifyWaits));
             self.round = Round::AwaitingAck { count, sent };
         } else {
@@ -1125,8 +1226,9 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// `awss_dev_bind_notify_stop()`.
     pub fn notify_stop(&mut self, _now: Millis, sink: &mut impl Sink<Q>) {
-        self.notify_armed = false;
         self.stop_round(sink);
+        // Not armed either: the session's round no longer starts at the acknowledgement.
+        self.round = Round::Idle;
     }
 
     /// `awss_report_reset()`: persist the flag and report the reset, retrying until acked.
@@ -1232,9 +1334,15 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
         read: Result<bool, i32>,
         sink: &mut impl Sink<Q>,
     ) {
-        let Flag::Reading { .. } = self.flag else {
-            return;
-        };
+        match self.flag {
+            Flag::Reading { .. } => {}
+            // Not asked for (a deinit or a write came in between).
+            Flag::Idle
+            | Flag::ReadAt { .. }
+            | Flag::Written { .. }
+            | Flag::WriteAt { .. }
+            | Flag::WriteAtConnect { .. } => return,
+        }
         match read {
             Err(rc) => self.reset_flag_unread(now, rc, sink),
             Ok(set) => {
@@ -1265,23 +1373,32 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// It is not counted; the round waits for the server's next start (scheduled here with
     /// [`Machine::server_failed`]), or ends when no bind runs to start it again.
     pub fn notify_no_server(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        let Round::Running { count, sent, .. } = self.round else {
-            return;
+        let (count, sent) = match self.round {
+            Round::Running { count, sent, .. } => (count, sent),
+            // No broadcast of a round was out.
+            Round::Idle
+            | Round::Armed
+            | Round::AwaitingAck { .. }
+            | Round::AwaitingServer { .. } => return,
         };
         let sent = sent.saturating_sub(1);
         self.server_failed(now, sink);
-        if let Server::Retry { .. } = self.server {
-            note(sink, Line::new(Level::Warn, Msg::NotifyWaitsServer));
-            self.round = Round::AwaitingServer { count, sent };
-        } else {
-            self.end_round(Line::new(Level::Warn, Msg::RoundEndedNoServer), sink);
+        match self.server {
+            Server::Retry { .. } => {
+                note(sink, Line::new(Level::Warn, Msg::NotifyWaitsServer));
+                self.round = Round::AwaitingServer { count, sent };
+            }
+            Server::Idle | Server::Started { .. } => {
+                self.end_round(Line::new(Level::Warn, Msg::RoundEndedNoServer), sink);
+            }
         }
     }
 
     /// The server is being started again: a round that waited for it goes on now.
     fn resume_round(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        if let Round::AwaitingServer { count, sent } = self.round {
-            self.notify_step(now, count, sent, sink);
+        match self.round {
+            Round::AwaitingServer { count, sent } => self.notify_step(now, count, sent, sink),
+            Round::Idle | Round::Armed | Round::Running { .. } | Round::AwaitingAck { .. } => {}
         }
     }
 
@@ -1310,11 +1427,17 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// resources). The subscription is tried again after [`SUBSCRIBE_RETRY_MS`], and at the
     /// next `connect`, for as long as the topic is still wanted.
     pub fn subscribe_failed(&mut self, now: Millis, sub: Sub, sink: &mut impl Sink<Q>) {
-        *self.subs.of(sub) = false;
-        if self.wants(sub) && self.sub_retry_at.is_none() {
+        let state = if !self.wants(sub) {
+            Subscription::Off
+        } else if let Some(at) = self.subs.retry_at() {
+            Subscription::RetryAt { at }
+        } else {
             note(sink, Line::new(Level::Warn, Msg::SubscribeFailed));
-            self.sub_retry_at = Some(after(now, SUBSCRIBE_RETRY_MS));
-        }
+            Subscription::RetryAt {
+                at: after(now, SUBSCRIBE_RETRY_MS),
+            }
+        };
+        *self.subs.of(sub) = state;
     }
 
     /// A reply topic is wanted while a session runs (both), while the legacy online
@@ -1362,8 +1485,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// Subscribe (`on`) or unsubscribe `sub` unless it already is.
     fn subscribe(&mut self, sub: Sub, on: bool, sink: &mut impl Sink<Q>) {
         let s = self.subs.of(sub);
-        if *s != on {
-            *s = on;
+        // A refused one (its retry dropped either way) has nothing to unsubscribe.
+        let was_on = *s == Subscription::On;
+        *s = if on {
+            Subscription::On
+        } else {
+            Subscription::Off
+        };
+        if was_on != on {
             sink.act(if on {
                 Action::Subscribe(sub)
             } else {
@@ -1375,8 +1504,14 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
     /// The timer fired (or any time): act on every deadline that is due at `now`. Each
     /// concern acts at most once per call, so a clock stuck at its maximum cannot loop.
     pub fn poll(&mut self, now: Millis, sink: &mut impl Sink<Q>) {
-        if due(self.sub_retry_at, now) {
-            self.sub_retry_at = None;
+        if due(self.subs.retry_at(), now) {
+            for sub in [Sub::MatchReply, Sub::ResetReply] {
+                let s = self.subs.of(sub);
+                match s {
+                    Subscription::RetryAt { .. } => *s = Subscription::Off,
+                    Subscription::Off | Subscription::On => {}
+                }
+            }
             self.resubscribe(sink);
         }
         match self.flag {
@@ -1407,46 +1542,53 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             | Flag::WriteAt { .. }
             | Flag::WriteAtConnect { .. } => {}
         }
-        if let Server::Retry { retry_at, delay_ms } = self.server {
-            if retry_at <= now {
+        match self.server {
+            Server::Retry { retry_at, delay_ms } if retry_at <= now => {
                 self.start_server(self.backoff(delay_ms), sink);
                 self.resume_round(now, sink);
             }
+            Server::Idle | Server::Started { .. } | Server::Retry { .. } => {}
         }
-        if let Report::Unsent { retry_at } = self.report {
-            if retry_at <= now {
-                self.publish_report(now, sink);
+        match self.report {
+            Report::Unsent { attempts, retry_at } if retry_at <= now => {
+                self.publish_report(now, attempts, sink);
             }
-        } else if let Report::InFlight { retry_at } = self.report {
-            if retry_at <= now {
-                if self.cur.attempts < self.cfg().report_attempts {
+            Report::InFlight { attempts, retry_at } if retry_at <= now => {
+                if attempts < self.cfg().report_attempts {
                     note(sink, Line::new(Level::Debug, Msg::NoMatchReply));
-                    self.publish_report(now, sink);
+                    self.publish_report(now, attempts, sink);
                 } else {
-                    let n = self.cur.attempts.into();
-                    say(sink, Line::new(Level::Info, Msg::TryFail), n);
-                    self.report = Report::Idle;
+                    say(sink, Line::new(Level::Info, Msg::TryFail), attempts.into());
+                    self.report = Report::GaveUp { attempts };
                     self.report_ended(Ended::NoAck, sink);
                 }
             }
+            Report::NoToken
+            | Report::InFlight { .. }
+            | Report::Unsent { .. }
+            | Report::Acked { .. }
+            | Report::GaveUp { .. } => {}
         }
         self.drop_expired_queries(now, sink);
-        if let Round::Running {
-            count,
-            sent,
-            next_at,
-        } = self.round
-        {
-            if next_at <= now {
-                self.notify_step(now, count, sent, sink);
-            }
+        match self.round {
+            Round::Running {
+                count,
+                sent,
+                next_at,
+            } if next_at <= now => self.notify_step(now, count, sent, sink),
+            Round::Idle
+            | Round::Armed
+            | Round::Running { .. }
+            | Round::AwaitingAck { .. }
+            | Round::AwaitingServer { .. } => {}
         }
-        if let ResetReport::Outstanding { retry_at, delay_ms } = self.reset {
-            if retry_at <= now {
+        match self.reset {
+            ResetReport::Outstanding { retry_at, delay_ms } if retry_at <= now => {
                 note(sink, Line::new(Level::Debug, Msg::NoResetReply));
                 let next = self.backoff(delay_ms);
                 self.publish_reset(now, next, sink);
             }
+            ResetReport::Idle | ResetReport::Outstanding { .. } => {}
         }
     }
 
@@ -1461,10 +1603,6 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
 
     /// The earliest deadline, if any.
     pub fn poll_at(&self) -> Option<Millis> {
-        let report = match self.report {
-            Report::InFlight { retry_at } | Report::Unsent { retry_at } => Some(retry_at),
-            Report::Idle => None,
-        };
         let reset = match self.reset {
             ResetReport::Outstanding { retry_at, .. } => Some(retry_at),
             ResetReport::Idle => None,
@@ -1481,8 +1619,8 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             | Flag::WriteAtConnect { .. } => None,
         };
         [
-            self.sub_retry_at,
-            report,
+            self.subs.retry_at(),
+            self.report.retry_at(),
             self.round.next_at(),
             reset,
             server,
