@@ -255,9 +255,23 @@ pub fn run(event: Event<'_>) -> c_int {
     let Some(mut held) = begin() else {
         return -1;
     };
-    let now = held.now;
     let mut out = Outbox::new();
-    let o = &mut out;
+    let (rc, publishes) = step(&mut held, event, &mut out);
+    let published = held.finish(&out);
+    if publishes {
+        return published;
+    }
+    rc
+}
+
+/// Run `event` on the machine (under the lock `held`), queueing its actions in `o`. Returns
+/// the entry's own result (`-1` when the machine refused a configuration or token, else `0`)
+/// and whether the entry returns its first report publish's result instead. Out of line, so
+/// that the machine's temporaries are off the stack while [`Held::finish`] executes the
+/// actions: only the queue stays.
+#[inline(never)]
+fn step(held: &mut Held, event: Event<'_>, o: &mut Outbox) -> (c_int, bool) {
+    let now = held.now;
     let shell = &mut *held.shell;
     let mut rc = 0;
     // The entry returns its report publish's result.
@@ -324,11 +338,7 @@ pub fn run(event: Event<'_>) -> c_int {
         Event::ResetFlagRead(read) => m.reset_flag_read(now, read, o),
         Event::ResetFlagNotSaved(value) => m.reset_flag_write_failed(now, value, o),
     }
-    let published = held.finish(&out);
-    if publishes {
-        rc = published;
-    }
-    rc
+    (rc, publishes)
 }
 
 /// [`M::on_query`] out of line, so that its temporaries (the request's id echo, the pending
