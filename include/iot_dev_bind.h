@@ -134,16 +134,6 @@ int awss_report_reset_to_cloud(void);
 // `0`, or `-1` when the module mutex cannot be created.
 int awss_stop_report_reset(void);
 
-// The MQTT handler of `/sys/${pk}/${dn}/thing/reset_reply`.
-//
-// # Safety
-// `msg` must be NULL or a valid `iotx_mqtt_event_msg_t *` as the MQTT client passes it
-// (`payload_len` bytes readable at the payload; no NUL needed). The other arguments are unused.
-//
-// # Returns
-// Nothing; bad input is logged and ignored.
-void awss_report_reset_reply(void *pcontext, void *pclient, void *msg);
-
 // Report the current token now (a fresh one if none), restarting its attempts.
 //
 // # Safety
@@ -190,16 +180,6 @@ int awss_token_remain_time(void);
 // # Returns
 // `1` if expired or never reported (or the module mutex cannot be created), else `0`.
 int awss_token_timeout(void);
-
-// The MQTT handler of `/sys/${pk}/${dn}/thing/awss/enrollee/match_reply`.
-//
-// # Safety
-// `msg` must be NULL or a valid `iotx_mqtt_event_msg_t *` as the MQTT client passes it
-// (`payload_len` bytes readable at the payload; no NUL needed). The other arguments are unused.
-//
-// # Returns
-// Nothing; bad input is logged and ignored.
-void awss_report_token_reply(void *pcontext, void *pclient, void *msg);
 
 // Start (or restart) a notify round of the configured number of broadcasts.
 //
@@ -880,6 +860,26 @@ int awss_dict_crypt(char tab_idx, uint8_t *data, uint8_t len);
 // Nothing.
 void awss_online_switchap(void *pcontext, void *pclient, void *msg);
 #endif
+
+// The MQTT handler of `/sys/${pk}/${dn}/thing/reset_reply`.
+//
+// # Safety
+// `msg` must be NULL or a valid `iotx_mqtt_event_msg_t *` as the MQTT client passes it
+// (`payload_len` bytes readable at the payload; no NUL needed). The other arguments are unused.
+//
+// # Returns
+// Nothing; bad input is logged and ignored.
+void awss_report_reset_reply(void *pcontext, void *pclient, void *msg);
+
+// The MQTT handler of `/sys/${pk}/${dn}/thing/awss/enrollee/match_reply`.
+//
+// # Safety
+// `msg` must be NULL or a valid `iotx_mqtt_event_msg_t *` as the MQTT client passes it
+// (`payload_len` bytes readable at the payload; no NUL needed). The other arguments are unused.
+//
+// # Returns
+// Nothing; bad input is logged and ignored.
+void awss_report_token_reply(void *pcontext, void *pclient, void *msg);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,20 +1,21 @@
-//! The CoAP side: the server context, query registration, notify broadcasts, late answers.
+//! The CoAP side, below the executor: the server context, notify broadcasts and answers. It
+//! names no handler of its own: the executor starts the server (and registers the query
+//! resources with the handlers the shell hands down), and passes the context and the notify's
+//! send callback into each send.
 
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{c_int, c_void};
 use core::ptr::{self, NonNull};
-use portable_atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
+use portable_atomic::{AtomicPtr, AtomicU32, Ordering};
 
-use super::exec::{self, Reply, TopicUse};
-use super::imports::Hal;
 use super::imports::{
-    coap_msg, coap_payload, CoAPMessageId_cancel, CoAPServerMultiCast_send, CoAPServerResp_send,
-    CoAPServer_deinit, CoAPServer_init,
+    CoAPMessageId_cancel, CoAPServerMultiCast_send, CoAPServerResp_send, CoAPServer_deinit,
 };
-use super::types::{CoapMessage, CoapMsgHeader, CoapMsgOption, NetworkAddr, COAP_OPTION_OBSERVE};
-use super::{log, shell};
+use super::types::{
+    CoapMessage, CoapMsgHeader, CoapMsgOption, CoapSendMsgHandler, NetworkAddr, COAP_OPTION_OBSERVE,
+};
 use crate::config::COAP_MSG_MAX_TOKEN_LEN;
-use dev_bind_core::render::{self, Topic, Writer};
-use dev_bind_core::{copy_bytes, Level, Line, Msg, QueryCtx};
+use dev_bind_core::render::{self, Writer};
+use dev_bind_core::{copy_bytes, Answer, IdEcho, QueryCtx};
 
 /// The CoAP server context (NULL until the first registration or send).
 static CTX: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
@@ -38,47 +39,20 @@ pub fn ctx() -> Option<NonNull<c_void>> {
     NonNull::new(CTX.load(Ordering::Acquire))
 }
 
-/// The result of the last server start's registration of the two query resources (0: both
-/// registered).
-static REGISTERED: AtomicI32 = AtomicI32::new(-1);
-
-/// The context, initialising the server on first use. A start registers both device-info
-/// resources before the context is handed out, so that no notify or answer goes out from a
-/// server that cannot take the phones' queries (also when the cloud's reply, and so the first
-/// notify, comes inside the call that started it). The SDK's `CoAPServer_init` returns its
-/// process-wide singleton, so a racing second call yields the same pointer; the winner of the
-/// compare-exchange is kept, and registers.
-pub fn ctx_or_init() -> Option<NonNull<c_void>> {
-    if let Some(c) = ctx() {
-        return Some(c);
-    }
-    // SAFETY: no arguments; returns the server context or NULL.
-    let Some(fresh) = NonNull::new(unsafe { CoAPServer_init() }) else {
-        log::note(Level::Error, Msg::CoapInitFailed);
-        return None;
-    };
+/// Publish `fresh`, a context `CoAPServer_init` just returned, as the module's: `Ok` when
+/// this call installed it (the caller then registers the query resources), else `Err` with the
+/// context another thread installed first (the SDK's `CoAPServer_init` returns its
+/// process-wide singleton, so both are the same server).
+pub fn install(fresh: NonNull<c_void>) -> Result<NonNull<c_void>, Option<NonNull<c_void>>> {
     match CTX.compare_exchange(
         ptr::null_mut(),
         fresh.as_ptr(),
         Ordering::AcqRel,
         Ordering::Acquire,
     ) {
-        Ok(_) => {
-            register();
-            Some(fresh)
-        }
-        Err(winner) => NonNull::new(winner),
+        Ok(_) => Ok(fresh),
+        Err(winner) => Err(NonNull::new(winner)),
     }
-}
-
-/// Register both query resources on the running server and keep the result in
-/// [`REGISTERED`] (a registration made again overwrites the resource's handler).
-fn register() -> c_int {
-    let mcast = exec::use_topic(Topic::QueryMcast, TopicUse::Register);
-    let ucast = exec::use_topic(Topic::QueryUcast, TopicUse::Register);
-    let rc = -c_int::from(mcast != 0 || ucast != 0);
-    REGISTERED.store(rc, Ordering::Release);
-    rc
 }
 
 /// Forget the context and return it (for `CoAPServer_deinit`).
@@ -154,77 +128,6 @@ impl ReplyCtx {
     }
 }
 
-/// Handle a phone's query (`online_*_get_device_info` and the registered trampolines).
-///
-/// # Safety
-/// `remote` and `request` must each be NULL or valid for the call; the request's payload
-/// and option pointers must be valid for their lengths.
-pub unsafe fn on_query(
-    remote: *const NetworkAddr,
-    request: *const CoapMessage,
-    mcast: bool,
-) -> c_int {
-    // SAFETY: guaranteed by the caller.
-    let Some(remote) = (unsafe { remote.as_ref() }) else {
-        log::line(Line::new(Level::Warn, Msg::QueryNoRemote), &[], 0);
-        return -1;
-    };
-    // SAFETY: guaranteed by the caller.
-    let Some(req) = (unsafe { coap_msg(request) }) else {
-        log::line(Line::new(Level::Warn, Msg::QueryNoMessage), &[], 0);
-        return -1;
-    };
-    let mut dropped = 0;
-    let event = shell::Event::Query {
-        ctx: ReplyCtx::from_request(remote, req, &mut dropped),
-        mcast,
-        // SAFETY: guaranteed by the caller (payload valid for payloadlen bytes during the call).
-        payload: unsafe { coap_payload(req) },
-    };
-    if dropped != 0 {
-        log::num(Level::Warn, Msg::ObserveIgnored, dropped as i64);
-    }
-    shell::run(event)
-}
-
-/// The `CoAPRecvMsgHandler` registered for `/sys/device/info/get`.
-pub(super) unsafe extern "C" fn query_mcast_trampoline(
-    _ctx: *mut c_void,
-    _paths: *const c_char,
-    remote: *mut NetworkAddr,
-    msg: *mut CoapMessage,
-) {
-    // SAFETY: the CoAP server passes a valid (or NULL) remote and message for the call.
-    let _ = unsafe { on_query(remote, msg, true) };
-}
-
-/// The `CoAPRecvMsgHandler` registered for `/sys/${pk}/${dn}/device/info/get`.
-pub(super) unsafe extern "C" fn query_ucast_trampoline(
-    _ctx: *mut c_void,
-    _paths: *const c_char,
-    remote: *mut NetworkAddr,
-    msg: *mut CoapMessage,
-) {
-    // SAFETY: the CoAP server passes a valid (or NULL) remote and message for the call.
-    let _ = unsafe { on_query(remote, msg, false) };
-}
-
-/// Start the server if it is not running, which registers both query paths
-/// (`/sys/device/info/get` and `/sys/${pk}/${dn}/device/info/get`, see [`ctx_or_init`]), or
-/// register them again on a running server whose registration failed; `-1` when it cannot
-/// start or a registration failed (each after its line).
-pub fn register_queries(_hal: &Hal) -> c_int {
-    let running = ctx().is_some();
-    if ctx_or_init().is_none() {
-        return -1;
-    }
-    let rc = REGISTERED.load(Ordering::Acquire);
-    if running && rc != 0 {
-        return register();
-    }
-    rc
-}
-
 /// Cancel the last notify's CoAP message, if any.
 pub fn cancel_notify() {
     let prev = NOTIFY_MSGID.swap(0, Ordering::AcqRel);
@@ -247,34 +150,23 @@ pub fn deinit() {
     }
 }
 
-/// The send callback of notify broadcasts: a phone's acknowledgement (or a timeout).
-unsafe extern "C" fn notify_resp_cb(
-    _ctx: *mut c_void,
-    result: c_int,
-    _userdata: *mut c_void,
-    _remote: *mut NetworkAddr,
-    msg: *mut CoapMessage,
-) {
-    // SAFETY: the server passes a valid (or NULL) message for the call.
-    let msg = unsafe { coap_msg(msg) };
-    let code = msg.map_or(NO_CODE, |m| m.header.code);
-    // SAFETY: a message from the server has `payloadlen` bytes at `payload` for the call.
-    let payload = msg.and_then(|m| unsafe { coap_payload(m) });
-    let _ = shell::run(shell::Event::NotifyAck {
-        result,
-        code,
-        payload,
-    });
-}
-
-/// Broadcast one notify on `path` to the broadcast address `dest` of the cycle (see
-/// `render::broadcast_host`; `ip` is the device's IP text). Out of line: measured smaller than
-/// inlined into its one caller, `exec::deliver`, and the address is built on this frame only.
+/// Broadcast one notify on `path` from the server `c` to the broadcast address `dest` of the
+/// cycle (see `render::broadcast_host`; `ip` is the device's IP text), with `ack` as its send
+/// callback. Out of line: measured smaller than inlined into its one caller, `exec::deliver`,
+/// and the address is built on this frame only.
 ///
 /// # Safety
-/// `path` must end with a NUL (as `exec::topic` writes it).
+/// `c` must be the live server context; `path` must end with a NUL (as `exec::topic` writes
+/// it).
 #[inline(never)]
-pub unsafe fn notify_send(dest: u8, ip: &[u8], path: &[u8], payload: &[u8]) -> c_int {
+pub unsafe fn notify_send(
+    c: NonNull<c_void>,
+    ack: CoapSendMsgHandler,
+    dest: u8,
+    ip: &[u8],
+    path: &[u8],
+    payload: &[u8],
+) -> c_int {
     let Ok(len) = u16::try_from(payload.len()) else {
         return -1;
     };
@@ -286,9 +178,6 @@ pub unsafe fn notify_send(dest: u8, ip: &[u8], path: &[u8], payload: &[u8]) -> c
     // last of which the writer never reaches.
     let (text, _nul) = addr.addr.split_at_mut(15);
     render::broadcast_host(&mut Writer::new(text), dest, ip);
-    let Some(c) = ctx_or_init() else {
-        return -1;
-    };
     cancel_notify();
     let mut msgid: u16 = 0;
     // SAFETY: every pointer is valid for the call; the server copies the payload and the
@@ -301,7 +190,7 @@ pub unsafe fn notify_send(dest: u8, ip: &[u8], path: &[u8], payload: &[u8]) -> c
             path.as_ptr().cast(),
             payload.as_ptr() as *mut u8,
             len,
-            Some(notify_resp_cb),
+            Some(ack),
             &mut msgid,
         )
     };
@@ -311,28 +200,46 @@ pub unsafe fn notify_send(dest: u8, ip: &[u8], path: &[u8], payload: &[u8]) -> c
     rc
 }
 
-/// Send an answer: for a [`Reply::Later`], a zeroed `CoAPMessage` rebuilt from the saved copy
-/// of the request (2.05, NON; `-1` after a warning when the server is gone); for a
-/// [`Reply::Now`], the request the server still owns (the server started if needed). One
+/// What an `Action::Answer(())` stands for.
+pub enum Reply<'a> {
+    /// The machine's answer to a query, sent from the saved copy of the request.
+    Later(&'a Answer<ReplyCtx>),
+    /// A connect-AP info answer (`process_get_device_info`), sent at once to a request the
+    /// server still owns.
+    Now {
+        /// The request's sender.
+        remote: &'a mut NetworkAddr,
+        /// The request.
+        request: &'a mut CoapMessage,
+        /// True for the multicast path.
+        mcast: bool,
+        /// The request's id, echoed.
+        id: &'a IdEcho,
+    },
+}
+
+/// Send an answer from the server `c`: for a [`Reply::Later`], a zeroed `CoAPMessage` rebuilt from the saved copy
+/// of the request (2.05, NON); for a [`Reply::Now`], the request the server still owns. One
 /// `CoAPServerResp_send` for both; out of line, so that the message (about 260 bytes) is on
 /// the stack only while an answer is sent, not in `exec::deliver`'s frame under every publish
 /// and its log lines.
 ///
 /// # Safety
-/// `path` must end with a NUL (as `exec::topic` writes it); `payload` is at most
-/// `u16::MAX` bytes (it fits `exec::PAYLOAD_MAX`).
+/// `c` must be the live server context; `path` must end with a NUL (as `exec::topic` writes
+/// it); `payload` is at most `u16::MAX` bytes (it fits `exec::PAYLOAD_MAX`).
 #[inline(never)]
-pub unsafe fn answer(reply: &mut Reply<'_>, path: &[u8], payload: &[u8]) -> c_int {
+pub unsafe fn answer(
+    c: NonNull<c_void>,
+    reply: &mut Reply<'_>,
+    path: &[u8],
+    payload: &[u8],
+) -> c_int {
     let mut remote;
     let mut observe;
     let mut req;
-    let (c, remote, request) = match reply {
+    let (remote, request) = match reply {
         Reply::Later(a) => {
             let ctx = &a.ctx;
-            let Some(c) = self::ctx() else {
-                log::note(Level::Warn, Msg::AnswerNoServer);
-                return -1;
-            };
             remote = ctx.remote;
             observe = ctx.observe;
             req = CoapMessage::ZERO;
@@ -350,16 +257,11 @@ pub unsafe fn answer(reply: &mut Reply<'_>, path: &[u8], payload: &[u8]) -> c_in
                     req.optcount = 1;
                 }
             }
-            (c, &mut remote, &mut req)
+            (&mut remote, &mut req)
         }
         Reply::Now {
             remote, request, ..
-        } => {
-            let Some(c) = ctx_or_init() else {
-                return -1;
-            };
-            (c, &mut **remote, &mut **request)
-        }
+        } => (&mut **remote, &mut **request),
     };
     // SAFETY: `remote` and `request` (and the Observe bytes a rebuilt request points at) live
     // for the whole call, on this frame or behind the caller's references; the server copies

@@ -1,18 +1,46 @@
 //! Executes the machine's actions, outside the lock: renders each payload into a stack buffer
 //! with `core::render`, reads the identity from the HAL each time, publishes or sends, and
-//! prints the log lines of SPEC section 7.
+//! prints the log lines of SPEC section 7. It starts the CoAP server (registering the query
+//! resources first). The handlers it hands to C come from its caller ([`Callbacks`]): it runs
+//! no entry of its own.
 
 use core::ffi::c_int;
 use core::mem::MaybeUninit;
 
-use super::coap::{self, ReplyCtx};
-use super::imports::{self, Hal, Platform};
+use core::ffi::c_void;
+use core::ptr::NonNull;
+use portable_atomic::{AtomicI32, Ordering};
+
+use super::coap;
+pub use super::coap::Reply;
+use super::imports::{self, Hal, MqttEventHandler, Platform};
 use super::log;
-use super::types::{CoapMessage, CoapRecvMsgHandler, NetworkAddr};
+use super::types::{CoapMessage, CoapRecvMsgHandler, CoapSendMsgHandler, NetworkAddr};
 use dev_bind_core::render::{self, Identity, Payload, Topic, Writer};
 use dev_bind_core::route::{self, Channel};
-use dev_bind_core::{Action, Answer, Sub, IOTX_AWSS_BIND_NOTIFY};
+use dev_bind_core::{json, Action, Level, Msg, Sub, IOTX_AWSS_BIND_NOTIFY};
 use dev_bind_core::{IdEcho, Token};
+
+/// The entry points the executor hands to C: the MQTT handlers of the reply topics, the CoAP
+/// handlers of the query resources and the notify's send callback. The shell, which owns
+/// them, passes them down with every action.
+pub struct Callbacks {
+    /// `awss_report_token_reply`, subscribed to `match_reply`.
+    pub match_reply: MqttEventHandler,
+    /// `awss_report_reset_reply`, subscribed to `reset_reply`.
+    pub reset_reply: MqttEventHandler,
+    /// Registered for `/sys/device/info/get`.
+    pub query_mcast: CoapRecvMsgHandler,
+    /// Registered for `/sys/${pk}/${dn}/device/info/get`.
+    pub query_ucast: CoapRecvMsgHandler,
+    /// The send callback of notify broadcasts (a phone's acknowledgement, or a timeout).
+    pub notify_ack: CoapSendMsgHandler,
+}
+
+/// The persisted reset flag (`0x01`: set), or `HAL_Kv_Get`'s error.
+pub fn reset_flag(hal: &impl Platform) -> Result<bool, i32> {
+    hal.kv_get_reset().map(|b| b == 0x01)
+}
 
 /// Payload buffer: the longest payload (a query answer with a 32-byte id and the longest
 /// identity) is about 400 bytes.
@@ -88,16 +116,16 @@ pub enum TopicUse {
     Subscribe,
     /// `IOT_MQTT_Unsubscribe` it.
     Unsubscribe,
-    /// `CoAPServer_register` it on the server (started if needed) with its handler (the
-    /// multicast query's for `/sys/device/info/get`, else the unicast query's).
-    Register,
+    /// `CoAPServer_register` it on the running server `ctx` with its handler (the multicast
+    /// query's for `/sys/device/info/get`, else the unicast query's).
+    Register(NonNull<c_void>),
 }
 
 /// Render `which` (with the product key and device name) and hand it to the MQTT client or
-/// the CoAP server as `how` says; returns the client's result (`-1` when the server cannot
-/// start). Prints the result line: a subscription's always (warning
-/// when negative), a registration's only when it failed (non-zero).
-pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
+/// the CoAP server as `how` says, with its handler from `cb`; returns the client's result.
+/// Prints the result line: a subscription's always (warning when negative), a registration's
+/// only when it failed (non-zero).
+pub fn use_topic(which: Topic, how: TopicUse, cb: &Callbacks) -> c_int {
     let mut ids = MaybeUninit::uninit();
     let who = Ids::read(&mut ids, false);
     let mut tbuf = [0u8; TOPIC_MAX];
@@ -108,31 +136,28 @@ pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
     let rc = unsafe {
         match how {
             TopicUse::Subscribe => {
-                let h: imports::MqttEventHandler = if which == Topic::MatchReply {
-                    super::exports::awss_report_token_reply
+                let h = if which == Topic::MatchReply {
+                    cb.match_reply
                 } else {
-                    super::exports::awss_report_reset_reply
+                    cb.reset_reply
                 };
                 imports::IOT_MQTT_Subscribe(null, p, 0, Some(h), null)
             }
             TopicUse::Unsubscribe => imports::IOT_MQTT_Unsubscribe(null, p),
-            TopicUse::Register => {
-                let Some(c) = coap::ctx_or_init() else {
-                    return -1;
-                };
-                let cb: CoapRecvMsgHandler = if which == Topic::QueryMcast {
-                    coap::query_mcast_trampoline
+            TopicUse::Register(c) => {
+                let h = if which == Topic::QueryMcast {
+                    cb.query_mcast
                 } else {
-                    coap::query_ucast_trampoline
+                    cb.query_ucast
                 };
-                imports::CoAPServer_register(c.as_ptr(), p, Some(cb))
+                imports::CoAPServer_register(c.as_ptr(), p, Some(h))
             }
         }
     };
     let line = match how {
         TopicUse::Subscribe => Some(route::subscription_result(true, rc)),
         TopicUse::Unsubscribe => Some(route::subscription_result(false, rc)),
-        TopicUse::Register => route::registration_result(rc),
+        TopicUse::Register(_) => route::registration_result(rc),
     };
     if let Some(line) = line {
         let text = t.split_last().map_or(t, |(_, rest)| rest);
@@ -142,16 +167,67 @@ pub fn use_topic(which: Topic, how: TopicUse) -> c_int {
 }
 
 /// Subscribe (or unsubscribe) a reply topic; returns the MQTT result.
-pub fn subscribe(_hal: &Hal, sub: Sub, on: bool) -> c_int {
+pub fn subscribe(sub: Sub, on: bool, cb: &Callbacks) -> c_int {
     let how = if on {
         TopicUse::Subscribe
     } else {
         TopicUse::Unsubscribe
     };
-    use_topic(sub.topic(), how)
+    use_topic(sub.topic(), how, cb)
 }
 
-pub use super::coap::register_queries;
+/// The result of the last server start's registration of the two query resources (0: both
+/// registered).
+static REGISTERED: AtomicI32 = AtomicI32::new(-1);
+
+/// The CoAP server's context, starting the server on first use. A start registers both
+/// device-info resources before the context is handed out, so that no notify or answer goes
+/// out from a server that cannot take the phones' queries (also when the cloud's reply, and so
+/// the first notify, comes inside the call that started it). Of two racing starts the one
+/// that installs its context registers.
+pub fn server(cb: &Callbacks) -> Option<NonNull<c_void>> {
+    if let Some(c) = coap::ctx() {
+        return Some(c);
+    }
+    // SAFETY: no arguments; returns the server context or NULL.
+    let Some(fresh) = NonNull::new(unsafe { imports::CoAPServer_init() }) else {
+        log::note(Level::Error, Msg::CoapInitFailed);
+        return None;
+    };
+    match coap::install(fresh) {
+        Ok(c) => {
+            register(c, cb);
+            Some(c)
+        }
+        Err(winner) => winner,
+    }
+}
+
+/// Register both query resources on the running server `c` and keep the result in
+/// [`REGISTERED`] (a registration made again overwrites the resource's handler).
+fn register(c: NonNull<c_void>, cb: &Callbacks) -> c_int {
+    let mcast = use_topic(Topic::QueryMcast, TopicUse::Register(c), cb);
+    let ucast = use_topic(Topic::QueryUcast, TopicUse::Register(c), cb);
+    let rc = -c_int::from(mcast != 0 || ucast != 0);
+    REGISTERED.store(rc, Ordering::Release);
+    rc
+}
+
+/// Start the server if it is not running, which registers both query paths
+/// (`/sys/device/info/get` and `/sys/${pk}/${dn}/device/info/get`, see [`server`]), or
+/// register them again on a running server whose registration failed; `-1` when it cannot
+/// start or a registration failed (each after its line).
+pub fn register_queries(cb: &Callbacks) -> c_int {
+    let running = coap::ctx().is_some();
+    let Some(c) = server(cb) else {
+        return -1;
+    };
+    let rc = REGISTERED.load(Ordering::Acquire);
+    if running && rc != 0 {
+        return register(c, cb);
+    }
+    rc
+}
 
 /// What executing an action has to tell its caller, who tells the machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,40 +248,22 @@ pub enum Outcome {
     Published(c_int),
 }
 
-/// What an `Action::Answer(())` given to [`deliver`] stands for.
-pub enum Reply<'a> {
-    /// The machine's answer to a query, sent from the saved copy of the request.
-    Later(&'a Answer<ReplyCtx>),
-    /// A connect-AP info answer (`process_get_device_info`), sent at once to a request the
-    /// server still owns.
-    Now {
-        /// The request's sender.
-        remote: &'a mut NetworkAddr,
-        /// The request.
-        request: &'a mut CoapMessage,
-        /// True for the multicast path.
-        mcast: bool,
-        /// The request's id, echoed.
-        id: &'a IdEcho,
-    },
-}
-
 /// Execute one action (`Action::Answer(())` stands for `answer`); the actions with a payload
 /// go to [`deliver`]. Decides nothing: what the machine must know comes back as the
 /// [`Outcome`].
-pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> Outcome {
+pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, cb: &Callbacks) -> Outcome {
     let hal = &Hal;
     match *action {
         Action::Subscribe(sub) => {
-            if subscribe(hal, sub, true) < 0 {
+            if subscribe(sub, true, cb) < 0 {
                 return Outcome::SubscribeRefused(sub);
             }
         }
         Action::Unsubscribe(sub) => {
-            subscribe(hal, sub, false);
+            subscribe(sub, false, cb);
         }
         Action::RegisterQueries => {
-            if register_queries(hal) != 0 {
+            if register_queries(cb) != 0 {
                 return Outcome::ServerDown;
             }
         }
@@ -224,20 +282,20 @@ pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> Outcome {
                 return Outcome::FlagNotSaved(set);
             }
         }
-        Action::ReadResetFlag => return Outcome::FlagRead(super::exports::reset_flag(hal)),
+        Action::ReadResetFlag => return Outcome::FlagRead(reset_flag(hal)),
         Action::PublishReport { .. } | Action::PublishReset { .. } => {
-            return Outcome::Published(deliver(action, answer));
+            return Outcome::Published(deliver(action, answer, cb));
         }
         Action::Notify { .. } => {
             // The server starts (and registers its resources) first; without one the
             // broadcast cannot go out, and the machine must know it was not sent.
-            if coap::ctx_or_init().is_none() {
+            if server(cb).is_none() {
                 return Outcome::NotifyNoServer;
             }
-            deliver(action, answer);
+            deliver(action, answer, cb);
         }
         Action::PublishStats { .. } | Action::Answer(()) => {
-            deliver(action, answer);
+            deliver(action, answer, cb);
         }
     }
     Outcome::Done
@@ -246,8 +304,10 @@ pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> Outcome {
 /// Render, log and send the payload of `action`: MQTT publishes (report at QoS 1, reset and
 /// statistics at QoS 0), a notify broadcast, or an answer (`Action::Answer(())` stands for
 /// `answer`). Prints the result line
-/// (for a notify or an answer only when it failed) and returns the result.
-pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
+/// (for a notify or an answer only when it failed) and returns the result. A notify or an
+/// answer to a request the server still owns starts the server if needed; a late answer
+/// needs it running (`-1` after a warning when it is gone).
+pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>, cb: &Callbacks) -> c_int {
     let hal = &Hal;
     let mut token = &[0u8; 16];
     let mut id = &render::NO_ID;
@@ -321,12 +381,27 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
     let mut tbuf = [0u8; TOPIC_MAX];
     let t = topic(&mut tbuf, route.topic, &who);
     let rc = match route.channel {
-        // SAFETY: `t` ends with the NUL `topic` writes.
-        Channel::Notify => unsafe { coap::notify_send(dest, who.ip, t, payload) },
+        Channel::Notify => match server(cb) {
+            // SAFETY: `c` is the live server; `t` ends with the NUL `topic` writes.
+            Some(c) => unsafe { coap::notify_send(c, cb.notify_ack, dest, who.ip, t, payload) },
+            None => -1,
+        },
         Channel::Answer => match answer {
-            // SAFETY: `t` ends with the NUL `topic` writes; the payload fits its buffer of
-            // PAYLOAD_MAX bytes.
-            Some(reply) => unsafe { coap::answer(reply, t, payload) },
+            Some(reply) => {
+                let c = match reply {
+                    Reply::Later(_) => coap::ctx().or_else(|| {
+                        log::note(Level::Warn, Msg::AnswerNoServer);
+                        None
+                    }),
+                    Reply::Now { .. } => server(cb),
+                };
+                match c {
+                    // SAFETY: `c` is the live server; `t` ends with the NUL `topic` writes;
+                    // the payload fits its buffer of PAYLOAD_MAX bytes.
+                    Some(c) => unsafe { coap::answer(c, reply, t, payload) },
+                    None => -1,
+                }
+            }
             None => -1,
         },
         Channel::Mqtt { qos } => {
@@ -349,6 +424,51 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>) -> c_int {
         log::line(line, &[], rc.into());
     }
     rc
+}
+
+/// Answer a connect-AP device-info query (`process_get_device_info` type 3) at once, to the
+/// request the server still owns (the server started if needed): `0` when an answer was
+/// attempted, `-1` on NULL or a request whose id cannot be echoed (after a warning).
+///
+/// # Safety
+/// `remote` NULL or a valid `NetworkAddr *`; `request` NULL or a valid `CoAPMessage *` (with
+/// `payloadlen` readable bytes at `payload`), both for the call.
+pub unsafe fn answer_now(
+    remote: *mut c_void,
+    request: *mut c_void,
+    mcast: bool,
+    cb: &Callbacks,
+) -> c_int {
+    // SAFETY: each NULL or valid for the call, per the caller.
+    let (Some(remote), Some(request)) = (unsafe {
+        (
+            remote.cast::<NetworkAddr>().as_mut(),
+            request.cast::<CoapMessage>().as_mut(),
+        )
+    }) else {
+        return -1;
+    };
+    // SAFETY: the request's payload is valid for `payloadlen` bytes, per the caller.
+    let payload = unsafe { imports::coap_payload(request) };
+    // Used in place (a move would copy it).
+    let echo = json::id_echo(payload);
+    let Ok(id) = &echo else {
+        log::note(Level::Warn, Msg::ConnectapBad);
+        return -1;
+    };
+    // Rendered, logged and sent like every other answer (the payload always fits: its
+    // identity and id echo are bounded far below `PAYLOAD_MAX`).
+    deliver(
+        &Action::Answer(()),
+        Some(&mut Reply::Now {
+            remote,
+            request,
+            mcast,
+            id,
+        }),
+        cb,
+    );
+    0
 }
 
 /// Render `which` into `buf` and print its payload line (for a notify, after the topic line);

@@ -8,25 +8,15 @@
 
 use core::ffi::{c_int, c_void};
 
-use super::coap;
 use super::exec;
-use super::imports::{Hal, Platform};
+use super::imports::Hal;
 use super::log;
 use super::shell::{self, Event};
-use super::types::{
-    dev_bind_config_t, CoapMessage, MqttEventMsg, MqttTopicInfo, NetworkAddr,
-    MQTT_EVENT_PUBLISH_RECEIVED,
-};
+use super::types::{dev_bind_config_t, CoapMessage, NetworkAddr};
 use dev_bind_core::render::{self, Payload};
-use dev_bind_core::{BadEvent, Config, Level, Line, Msg, Sub};
+use dev_bind_core::{Config, Level, Msg};
 
-/// Longest MQTT reply payload looked at; longer ones are logged and ignored.
-pub const MQTT_PAYLOAD_MAX: usize = 4096;
-
-/// The persisted reset flag (`0x01`: set), or `HAL_Kv_Get`'s error.
-pub(super) fn reset_flag(hal: &impl Platform) -> Result<bool, i32> {
-    hal.kv_get_reset().map(|b| b == 0x01)
-}
+use super::exec::reset_flag;
 
 /// The calls that read or change the module's state under the lock without queueing an
 /// action, dispatched by [`with_lock`].
@@ -221,76 +211,6 @@ pub unsafe extern "C" fn awss_stop_report_reset() -> c_int {
     shell::run(Event::StopReportReset)
 }
 
-/// The payload of an MQTT event, or `None` after one log line saying why it is ignored.
-///
-/// # Safety
-/// `msg` must be NULL or point to a valid `iotx_mqtt_event_msg_t` whose `msg` (for event 12)
-/// is NULL or a valid `iotx_mqtt_topic_info_t` with `payload_len` readable bytes at `payload`.
-unsafe fn mqtt_payload<'a>(msg: *mut c_void, sub: Sub) -> Option<&'a [u8]> {
-    // Why the message is ignored: (level, reason, number printed in the reason).
-    let (level, why, n) = 'ignored: {
-        // SAFETY: guaranteed by the caller.
-        let Some(ev) = (unsafe { msg.cast::<MqttEventMsg>().as_ref() }) else {
-            break 'ignored (Level::Warn, BadEvent::NullMessage, 0);
-        };
-        if ev.event_type != MQTT_EVENT_PUBLISH_RECEIVED {
-            let n = i64::from(ev.event_type);
-            break 'ignored (Level::Debug, BadEvent::OtherEvent, n);
-        }
-        // SAFETY: for event 12 the MQTT client passes a topic info (or NULL), per the caller.
-        let Some(info) = (unsafe { ev.msg.cast::<MqttTopicInfo>().as_ref() }) else {
-            break 'ignored (Level::Warn, BadEvent::NullTopicInfo, 0);
-        };
-        if info.payload.is_null() {
-            break 'ignored (Level::Warn, BadEvent::NullPayload, 0);
-        }
-        let len = usize::try_from(info.payload_len).unwrap_or(usize::MAX);
-        if len > MQTT_PAYLOAD_MAX {
-            let n = i64::from(info.payload_len);
-            break 'ignored (Level::Warn, BadEvent::TooLong, n);
-        }
-        // SAFETY: non-NULL and `payload_len` bytes long, per the caller.
-        return Some(unsafe { core::slice::from_raw_parts(info.payload, len) });
-    };
-    log::line(Line::new(level, Msg::bad_event(sub, why)), &[], n);
-    None
-}
-
-/// Hand the payload of an MQTT event to the machine as a `match_reply` or a `reset_reply`
-/// (`sub`: the topic it came on); an event without one is logged and ignored.
-///
-/// # Safety
-/// As [`mqtt_payload`].
-unsafe fn mqtt_reply(msg: *mut c_void, sub: Sub) {
-    // SAFETY: forwarded from the caller's contract.
-    let Some(payload) = (unsafe { mqtt_payload(msg, sub) }) else {
-        return;
-    };
-    let _ = shell::run(match sub {
-        Sub::MatchReply => Event::MatchReply(payload),
-        Sub::ResetReply => Event::ResetReply(payload),
-    });
-}
-
-/// The MQTT handler of `/sys/${pk}/${dn}/thing/reset_reply`.
-///
-/// # Safety
-/// `msg` must be NULL or a valid `iotx_mqtt_event_msg_t *` as the MQTT client passes it
-/// (`payload_len` bytes readable at the payload; no NUL needed). The other arguments are unused.
-///
-/// # Returns
-/// Nothing; bad input is logged and ignored.
-#[no_mangle]
-pub unsafe extern "C" fn awss_report_reset_reply(
-    pcontext: *mut c_void,
-    pclient: *mut c_void,
-    msg: *mut c_void,
-) {
-    let _ = (pcontext, pclient);
-    // SAFETY: forwarded from the caller's contract.
-    unsafe { mqtt_reply(msg, Sub::ResetReply) }
-}
-
 /// Report the current token now (a fresh one if none), restarting its attempts.
 ///
 /// # Safety
@@ -351,25 +271,6 @@ pub unsafe extern "C" fn awss_token_remain_time() -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn awss_token_timeout() -> c_int {
     1 ^ lock_op(Op::Fresh) as c_int
-}
-
-/// The MQTT handler of `/sys/${pk}/${dn}/thing/awss/enrollee/match_reply`.
-///
-/// # Safety
-/// `msg` must be NULL or a valid `iotx_mqtt_event_msg_t *` as the MQTT client passes it
-/// (`payload_len` bytes readable at the payload; no NUL needed). The other arguments are unused.
-///
-/// # Returns
-/// Nothing; bad input is logged and ignored.
-#[no_mangle]
-pub unsafe extern "C" fn awss_report_token_reply(
-    pcontext: *mut c_void,
-    pclient: *mut c_void,
-    msg: *mut c_void,
-) {
-    let _ = (pcontext, pclient);
-    // SAFETY: forwarded from the caller's contract.
-    unsafe { mqtt_reply(msg, Sub::MatchReply) }
 }
 
 /// Start (or restart) a notify round of the configured number of broadcasts.
@@ -435,7 +336,7 @@ pub unsafe extern "C" fn online_mcast_get_device_info(
     let _ = (ctx, resource);
     // SAFETY: forwarded from the caller's contract.
     unsafe {
-        coap::on_query(
+        shell::on_query(
             remote.cast::<NetworkAddr>(),
             request.cast::<CoapMessage>(),
             true,
@@ -460,7 +361,7 @@ pub unsafe extern "C" fn online_ucast_get_device_info(
     let _ = (ctx, resource);
     // SAFETY: forwarded from the caller's contract.
     unsafe {
-        coap::on_query(
+        shell::on_query(
             remote.cast::<NetworkAddr>(),
             request.cast::<CoapMessage>(),
             false,

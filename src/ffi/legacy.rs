@@ -22,7 +22,7 @@ use super::types::{
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
 use dev_bind_core::render::{self, Payload, Writer};
-use dev_bind_core::{json, Action, Level, Msg};
+use dev_bind_core::{Level, Msg};
 
 /// `AWSS_LC_INIT_SUC` and `AWSS_LC_INIT_BIND`: the stages that serve device-info queries.
 const LC_INIT_SUC: c_int = 0x08;
@@ -300,7 +300,7 @@ fn server_for(
     if len > u32::from(u16::MAX) || a.is_null() || b.is_null() || c.is_null() || d.is_null() {
         return None;
     }
-    coap::ctx_or_init()
+    exec::server(&shell::CALLBACKS)
 }
 
 /// `CoAPObsServer_notify` on the module's server (started if needed).
@@ -337,7 +337,7 @@ pub unsafe extern "C" fn awss_cmp_coap_ob_send(
 /// `0`, or `-1` on NULL `topic` or no server.
 #[no_mangle]
 pub unsafe extern "C" fn awss_cmp_coap_register_cb(topic: *mut c_char, cb: *mut c_void) -> c_int {
-    let Some(c) = coap::ctx_or_init() else {
+    let Some(c) = exec::server(&shell::CALLBACKS) else {
         return -1;
     };
     if topic.is_null() {
@@ -511,7 +511,7 @@ pub unsafe extern "C" fn awss_cmp_local_init(init_stage: c_int) -> c_int {
     if init_stage & (LC_INIT_BIND | LC_INIT_SUC) == 0 {
         return 0;
     }
-    exec::register_queries(&Hal)
+    exec::register_queries(&shell::CALLBACKS)
 }
 
 /// The payload of a received MQTT publish.
@@ -801,35 +801,8 @@ unsafe fn device_info(
     if window && !super::provision::window_is_open() {
         return -1;
     }
-    // SAFETY: each NULL or valid for the call, per the caller.
-    let (Some(remote), Some(request)) = (unsafe {
-        (
-            remote.cast::<NetworkAddr>().as_mut(),
-            request.cast::<CoapMessage>().as_mut(),
-        )
-    }) else {
-        return -1;
-    };
-    // SAFETY: the request's payload is valid for `payloadlen` bytes, per the caller.
-    let payload = unsafe { imports::coap_payload(request) };
-    // Used in place (a move would copy it).
-    let echo = json::id_echo(payload);
-    let Ok(id) = &echo else {
-        log::note(Level::Warn, Msg::ConnectapBad);
-        return -1;
-    };
-    // Rendered, logged and sent like every other answer (the payload always fits: its
-    // identity and id echo are bounded far below `exec::PAYLOAD_MAX`).
-    exec::deliver(
-        &Action::Answer(()),
-        Some(&mut exec::Reply::Now {
-            remote,
-            request,
-            mcast: is_mcast,
-            id,
-        }),
-    );
-    0
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { exec::answer_now(remote, request, is_mcast, &shell::CALLBACKS) }
 }
 
 // ---------------------------------------------------------------- os_* helpers

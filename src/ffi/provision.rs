@@ -10,6 +10,7 @@ use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
 use portable_atomic::{AtomicU32, Ordering};
 
+use super::coap;
 use super::exec::{self, Ids, PAYLOAD_MAX, TOPIC_MAX};
 use super::imports::{self, coap_msg, coap_payload, MqttEventHandler};
 use super::log;
@@ -18,7 +19,6 @@ use super::types::{
     CoapMessage, CoapRecvMsgHandler, CoapSendMsgHandler, MqttEventMsg, MqttTopicInfo, NetworkAddr,
     MQTT_EVENT_PUBLISH_RECEIVED,
 };
-use super::{coap, exports};
 use dev_bind_core::hmac_sha1::{hmac_sha1, DIGEST_LEN};
 use dev_bind_core::provision::{
     self, Action, Kind, Provision, Resource, Sink, Target, WifiSub, CONNECT_TIMEOUT_MS,
@@ -31,7 +31,7 @@ use dev_bind_core::{IdEcho, Level, Line, Msg, Token};
 /// `AWSS_AUTH_TYPE_INVALID` / `AWSS_ENC_TYPE_INVALID` (C enums: `int`-sized).
 const AWSS_TYPE_INVALID: c_int = 0xff;
 /// Longest switch-AP payload looked at.
-const SWITCHAP_PAYLOAD_MAX: usize = exports::MQTT_PAYLOAD_MAX;
+const SWITCHAP_PAYLOAD_MAX: usize = shell::MQTT_PAYLOAD_MAX;
 
 // The provisioning imports (docs/WIFI_PROVISION.md section 1), with their C types (private:
 // the header declares exports only).
@@ -184,6 +184,7 @@ pub fn run(event: Event<'_>) -> c_int {
         actions: heapless::Vec::new(),
     };
     let o = &mut out;
+    held.shell.prov_poll = Some(poll);
     let p = prov(&mut held.shell);
     match event {
         Event::NotifyStart(kind) => p.notify_start(now, kind, &cfg, o),
@@ -225,9 +226,9 @@ pub fn window_is_open() -> bool {
     shell::locked(|s, _, now| s.prov.connectap_is_open(now)).unwrap_or(false)
 }
 
-/// The earliest provisioning deadline (for the timer, under the lock the caller holds).
-pub fn poll_at(shell: &shell::Shell) -> Option<u64> {
-    shell.prov.poll_at()
+/// The timer's poll of the provisioning state (handed to the shell by every entry).
+fn poll() {
+    let _ = run(Event::Poll);
 }
 
 // ---------------------------------------------------------------- executing the actions
@@ -387,7 +388,7 @@ fn send(kind: Kind, dest: u8, ip: &[u8], path: &[u8], payload: &[u8]) -> c_int {
     };
     let (text, _nul) = addr.addr.split_at_mut(15);
     render::broadcast_host(&mut Writer::new(text), dest, ip);
-    let Some(c) = coap::ctx_or_init() else {
+    let Some(c) = exec::server(&shell::CALLBACKS) else {
         return -1;
     };
     cancel(kind);
@@ -606,7 +607,7 @@ fn register(res: Resource) {
         Resource::MonitorBindNotify => (WifiTopic::BindNotify, t_monitor),
         Resource::MonitorSucNotify => (WifiTopic::SucNotify, t_monitor),
     };
-    let Some(c) = coap::ctx_or_init() else {
+    let Some(c) = exec::server(&shell::CALLBACKS) else {
         return;
     };
     let mut ids = MaybeUninit::uninit();
@@ -650,14 +651,49 @@ trampoline!(t_mcast_devinfo, wifimgr_process_mcast_get_device_info);
 trampoline!(t_ucast_devinfo, wifimgr_process_ucast_get_device_info);
 trampoline!(t_dev_ap_switchap, wifimgr_process_dev_ap_switchap_request);
 trampoline!(t_monitor, online_dev_bind_monitor);
-trampoline!(
-    t_connectap_mcast,
-    super::legacy::awss_process_mcast_get_connectap_info
-);
-trampoline!(
-    t_connectap_ucast,
-    super::legacy::awss_process_ucast_get_connectap_info
-);
+trampoline!(t_connectap_mcast, connectap_mcast);
+trampoline!(t_connectap_ucast, connectap_ucast);
+
+/// The connect-AP info handlers registered at the local stages: answered only inside the
+/// window (as `awss_process_*_get_connectap_info`; `-1` outside it).
+///
+/// # Safety
+/// As `process_get_device_info`.
+unsafe fn connectap_info(remote: *mut c_void, request: *mut c_void, mcast: bool) -> c_int {
+    if !window_is_open() {
+        return -1;
+    }
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { exec::answer_now(remote, request, mcast, &shell::CALLBACKS) }
+}
+
+/// [`connectap_info`] of `/sys/awss/device/connectap/info/get`.
+///
+/// # Safety
+/// As `process_get_device_info`.
+unsafe fn connectap_mcast(
+    _ctx: *mut c_void,
+    _resource: *mut c_void,
+    remote: *mut c_void,
+    request: *mut c_void,
+) -> c_int {
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { connectap_info(remote, request, true) }
+}
+
+/// [`connectap_info`] of `/sys/${pk}/${dn}/awss/device/connectap/info/get`.
+///
+/// # Safety
+/// As `process_get_device_info`.
+unsafe fn connectap_ucast(
+    _ctx: *mut c_void,
+    _resource: *mut c_void,
+    remote: *mut c_void,
+    request: *mut c_void,
+) -> c_int {
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { connectap_info(remote, request, false) }
+}
 
 /// Answer a signed device-info query (`process_get_device_info` type 2) at once, to the
 /// request the server still owns: `0` when an answer was attempted, `-1` on NULL or a request
@@ -717,8 +753,12 @@ pub unsafe fn signed_answer(remote: *mut c_void, request: *mut c_void, mcast: bo
         mcast,
         id,
     };
-    // SAFETY: `t` ends with its NUL; the payload fits PAYLOAD_MAX (so a u16).
-    let rc = unsafe { coap::answer(&mut reply, t, p) };
+    let rc = match exec::server(&shell::CALLBACKS) {
+        // SAFETY: `c` is the live server; `t` ends with its NUL; the payload fits PAYLOAD_MAX
+        // (so a u16).
+        Some(c) => unsafe { coap::answer(c, &mut reply, t, p) },
+        None => -1,
+    };
     if rc != 0 {
         log::num(Level::Warn, Msg::TxDevInfoRes, i64::from(rc));
     }

@@ -5,17 +5,22 @@
 //! unlock -> execute the queued actions in order (MQTT, CoAP, KV, events) -> re-arm the timer.
 //! Log lines are printed at once (only `HAL_Printf` is called under the lock).
 
-use core::ffi::c_int;
+use core::ffi::{c_char, c_int, c_void};
 use core::sync::atomic::{AtomicI8, AtomicU8, Ordering};
 
-use super::coap::ReplyCtx;
+use super::coap::{ReplyCtx, NO_CODE};
 use super::exec;
-use super::imports::{Hal, Platform};
+use super::imports::{coap_msg, coap_payload, Hal, Platform};
 use super::lock::{Guard, Locked};
 use super::log;
 use super::timer;
+use super::types::{
+    CoapMessage, MqttEventMsg, MqttTopicInfo, NetworkAddr, MQTT_EVENT_PUBLISH_RECEIVED,
+};
 use crate::config::MAX_PENDING_QUERIES;
-use dev_bind_core::{Action, Answer, Config, Level, Line, Machine, Msg, Sink, Sub, Token};
+use dev_bind_core::{
+    Action, Answer, BadEvent, Config, Level, Line, Machine, Msg, Sink, Sub, Token,
+};
 
 /// The machine the shell runs.
 pub type M = Machine<ReplyCtx, MAX_PENDING_QUERIES>;
@@ -34,9 +39,13 @@ pub struct Shell {
     pub timer_seq: u32,
     /// The token last copied into `aes_random`.
     mirrored: Token,
-    /// The provisioning state (`super::provision`).
+    /// The provisioning state (run by the `wifi-provision` entries).
     #[cfg(feature = "wifi-provision")]
     pub prov: dev_bind_core::provision::Provision,
+    /// The provisioning poll, handed in by the provisioning entries (their state has no
+    /// deadline before one of them ran): the timer runs it after the machine's poll.
+    #[cfg(feature = "wifi-provision")]
+    pub prov_poll: Option<fn()>,
 }
 
 impl Shell {
@@ -48,6 +57,8 @@ impl Shell {
             mirrored: [0; 16],
             #[cfg(feature = "wifi-provision")]
             prov: dev_bind_core::provision::Provision::new(),
+            #[cfg(feature = "wifi-provision")]
+            prov_poll: None,
         }
     }
 
@@ -244,9 +255,23 @@ pub fn run(event: Event<'_>) -> c_int {
     let Some(mut held) = begin() else {
         return -1;
     };
-    let now = held.now;
     let mut out = Outbox::new();
-    let o = &mut out;
+    let (rc, publishes) = step(&mut held, event, &mut out);
+    let published = held.finish(&out);
+    if publishes {
+        return published;
+    }
+    rc
+}
+
+/// Run `event` on the machine (under the lock `held`), queueing its actions in `o`. Returns
+/// the entry's own result (`-1` when the machine refused a configuration or token, else `0`)
+/// and whether the entry returns its first report publish's result instead. Out of line, so
+/// that the machine's temporaries are off the stack while [`Held::finish`] executes the
+/// actions: only the queue stays.
+#[inline(never)]
+fn step(held: &mut Held, event: Event<'_>, o: &mut Outbox) -> (c_int, bool) {
+    let now = held.now;
     let shell = &mut *held.shell;
     let mut rc = 0;
     // The entry returns its report publish's result.
@@ -313,11 +338,7 @@ pub fn run(event: Event<'_>) -> c_int {
         Event::ResetFlagRead(read) => m.reset_flag_read(now, read, o),
         Event::ResetFlagNotSaved(value) => m.reset_flag_write_failed(now, value, o),
     }
-    let published = held.finish(&out);
-    if publishes {
-        rc = published;
-    }
-    rc
+    (rc, publishes)
 }
 
 /// [`M::on_query`] out of line, so that its temporaries (the request's id echo, the pending
@@ -385,7 +406,7 @@ impl Held {
                 // From now on the cloud's answer counts, also one that comes during the call.
                 report_sending(id);
             }
-            match exec::execute(action, reply.as_mut()) {
+            match exec::execute(action, reply.as_mut(), &CALLBACKS) {
                 exec::Outcome::Done => {}
                 // The machine schedules another try (that entry queues no subscription, so
                 // this recurses at most once).
@@ -435,12 +456,199 @@ fn mirror(shell: &mut Shell) {
 /// threads needs more than two; the next entry or timer tick re-arms anyway).
 const ARM_ROUNDS: u32 = 8;
 
-/// The timer callback: poll the machine (which re-arms the timer).
-unsafe extern "C" fn on_timer(_user_data: *mut core::ffi::c_void) {
+// ---------------------------------------------------------------- the C callbacks
+//
+// The entries C calls back into: the timer's, the MQTT reply handlers, the CoAP query
+// handlers and the notify's send callback. They live here, with the entry wrapper they run,
+// and go down to the executor as values ([`CALLBACKS`]): no module below calls up.
+
+/// The handlers the executor subscribes, registers and sends with.
+pub const CALLBACKS: exec::Callbacks = exec::Callbacks {
+    match_reply: awss_report_token_reply,
+    reset_reply: awss_report_reset_reply,
+    query_mcast: query_mcast_trampoline,
+    query_ucast: query_ucast_trampoline,
+    notify_ack: notify_resp_cb,
+};
+
+/// The timer callback: poll the machine (which re-arms the timer), then the provisioning
+/// state through the poll its first entry handed in ([`Shell::prov_poll`]).
+unsafe extern "C" fn on_timer(_user_data: *mut c_void) {
     let _ = run(Event::Poll);
     #[cfg(feature = "wifi-provision")]
-    let _ = super::provision::run(super::provision::Event::Poll);
+    if let Some(poll) = SHELL.lock().and_then(|shell| shell.prov_poll) {
+        poll();
+    }
 }
+
+/// Longest MQTT reply payload looked at; longer ones are logged and ignored.
+pub const MQTT_PAYLOAD_MAX: usize = 4096;
+
+/// The payload of an MQTT event, or `None` after one log line saying why it is ignored.
+///
+/// # Safety
+/// `msg` must be NULL or point to a valid `iotx_mqtt_event_msg_t` whose `msg` (for event 12)
+/// is NULL or a valid `iotx_mqtt_topic_info_t` with `payload_len` readable bytes at `payload`.
+unsafe fn mqtt_payload<'a>(msg: *mut c_void, sub: Sub) -> Option<&'a [u8]> {
+    // Why the message is ignored: (level, reason, number printed in the reason).
+    let (level, why, n) = 'ignored: {
+        // SAFETY: guaranteed by the caller.
+        let Some(ev) = (unsafe { msg.cast::<MqttEventMsg>().as_ref() }) else {
+            break 'ignored (Level::Warn, BadEvent::NullMessage, 0);
+        };
+        if ev.event_type != MQTT_EVENT_PUBLISH_RECEIVED {
+            let n = i64::from(ev.event_type);
+            break 'ignored (Level::Debug, BadEvent::OtherEvent, n);
+        }
+        // SAFETY: for event 12 the MQTT client passes a topic info (or NULL), per the caller.
+        let Some(info) = (unsafe { ev.msg.cast::<MqttTopicInfo>().as_ref() }) else {
+            break 'ignored (Level::Warn, BadEvent::NullTopicInfo, 0);
+        };
+        if info.payload.is_null() {
+            break 'ignored (Level::Warn, BadEvent::NullPayload, 0);
+        }
+        let len = usize::try_from(info.payload_len).unwrap_or(usize::MAX);
+        if len > MQTT_PAYLOAD_MAX {
+            let n = i64::from(info.payload_len);
+            break 'ignored (Level::Warn, BadEvent::TooLong, n);
+        }
+        // SAFETY: non-NULL and `payload_len` bytes long, per the caller.
+        return Some(unsafe { core::slice::from_raw_parts(info.payload, len) });
+    };
+    log::line(Line::new(level, Msg::bad_event(sub, why)), &[], n);
+    None
+}
+
+/// Hand the payload of an MQTT event to the machine as a `match_reply` or a `reset_reply`
+/// (`sub`: the topic it came on); an event without one is logged and ignored.
+///
+/// # Safety
+/// As [`mqtt_payload`].
+unsafe fn mqtt_reply(msg: *mut c_void, sub: Sub) {
+    // SAFETY: forwarded from the caller's contract.
+    let Some(payload) = (unsafe { mqtt_payload(msg, sub) }) else {
+        return;
+    };
+    let _ = run(match sub {
+        Sub::MatchReply => Event::MatchReply(payload),
+        Sub::ResetReply => Event::ResetReply(payload),
+    });
+}
+
+/// The MQTT handler of `/sys/${pk}/${dn}/thing/reset_reply`.
+///
+/// # Safety
+/// `msg` must be NULL or a valid `iotx_mqtt_event_msg_t *` as the MQTT client passes it
+/// (`payload_len` bytes readable at the payload; no NUL needed). The other arguments are unused.
+///
+/// # Returns
+/// Nothing; bad input is logged and ignored.
+#[no_mangle]
+pub unsafe extern "C" fn awss_report_reset_reply(
+    pcontext: *mut c_void,
+    pclient: *mut c_void,
+    msg: *mut c_void,
+) {
+    let _ = (pcontext, pclient);
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { mqtt_reply(msg, Sub::ResetReply) }
+}
+
+/// The MQTT handler of `/sys/${pk}/${dn}/thing/awss/enrollee/match_reply`.
+///
+/// # Safety
+/// `msg` must be NULL or a valid `iotx_mqtt_event_msg_t *` as the MQTT client passes it
+/// (`payload_len` bytes readable at the payload; no NUL needed). The other arguments are unused.
+///
+/// # Returns
+/// Nothing; bad input is logged and ignored.
+#[no_mangle]
+pub unsafe extern "C" fn awss_report_token_reply(
+    pcontext: *mut c_void,
+    pclient: *mut c_void,
+    msg: *mut c_void,
+) {
+    let _ = (pcontext, pclient);
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { mqtt_reply(msg, Sub::MatchReply) }
+}
+
+/// Handle a phone's query (`online_*_get_device_info` and the registered trampolines).
+///
+/// # Safety
+/// `remote` and `request` must each be NULL or valid for the call; the request's payload
+/// and option pointers must be valid for their lengths.
+pub unsafe fn on_query(
+    remote: *const NetworkAddr,
+    request: *const CoapMessage,
+    mcast: bool,
+) -> c_int {
+    // SAFETY: guaranteed by the caller.
+    let Some(remote) = (unsafe { remote.as_ref() }) else {
+        log::line(Line::new(Level::Warn, Msg::QueryNoRemote), &[], 0);
+        return -1;
+    };
+    // SAFETY: guaranteed by the caller.
+    let Some(req) = (unsafe { coap_msg(request) }) else {
+        log::line(Line::new(Level::Warn, Msg::QueryNoMessage), &[], 0);
+        return -1;
+    };
+    let mut dropped = 0;
+    let event = Event::Query {
+        ctx: ReplyCtx::from_request(remote, req, &mut dropped),
+        mcast,
+        // SAFETY: guaranteed by the caller (payload valid for payloadlen bytes during the call).
+        payload: unsafe { coap_payload(req) },
+    };
+    if dropped != 0 {
+        log::num(Level::Warn, Msg::ObserveIgnored, dropped as i64);
+    }
+    run(event)
+}
+
+/// The `CoAPRecvMsgHandler` registered for `/sys/device/info/get`.
+unsafe extern "C" fn query_mcast_trampoline(
+    _ctx: *mut c_void,
+    _paths: *const c_char,
+    remote: *mut NetworkAddr,
+    msg: *mut CoapMessage,
+) {
+    // SAFETY: the CoAP server passes a valid (or NULL) remote and message for the call.
+    let _ = unsafe { on_query(remote, msg, true) };
+}
+
+/// The `CoAPRecvMsgHandler` registered for `/sys/${pk}/${dn}/device/info/get`.
+unsafe extern "C" fn query_ucast_trampoline(
+    _ctx: *mut c_void,
+    _paths: *const c_char,
+    remote: *mut NetworkAddr,
+    msg: *mut CoapMessage,
+) {
+    // SAFETY: the CoAP server passes a valid (or NULL) remote and message for the call.
+    let _ = unsafe { on_query(remote, msg, false) };
+}
+
+/// The send callback of notify broadcasts: a phone's acknowledgement (or a timeout).
+unsafe extern "C" fn notify_resp_cb(
+    _ctx: *mut c_void,
+    result: c_int,
+    _userdata: *mut c_void,
+    _remote: *mut NetworkAddr,
+    msg: *mut CoapMessage,
+) {
+    // SAFETY: the server passes a valid (or NULL) message for the call.
+    let msg = unsafe { coap_msg(msg) };
+    let code = msg.map_or(NO_CODE, |m| m.header.code);
+    // SAFETY: a message from the server has `payloadlen` bytes at `payload` for the call.
+    let payload = msg.and_then(|m| unsafe { coap_payload(m) });
+    let _ = run(Event::NotifyAck {
+        result,
+        code,
+        payload,
+    });
+}
+
+// ---------------------------------------------------------------- the timer
 
 /// Re-arm the timer with the machine's next deadline (or stop it when there is none).
 ///
@@ -460,10 +668,7 @@ pub fn arm() {
             let deadline = guard.machine().poll_at();
             // The provisioning deadlines ride on the same timer.
             #[cfg(feature = "wifi-provision")]
-            let deadline = deadline
-                .into_iter()
-                .chain(super::provision::poll_at(&guard))
-                .min();
+            let deadline = deadline.into_iter().chain(guard.prov.poll_at()).min();
             (seq, deadline.map(|at| timer::delay_ms(hal.uptime_ms(), at)))
         };
         timer::set(delay, on_timer);
