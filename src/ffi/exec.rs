@@ -366,7 +366,16 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>, cb: &Callbac
                 }
                 None => return -1,
             },
-            _ => return -1,
+            // No payload: `execute` never hands these here. Listed, not `_`, so a new action
+            // must be placed on one side or the other.
+            Action::Subscribe(_)
+            | Action::Unsubscribe(_)
+            | Action::RegisterQueries
+            | Action::DeinitCoap
+            | Action::CancelNotify
+            | Action::PostEvent(_)
+            | Action::SetResetFlag(_)
+            | Action::ReadResetFlag => return -1,
         };
         let Some(route) = which.route(mcast) else {
             return -1;
