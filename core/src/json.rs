@@ -419,7 +419,8 @@ impl<'a> Value<'a> {
 
 /// True for a string that can be written as a JSON number: digits, no leading zero.
 fn is_plain_digits(s: &[u8]) -> bool {
-    s.iter().all(u8::is_ascii_digit) && is_number(s)
+    let leading_zero = s.len() > 1 && s.first() == Some(&b'0');
+    !s.is_empty() && !leading_zero && s.iter().all(u8::is_ascii_digit)
 }
 
 /// The `id` of a phone's query, ready to echo (SPEC section 6, "Answering queries"):
