@@ -71,7 +71,18 @@ pub fn utf8_check(b: &[u8]) -> Result<(), Utf8Error> {
 /// [`utf8_check`]'s answer as one [`Utf8Error`], `valid_up_to` the whole length (and
 /// `error_len` 0) for valid UTF-8.
 pub fn utf8_scan(b: &[u8]) -> Utf8Error {
+    // Whole words of ASCII first (every payload the module reads is ASCII, or nearly).
+    const W: usize = core::mem::size_of::<usize>();
+    const HIGH: usize = usize::MAX / 0xFF * 0x80;
     let mut i = 0;
+    for w in b.chunks_exact(W) {
+        let mut bytes = [0u8; W];
+        bytes.copy_from_slice(w);
+        if usize::from_ne_bytes(bytes) & HIGH != 0 {
+            break;
+        }
+        i += W;
+    }
     let mut k;
     loop {
         // A run of ASCII, the common case, in a tight loop.
@@ -137,9 +148,17 @@ fn is_ws(c: u8) -> bool {
 /// The index in `s` of the first unescaped `"` (`s.len()` when there is none), or
 /// `usize::MAX` at a bad escape or a raw control byte. UTF-8 is checked by the callers.
 fn content_end(s: &[u8]) -> usize {
+    // The run of plain text before the first byte that needs a look, in a tight loop.
+    let plain = s
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .unwrap_or(s.len());
+    if s.get(plain) == Some(&b'"') {
+        return plain;
+    }
     // 0: plain text, 5: after `\`, 1..=4: that many hex digits of `\u` still due.
     let mut st = 0u8;
-    for (i, &c) in s.iter().enumerate() {
+    for (i, &c) in s.iter().enumerate().skip(plain) {
         st = match st {
             0 => match c {
                 b'"' => return i,
@@ -400,7 +419,8 @@ impl<'a> Value<'a> {
 
 /// True for a string that can be written as a JSON number: digits, no leading zero.
 fn is_plain_digits(s: &[u8]) -> bool {
-    s.iter().all(u8::is_ascii_digit) && is_number(s)
+    let leading_zero = s.len() > 1 && s.first() == Some(&b'0');
+    !s.is_empty() && !leading_zero && s.iter().all(u8::is_ascii_digit)
 }
 
 /// The `id` of a phone's query, ready to echo (SPEC section 6, "Answering queries"):

@@ -1,7 +1,7 @@
 //! Log lines through `HAL_Printf`: `[dbg]|[inf]|[wrn]|[err] dev_bind: <text>\r\n`, with a
-//! run-time threshold (default Info). A line is one `HAL_Printf` call ([`LINE`]: the level's
-//! tag, then the pieces of its text from [`dev_bind_core::msg`] with the number and the bytes at
-//! their placeholders), so no line buffer sits on the stack and no `core::fmt` is linked. A line
+//! run-time threshold (default Info). A line is one `HAL_Printf` call ([`LINE`]: a format of
+//! its level, the tag written out, then the non-empty pieces of its text from
+//! [`dev_bind_core::msg`] with the number and the bytes at their placeholders), so no line buffer sits on the stack and no `core::fmt` is linked. A line
 //! whose bytes hold a byte to escape (bytes from the network: non-printable ones and `\` are
 //! printed as `\xNN`) is printed piece by piece instead, one call per piece.
 
@@ -53,14 +53,53 @@ pub fn enabled(level: Level) -> bool {
     (level as i32) <= self::level()
 }
 
-/// The formats of a whole line: the tag, then the pieces of its text (the head, then each
-/// placeholder's value and the text after it), each `%.*s` with its length and bytes; by the
-/// number of placeholders (a format with fewer conversions is quicker to print).
-pub const LINE: [&CStr; 3] = [
-    c"[%.*s] dev_bind: %.*s\r\n",
-    c"[%.*s] dev_bind: %.*s%.*s%.*s\r\n",
-    c"[%.*s] dev_bind: %.*s%.*s%.*s%.*s%.*s\r\n",
+/// The formats of a whole line, by level and by the number of pieces of its text (1 to 5):
+/// the tag written out, then each piece a `%.*s` with its length and bytes. A piece is the
+/// head of the text, a placeholder's value or the text after it, and only the non-empty ones
+/// are handed over: every conversion costs an embedded printf far more than the bytes it
+/// copies, so a line has exactly as many as it has pieces (`update token` one,
+/// `sending message to app: %s` two).
+pub const LINE: [[&CStr; 5]; 4] = [
+    [
+        c"[err] dev_bind: %.*s\r\n",
+        c"[err] dev_bind: %.*s%.*s\r\n",
+        c"[err] dev_bind: %.*s%.*s%.*s\r\n",
+        c"[err] dev_bind: %.*s%.*s%.*s%.*s\r\n",
+        c"[err] dev_bind: %.*s%.*s%.*s%.*s%.*s\r\n",
+    ],
+    [
+        c"[wrn] dev_bind: %.*s\r\n",
+        c"[wrn] dev_bind: %.*s%.*s\r\n",
+        c"[wrn] dev_bind: %.*s%.*s%.*s\r\n",
+        c"[wrn] dev_bind: %.*s%.*s%.*s%.*s\r\n",
+        c"[wrn] dev_bind: %.*s%.*s%.*s%.*s%.*s\r\n",
+    ],
+    [
+        c"[inf] dev_bind: %.*s\r\n",
+        c"[inf] dev_bind: %.*s%.*s\r\n",
+        c"[inf] dev_bind: %.*s%.*s%.*s\r\n",
+        c"[inf] dev_bind: %.*s%.*s%.*s%.*s\r\n",
+        c"[inf] dev_bind: %.*s%.*s%.*s%.*s%.*s\r\n",
+    ],
+    [
+        c"[dbg] dev_bind: %.*s\r\n",
+        c"[dbg] dev_bind: %.*s%.*s\r\n",
+        c"[dbg] dev_bind: %.*s%.*s%.*s\r\n",
+        c"[dbg] dev_bind: %.*s%.*s%.*s%.*s\r\n",
+        c"[dbg] dev_bind: %.*s%.*s%.*s%.*s%.*s\r\n",
+    ],
 ];
+
+/// The formats of `level`'s lines, in [`LINE`].
+fn formats(level: Level) -> &'static [&'static CStr; 5] {
+    match level {
+        Level::Error => &LINE[0],
+        Level::Warn => &LINE[1],
+        Level::Info => &LINE[2],
+        Level::Debug => &LINE[3],
+    }
+}
+
 /// The format of a line's start when it is printed piece by piece: the tag.
 pub const PREFIX: &CStr = c"[%.*s] dev_bind: ";
 /// The format of a piece: `%.*s` with its length and its bytes.
@@ -70,10 +109,10 @@ pub const HEX: &CStr = c"\\x%02X";
 /// The format of the line's end, `\r\n` (no argument).
 pub const END: &CStr = c"\r\n";
 
-/// The arguments of one `HAL_Printf` call: up to six (`int`, pointer) pairs, the `int` a
+/// The arguments of one `HAL_Printf` call: up to five (`int`, pointer) pairs, the `int` a
 /// `%.*s` precision (or a `%02X` byte) and the pointer its bytes; a format ignores the pairs
 /// it does not take.
-pub type Args = [(c_int, *const u8); 6];
+pub type Args = [(c_int, *const u8); 5];
 
 /// An empty piece: length 0 and a pointer to a NUL, so that a printf that reads the bytes of
 /// a `%.*s` before looking at its precision, or takes precision 0 as "up to the NUL", prints
@@ -117,8 +156,9 @@ fn all_plain(b: &[u8]) -> bool {
 }
 
 /// Hand `line` to `out` as `HAL_Printf` calls, each a format and its arguments: one [`LINE`]
-/// call, or, when `bytes` holds a byte to escape and the text prints them, the prefix, each
-/// piece (the bytes in runs of plain bytes and escaped bytes) and the end.
+/// call with the non-empty pieces of the text, or, when `bytes` holds a byte to escape and the
+/// text prints them, the prefix, each piece (the bytes in runs of plain bytes and escaped
+/// bytes) and the end.
 pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static CStr, &Args)) {
     let parts = line.msg().parts();
     // The sign and up to 19 digits, by the payload renderer's digit loop (only for a text
@@ -131,36 +171,46 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static 
         let len = w.len();
         num_text = digits.get(..len).unwrap_or(&[]);
     }
-    let mut args = [EMPTY; 6];
-    args[0] = piece(line.level().tag().as_bytes());
-    args[1] = piece(parts.head);
-    // Where the bytes are in `args`, when they hold a byte to escape.
+    // The non-empty pieces in order, and where the bytes are among them when they hold a
+    // byte to escape.
+    let mut args = [EMPTY; 5];
+    let mut n = 0;
     let mut escaped_at = None;
-    let mut line = LINE[0];
-    for (i, part) in parts.args.into_iter().enumerate() {
-        let Some((arg, after)) = part else { break };
-        line = LINE.get(i + 1).copied().unwrap_or(line);
-        let at = 2 + 2 * i;
-        args[at] = match arg {
+    let mut push = |b: &[u8], n: &mut usize| {
+        if let (false, Some(slot)) = (b.is_empty(), args.get_mut(*n)) {
+            *slot = piece(b);
+            *n += 1;
+        }
+    };
+    push(parts.head, &mut n);
+    for (arg, after) in parts.args.into_iter().flatten() {
+        match arg {
             Arg::Bytes => {
                 if !all_plain(bytes) {
-                    escaped_at = Some(at);
+                    escaped_at = Some(n);
                 }
-                piece(bytes)
+                push(bytes, &mut n);
             }
-            Arg::Num => piece(num_text),
-        };
-        args[at + 1] = piece(after);
+            Arg::Num => push(num_text, &mut n),
+        }
+        push(after, &mut n);
     }
     let Some(escaped_at) = escaped_at else {
-        return out(line, &args);
+        // A line without any piece (an empty `%s` alone) prints one empty piece.
+        let fmts = formats(line.level());
+        return out(fmts.get(n.max(1) - 1).unwrap_or(&fmts[0]), &args);
     };
-    out(PREFIX, &args);
-    for (i, p) in args.iter().enumerate().skip(1) {
+    let tag = [
+        piece(line.level().tag().as_bytes()),
+        EMPTY,
+        EMPTY,
+        EMPTY,
+        EMPTY,
+    ];
+    out(PREFIX, &tag);
+    for (i, p) in args.iter().enumerate().take(n) {
         if i != escaped_at {
-            if p.0 != 0 {
-                out(TEXT, &[*p, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY]);
-            }
+            out(TEXT, &[*p, EMPTY, EMPTY, EMPTY, EMPTY]);
             continue;
         }
         // Runs of plain bytes as they are, the others escaped one by one.
@@ -169,7 +219,7 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static 
             let run = rest.iter().position(|&c| !plain(c)).unwrap_or(rest.len());
             let (text, tail) = rest.split_at(run);
             if !text.is_empty() {
-                out(TEXT, &[piece(text), EMPTY, EMPTY, EMPTY, EMPTY, EMPTY]);
+                out(TEXT, &[piece(text), EMPTY, EMPTY, EMPTY, EMPTY]);
             }
             let Some((&c, tail)) = tail.split_first() else {
                 break;
@@ -182,13 +232,12 @@ pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static 
                     EMPTY,
                     EMPTY,
                     EMPTY,
-                    EMPTY,
                 ],
             );
             rest = tail;
         }
     }
-    out(END, &[EMPTY; 6]);
+    out(END, &[EMPTY; 5]);
 }
 
 /// The most verbose level compiled in, as the cargo features `max-level-off`,
@@ -239,8 +288,6 @@ pub fn line(line: Line, bytes: &[u8], num: i64) {
                 a[3].1,
                 a[4].0,
                 a[4].1,
-                a[5].0,
-                a[5].1,
             )
         }
     });
@@ -285,21 +332,26 @@ mod tests {
             } else if fmt == TEXT {
                 assert!(a[0].0 > 0, "an empty %.*s call");
                 v.extend(text(a[0]));
-            } else {
+            } else if fmt == PREFIX {
                 v.push(b'[');
                 v.extend(text(a[0]));
                 v.extend_from_slice(b"] dev_bind: ");
-                if let Some(k) = LINE.iter().position(|l| *l == fmt) {
-                    for p in &a[1..2 + 2 * k] {
-                        v.extend(text(*p));
-                    }
-                    for p in &a[2 + 2 * k..] {
-                        assert_eq!(p.0, 0, "an argument the format does not print");
-                    }
-                    v.extend_from_slice(b"\r\n");
-                } else {
-                    assert_eq!(fmt, PREFIX);
+            } else {
+                let level = formats(line.level());
+                let k = level
+                    .iter()
+                    .position(|l| *l == fmt)
+                    .expect("a line's format of its own level");
+                v.extend_from_slice(format!("[{}] dev_bind: ", line.level().tag()).as_bytes());
+                for p in &a[..=k] {
+                    // Each conversion prints a piece (a line has at least one, maybe empty).
+                    assert!(p.0 > 0 || k == 0, "an empty piece costs a conversion");
+                    v.extend(text(*p));
                 }
+                for p in &a[k + 1..] {
+                    assert_eq!(p.0, 0, "an argument the format does not print");
+                }
+                v.extend_from_slice(b"\r\n");
             }
         });
         (v, calls)
