@@ -446,6 +446,18 @@ mod tests {
         assert!(all_plain(b" ~ ~ ~ ~ ~ ~ ~ ~ ~"));
     }
 
+    /// The formats write each level's tag out, a second copy of the core's `Level::tag`: every
+    /// one must carry its level's tag and exactly as many `%.*s` as its pieces.
+    #[test]
+    fn each_format_carries_its_levels_tag_and_its_piece_count() {
+        for level in [Level::Error, Level::Warn, Level::Info, Level::Debug] {
+            for (k, fmt) in formats(level).iter().enumerate() {
+                let want = format!("[{}] dev_bind: {}\r\n", level.tag(), "%.*s".repeat(k + 1));
+                assert_eq!(fmt.to_str().ok(), Some(want.as_str()));
+            }
+        }
+    }
+
     #[test]
     fn level_is_clamped() {
         set_level(99);
