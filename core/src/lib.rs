@@ -41,33 +41,13 @@ pub const IOTX_AWSS_BIND_NOTIFY: i32 = 0x100F;
 pub const IOTX_RESET: i32 = 0x3000;
 
 /// Copy the first `min(dst.len(), src.len())` bytes of `src` into `dst` and return that
-/// count: whole 16-byte arrays (which the compiler moves a word or a vector at a time), then
-/// what is left in halves, 8, 4, 2 and 1 byte(s), so that no byte is copied on its own
-/// unless it is the last. `copy_from_slice` would be one `memcpy`, but where the optimizer
-/// (at opt-level "z") leaves it out of line it keeps its length-mismatch panic, and the
-/// firmware must link no panic code.
+/// count. The loop has no panic path (the firmware links no panic code), and the optimizer
+/// turns it into one call of the C library's `memcpy`.
 pub fn copy_bytes(dst: &mut [u8], src: &[u8]) -> usize {
-    let n = dst.len().min(src.len());
-    let mut d = dst.get_mut(..n).unwrap_or_default();
-    let mut s = src.get(..n).unwrap_or_default();
-    while copy_front::<16>(&mut d, &mut s) {}
-    copy_front::<8>(&mut d, &mut s);
-    copy_front::<4>(&mut d, &mut s);
-    copy_front::<2>(&mut d, &mut s);
-    copy_front::<1>(&mut d, &mut s);
-    n
-}
-
-/// Copy the first `N` bytes of `s` into `d` and move both past them; false (and nothing
-/// copied) when either is shorter.
-fn copy_front<const N: usize>(d: &mut &mut [u8], s: &mut &[u8]) -> bool {
-    let (Some(to), Some(from)) = (d.first_chunk_mut::<N>(), s.first_chunk::<N>()) else {
-        return false;
-    };
-    *to = *from;
-    *d = core::mem::take(d).get_mut(N..).unwrap_or_default();
-    *s = s.get(N..).unwrap_or_default();
-    true
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+    }
+    dst.len().min(src.len())
 }
 
 /// Run-time tunables; the mirror of the C `dev_bind_config_t` (SPEC section 6).

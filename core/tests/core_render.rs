@@ -426,8 +426,8 @@ fn every_placeholder_names_a_known_field() {
     }
 }
 
-/// `copy_bytes` copies the common prefix exactly, for every length pair around its 16-byte
-/// steps.
+/// `copy_bytes` copies the common prefix exactly and nothing past it, for every length pair
+/// up to 40 bytes.
 #[test]
 fn copy_bytes_copies_the_common_prefix() {
     for dl in 0..40 {
