@@ -447,6 +447,14 @@ mod tests {
         }
         assert!(all_plain(b""));
         assert!(all_plain(b" ~ ~ ~ ~ ~ ~ ~ ~ ~"));
+        // Every plain byte next to every other in a word: no false alarm from a borrow or a
+        // carry between lanes.
+        let plain_bytes: Vec<u8> = (0..=255u8).filter(|&c| plain(c)).collect();
+        for &a in &plain_bytes {
+            for &b in &plain_bytes {
+                assert!(all_plain(&[a, b, a, b, b, a, b, a, a, b]), "{a:#x} {b:#x}");
+            }
+        }
     }
 
     /// The formats write each level's tag out, a second copy of the core's `Level::tag`: every
