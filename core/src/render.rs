@@ -41,6 +41,15 @@ fn plain_len(b: &[u8]) -> usize {
         .unwrap_or(tail.len())
 }
 
+/// `n / 10` and `n % 10`, in 32-bit arithmetic when `n` fits (every number but an uptime
+/// does): a 32-bit CPU divides those in hardware, a `u64` only by a library call.
+fn div10(n: u64) -> (u64, u8) {
+    match u32::try_from(n) {
+        Ok(m) => (u64::from(m / 10), (m % 10) as u8),
+        Err(_) => (n / 10, (n % 10) as u8),
+    }
+}
+
 /// A bounded writer into a caller's byte buffer. Writing past the end sets `overflow` and
 /// drops the excess; callers check [`Writer::ok`] before sending.
 pub struct Writer<'a> {
@@ -93,21 +102,28 @@ impl<'a> Writer<'a> {
         self
     }
 
-    /// Append `n` in decimal.
+    /// Append `n` in decimal, written in place (when it does not fit, none of it is written
+    /// and the writer overflows).
     pub fn u64(&mut self, mut n: u64) -> &mut Self {
-        // The digits from the last one, into the end of `digits`.
-        let mut digits = [0u8; 20];
-        let mut len = 0;
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (n % 10) as u8;
-            n /= 10;
+        let mut len = 1;
+        let mut rest = div10(n).0;
+        while rest != 0 {
             len += 1;
-            if n == 0 {
-                break;
-            }
+            rest = div10(rest).0;
         }
-        let first = digits.len() - len;
-        self.bytes(digits.get(first..).unwrap_or_default())
+        let end = self.len.saturating_add(len);
+        let Some(dst) = self.buf.get_mut(self.len..end) else {
+            self.overflow = true;
+            return self;
+        };
+        // The digits from the last one.
+        for d in dst.iter_mut().rev() {
+            let (rest, digit) = div10(n);
+            *d = b'0' + digit;
+            n = rest;
+        }
+        self.len = end;
+        self
     }
 
     /// Append `n` in decimal, with a `-` when negative.
