@@ -170,48 +170,59 @@ impl<'a> Writer<'a> {
                     text.make_ascii_uppercase();
                 }
             }
-            // The byte that ended the run.
-            let Some((&c, after)) = tail.split_first() else {
+            if tail.is_empty() {
                 return self;
-            };
-            rest = after;
-            match c {
-                b'"' | b'\\' => {
-                    self.bytes(&[b'\\', c]);
-                }
-                0x08 => {
-                    self.bytes(b"\\b");
-                }
-                0x09 => {
-                    self.bytes(b"\\t");
-                }
-                0x0a => {
-                    self.bytes(b"\\n");
-                }
-                0x0c => {
-                    self.bytes(b"\\f");
-                }
-                0x0d => {
-                    self.bytes(b"\\r");
-                }
-                0..=0x1f => {
-                    self.bytes(b"\\u00").hex(&[c]);
-                }
-                // Not ASCII: one whole UTF-8 sequence as it is, or `\uFFFD` for a bad run
-                // (`error_len` bytes of it, all the rest when the text ends inside one).
-                _ => match json::utf8_seq(tail) {
-                    Ok(n) => {
-                        let (seq, after) = tail.split_at_checked(n).unwrap_or((tail, &[]));
-                        self.bytes(seq);
-                        rest = after;
-                    }
-                    Err(skip) => {
-                        self.bytes(b"\\uFFFD");
-                        rest = tail.get(skip..).unwrap_or_default();
-                    }
-                },
             }
+            rest = self.not_plain(tail);
         }
+    }
+
+    /// Write the byte `b` starts with, one that is not [`is_plain`], as JSON string content
+    /// (an escape, a whole UTF-8 sequence, or `\uFFFD` for a bad run), and return the rest of
+    /// `b`. Out of line, so that the loop of [`Writer::escaped`] keeps its registers for the
+    /// common case, a plain identity, which never comes here.
+    #[inline(never)]
+    fn not_plain<'b>(&mut self, b: &'b [u8]) -> &'b [u8] {
+        let Some((&c, rest)) = b.split_first() else {
+            return b;
+        };
+        match c {
+            b'"' | b'\\' => {
+                self.bytes(&[b'\\', c]);
+            }
+            0x08 => {
+                self.bytes(b"\\b");
+            }
+            0x09 => {
+                self.bytes(b"\\t");
+            }
+            0x0a => {
+                self.bytes(b"\\n");
+            }
+            0x0c => {
+                self.bytes(b"\\f");
+            }
+            0x0d => {
+                self.bytes(b"\\r");
+            }
+            0..=0x1f => {
+                self.bytes(b"\\u00").hex(&[c]);
+            }
+            // Not ASCII: one whole UTF-8 sequence as it is, or `\uFFFD` for a bad run
+            // (`error_len` bytes of it, all the rest when the text ends inside one).
+            _ => match json::utf8_seq(b) {
+                Ok(n) => {
+                    let (seq, rest) = b.split_at_checked(n).unwrap_or((b, &[]));
+                    self.bytes(seq);
+                    return rest;
+                }
+                Err(skip) => {
+                    self.bytes(b"\\uFFFD");
+                    return b.get(skip..).unwrap_or_default();
+                }
+            },
+        }
+        rest
     }
 
     /// Add a NUL after the text (not counted in `len`); false if there is no room.
