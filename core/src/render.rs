@@ -799,10 +799,16 @@ fn quad_prefix(ip: &[u8], keep: usize) -> Option<usize> {
 pub fn broadcast_host(w: &mut Writer<'_>, dest: u8, ip: &[u8]) {
     const ALL: &[u8] = b".255.255.255.255";
     let keep = usize::from(dest % 4);
-    // The kept parts and the `.255`s after them, or all four parts without the first dot.
-    let (head, from) = match quad_prefix(ip, keep) {
-        Some(end) if keep > 0 => (ip.get(..end).unwrap_or(&[]), 4 * keep),
-        _ => (&[][..], 1),
+    // The kept parts and the `.255`s after them, or all four parts without the first dot (the
+    // IP is not read when no part of it is kept).
+    let prefix = if keep > 0 {
+        quad_prefix(ip, keep)
+    } else {
+        None
+    };
+    let (head, from) = match prefix {
+        Some(end) => (ip.get(..end).unwrap_or(&[]), 4 * keep),
+        None => (&[][..], 1),
     };
     w.bytes(head).bytes(ALL.get(from..).unwrap_or(&[]));
 }
