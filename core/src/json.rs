@@ -272,7 +272,7 @@ fn value(b: &[u8], (start, end): (usize, usize)) -> Option<Value<'_>> {
 ///
 /// One pass over the tokens (after one UTF-8 check of the whole payload: outside strings
 /// only ASCII is valid anyway): `want` says which tokens may come next, `stack` has a bit
-/// per open container (set: an object). A string is taken whole by [`content_end`]; numbers
+/// per open container (set: an object). A string is taken whole by `content_end`; numbers
 /// and literals are taken as runs of bytes up to a byte at or below the space, `,`, `]`,
 /// `}` or the end (anything else after them is invalid anyway) and checked whole.
 pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
