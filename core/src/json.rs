@@ -83,7 +83,6 @@ pub fn utf8_scan(b: &[u8]) -> Utf8Error {
         }
         i += W;
     }
-    let mut k;
     loop {
         // A run of ASCII, the common case, in a tight loop.
         i += b
@@ -92,52 +91,63 @@ pub fn utf8_scan(b: &[u8]) -> Utf8Error {
             .iter()
             .take_while(|c| c.is_ascii())
             .count();
-        let Some(&c) = b.get(i) else {
+        let rest = b.get(i..).unwrap_or(&[]);
+        if rest.is_empty() {
             return Utf8Error {
                 valid_up_to: i,
                 error_len: 0,
             };
-        };
-        // Sequence length (0: a byte that cannot start one) and the range of its second
-        // byte (later bytes: 0x80..=0xBF).
-        let n = if c < 0x80 {
-            1
-        } else if c.wrapping_sub(0xC2) > 0xF4 - 0xC2 {
-            // Outside 0xC2..=0xF4, in one comparison (`contains` is outlined: 66 bytes more).
-            0
-        } else {
-            2 + usize::from(c >= 0xE0) + usize::from(c >= 0xF0)
-        };
-        let (mut lo, mut hi) = (0x80, 0xBF);
-        match c {
-            0xE0 => lo = 0xA0,
-            0xED => hi = 0x9F,
-            0xF0 => lo = 0x90,
-            0xF4 => hi = 0x8F,
-            _ => {}
         }
-        k = 1;
-        while k < n {
-            let Some(&x) = b.get(i + k) else {
+        match utf8_seq(rest) {
+            Ok(n) => i += n,
+            Err(error_len) => {
                 return Utf8Error {
                     valid_up_to: i,
-                    error_len: usize::MAX,
-                };
-            };
-            if x < lo || x > hi {
-                break;
+                    error_len,
+                }
             }
-            (lo, hi) = (0x80, 0xBF);
-            k += 1;
         }
-        if n == 0 || k < n {
+    }
+}
+
+/// The UTF-8 sequence `b` starts with (`b` not empty): `Ok` with its length, or `Err` with
+/// the length of the bad run as [`Utf8Error::error_len`] counts it (at least 1;
+/// `usize::MAX` when `b` ends inside the sequence).
+pub fn utf8_seq(b: &[u8]) -> Result<usize, usize> {
+    let c = b.first().copied().unwrap_or(0);
+    // Sequence length (0: a byte that cannot start one) and the range of its second byte
+    // (later bytes: 0x80..=0xBF).
+    let n = if c < 0x80 {
+        1
+    } else if c.wrapping_sub(0xC2) > 0xF4 - 0xC2 {
+        // Outside 0xC2..=0xF4, in one comparison (`contains` is outlined: 66 bytes more).
+        0
+    } else {
+        2 + usize::from(c >= 0xE0) + usize::from(c >= 0xF0)
+    };
+    let (mut lo, mut hi) = (0x80, 0xBF);
+    match c {
+        0xE0 => lo = 0xA0,
+        0xED => hi = 0x9F,
+        0xF0 => lo = 0x90,
+        0xF4 => hi = 0x8F,
+        _ => {}
+    }
+    let mut k = 1;
+    while k < n {
+        let Some(&x) = b.get(k) else {
+            return Err(usize::MAX);
+        };
+        if x < lo || x > hi {
             break;
         }
-        i += n;
+        (lo, hi) = (0x80, 0xBF);
+        k += 1;
     }
-    Utf8Error {
-        valid_up_to: i,
-        error_len: k,
+    if n == 0 || k < n {
+        Err(k)
+    } else {
+        Ok(n)
     }
 }
 
@@ -218,10 +228,15 @@ const NUMBER: [u32; 9] = [
 pub fn is_number(text: &[u8]) -> bool {
     let mut s = 0usize;
     for &c in text {
-        let class = match b"-+.eE0".iter().position(|&x| x == c) {
-            Some(k) => k,
-            None if c.is_ascii_digit() => 6,
-            None => return false,
+        let class = match c {
+            b'-' => 0,
+            b'+' => 1,
+            b'.' => 2,
+            b'e' => 3,
+            b'E' => 4,
+            b'0' => 5,
+            b'1'..=b'9' => 6,
+            _ => return false,
         };
         let Some(&next) = NUMBER.get(s) else {
             return false;
@@ -238,6 +253,11 @@ const CLOSE: u8 = 4;
 const COLON: u8 = 8;
 const COMMA: u8 = 16;
 
+/// The top-level members `scan` picks, as indices into its spans.
+const ID: usize = 0;
+const CODE: usize = 1;
+const OTHER: usize = 2;
+
 fn value(b: &[u8], (start, end): (usize, usize)) -> Option<Value<'_>> {
     let t = b.get(start..end)?;
     Some(match t.first()? {
@@ -250,117 +270,98 @@ fn value(b: &[u8], (start, end): (usize, usize)) -> Option<Value<'_>> {
 /// Validate `payload` as one JSON object (surrounding white space allowed) and pick its
 /// top-level `id` and `code` (the first of each, when repeated).
 ///
-/// One pass over the bytes (after one UTF-8 check of the whole payload: outside strings
+/// One pass over the tokens (after one UTF-8 check of the whole payload: outside strings
 /// only ASCII is valid anyway): `want` says which tokens may come next, `stack` has a bit
-/// per open container (set: an object). Numbers and literals are taken as runs of bytes
-/// up to a byte at or below the space, `,`, `]`, `}` or the end (anything else after them
-/// is invalid anyway) and checked whole.
+/// per open container (set: an object). A string is taken whole by `content_end`; numbers
+/// and literals are taken as runs of bytes up to a byte at or below the space, `,`, `]`,
+/// `}` or the end (anything else after them is invalid anyway) and checked whole.
 pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
     if utf8_scan(b).valid_up_to != b.len() {
         return Err(Error::Invalid);
     }
     let mut want = VAL;
-    // A 1 above one bit per open container (set: an object): 1 at the top level.
+    // A 1 above one bit per open container (set: an object): 1 at the top level, 3 inside
+    // the top-level object.
     let mut stack = 1u32;
+    // The first byte of the top-level value.
     let mut first = 0u8;
-    // Top-level members: 0 `id`, 1 `code`, 2 any other; where each value is in `b`.
-    let mut member = 2usize;
+    // The top-level member being read (ID, CODE or OTHER); where its value starts, and
+    // where the values of the first `id` and `code` are in `b`.
+    let mut member = OTHER;
     let mut start = 0usize;
     let mut span = [(0usize, 0usize); 2];
     let mut i = 0;
-    loop {
-        let Some(&c) = b.get(i) else {
-            if want != 0 {
-                break;
-            }
-            if first != b'{' {
-                return Err(Error::NotObject);
-            }
-            return Ok(Top {
-                id: value(b, span[0]),
-                code: value(b, span[1]),
-            });
-        };
+    while let Some(&c) = b.get(i) {
         let mut end = i + 1;
         if is_ws(c) {
             i = end;
             continue;
         }
-        // Where a value starts in the top-level object (`stack` 3; keys come only in objects,
-        // so a member is picked there only).
         match stack {
             1 => first = c,
             3 => start = i,
             _ => {}
         }
-        let in_object = stack & 1;
-        // `{` `}` differ from `[` `]` by this bit alone.
-        let o = u32::from(c >> 5 & 1);
-        let c2 = c | 0x20;
-        if c2 == b'{' && want & VAL != 0 {
-            if stack >> MAX_DEPTH != 0 {
-                return Err(Error::TooDeep);
-            }
-            stack = stack << 1 | o;
-            want = CLOSE | VAL << o;
-            i = end;
-            continue;
-        }
-        // After `,` a key in an object, a value in an array; after `:` a value.
-        let sep = match c {
-            b',' => COMMA,
-            b':' => COLON,
-            _ => 0,
-        };
-        if want & sep != 0 {
-            want = VAL << (in_object & u32::from(sep == COMMA));
-            i = end;
-            continue;
-        }
-        if c2 == b'}' && want & CLOSE != 0 && o == in_object {
-            stack >>= 1;
-        } else if c == b'"' && want & (KEY | VAL) != 0 {
-            let s = b.get(end..).unwrap_or(&[]);
-            let n = content_end(s);
-            if n >= s.len() {
-                break;
-            }
-            end += n + 1;
-            if want & KEY != 0 {
-                if stack >> 1 == 1 {
-                    // Compared as words (byte by byte is longer).
-                    let key = s.get(..n).unwrap_or(&[]);
-                    member = if <[u8; 2]>::try_from(key).ok().map(u16::from_le_bytes)
-                        == Some(u16::from_le_bytes(*b"id"))
-                    {
-                        0
-                    } else if <[u8; 4]>::try_from(key).ok().map(u32::from_le_bytes)
-                        == Some(u32::from_le_bytes(*b"code"))
-                    {
-                        1
-                    } else {
-                        2
-                    };
+        let in_object = stack & 1 == 1;
+        match c {
+            b'{' | b'[' if want & VAL != 0 => {
+                if stack >> MAX_DEPTH != 0 {
+                    return Err(Error::TooDeep);
                 }
-                want = COLON;
+                let object = c == b'{';
+                stack = stack << 1 | u32::from(object);
+                want = CLOSE | if object { KEY } else { VAL };
                 i = end;
                 continue;
             }
-        } else if want & VAL != 0 {
-            let rest = b.get(i..).unwrap_or(&[]);
-            let n = rest
-                .iter()
-                // Any byte up to the space ends it (a control byte that is not white space
-                // is then refused where it stands, as it would be inside the run).
-                .position(|&c| c <= b' ' || c == b',' || c | 0x20 == b'}')
-                .unwrap_or(rest.len());
-            let t = rest.get(..n).unwrap_or(&[]);
-            end = i + n;
-            if t != b"true" && t != b"false" && t != b"null" && !is_number(t) {
-                break;
+            b'}' | b']' if want & CLOSE != 0 && (c == b'}') == in_object => stack >>= 1,
+            // After `,` a key in an object, a value in an array.
+            b',' if want & COMMA != 0 => {
+                want = if in_object { KEY } else { VAL };
+                i = end;
+                continue;
             }
-        } else {
-            break;
+            b':' if want & COLON != 0 => {
+                want = VAL;
+                i = end;
+                continue;
+            }
+            b'"' if want & (KEY | VAL) != 0 => {
+                let s = b.get(end..).unwrap_or_default();
+                let n = content_end(s);
+                if n >= s.len() {
+                    return Err(Error::Invalid);
+                }
+                end += n + 1;
+                if want & KEY != 0 {
+                    // Keys come only in objects: `stack` 3 is the top-level one.
+                    if stack == 3 {
+                        member = match s.get(..n) {
+                            Some(b"id") => ID,
+                            Some(b"code") => CODE,
+                            _ => OTHER,
+                        };
+                    }
+                    want = COLON;
+                    i = end;
+                    continue;
+                }
+            }
+            _ if want & VAL != 0 => {
+                let rest = b.get(i..).unwrap_or_default();
+                let n = rest
+                    .iter()
+                    // Any byte up to the space ends it (a control byte that is not white
+                    // space is then refused where it stands, as it would be inside the run).
+                    .position(|&c| matches!(c, 0..=b' ' | b',' | b']' | b'}'))
+                    .unwrap_or(rest.len());
+                let t = rest.get(..n).unwrap_or_default();
+                end = i + n;
+                if !matches!(t, b"true" | b"false" | b"null") && !is_number(t) {
+                    return Err(Error::Invalid);
+                }
+            }
+            _ => return Err(Error::Invalid),
         }
         // A value ended at `end`.
         if stack == 3 {
@@ -373,7 +374,16 @@ pub fn scan(b: &[u8]) -> Result<Top<'_>, Error> {
         want = if stack == 1 { 0 } else { COMMA | CLOSE };
         i = end;
     }
-    Err(Error::Invalid)
+    if want != 0 {
+        return Err(Error::Invalid);
+    }
+    if first != b'{' {
+        return Err(Error::NotObject);
+    }
+    Ok(Top {
+        id: value(b, span[ID]),
+        code: value(b, span[CODE]),
+    })
 }
 
 /// True when `text` is exactly one valid JSON value (any kind, no surrounding white space).

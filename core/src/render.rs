@@ -5,6 +5,51 @@
 
 use super::{json, IdEcho, IdKind, Stats, Token};
 
+/// True when JSON string content takes `c` as it is: 0x20 to 0x7F but `"` and `\`
+/// (bytes from 0x80 up are taken as they are only as part of a valid UTF-8 sequence).
+fn is_plain(c: u8) -> bool {
+    (0x20..0x80).contains(&c) && c != b'"' && c != b'\\'
+}
+
+/// The length of the run of [`is_plain`] bytes that `b` starts with. A machine word of bytes
+/// at a time while a whole word is plain (an identity from the HAL is plain throughout):
+/// with `ONES` a byte of 0x01 in every lane, `(x - k * ONES) & !x & HIGH` is non-zero exactly
+/// when a byte of `x` is below `k` (for `k <= 0x80`); a byte of `x ^ (c * ONES)` below 1 is
+/// a byte equal to `c`; `x & HIGH` finds the bytes from 0x80 up. The word that is not plain,
+/// and the bytes after the last whole word, go byte by byte.
+fn plain_len(b: &[u8]) -> usize {
+    const W: usize = core::mem::size_of::<usize>();
+    const ONES: usize = usize::MAX / 0xFF;
+    const HIGH: usize = ONES * 0x80;
+    let below = |x: usize, k: u8| x.wrapping_sub(usize::from(k) * ONES) & !x & HIGH;
+    let mut n = 0;
+    for w in b.chunks_exact(W) {
+        let mut bytes = [0u8; W];
+        bytes.copy_from_slice(w);
+        let x = usize::from_ne_bytes(bytes);
+        let quote = x ^ (usize::from(b'"') * ONES);
+        let backslash = x ^ (usize::from(b'\\') * ONES);
+        if below(x, 0x20) | (x & HIGH) | below(quote, 1) | below(backslash, 1) != 0 {
+            break;
+        }
+        n += W;
+    }
+    let tail = b.get(n..).unwrap_or_default();
+    n + tail
+        .iter()
+        .position(|&c| !is_plain(c))
+        .unwrap_or(tail.len())
+}
+
+/// `n / 10` and `n % 10`, in 32-bit arithmetic when `n` fits (every number but an uptime
+/// does): a 32-bit CPU divides those in hardware, a `u64` only by a library call.
+fn div10(n: u64) -> (u64, u8) {
+    match u32::try_from(n) {
+        Ok(m) => (u64::from(m / 10), (m % 10) as u8),
+        Err(_) => (n / 10, (n % 10) as u8),
+    }
+}
+
 /// A bounded writer into a caller's byte buffer. Writing past the end sets `overflow` and
 /// drops the excess; callers check [`Writer::ok`] before sending.
 pub struct Writer<'a> {
@@ -13,7 +58,19 @@ pub struct Writer<'a> {
     overflow: bool,
 }
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
+/// The two upper-case hex digits of every byte value, made when the crate is compiled: a
+/// token's 32 digits are then 16 look-ups (512 bytes of flash for half the instructions of
+/// taking each digit from a table of 16).
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut t = [[0u8; 2]; 256];
+    let mut x = 0;
+    while x < 256 {
+        t[x] = [HEX[x >> 4], HEX[x & 0xf]];
+        x += 1;
+    }
+    t
+};
 
 impl<'a> Writer<'a> {
     /// A writer that fills `buf` from its start.
@@ -53,21 +110,28 @@ impl<'a> Writer<'a> {
         self
     }
 
-    /// Append `n` in decimal.
+    /// Append `n` in decimal, written in place (when it does not fit, none of it is written
+    /// and the writer overflows).
     pub fn u64(&mut self, mut n: u64) -> &mut Self {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            if let Some(d) = digits.get_mut(i) {
-                *d = b'0' + (n % 10) as u8;
-            }
-            n /= 10;
-            if n == 0 || i == 0 {
-                break;
-            }
+        let mut len = 1;
+        let mut rest = div10(n).0;
+        while rest != 0 {
+            len += 1;
+            rest = div10(rest).0;
         }
-        self.bytes(digits.get(i..).unwrap_or(&[]))
+        let end = self.len.saturating_add(len);
+        let Some(dst) = self.buf.get_mut(self.len..end) else {
+            self.overflow = true;
+            return self;
+        };
+        // The digits from the last one.
+        for d in dst.iter_mut().rev() {
+            let (rest, digit) = div10(n);
+            *d = b'0' + digit;
+            n = rest;
+        }
+        self.len = end;
+        self
     }
 
     /// Append `n` in decimal, with a `-` when negative.
@@ -87,10 +151,7 @@ impl<'a> Writer<'a> {
             return self;
         };
         for (pair, &x) in dst.chunks_exact_mut(2).zip(b) {
-            if let [hi, lo] = pair {
-                *hi = HEX[usize::from(x >> 4)];
-                *lo = HEX[usize::from(x & 0xf)];
-            }
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(x)]);
         }
         self.len = end;
         self
@@ -104,64 +165,72 @@ impl<'a> Writer<'a> {
 
     /// [`Writer::json_escaped`], ASCII letters upper-cased when `upper`.
     fn escaped(&mut self, b: &[u8], upper: bool) -> &mut Self {
-        // The common case (an identity from the HAL): printable ASCII with nothing to escape,
-        // copied in one run (and upper-cased where it landed).
-        if b.iter()
-            .all(|&c| (0x20..0x7F).contains(&c) && c != b'"' && c != b'\\')
-        {
+        let mut rest = b;
+        loop {
+            // The run of bytes written as they are (all of an identity from the HAL), in one
+            // copy, upper-cased where it landed.
+            let run = plain_len(rest);
+            let (plain, tail) = rest.split_at_checked(run).unwrap_or((rest, &[]));
             let start = self.len;
-            self.bytes(b);
+            self.bytes(plain);
             if upper {
                 if let Some(text) = self.buf.get_mut(start..self.len) {
                     text.make_ascii_uppercase();
                 }
             }
-            return self;
-        }
-        let mut rest = b;
-        loop {
-            // The valid UTF-8 head of `rest`, and the bad bytes after it (`skip` of them are
-            // one bad run, at least 1 as `core::str::Utf8Error`'s `error_len`: each turn moves
-            // on; the rest of `rest` when it ends inside a sequence).
-            let json::Utf8Error {
-                valid_up_to: valid,
-                error_len: skip,
-            } = json::utf8_scan(rest);
-            let mut good = rest.get(..valid).unwrap_or(&[]);
-            let bad = rest.get(valid..).unwrap_or(&[]);
-            if !upper {
-                // The run up to the first byte to escape, in one copy.
-                let run = good
-                    .iter()
-                    .position(|&c| c < 0x20 || c == b'"' || c == b'\\');
-                let (plain, tail) = good.split_at(run.unwrap_or(good.len()));
-                self.bytes(plain);
-                good = tail;
-            }
-            for &c in good {
-                let c = if upper { c.to_ascii_uppercase() } else { c };
-                // The letter of a two-character escape, 0 for `\u00XX`, or the byte as is.
-                let esc = match c {
-                    b'"' | b'\\' => c,
-                    0x08..=0x0d => b"btn\0fr".get(usize::from(c - 8)).copied().unwrap_or(0),
-                    0..=0x1f => 0,
-                    _ => {
-                        self.byte(c);
-                        continue;
-                    }
-                };
-                if esc == 0 {
-                    self.bytes(b"\\u00").hex(&[c]);
-                } else {
-                    self.bytes(&[b'\\', esc]);
-                }
-            }
-            if bad.is_empty() {
+            if tail.is_empty() {
                 return self;
             }
-            self.bytes(b"\\uFFFD");
-            rest = bad.get(skip..).unwrap_or(&[]);
+            rest = self.not_plain(tail);
         }
+    }
+
+    /// Write the byte `b` starts with, one that is not [`is_plain`], as JSON string content
+    /// (an escape, a whole UTF-8 sequence, or `\uFFFD` for a bad run), and return the rest of
+    /// `b`. Out of line, so that the loop of [`Writer::escaped`] keeps its registers for the
+    /// common case, a plain identity, which never comes here.
+    #[inline(never)]
+    fn not_plain<'b>(&mut self, b: &'b [u8]) -> &'b [u8] {
+        let Some((&c, rest)) = b.split_first() else {
+            return b;
+        };
+        match c {
+            b'"' | b'\\' => {
+                self.bytes(&[b'\\', c]);
+            }
+            0x08 => {
+                self.bytes(b"\\b");
+            }
+            0x09 => {
+                self.bytes(b"\\t");
+            }
+            0x0a => {
+                self.bytes(b"\\n");
+            }
+            0x0c => {
+                self.bytes(b"\\f");
+            }
+            0x0d => {
+                self.bytes(b"\\r");
+            }
+            0..=0x1f => {
+                self.bytes(b"\\u00").hex(&[c]);
+            }
+            // Not ASCII: one whole UTF-8 sequence as it is, or `\uFFFD` for a bad run
+            // (`error_len` bytes of it, all the rest when the text ends inside one).
+            _ => match json::utf8_seq(b) {
+                Ok(n) => {
+                    let (seq, rest) = b.split_at_checked(n).unwrap_or((b, &[]));
+                    self.bytes(seq);
+                    return rest;
+                }
+                Err(skip) => {
+                    self.bytes(b"\\uFFFD");
+                    return b.get(skip..).unwrap_or_default();
+                }
+            },
+        }
+        rest
     }
 
     /// Add a NUL after the text (not counted in `len`); false if there is no room.
@@ -730,10 +799,16 @@ fn quad_prefix(ip: &[u8], keep: usize) -> Option<usize> {
 pub fn broadcast_host(w: &mut Writer<'_>, dest: u8, ip: &[u8]) {
     const ALL: &[u8] = b".255.255.255.255";
     let keep = usize::from(dest % 4);
-    // The kept parts and the `.255`s after them, or all four parts without the first dot.
-    let (head, from) = match quad_prefix(ip, keep) {
-        Some(end) if keep > 0 => (ip.get(..end).unwrap_or(&[]), 4 * keep),
-        _ => (&[][..], 1),
+    // The kept parts and the `.255`s after them, or all four parts without the first dot (the
+    // IP is not read when no part of it is kept).
+    let prefix = if keep > 0 {
+        quad_prefix(ip, keep)
+    } else {
+        None
+    };
+    let (head, from) = match prefix {
+        Some(end) => (ip.get(..end).unwrap_or(&[]), 4 * keep),
+        None => (&[][..], 1),
     };
     w.bytes(head).bytes(ALL.get(from..).unwrap_or(&[]));
 }

@@ -251,6 +251,45 @@ fn writer_numbers_hex_and_overflow() {
 }
 
 #[test]
+fn decimal_numbers_are_exact_on_both_sides_of_every_digit_count() {
+    // Each power of ten and its neighbours (a digit more or less), and the edge where the
+    // digit loop changes from 64-bit to 32-bit arithmetic.
+    let mut values = vec![
+        u64::from(u32::MAX) - 1,
+        u64::from(u32::MAX),
+        1 << 32,
+        u64::MAX,
+    ];
+    let mut p = 1u64;
+    while let Some(next) = p.checked_mul(10) {
+        values.extend([p - 1, p, p + 1]);
+        p = next;
+    }
+    values.extend([p - 1, p, p + 1]);
+    for n in values {
+        assert_eq!(
+            out(|w| {
+                w.u64(n);
+            }),
+            n.to_string()
+        );
+        let neg = -(n as i64 & i64::MAX);
+        assert_eq!(
+            out(|w| {
+                w.i64(neg);
+            }),
+            neg.to_string()
+        );
+    }
+    // A number that does not fit is not cut: none of it is written.
+    let mut buf = [0u8; 4];
+    let mut w = Writer::new(&mut buf);
+    w.str("1").u64(12_345);
+    assert!(!w.ok());
+    assert_eq!(w.as_bytes(), b"1");
+}
+
+#[test]
 fn answers_for_every_echo_kind_are_valid_json() {
     for payload in [
         r#"{"id":"123"}"#,
