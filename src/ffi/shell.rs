@@ -401,12 +401,14 @@ impl Held {
         self.unlock();
         let mut published = None;
         let mut reply = out.answer.as_ref().map(exec::Reply::Later);
+        // Read once for all the actions (on first need).
+        let mut ids = exec::Ids::UNREAD;
         for action in &out.actions {
             if let Action::PublishReport { id, .. } = *action {
                 // From now on the cloud's answer counts, also one that comes during the call.
                 report_sending(id);
             }
-            match exec::execute(action, reply.as_mut(), &CALLBACKS) {
+            match exec::execute(action, reply.as_mut(), &mut ids, &CALLBACKS) {
                 exec::Outcome::Done => {}
                 // The machine schedules another try (that entry queues no subscription, so
                 // this recurses at most once).
