@@ -118,14 +118,17 @@ impl Ids {
             self.len[3] = nul_at(&self.ip);
             self.read = Read::All;
         }
-        let mut who = render::NOBODY;
-        who.product_key = text(&self.pk, self.len[0]);
-        who.device_name = text(&self.dn, self.len[1]);
-        if all {
-            who.mac = text(&self.mac, self.len[2]);
-            who.ip = text(&self.ip, self.len[3]);
+        let (mac, ip) = if all {
+            (text(&self.mac, self.len[2]), text(&self.ip, self.len[3]))
+        } else {
+            (&[][..], &[][..])
+        };
+        Identity {
+            product_key: text(&self.pk, self.len[0]),
+            device_name: text(&self.dn, self.len[1]),
+            mac,
+            ip,
         }
-        who
     }
 }
 
