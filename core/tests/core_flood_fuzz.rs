@@ -4,7 +4,9 @@
 mod common_core;
 use common_core::*;
 use dev_bind_core::render::{self, Writer};
-use dev_bind_core::{json, Action, Answer, Config, IdKind, Line, Machine, Piece, Sink, Sub, Token};
+use dev_bind_core::{
+    json, Action, Answer, Config, IdKind, Line, Machine, Piece, Sink, Sub, Token, MAX_ACTIONS,
+};
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
@@ -112,7 +114,7 @@ struct FuzzSink {
     logs: u64,
     reports_this_call: u32,
     /// Answers and actions of the current call: the shell keeps one answer aside and queues
-    /// at most 10 actions per entry.
+    /// at most `MAX_ACTIONS` actions (the answer's place included) per entry.
     answers_this_call: u32,
     actions_this_call: u32,
     /// The most actions (answers included) of one call.
@@ -522,7 +524,7 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
         );
         f.max_actions = f.max_actions.max(f.actions_this_call);
         assert!(
-            f.actions_this_call <= 10,
+            f.actions_this_call as usize <= MAX_ACTIONS,
             "{} actions in one call",
             f.actions_this_call
         );
@@ -545,6 +547,40 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
         }
     }
     f
+}
+
+/// One poll at which nearly every concern is due at once: both subscriptions refused, the
+/// reset flag's write failed, the CoAP server failed under a running round, the reset report
+/// unanswered and the round's resumed step, all retried in the same call. The busiest call
+/// there is stays within what the shell's queue holds.
+#[test]
+fn a_poll_with_every_deadline_due_stays_within_max_actions() {
+    let mut s = Sim::new();
+    s.connect();
+    let (id, _) = last_report(&s.take());
+    s.ack(id);
+    assert_eq!(notifies(&s.take()).len(), 1, "the round runs");
+    let now = s.now;
+    // The round's broadcast could not go out: the server is started again later.
+    s.m.notify_no_server(now, &mut s.rec);
+    s.m.report_reset(now, &mut s.rec);
+    s.m.reset_flag_write_failed(now, true, &mut s.rec);
+    s.m.subscribe_failed(now, Sub::MatchReply, &mut s.rec);
+    s.m.subscribe_failed(now, Sub::ResetReply, &mut s.rec);
+    s.take();
+    // After every first retry is due (3 s), nothing polled in between, the token still valid.
+    s.now += 10_000;
+    let now = s.now;
+    s.m.poll(now, &mut s.rec);
+    let actions = s.take();
+    let count = |f: fn(&Action<Answer<Q>>) -> bool| actions.iter().filter(|a| f(a)).count();
+    assert_eq!(count(|a| matches!(a, Action::Subscribe(_))), 2);
+    assert_eq!(count(|a| matches!(a, Action::SetResetFlag(true))), 1);
+    assert_eq!(count(|a| matches!(a, Action::RegisterQueries)), 1);
+    assert_eq!(count(|a| matches!(a, Action::Notify { .. })), 1);
+    assert_eq!(count(|a| matches!(a, Action::PublishReset { .. })), 1);
+    assert_eq!(actions.len(), 6, "{actions:?}");
+    assert!(actions.len() <= MAX_ACTIONS);
 }
 
 #[test]

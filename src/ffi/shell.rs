@@ -26,9 +26,10 @@ use dev_bind_core::{
 /// The machine the shell runs.
 pub type M = Machine<ReplyCtx, MAX_PENDING_QUERIES>;
 
-/// Actions one entry may queue; more are dropped with an error line (the core emits at most a
-/// handful per event).
-pub const OUTBOX_CAP: usize = 10;
+/// Actions one entry may queue: the most one call of the machine emits
+/// ([`dev_bind_core::MAX_ACTIONS`]), so that none is dropped (one more would be, with an
+/// error line).
+pub const OUTBOX_CAP: usize = dev_bind_core::MAX_ACTIONS;
 
 /// Everything behind the module lock.
 pub struct Shell {
