@@ -364,10 +364,10 @@ pub fn execute(
 
 /// Render, log and send the payload of `action` with the identity `ids` (read on first need):
 /// MQTT publishes (report at QoS 1, reset and statistics at QoS 0), a notify broadcast, or an
-/// answer (`Action::Answer(())` stands for `answer`). Prints the result line
-/// (for a notify or an answer only when it failed) and returns the result. A notify or an
-/// answer to a request the server still owns starts the server if needed; a late answer
-/// needs it running (`-1` after a warning when it is gone).
+/// answer (`Action::Answer(())` stands for `answer`), the last two from the running server
+/// (its caller starts it: `-1` when there is none, after a warning for a late answer).
+/// Prints the result line (for a notify or an answer only when it failed) and returns the
+/// result.
 pub fn deliver(
     action: &Action<()>,
     answer: Option<&mut Reply<'_>>,
@@ -455,20 +455,20 @@ pub fn deliver(
     let mut tbuf = [0u8; TOPIC_MAX];
     let t = topic(&mut tbuf, route.topic, &who);
     let rc = match route.channel {
-        Channel::Notify => match server(cb) {
+        // `execute` started the server for a notify, and `answer_now` for its answer, before
+        // the payload was rendered: not here, under the buffers of this frame. It is gone
+        // only if a deinit came in between.
+        Channel::Notify => match coap::ctx() {
             // SAFETY: `c` is the live server; `t` ends with the NUL `topic` writes.
             Some(c) => unsafe { coap::notify_send(c, cb.notify_ack, dest, who.ip, t, payload) },
             None => -1,
         },
         Channel::Answer => match answer {
             Some(reply) => {
-                let c = match reply {
-                    Reply::Later(_) => coap::ctx().or_else(|| {
-                        log::note(Level::Warn, Msg::AnswerNoServer);
-                        None
-                    }),
-                    Reply::Now { .. } => server(cb),
-                };
+                let c = coap::ctx();
+                if c.is_none() && matches!(reply, Reply::Later(_)) {
+                    log::note(Level::Warn, Msg::AnswerNoServer);
+                }
                 match c {
                     // SAFETY: `c` is the live server; `t` ends with the NUL `topic` writes;
                     // the payload fits its buffer of PAYLOAD_MAX bytes.
@@ -530,6 +530,9 @@ pub unsafe fn answer_now(
         log::note(Level::Warn, Msg::ConnectapBad);
         return -1;
     };
+    // The server starts first (registering its resources), as for a notify; without it the
+    // answer fails after its payload line, as every answer does.
+    let _ = server(cb);
     // Rendered, logged and sent like every other answer (the payload always fits: its
     // identity and id echo are bounded far below `PAYLOAD_MAX`).
     let mut ids = Ids::UNREAD;
