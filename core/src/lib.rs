@@ -70,6 +70,15 @@ pub struct Config {
 /// Ceiling of the doubling reset re-report delay.
 pub const RESET_RETRY_MAX_MS: u32 = 60_000;
 
+/// The most actions one call of the machine hands its sink, answers included, with one to
+/// spare. The busiest call is a poll at which every deadline is due: the two subscriptions,
+/// the reset flag, the server's start, the reset report, and either the token report and the
+/// round's closing step (an unacknowledged token) or a broadcast the server's start resumes
+/// (an acknowledged one, whose next step can only come due at once on a clock stuck at its
+/// maximum): 7. A connect is next (6). The shell sizes its action queue by it; the core's
+/// tests check it on every call of a seeded fuzz and on such a poll.
+pub const MAX_ACTIONS: usize = 8;
+
 impl Config {
     /// The defaults of SPEC section 6 (the guide's values where it gives one).
     pub const DEFAULT: Config = Config {

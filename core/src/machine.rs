@@ -1627,9 +1627,12 @@ impl<Q: QueryCtx, const P: usize> Machine<Q, P> {
             flag,
             self.pending.front().map(|p| p.until),
         ]
-        .into_iter()
+        // By reference: moving the array into an iterator copies it first (the shell asks
+        // after every entry).
+        .iter()
         .flatten()
         .min()
+        .copied()
     }
 
     /// `awss_start_connectap_monitor()`: answer connect-AP info queries for the next

@@ -4,7 +4,9 @@
 mod common_core;
 use common_core::*;
 use dev_bind_core::render::{self, Writer};
-use dev_bind_core::{json, Action, Answer, Config, IdKind, Line, Machine, Piece, Sink, Token};
+use dev_bind_core::{
+    json, Action, Answer, Config, IdKind, Line, Machine, Piece, Sink, Sub, Token, MAX_ACTIONS,
+};
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
@@ -112,9 +114,11 @@ struct FuzzSink {
     logs: u64,
     reports_this_call: u32,
     /// Answers and actions of the current call: the shell keeps one answer aside and queues
-    /// at most 10 actions per entry.
+    /// at most `MAX_ACTIONS` actions (the answer's place included) per entry.
     answers_this_call: u32,
     actions_this_call: u32,
+    /// The most actions (answers included) of one call.
+    max_actions: u32,
     notifies: u64,
     /// Accepted match_reply, notify acks, reset acks, report give-ups.
     accepted: [u64; 4],
@@ -331,7 +335,7 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
         f.reports_this_call = 0;
         f.answers_this_call = 0;
         f.actions_this_call = 0;
-        match r.below(22) {
+        match r.below(24) {
             0..=3 => {
                 now = match r.below(20) {
                     0 => now.saturating_add(r.below(1 << 40)),
@@ -421,6 +425,10 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
                     tok = m.token();
                 }
                 m.connect(now, r.chance(4), tok, &mut f);
+                // The shell's entry tells an unreadable flag in the same call.
+                if r.chance(3) {
+                    m.reset_flag_unread(now, -1, &mut f);
+                }
             }
             16 => {
                 if r.chance(4) {
@@ -464,6 +472,37 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
                 let ok = m.set_config(now, c, &mut f).is_ok();
                 assert_eq!(ok, c.is_valid());
             }
+            // What the shell tells of its actions' outcomes, each an entry of its own.
+            22 => match r.below(7) {
+                0 => {
+                    let sub = if r.chance(2) {
+                        Sub::MatchReply
+                    } else {
+                        Sub::ResetReply
+                    };
+                    m.subscribe_failed(now, sub, &mut f);
+                }
+                1 => m.server_failed(now, &mut f),
+                2 => m.notify_no_server(now, &mut f),
+                3 => m.report_failed(now, pick(&mut r, &f.report_ids), &mut f),
+                4 => {
+                    let read = match r.below(3) {
+                        0 => Ok(true),
+                        1 => Ok(false),
+                        _ => Err(-1),
+                    };
+                    m.reset_flag_read(now, read, &mut f);
+                }
+                5 => m.reset_flag_write_failed(now, r.chance(2), &mut f),
+                _ => m.reset_flag_unread(now, -1, &mut f),
+            },
+            23 => {
+                if r.chance(2) {
+                    m.online_init(now, &mut f);
+                } else {
+                    m.online_deinit(now, &mut f);
+                }
+            }
             _ => match r.below(4) {
                 0 => m.report_stats(&mut f),
                 1 => m.clear_stats(),
@@ -483,8 +522,9 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
             "{} answers in one call",
             f.answers_this_call
         );
+        f.max_actions = f.max_actions.max(f.actions_this_call);
         assert!(
-            f.actions_this_call <= 10,
+            f.actions_this_call as usize <= MAX_ACTIONS,
             "{} actions in one call",
             f.actions_this_call
         );
@@ -509,6 +549,40 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
     f
 }
 
+/// One poll at which nearly every concern is due at once: both subscriptions refused, the
+/// reset flag's write failed, the CoAP server failed under a running round, the reset report
+/// unanswered and the round's resumed step, all retried in the same call. The busiest call
+/// there is stays within what the shell's queue holds.
+#[test]
+fn a_poll_with_every_deadline_due_stays_within_max_actions() {
+    let mut s = Sim::new();
+    s.connect();
+    let (id, _) = last_report(&s.take());
+    s.ack(id);
+    assert_eq!(notifies(&s.take()).len(), 1, "the round runs");
+    let now = s.now;
+    // The round's broadcast could not go out: the server is started again later.
+    s.m.notify_no_server(now, &mut s.rec);
+    s.m.report_reset(now, &mut s.rec);
+    s.m.reset_flag_write_failed(now, true, &mut s.rec);
+    s.m.subscribe_failed(now, Sub::MatchReply, &mut s.rec);
+    s.m.subscribe_failed(now, Sub::ResetReply, &mut s.rec);
+    s.take();
+    // After every first retry is due (3 s), nothing polled in between, the token still valid.
+    s.now += 10_000;
+    let now = s.now;
+    s.m.poll(now, &mut s.rec);
+    let actions = s.take();
+    let count = |f: fn(&Action<Answer<Q>>) -> bool| actions.iter().filter(|a| f(a)).count();
+    assert_eq!(count(|a| matches!(a, Action::Subscribe(_))), 2);
+    assert_eq!(count(|a| matches!(a, Action::SetResetFlag(true))), 1);
+    assert_eq!(count(|a| matches!(a, Action::RegisterQueries)), 1);
+    assert_eq!(count(|a| matches!(a, Action::Notify { .. })), 1);
+    assert_eq!(count(|a| matches!(a, Action::PublishReset { .. })), 1);
+    assert_eq!(actions.len(), 6, "{actions:?}");
+    assert!(actions.len() <= MAX_ACTIONS);
+}
+
 #[test]
 fn fuzz_every_input_and_api_call() {
     let t = Instant::now();
@@ -525,7 +599,10 @@ fn fuzz_every_input_and_api_call() {
             *a += b;
         }
         assert!(f.logs > 0);
-        println!("seed {seed}: {} notifies", f.notifies);
+        println!(
+            "seed {seed}: {} notifies, at most {} actions in one call",
+            f.notifies, f.max_actions
+        );
     }
     println!(
         "fuzz: {total} iterations in {:.2} s: {actions} actions, {answers} answers, \

@@ -1,8 +1,8 @@
 //! Executes the machine's actions, outside the lock: renders each payload into a stack buffer
-//! with `core::render`, reads the identity from the HAL each time, publishes or sends, and
-//! prints the log lines of SPEC section 7. It starts the CoAP server (registering the query
-//! resources first). The handlers it hands to C come from its caller ([`Callbacks`]): it runs
-//! no entry of its own.
+//! with `core::render`, reads the identity from the HAL once per run of actions, publishes or
+//! sends, and prints the log lines of SPEC section 7. It starts the CoAP server (registering
+//! the query resources first). The handlers it hands to C come from its caller
+//! ([`Callbacks`]): it runs no entry of its own.
 
 use core::ffi::c_int;
 use core::mem::MaybeUninit;
@@ -49,45 +49,99 @@ pub const PAYLOAD_MAX: usize = 512;
 /// room to spare (see [`topic`]).
 pub const TOPIC_MAX: usize = 96;
 
-/// The identity read from the HAL: zeroed buffers the HAL writes its NUL-terminated texts into
-/// (see [`Ids::read`]). Each has a spare last byte the HAL never writes, so each stays a C
-/// string even after a HAL that fills its whole buffer (21, 33, 18, 16 bytes) without a NUL.
+/// The identity read from the HAL: zeroed buffers the HAL writes its NUL-terminated texts into,
+/// read on first need and then kept (see [`Ids::get`]), so that a run of actions reads it once.
+/// Each buffer has a spare last byte the HAL never writes, so each stays a C string even after
+/// a HAL that fills its whole buffer (21, 33, 18, 16 bytes) without a NUL.
 pub struct Ids {
     pk: [u8; 22],
     dn: [u8; 34],
     mac: [u8; 19],
     ip: [u8; 17],
+    /// The length of each text up to its NUL, in the order above, once read.
+    len: [u8; 4],
+    /// What has been read so far.
+    read: Read,
+}
+
+/// What of the identity an [`Ids`] holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// Nothing yet.
+    Nothing,
+    /// The product key and the device name.
+    Names,
+    /// The names, the MAC and the IP.
+    All,
 }
 
 impl Ids {
+    /// Nothing read yet.
+    pub const UNREAD: Ids = Ids {
+        pk: [0; 22],
+        dn: [0; 34],
+        mac: [0; 19],
+        ip: [0; 17],
+        len: [0; 4],
+        read: Read::Nothing,
+    };
+
     /// Read the product key and device name, and the MAC and IP if `all` (else left empty),
-    /// into `slot`; returns them as `render` takes them, each cut at its NUL (each field also
-    /// points at its buffer, a NUL-terminated C string while `slot` lives).
+    /// into `slot`; returns them as `render` takes them (see [`Ids::get`]).
     pub fn read(slot: &mut MaybeUninit<Ids>, all: bool) -> Identity<'_> {
-        let ids = slot.write(Ids {
-            pk: [0; 22],
-            dn: [0; 34],
-            mac: [0; 19],
-            ip: [0; 17],
-        });
-        // SAFETY: each buffer has room for the HAL's longest text and its NUL, plus a spare
-        // byte (product key 20 + 1, device name 32 + 1, MAC 17 + 1, IP 15 + 1); a NULL ifname
-        // means the default interface.
-        unsafe {
-            imports::HAL_GetProductKey(ids.pk.as_mut_ptr().cast());
-            imports::HAL_GetDeviceName(ids.dn.as_mut_ptr().cast());
-            if all {
-                imports::HAL_Wifi_Get_Mac(ids.mac.as_mut_ptr().cast());
-                imports::HAL_Wifi_Get_IP(ids.ip.as_mut_ptr().cast(), core::ptr::null());
-            }
-        }
-        let mut who = render::NOBODY;
-        who.product_key = imports::until_nul(&ids.pk);
-        who.device_name = imports::until_nul(&ids.dn);
-        who.mac = imports::until_nul(&ids.mac);
-        who.ip = imports::until_nul(&ids.ip);
-        who
+        slot.write(Ids::UNREAD).get(all)
     }
+
+    /// The product key and device name, and the MAC and IP if `all` (else empty), each cut at
+    /// its NUL (each field also points at its buffer, a NUL-terminated C string while `self`
+    /// lives). Each is read from the HAL the first time it is asked for, and kept.
+    pub fn get(&mut self, all: bool) -> Identity<'_> {
+        if self.read == Read::Nothing {
+            // SAFETY: each buffer has room for the HAL's longest text and its NUL, plus a
+            // spare byte (product key 20 + 1, device name 32 + 1).
+            unsafe {
+                imports::HAL_GetProductKey(self.pk.as_mut_ptr().cast());
+                imports::HAL_GetDeviceName(self.dn.as_mut_ptr().cast());
+            }
+            self.len[0] = nul_at(&self.pk);
+            self.len[1] = nul_at(&self.dn);
+            self.read = Read::Names;
+        }
+        if all && self.read == Read::Names {
+            // SAFETY: as above (MAC 17 + 1, IP 15 + 1); a NULL ifname means the default
+            // interface.
+            unsafe {
+                imports::HAL_Wifi_Get_Mac(self.mac.as_mut_ptr().cast());
+                imports::HAL_Wifi_Get_IP(self.ip.as_mut_ptr().cast(), core::ptr::null());
+            }
+            self.len[2] = nul_at(&self.mac);
+            self.len[3] = nul_at(&self.ip);
+            self.read = Read::All;
+        }
+        let (mac, ip) = if all {
+            (text(&self.mac, self.len[2]), text(&self.ip, self.len[3]))
+        } else {
+            (&[][..], &[][..])
+        };
+        Identity {
+            product_key: text(&self.pk, self.len[0]),
+            device_name: text(&self.dn, self.len[1]),
+            mac,
+            ip,
+        }
+    }
+}
+
+/// The length of the text in `buf` up to its NUL (every buffer of [`Ids`] is shorter than 256
+/// bytes and ends with one).
+fn nul_at(buf: &[u8]) -> u8 {
+    let len = imports::until_nul(buf).len();
+    u8::try_from(len).unwrap_or(0)
+}
+
+/// The first `len` bytes of `buf` (a text [`nul_at`] measured).
+fn text(buf: &[u8], len: u8) -> &[u8] {
+    buf.get(..usize::from(len)).unwrap_or(&[])
 }
 
 /// Render the topic or path `which` into `buf` (zeroed, [`TOPIC_MAX`] bytes) and return it
@@ -121,13 +175,12 @@ pub enum TopicUse {
     Register(NonNull<c_void>),
 }
 
-/// Render `which` (with the product key and device name) and hand it to the MQTT client or
-/// the CoAP server as `how` says, with its handler from `cb`; returns the client's result.
-/// Prints the result line: a subscription's always (warning when negative), a registration's
-/// only when it failed (non-zero).
-pub fn use_topic(which: Topic, how: TopicUse, cb: &Callbacks) -> c_int {
-    let mut ids = MaybeUninit::uninit();
-    let who = Ids::read(&mut ids, false);
+/// Render `which` (with the product key and device name of `ids`) and hand it to the MQTT
+/// client or the CoAP server as `how` says, with its handler from `cb`; returns the client's
+/// result. Prints the result line: a subscription's always (warning when negative), a
+/// registration's only when it failed (non-zero).
+pub fn use_topic(which: Topic, how: TopicUse, ids: &mut Ids, cb: &Callbacks) -> c_int {
+    let who = ids.get(false);
     let mut tbuf = [0u8; TOPIC_MAX];
     let t = topic(&mut tbuf, which, &who);
     let (p, null) = (t.as_ptr().cast(), core::ptr::null_mut());
@@ -167,13 +220,13 @@ pub fn use_topic(which: Topic, how: TopicUse, cb: &Callbacks) -> c_int {
 }
 
 /// Subscribe (or unsubscribe) a reply topic; returns the MQTT result.
-pub fn subscribe(sub: Sub, on: bool, cb: &Callbacks) -> c_int {
+pub fn subscribe(sub: Sub, on: bool, ids: &mut Ids, cb: &Callbacks) -> c_int {
     let how = if on {
         TopicUse::Subscribe
     } else {
         TopicUse::Unsubscribe
     };
-    use_topic(sub.topic(), how, cb)
+    use_topic(sub.topic(), how, ids, cb)
 }
 
 /// The result of the last server start's registration of the two query resources (0: both
@@ -206,8 +259,11 @@ pub fn server(cb: &Callbacks) -> Option<NonNull<c_void>> {
 /// Register both query resources on the running server `c` and keep the result in
 /// [`REGISTERED`] (a registration made again overwrites the resource's handler).
 fn register(c: NonNull<c_void>, cb: &Callbacks) -> c_int {
-    let mcast = use_topic(Topic::QueryMcast, TopicUse::Register(c), cb);
-    let ucast = use_topic(Topic::QueryUcast, TopicUse::Register(c), cb);
+    // Read here, not taken from the caller: a server starts rarely, and its identity is
+    // then on this frame only.
+    let mut ids = Ids::UNREAD;
+    let mcast = use_topic(Topic::QueryMcast, TopicUse::Register(c), &mut ids, cb);
+    let ucast = use_topic(Topic::QueryUcast, TopicUse::Register(c), &mut ids, cb);
     let rc = -c_int::from(mcast != 0 || ucast != 0);
     REGISTERED.store(rc, Ordering::Release);
     rc
@@ -248,19 +304,24 @@ pub enum Outcome {
     Published(c_int),
 }
 
-/// Execute one action (`Action::Answer(())` stands for `answer`); the actions with a payload
-/// go to [`deliver`]. Decides nothing: what the machine must know comes back as the
-/// [`Outcome`].
-pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, cb: &Callbacks) -> Outcome {
+/// Execute one action (`Action::Answer(())` stands for `answer`), with the identity of the
+/// run of actions `ids` (read on first need); the actions with a payload go to [`deliver`].
+/// Decides nothing: what the machine must know comes back as the [`Outcome`].
+pub fn execute(
+    action: &Action<()>,
+    answer: Option<&mut Reply<'_>>,
+    ids: &mut Ids,
+    cb: &Callbacks,
+) -> Outcome {
     let hal = &Hal;
     match *action {
         Action::Subscribe(sub) => {
-            if subscribe(sub, true, cb) < 0 {
+            if subscribe(sub, true, ids, cb) < 0 {
                 return Outcome::SubscribeRefused(sub);
             }
         }
         Action::Unsubscribe(sub) => {
-            subscribe(sub, false, cb);
+            subscribe(sub, false, ids, cb);
         }
         Action::RegisterQueries => {
             if register_queries(cb) != 0 {
@@ -284,7 +345,7 @@ pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, cb: &Callbac
         }
         Action::ReadResetFlag => return Outcome::FlagRead(reset_flag(hal)),
         Action::PublishReport { .. } | Action::PublishReset { .. } => {
-            return Outcome::Published(deliver(action, answer, cb));
+            return Outcome::Published(deliver(action, answer, ids, cb));
         }
         Action::Notify { .. } => {
             // The server starts (and registers its resources) first; without one the
@@ -292,28 +353,32 @@ pub fn execute(action: &Action<()>, answer: Option<&mut Reply<'_>>, cb: &Callbac
             if server(cb).is_none() {
                 return Outcome::NotifyNoServer;
             }
-            deliver(action, answer, cb);
+            deliver(action, answer, ids, cb);
         }
         Action::PublishStats { .. } | Action::Answer(()) => {
-            deliver(action, answer, cb);
+            deliver(action, answer, ids, cb);
         }
     }
     Outcome::Done
 }
 
-/// Render, log and send the payload of `action`: MQTT publishes (report at QoS 1, reset and
-/// statistics at QoS 0), a notify broadcast, or an answer (`Action::Answer(())` stands for
-/// `answer`). Prints the result line
-/// (for a notify or an answer only when it failed) and returns the result. A notify or an
-/// answer to a request the server still owns starts the server if needed; a late answer
-/// needs it running (`-1` after a warning when it is gone).
-pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>, cb: &Callbacks) -> c_int {
+/// Render, log and send the payload of `action` with the identity `ids` (read on first need):
+/// MQTT publishes (report at QoS 1, reset and statistics at QoS 0), a notify broadcast, or an
+/// answer (`Action::Answer(())` stands for `answer`), the last two from the running server
+/// (its caller starts it: `-1` when there is none, after a warning for a late answer).
+/// Prints the result line (for a notify or an answer only when it failed) and returns the
+/// result.
+pub fn deliver(
+    action: &Action<()>,
+    answer: Option<&mut Reply<'_>>,
+    ids: &mut Ids,
+    cb: &Callbacks,
+) -> c_int {
     let hal = &Hal;
     let mut token = &[0u8; 16];
     let mut id = &render::NO_ID;
     let mut dest = 0;
     let mut mcast = false;
-    let mut ids = MaybeUninit::uninit();
     let who;
     let mut pbuf = [0u8; PAYLOAD_MAX];
     // The numbers live only until the payload is rendered (their slot then holds the topic).
@@ -381,7 +446,7 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>, cb: &Callbac
             return -1;
         };
         // The MAC and the IP are read only for the payloads that carry DEVINFO.
-        who = Ids::read(&mut ids, which.carries_devinfo());
+        who = ids.get(which.carries_devinfo());
         let Some(payload) = render_logged(&mut pbuf, which, &nums, token, &who, id) else {
             return -1;
         };
@@ -390,20 +455,20 @@ pub fn deliver(action: &Action<()>, answer: Option<&mut Reply<'_>>, cb: &Callbac
     let mut tbuf = [0u8; TOPIC_MAX];
     let t = topic(&mut tbuf, route.topic, &who);
     let rc = match route.channel {
-        Channel::Notify => match server(cb) {
+        // `execute` started the server for a notify, and `answer_now` for its answer, before
+        // the payload was rendered: not here, under the buffers of this frame. It is gone
+        // only if a deinit came in between.
+        Channel::Notify => match coap::ctx() {
             // SAFETY: `c` is the live server; `t` ends with the NUL `topic` writes.
             Some(c) => unsafe { coap::notify_send(c, cb.notify_ack, dest, who.ip, t, payload) },
             None => -1,
         },
         Channel::Answer => match answer {
             Some(reply) => {
-                let c = match reply {
-                    Reply::Later(_) => coap::ctx().or_else(|| {
-                        log::note(Level::Warn, Msg::AnswerNoServer);
-                        None
-                    }),
-                    Reply::Now { .. } => server(cb),
-                };
+                let c = coap::ctx();
+                if c.is_none() && matches!(reply, Reply::Later(_)) {
+                    log::note(Level::Warn, Msg::AnswerNoServer);
+                }
                 match c {
                     // SAFETY: `c` is the live server; `t` ends with the NUL `topic` writes;
                     // the payload fits its buffer of PAYLOAD_MAX bytes.
@@ -465,8 +530,12 @@ pub unsafe fn answer_now(
         log::note(Level::Warn, Msg::ConnectapBad);
         return -1;
     };
+    // The server starts first (registering its resources), as for a notify; without it the
+    // answer fails after its payload line, as every answer does.
+    let _ = server(cb);
     // Rendered, logged and sent like every other answer (the payload always fits: its
     // identity and id echo are bounded far below `PAYLOAD_MAX`).
+    let mut ids = Ids::UNREAD;
     deliver(
         &Action::Answer(()),
         Some(&mut Reply::Now {
@@ -475,6 +544,7 @@ pub unsafe fn answer_now(
             mcast,
             id,
         }),
+        &mut ids,
         cb,
     );
     0

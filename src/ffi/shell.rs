@@ -1,8 +1,9 @@
 //! The shell around the core: the `static` machine behind the module lock, the action queue,
 //! and the entry wrapper every export goes through.
 //!
-//! An entry: lock -> call the core with `now = HAL_UptimeMs()` -> mirror the C data symbols ->
-//! unlock -> execute the queued actions in order (MQTT, CoAP, KV, events) -> re-arm the timer.
+//! An entry: lock -> call the core with `now = HAL_UptimeMs()` -> mirror the C data symbols and
+//! take the machine's next deadline -> unlock -> execute the queued actions in order (MQTT,
+//! CoAP, KV, events) -> re-arm the timer, unless it already carries that deadline.
 //! Log lines are printed at once (only `HAL_Printf` is called under the lock).
 
 use core::ffi::{c_char, c_int, c_void};
@@ -19,15 +20,16 @@ use super::types::{
 };
 use crate::config::MAX_PENDING_QUERIES;
 use dev_bind_core::{
-    Action, Answer, BadEvent, Config, Level, Line, Machine, Msg, Sink, Sub, Token,
+    Action, Answer, BadEvent, Config, Level, Line, Machine, Millis, Msg, Sink, Sub, Token,
 };
 
 /// The machine the shell runs.
 pub type M = Machine<ReplyCtx, MAX_PENDING_QUERIES>;
 
-/// Actions one entry may queue; more are dropped with an error line (the core emits at most a
-/// handful per event).
-pub const OUTBOX_CAP: usize = 10;
+/// Actions one entry may queue: the most one call of the machine emits
+/// ([`dev_bind_core::MAX_ACTIONS`]), so that none is dropped (one more would be, with an
+/// error line).
+pub const OUTBOX_CAP: usize = dev_bind_core::MAX_ACTIONS;
 
 /// Everything behind the module lock.
 pub struct Shell {
@@ -37,6 +39,8 @@ pub struct Shell {
     ready: bool,
     /// Bumped by every timer arming (see [`arm`]).
     pub timer_seq: u32,
+    /// What the HAL timer carries, as far as the shell knows (see [`arm`]).
+    armed: Armed,
     /// The token last copied into `aes_random`.
     mirrored: Token,
     /// The provisioning state (run by the `wifi-provision` entries).
@@ -54,6 +58,8 @@ impl Shell {
             machine: M::new(),
             ready: false,
             timer_seq: 0,
+            // No timer exists yet, so none runs (and the value is all zero bits).
+            armed: Armed::At(None),
             mirrored: [0; 16],
             #[cfg(feature = "wifi-provision")]
             prov: dev_bind_core::provision::Provision::new(),
@@ -71,6 +77,55 @@ impl Shell {
         }
         &mut self.machine
     }
+
+    /// The deadline the timer must carry: the machine's next one (and the provisioning
+    /// state's, which ride on the same timer).
+    fn deadline(&mut self) -> Option<Millis> {
+        let deadline = self.machine().poll_at();
+        #[cfg(feature = "wifi-provision")]
+        let deadline = deadline.into_iter().chain(self.prov.poll_at()).min();
+        deadline
+    }
+
+    /// Begin an arming round for `deadline` (see [`arm`]): until the round is confirmed, what
+    /// the timer carries is not known.
+    fn begin_arming(&mut self, deadline: Option<Millis>) -> Arming {
+        self.timer_seq = self.timer_seq.wrapping_add(1);
+        self.armed = Armed::Unknown;
+        Arming {
+            seq: self.timer_seq,
+            deadline,
+        }
+    }
+
+    /// The first round of an arming, or `None` when the timer already carries the deadline
+    /// (a started timer that no failure left unarmed).
+    fn arming(&mut self) -> Option<Arming> {
+        let deadline = self.deadline();
+        if self.armed == Armed::At(deadline) && !timer::UNARMED.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(self.begin_arming(deadline))
+    }
+}
+
+/// What the HAL timer carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Armed {
+    /// Not known: an arming round is under way, or the timer fired (a one-shot timer then
+    /// carries nothing).
+    Unknown,
+    /// Started for this deadline (stopped: `None`) by the last arming round, and no other
+    /// round began while it ran.
+    At(Option<Millis>),
+}
+
+/// One round of an arming (see [`arm`]): the round's number and the deadline it hands the
+/// timer.
+#[derive(Clone, Copy)]
+struct Arming {
+    seq: u32,
+    deadline: Option<Millis>,
 }
 
 /// Seed the generator of `m` with 32 bytes: 8 x `HAL_Random(0xFFFFFFFF)` (little-endian), the
@@ -308,7 +363,11 @@ fn step(held: &mut Held, event: Event<'_>, o: &mut Outbox) -> (c_int, bool) {
         Event::ReportStats => m.report_stats(o),
         Event::OnlineInit => m.online_init(now, o),
         Event::OnlineDeinit => m.online_deinit(now, o),
-        Event::Poll => m.poll(now, o),
+        Event::Poll => {
+            // The timer fired: a one-shot timer carries no deadline any more.
+            shell.armed = Armed::Unknown;
+            shell.machine().poll(now, o);
+        }
         Event::ResetReply(payload) => m.on_reset_reply(now, payload, o),
         Event::MatchReply(payload) => m.on_match_reply(now, payload, o),
         Event::Query {
@@ -367,7 +426,10 @@ fn tell(event: Event<'static>) {
 /// counts and one arriving before it does not).
 #[inline(never)]
 fn report_sending(id: u32) {
-    let _ = read_mut(|m, _| m.report_sending(id));
+    // No time, no mirror and no timer: the call changes none of them.
+    if let Some(mut shell) = SHELL.lock() {
+        shell.machine().report_sending(id);
+    }
 }
 
 /// The module lock held for one entry. [`Held::finish`] or [`Held::unlock`] ends it.
@@ -392,21 +454,30 @@ pub fn begin() -> Option<Held> {
 }
 
 impl Held {
-    /// Mirror the C data symbols, unlock, execute the actions queued in `out` in order, tell
-    /// the machine what it must know of them, and re-arm the timer. Returns the result of the
+    /// Mirror the C data symbols, take the machine's next deadline, unlock, execute the
+    /// actions queued in `out` in order, tell the machine what it must know of them, and
+    /// re-arm the timer (unless it carries that deadline already). Returns the result of the
     /// first token or reset report publish (no entry of the machine queues both kinds), `0`
     /// if none was made.
     #[inline(never)]
     pub fn finish(self, out: &Outbox) -> c_int {
-        self.unlock();
+        // Taken under this entry's lock: its actions change no deadline but through entries
+        // of their own (`tell`), each of which arms the timer again.
+        let arming = {
+            let Held { mut shell, .. } = self;
+            mirror(&mut shell);
+            shell.arming()
+        };
         let mut published = None;
         let mut reply = out.answer.as_ref().map(exec::Reply::Later);
+        // Read once for all the actions (on first need).
+        let mut ids = exec::Ids::UNREAD;
         for action in &out.actions {
             if let Action::PublishReport { id, .. } = *action {
                 // From now on the cloud's answer counts, also one that comes during the call.
                 report_sending(id);
             }
-            match exec::execute(action, reply.as_mut(), &CALLBACKS) {
+            match exec::execute(action, reply.as_mut(), &mut ids, &CALLBACKS) {
                 exec::Outcome::Done => {}
                 // The machine schedules another try (that entry queues no subscription, so
                 // this recurses at most once).
@@ -426,7 +497,9 @@ impl Held {
                 }
             }
         }
-        arm();
+        if let Some(first) = arming {
+            arm_rounds(first);
+        }
         published.unwrap_or(0)
     }
 
@@ -650,35 +723,45 @@ unsafe extern "C" fn notify_resp_cb(
 
 // ---------------------------------------------------------------- the timer
 
-/// Re-arm the timer with the machine's next deadline (or stop it when there is none).
+/// Re-arm the timer with the machine's next deadline (or stop it when there is none), unless
+/// it already carries it.
 ///
 /// Protocol: under the lock take `seq += 1` and the deadline; unlock; Stop (+ Start); lock
 /// again and, if another thread armed meanwhile (`seq` moved), repeat with the fresh deadline.
-/// The last Start therefore always uses the latest deadline. A Start that fails after its
-/// retries leaves `timer::UNARMED` set (see the timer module's text).
+/// The last Start therefore always uses the latest deadline. A round that no other round
+/// overlapped records the deadline the timer now carries (`Armed::At`); an arming whose
+/// deadline is the recorded one calls no timer function. A repeated round never trusts the
+/// record: a Start of an overlapping round may have replaced what it says, and that round
+/// repeats, so a wrong record never outlives the round that will correct it. A Start that
+/// fails after its retries leaves `timer::UNARMED` set (see the timer module's text), as does
+/// an arming that gives up after `ARM_ROUNDS` rounds: the next entry arms again.
 pub fn arm() {
+    let Some(first) = SHELL.lock().and_then(|mut shell| shell.arming()) else {
+        return;
+    };
+    arm_rounds(first);
+}
+
+/// Run arming rounds from `round` on until one is not overlapped by another (see [`arm`]).
+fn arm_rounds(mut round: Arming) {
     let hal = Hal;
     for _ in 0..ARM_ROUNDS {
-        let (seq, delay) = {
-            let Some(mut guard) = SHELL.lock() else {
-                return;
-            };
-            guard.timer_seq = guard.timer_seq.wrapping_add(1);
-            let seq = guard.timer_seq;
-            let deadline = guard.machine().poll_at();
-            // The provisioning deadlines ride on the same timer.
-            #[cfg(feature = "wifi-provision")]
-            let deadline = deadline.into_iter().chain(guard.prov.poll_at()).min();
-            (seq, deadline.map(|at| timer::delay_ms(hal.uptime_ms(), at)))
-        };
+        let delay = round
+            .deadline
+            .map(|at| timer::delay_ms(hal.uptime_ms(), at));
         timer::set(delay, on_timer);
-        let Some(guard) = SHELL.lock() else {
+        let Some(mut shell) = SHELL.lock() else {
             return;
         };
-        if guard.timer_seq == seq {
+        if shell.timer_seq == round.seq {
+            shell.armed = Armed::At(round.deadline);
             return;
         }
+        let deadline = shell.deadline();
+        round = shell.begin_arming(deadline);
     }
+    // Given up (the last round's deadline never reached the timer): the next entry arms.
+    timer::UNARMED.store(true, Ordering::Release);
 }
 
 /// Run `f` on the shell under the lock, for calls that queue no action (no timer change).

@@ -739,6 +739,42 @@ static void timer_start_fails(void)
     CHECK_EQ(mock_mcast_count(), 60);
 }
 
+/* An entry that leaves the machine's next deadline where it was calls no timer function: the
+ * timer keeps carrying it (an RTOS timer's Stop and Start are commands to its timer task). The
+ * timer that fired carries nothing, so the poll it runs arms it again. */
+static void timer_kept_when_deadline_unchanged(void)
+{
+    char hex[33];
+    const unsigned char clear = 0;
+    CHECK_EQ(mock_kv_put("awss.rst", &clear, 1), 0); /* read at once: no retry of the read */
+    uint64_t t0 = mock_now();
+    CHECK_EQ(awss_report_cloud(), 0);
+    fx_check_report(0, "0", hex);
+    CHECK_EQ(mock_timer_armed(), 1);
+    CHECK_EQ(mock_next_deadline(), t0 + 30000);
+    int starts = mock_import_calls(MOCK_IMP_TIMER_START);
+    /* a reply to an id never sent, and the awss_report_cloud() of a session that runs, change
+     * no deadline */
+    mock_advance(1000);
+    const char *stray = "{\"id\":\"7\",\"code\":200,\"data\":{}}";
+    CHECK_EQ(mock_mqtt_deliver(TOPIC_MATCH_REPLY, stray, (int)strlen(stray)), 0);
+    CHECK_EQ(awss_report_cloud(), 0);
+    CHECK_EQ(fx_reports(), 1);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_TIMER_START), starts);
+    CHECK_EQ(mock_timer_armed(), 1);
+    CHECK_EQ(mock_next_deadline(), t0 + 30000);
+    /* the retry is due: the timer fires, the report goes out again, the next retry is armed */
+    mock_advance(29000);
+    CHECK_EQ(fx_reports(), 2);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_TIMER_START), starts + 1);
+    CHECK_EQ(mock_timer_armed(), 1);
+    CHECK_EQ(mock_next_deadline(), t0 + 60000);
+    /* a deadline that changes is armed again at once: the acknowledgement starts the round */
+    CHECK_EQ(fx_match_reply("1"), 0);
+    CHECK_EQ(mock_import_calls(MOCK_IMP_TIMER_START), starts + 2);
+    CHECK(mock_next_deadline() < t0 + 60000);
+}
+
 /* The CoAP server cannot start (CoAPServer_init NULL) or take its resources at bind start: an
  * error line, and it is started again with the reset report's backoff (3 s, 6 s, ...) until
  * it is up, without waiting for another awss_report_cloud(); then phones are answered. */
@@ -1449,6 +1485,7 @@ static const struct {
     {"reset_before_connect", reset_before_connect},
     {"subscribe_retry", subscribe_retry},
     {"timer_start_fails", timer_start_fails},
+    {"timer_kept_when_deadline_unchanged", timer_kept_when_deadline_unchanged},
     {"server_start_fails", server_start_fails},
     {"reset_flag_kv_faults", reset_flag_kv_faults},
     {"publish_outage", publish_outage},
