@@ -103,8 +103,8 @@ impl Ids {
                 imports::HAL_GetProductKey(self.pk.as_mut_ptr().cast());
                 imports::HAL_GetDeviceName(self.dn.as_mut_ptr().cast());
             }
-            self.len[0] = nul_at(&self.pk);
-            self.len[1] = nul_at(&self.dn);
+            self.len[0] = nul_at(&mut self.pk);
+            self.len[1] = nul_at(&mut self.dn);
             self.read = Read::Names;
         }
         if all && self.read == Read::Names {
@@ -114,8 +114,8 @@ impl Ids {
                 imports::HAL_Wifi_Get_Mac(self.mac.as_mut_ptr().cast());
                 imports::HAL_Wifi_Get_IP(self.ip.as_mut_ptr().cast(), core::ptr::null());
             }
-            self.len[2] = nul_at(&self.mac);
-            self.len[3] = nul_at(&self.ip);
+            self.len[2] = nul_at(&mut self.mac);
+            self.len[3] = nul_at(&mut self.ip);
             self.read = Read::All;
         }
         let (mac, ip) = if all {
@@ -132,10 +132,16 @@ impl Ids {
     }
 }
 
-/// The length of the text in `buf` up to its NUL (every buffer of [`Ids`] is shorter than 256
-/// bytes and ends with one).
-fn nul_at(buf: &[u8]) -> u8 {
-    let len = imports::until_nul(buf).len();
+/// The length of the text in `buf` up to its NUL. Every buffer of [`Ids`] is shorter than 256
+/// bytes and has a spare last byte past the HAL's longest text and its NUL: it is set to NUL
+/// here, so a HAL that wrote past its text's limit is cut there.
+fn nul_at(buf: &mut [u8]) -> u8 {
+    let Some(last) = buf.last_mut() else {
+        return 0;
+    };
+    *last = 0;
+    // SAFETY: `buf` ends with a NUL (just written), so `strlen` reads within it.
+    let len = unsafe { imports::strlen(buf.as_ptr().cast()) };
     u8::try_from(len).unwrap_or(0)
 }
 
@@ -602,5 +608,19 @@ mod tests {
             longest = longest.max(len);
         }
         assert_eq!(longest, 92);
+    }
+
+    /// A text is measured up to its NUL; one that fills its buffer (a HAL past its limit) is
+    /// cut at the spare last byte, so no identity field is longer than [`Ids`] promises.
+    #[test]
+    fn nul_at_measures_up_to_the_nul_and_cuts_at_the_spare_byte() {
+        let mut pk = [0u8; 22];
+        pk[..11].copy_from_slice(b"a1GQc8iJOWI");
+        assert_eq!(nul_at(&mut pk), 11);
+        let mut full = [b'k'; 22];
+        assert_eq!(nul_at(&mut full), 21);
+        assert_eq!(full[21], 0);
+        assert_eq!(nul_at(&mut [0u8; 19]), 0);
+        assert_eq!(nul_at(&mut []), 0);
     }
 }

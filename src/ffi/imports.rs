@@ -19,6 +19,10 @@ pub type TimerFn = unsafe extern "C" fn(user_data: *mut c_void);
 // Each declaration is the SDK function of the same name, with its C types (SPEC section 4).
 #[allow(missing_docs)]
 extern "C" {
+    // --- the C library ---
+    /// The firmware libc's `strlen` (its word-at-a-time scan, not one of ours).
+    pub fn strlen(s: *const c_char) -> usize;
+
     // --- HAL (dev_bind_wrapper.h) ---
     pub fn HAL_Printf(fmt: *const c_char, ...);
     pub fn HAL_Snprintf(str: *mut c_char, len: c_int, fmt: *const c_char, ...) -> c_int;
