@@ -72,17 +72,7 @@ pub fn utf8_check(b: &[u8]) -> Result<(), Utf8Error> {
 /// `error_len` 0) for valid UTF-8.
 pub fn utf8_scan(b: &[u8]) -> Utf8Error {
     // Whole words of ASCII first (every payload the module reads is ASCII, or nearly).
-    const W: usize = core::mem::size_of::<usize>();
-    const HIGH: usize = usize::MAX / 0xFF * 0x80;
-    let mut i = 0;
-    for w in b.chunks_exact(W) {
-        let mut bytes = [0u8; W];
-        bytes.copy_from_slice(w);
-        if usize::from_ne_bytes(bytes) & HIGH != 0 {
-            break;
-        }
-        i += W;
-    }
+    let mut i = super::words::clean_prefix(b, |x| super::words::at_least(x, 0x80));
     loop {
         // A run of ASCII, the common case, in a tight loop.
         i += b

@@ -25,6 +25,7 @@ pub mod provision;
 pub mod render;
 pub mod rng;
 pub mod route;
+pub mod words;
 
 pub use machine::Machine;
 pub use msg::{BadEvent, Line, Msg, Piece, What, Why};

@@ -11,29 +11,14 @@ fn is_plain(c: u8) -> bool {
     (0x20..0x80).contains(&c) && c != b'"' && c != b'\\'
 }
 
-/// The length of the run of [`is_plain`] bytes that `b` starts with. A machine word of bytes
-/// at a time while a whole word is plain (an identity from the HAL is plain throughout):
-/// with `ONES` a byte of 0x01 in every lane, `(x - k * ONES) & !x & HIGH` is non-zero exactly
-/// when a byte of `x` is below `k` (for `k <= 0x80`); a byte of `x ^ (c * ONES)` below 1 is
-/// a byte equal to `c`; `x & HIGH` finds the bytes from 0x80 up. The word that is not plain,
-/// and the bytes after the last whole word, go byte by byte.
+/// The length of the run of [`is_plain`] bytes that `b` starts with: a machine word at a
+/// time while a whole word is plain (an identity from the HAL is plain throughout), then byte
+/// by byte.
 fn plain_len(b: &[u8]) -> usize {
-    const W: usize = core::mem::size_of::<usize>();
-    const ONES: usize = usize::MAX / 0xFF;
-    const HIGH: usize = ONES * 0x80;
-    let below = |x: usize, k: u8| x.wrapping_sub(usize::from(k) * ONES) & !x & HIGH;
-    let mut n = 0;
-    for w in b.chunks_exact(W) {
-        let mut bytes = [0u8; W];
-        bytes.copy_from_slice(w);
-        let x = usize::from_ne_bytes(bytes);
-        let quote = x ^ (usize::from(b'"') * ONES);
-        let backslash = x ^ (usize::from(b'\\') * ONES);
-        if below(x, 0x20) | (x & HIGH) | below(quote, 1) | below(backslash, 1) != 0 {
-            break;
-        }
-        n += W;
-    }
+    use super::words::{at_least, below, clean_prefix, equal};
+    let n = clean_prefix(b, |x| {
+        below(x, 0x20) | at_least(x, 0x80) | equal(x, b'"') | equal(x, b'\\')
+    });
     let tail = b.get(n..).unwrap_or_default();
     n + tail
         .iter()

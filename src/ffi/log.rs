@@ -132,30 +132,12 @@ fn plain(c: u8) -> bool {
     (0x20..0x7F).contains(&c) && c != b'\\'
 }
 
-/// True when every byte of `b` is [`plain`]. A machine word of bytes at a time (the lines
-/// that print payloads are a few hundred bytes long), by three whole-word tests, each the
-/// high bit of some lane exactly when a byte of the word is bad (with `ONES` a byte of 0x01
-/// in every lane):
-/// - a byte below 0x20: `(x - 0x20 * ONES) & !x`;
-/// - a byte from 0x7F up: `x | (x + ONES)` (0x80 and up by itself, 0x7F by the carry; a
-///   carry out of a lane comes only from 0xFF, which is bad already);
-/// - a backslash: a zero byte of `y = x ^ (b'\\' * ONES)`, `(y - ONES) & !y`.
+/// True when every byte of `b` is [`plain`]: a machine word of bytes at a time (the lines that
+/// print payloads are a few hundred bytes long), then the last bytes one by one.
 fn all_plain(b: &[u8]) -> bool {
-    const W: usize = core::mem::size_of::<usize>();
-    const ONES: usize = usize::MAX / 0xFF;
-    const HIGH: usize = ONES * 0x80;
-    let words = b.chunks_exact(W);
-    let tail = words.remainder();
-    let mut bad = 0;
-    for w in words {
-        let x = usize::from_ne_bytes(w.try_into().unwrap_or([0; W]));
-        let y = x ^ (usize::from(b'\\') * ONES);
-        bad |= (x.wrapping_sub(0x20 * ONES) & !x)
-            | x
-            | x.wrapping_add(ONES)
-            | (y.wrapping_sub(ONES) & !y);
-    }
-    bad & HIGH == 0 && tail.iter().all(|&c| plain(c))
+    use dev_bind_core::words::{at_least, below, equal, found_in_words};
+    let (found, tail) = found_in_words(b, |x| below(x, 0x20) | at_least(x, 0x7F) | equal(x, b'\\'));
+    !found && tail.iter().all(|&c| plain(c))
 }
 
 /// Hand `line` to `out` as `HAL_Printf` calls, each a format and its arguments: one [`LINE`]
