@@ -371,39 +371,170 @@ static void run_connectap(void)
     awss_process_mcast_get_connectap_info(NULL, NULL, &g_remote, &g_req);
 }
 
+/* ---- scenarios whose actions report an outcome back to the machine ------------------------ */
+/* Each fails an import from the measured call on; took() then confirms that the call reached
+ * the failure (a scenario that missed its path would measure another one). */
+static int g_failed_before;
+static mock_import_t g_failing;
+
+static void fail_from_now(mock_import_t imp)
+{
+    g_failing = imp;
+    g_failed_before = mock_import_failed(imp);
+    mock_fail(imp, mock_import_calls(imp) + 1, -1);
+}
+static int took_failure(void) { return mock_import_failed(g_failing) > g_failed_before; }
+
+/* advance to 1 ms before the next deadline: run_advance_1 then fires it */
+static void to_next_deadline(void)
+{
+    uint64_t at = mock_next_deadline();
+    if (at != UINT64_MAX && at > mock_now() + 1) {
+        mock_advance(at - mock_now() - 1);
+    }
+}
+
+static void setup_connect_pub_fails(void)
+{
+    fresh();
+    fail_from_now(MOCK_IMP_MQTT_PUBLISH);
+}
+
+static void setup_retry_pub_fails(void)
+{
+    setup_retry_timer();
+    fail_from_now(MOCK_IMP_MQTT_PUBLISH);
+}
+
+static void setup_query_expired_pub_fails(void)
+{
+    setup_query_expired();
+    fail_from_now(MOCK_IMP_MQTT_PUBLISH);
+}
+
+static void setup_report_token_pub_fails(void)
+{
+    setup_session();
+    fail_from_now(MOCK_IMP_MQTT_PUBLISH);
+}
+
+static void setup_connect_sub_refused(void)
+{
+    fresh();
+    fail_from_now(MOCK_IMP_MQTT_SUBSCRIBE);
+}
+
+static void setup_resubscribe_refused(void)
+{
+    fresh();
+    fail_from_now(MOCK_IMP_MQTT_SUBSCRIBE);
+    awss_report_cloud();
+    to_next_deadline();
+    g_failed_before = mock_import_failed(g_failing);
+}
+
+static void setup_connect_no_server(void)
+{
+    fresh();
+    fail_from_now(MOCK_IMP_COAP_INIT);
+}
+
+/* the server failed at connect: the ack's first broadcast finds none */
+static void setup_ack_no_server(void)
+{
+    fresh();
+    fail_from_now(MOCK_IMP_COAP_INIT);
+    awss_report_cloud();
+    prepare_reply(TOPIC_MATCH);
+    g_failed_before = mock_import_failed(g_failing);
+}
+
+/* the server failed at connect and at the ack: its retry timer fails again */
+static void setup_server_retry_fails(void)
+{
+    setup_ack_no_server();
+    awss_report_token_reply(NULL, NULL, &g_event);
+    to_next_deadline();
+    g_failed_before = mock_import_failed(g_failing);
+}
+
+static void setup_reset_write_fails(void)
+{
+    fresh();
+    fail_from_now(MOCK_IMP_KV_SET);
+}
+
+/* the reset flag, set, failed to read at connect: the retry finds it set and reports it */
+static int g_resets_before;
+static void setup_flag_read_retry(void)
+{
+    uint8_t one = 0x01;
+    fresh();
+    mock_kv_put("awss.rst", &one, 1);
+    mock_fail(MOCK_IMP_KV_GET, 1, 1);
+    awss_report_cloud();
+    to_next_deadline();
+    g_resets_before = mock_pub_count_topic(TOPIC_RESET);
+}
+static int took_reset_report(void) { return mock_pub_count_topic(TOPIC_RESET) > g_resets_before; }
+
 typedef struct {
     const char *name;
     const char *thread;
     void (*setup)(void);
     void (*run)(void);
+    int (*took)(void); /* NULL, or 1 if the call took the path the scenario names */
 } scenario_t;
 
 static const scenario_t k_scenarios[] = {
-    {"(measurement floor: empty call)", "-", setup_nothing, run_nothing},
-    {"awss_report_cloud (connect, first report)", "app/MQTT", setup_connect, run_connect},
-    {"match_reply: token ack, notify starts", "MQTT", setup_ack, run_ack},
-    {"match_reply: ack answers a waiting query", "MQTT", setup_ack_answers, run_ack},
-    {"query arrives, answered at once", "CoAP", setup_query_now, run_query},
-    {"unicast query, answered at once", "CoAP", setup_query_now, run_query_ucast},
-    {"query arrives, token expired: re-report", "CoAP", setup_query_expired, run_query},
-    {"connect-AP info query (window open)", "CoAP", setup_connectap, run_connectap},
-    {"notify timer fires (one broadcast) *", "timer", setup_notify_timer, run_advance_100},
-    {"report retry timer fires (re-report) *", "timer", setup_retry_timer, run_advance_1},
-    {"notify ack from a phone: rotate, report *", "CoAP", setup_notify_ack, run_notify_ack},
-    {"awss_report_reset (KV write, report)", "app", setup_reset, run_reset},
-    {"awss_check_reset (KV read)", "app", setup_reset, run_check_reset},
-    {"awss_stop_report_reset", "app", setup_reset_outstanding, run_stop_report_reset},
-    {"reset_reply: reset acked, bind starts", "MQTT", setup_reset_reply, run_reset_reply},
-    {"awss_report_token (re-report now)", "app", setup_session, run_report_token},
-    {"awss_start_bind", "app", setup_nothing, run_start_bind},
-    {"awss_update_token", "app", setup_session, run_update_token},
-    {"awss_dev_bind_notify", "app", setup_notify_timer, run_dev_bind_notify},
-    {"awss_cmp_online_init", "app", setup_session, run_online_init},
-    {"awss_cmp_online_deinit", "app", setup_session, run_online_deinit},
-    {"awss_cmp_local_init", "app", setup_nothing, run_local_init},
-    {"awss_cmp_local_deinit", "app", setup_session, run_local_deinit},
-    {"awss_bind_report_statis", "app", setup_notify_timer, run_report_statis},
-    {"awss_bind_deinit (session, queries waiting)", "app", setup_deinit, run_deinit},
+    {"(measurement floor: empty call)", "-", setup_nothing, run_nothing, NULL},
+    {"awss_report_cloud (connect, first report)", "app/MQTT", setup_connect, run_connect, NULL},
+    {"match_reply: token ack, notify starts", "MQTT", setup_ack, run_ack, NULL},
+    {"match_reply: ack answers a waiting query", "MQTT", setup_ack_answers, run_ack, NULL},
+    {"query arrives, answered at once", "CoAP", setup_query_now, run_query, NULL},
+    {"unicast query, answered at once", "CoAP", setup_query_now, run_query_ucast, NULL},
+    {"query arrives, token expired: re-report", "CoAP", setup_query_expired, run_query, NULL},
+    {"connect-AP info query (window open)", "CoAP", setup_connectap, run_connectap, NULL},
+    {"notify timer fires (one broadcast) *", "timer", setup_notify_timer, run_advance_100, NULL},
+    {"report retry timer fires (re-report) *", "timer", setup_retry_timer, run_advance_1, NULL},
+    {"notify ack from a phone: rotate, report *", "CoAP", setup_notify_ack, run_notify_ack, NULL},
+    {"awss_report_reset (KV write, report)", "app", setup_reset, run_reset, NULL},
+    {"awss_check_reset (KV read)", "app", setup_reset, run_check_reset, NULL},
+    {"awss_stop_report_reset", "app", setup_reset_outstanding, run_stop_report_reset, NULL},
+    {"reset_reply: reset acked, bind starts", "MQTT", setup_reset_reply, run_reset_reply, NULL},
+    {"awss_report_token (re-report now)", "app", setup_session, run_report_token, NULL},
+    {"awss_start_bind", "app", setup_nothing, run_start_bind, NULL},
+    {"awss_update_token", "app", setup_session, run_update_token, NULL},
+    {"awss_dev_bind_notify", "app", setup_notify_timer, run_dev_bind_notify, NULL},
+    {"awss_cmp_online_init", "app", setup_session, run_online_init, NULL},
+    {"awss_cmp_online_deinit", "app", setup_session, run_online_deinit, NULL},
+    {"awss_cmp_local_init", "app", setup_nothing, run_local_init, NULL},
+    {"awss_cmp_local_deinit", "app", setup_session, run_local_deinit, NULL},
+    {"awss_bind_report_statis", "app", setup_notify_timer, run_report_statis, NULL},
+    {"awss_bind_deinit (session, queries waiting)", "app", setup_deinit, run_deinit, NULL},
+    /* an outcome of the call's actions told back to the machine */
+    {"connect, report publish fails locally", "app/MQTT", setup_connect_pub_fails, run_connect,
+     took_failure},
+    {"report retry timer, publish fails locally *", "timer", setup_retry_pub_fails,
+     run_advance_1, took_failure},
+    {"query, token expired: re-report fails", "CoAP", setup_query_expired_pub_fails, run_query,
+     took_failure},
+    {"awss_report_token, publish fails locally", "app", setup_report_token_pub_fails,
+     run_report_token, took_failure},
+    {"connect, subscribe refused", "app/MQTT", setup_connect_sub_refused, run_connect,
+     took_failure},
+    {"subscribe retry timer, refused again *", "timer", setup_resubscribe_refused, run_advance_1,
+     took_failure},
+    {"connect, CoAP server fails to start", "app/MQTT", setup_connect_no_server, run_connect,
+     took_failure},
+    {"match_reply: notify finds no CoAP server", "MQTT", setup_ack_no_server, run_ack,
+     took_failure},
+    {"server retry timer, fails again *", "timer", setup_server_retry_fails, run_advance_1,
+     took_failure},
+    {"awss_report_reset, flag write fails", "app", setup_reset_write_fails, run_reset,
+     took_failure},
+    {"flag read retry timer: set, reset report *", "timer", setup_flag_read_retry,
+     run_advance_1, took_reset_report},
 };
 
 /* ---- the painted stack -------------------------------------------------------------------- */
@@ -494,6 +625,10 @@ static int measure(const scenario_t *s, int level, size_t *total, size_t *lib)
         return -1;
     }
     *lib = (size_t)g_import_depth;
+    if (s->took != NULL && !s->took()) {
+        fprintf(stderr, "%s: the call did not take its path\n", s->name);
+        return -1;
+    }
     if (mock_malloc_count() != 0) {
         fprintf(stderr, "%s: HAL_Malloc called\n", s->name);
         return -1;
@@ -506,6 +641,7 @@ int main(void)
     int rc = 0;
     size_t n = sizeof(k_scenarios) / sizeof(k_scenarios[0]);
     unsigned long worst[2][2] = {{0, 0}, {0, 0}};
+    size_t deepest[2][2] = {{0, 0}, {0, 0}}; /* the scenario of each worst figure */
     /* warm-up: the first call of each libc and mock path (lazy binding, first-use
      * initialisation) must not count */
     for (size_t k = 0; k < n; k++) {
@@ -525,9 +661,13 @@ int main(void)
             if (measure(&k_scenarios[k], v == 0 ? 4 : 5, &t[v], &l[v]) != 0) {
                 rc = 1;
             }
-            if (k > 0) {
-                worst[v][0] = t[v] > worst[v][0] ? t[v] : worst[v][0];
-                worst[v][1] = l[v] > worst[v][1] ? l[v] : worst[v][1];
+            if (k > 0 && t[v] > worst[v][0]) {
+                worst[v][0] = t[v];
+                deepest[v][0] = k;
+            }
+            if (k > 0 && l[v] > worst[v][1]) {
+                worst[v][1] = l[v];
+                deepest[v][1] = k;
             }
         }
         /* %lu: newlib's printf has no %zu */
@@ -536,6 +676,10 @@ int main(void)
     }
     printf("%-46s %-9s %8lu %8lu %8lu %8lu\n", "worst", "", worst[0][0], worst[0][1], worst[1][0],
            worst[1][1]);
+    for (int v = 0; v < 2; v++) {
+        printf("deepest at log %-5s total: %s; lib: %s\n", v == 0 ? "info" : "debug",
+               k_scenarios[deepest[v][0]].name, k_scenarios[deepest[v][1]].name);
+    }
     fresh();
     return rc;
 }

@@ -76,9 +76,33 @@ pub const RESET_RETRY_MAX_MS: u32 = 60_000;
 /// the reset flag, the server's start, the reset report, and either the token report and the
 /// round's closing step (an unacknowledged token) or a broadcast the server's start resumes
 /// (an acknowledged one, whose next step can only come due at once on a clock stuck at its
-/// maximum): 7. A connect is next (6). The shell sizes its action queue by it; the core's
-/// tests check it on every call of a seeded fuzz and on such a poll.
+/// maximum): 7. A connect is next (6). The core's tests check it on every call of a seeded
+/// fuzz and on such a poll.
+///
+/// It is also the most the shell's action queue holds. The shell executes an entry's actions
+/// in order; when one has an outcome the machine must know (a refused subscription, a server
+/// that cannot start, a local publish failure, a reset flag read or not saved), it tells the
+/// machine in a follow-up call (see [`MAX_FOLLOW_UP_ACTIONS`]) once that action has left the
+/// queue, and the follow-up's actions join the queue's end. When the entry's own call is done
+/// the queue holds at most `MAX_ACTIONS`; a follow-up then finds at most `MAX_ACTIONS - 1`
+/// still queued and adds at most one, so the queue never grows past `MAX_ACTIONS`. No
+/// follow-up's action has an outcome to tell, so an entry makes at most one follow-up call per
+/// action of its own call.
 pub const MAX_ACTIONS: usize = 8;
+
+/// The most actions a follow-up call emits, one that tells the machine an action's outcome
+/// (`subscribe_failed`, `server_failed`, `notify_no_server`, `report_failed`,
+/// `reset_flag_read`, `reset_flag_write_failed`): the report of a reset flag found set, or
+/// the cancel of a round left without a server: 1. None of them answers a query, and none
+/// emits an action that has an outcome to tell (a subscription, the server's start, a
+/// broadcast, a flag's read or write, a token report). The core's fuzz checks all three on
+/// every follow-up call, and that a queue run as the shell runs it stays within
+/// [`MAX_ACTIONS`].
+pub const MAX_FOLLOW_UP_ACTIONS: usize = 1;
+
+// A follow-up takes one action off the shell's queue and puts at most this many on: more than
+// one would let the queue grow past `MAX_ACTIONS` (see there).
+const _: () = assert!(MAX_FOLLOW_UP_ACTIONS <= 1);
 
 impl Config {
     /// The defaults of SPEC section 6 (the guide's values where it gives one).

@@ -6,6 +6,7 @@ use common_core::*;
 use dev_bind_core::render::{self, Writer};
 use dev_bind_core::{
     json, Action, Answer, Config, IdKind, Line, Machine, Piece, Sink, Sub, Token, MAX_ACTIONS,
+    MAX_FOLLOW_UP_ACTIONS,
 };
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
@@ -122,6 +123,32 @@ struct FuzzSink {
     notifies: u64,
     /// Accepted match_reply, notify acks, reset acks, report give-ups.
     accepted: [u64; 4],
+    /// The shell's action queue, as far as an outcome to tell goes (see [`run_queue`]).
+    queue: VecDeque<Queued>,
+    /// The most actions the queue held, and the follow-up calls made.
+    max_queued: usize,
+    follow_ups: u64,
+    /// The most actions of one follow-up call.
+    max_follow_up_actions: u32,
+}
+
+/// An action in the shell's queue, with what its execution may have to tell the machine.
+#[derive(Clone, Copy, Debug)]
+enum Queued {
+    /// A subscription (the MQTT client may refuse it).
+    Subscribe(Sub),
+    /// The server's start (it may fail).
+    Server,
+    /// A broadcast (no server may be up).
+    Notify,
+    /// A write of the reset flag (it may fail).
+    SetFlag(bool),
+    /// A read of the reset flag (always told).
+    ReadFlag,
+    /// A token report (its publish may fail locally).
+    Report(u32),
+    /// An action whose execution tells the machine nothing.
+    Quiet,
 }
 
 impl FuzzSink {
@@ -129,6 +156,22 @@ impl FuzzSink {
     fn record(&mut self, action: Action<Answer<Q>>) {
         self.actions += 1;
         self.actions_this_call += 1;
+        self.queue.push_back(match action {
+            Action::Subscribe(sub) => Queued::Subscribe(sub),
+            Action::RegisterQueries => Queued::Server,
+            Action::Notify { .. } => Queued::Notify,
+            Action::SetResetFlag(value) => Queued::SetFlag(value),
+            Action::ReadResetFlag => Queued::ReadFlag,
+            Action::PublishReport { id, .. } => Queued::Report(id),
+            Action::Unsubscribe(_)
+            | Action::DeinitCoap
+            | Action::CancelNotify
+            | Action::PostEvent(_)
+            | Action::PublishReset { .. }
+            | Action::PublishStats { .. }
+            | Action::Answer(_) => Queued::Quiet,
+        });
+        self.max_queued = self.max_queued.max(self.queue.len());
         match action {
             Action::PublishReport { id, token } => {
                 assert_ne!(token, [0; 16]);
@@ -322,6 +365,55 @@ fn random_config(r: &mut XorShift) -> Config {
         notify_count: small(r, 40) as u8,
         notify_step_ms: small(r, 300),
         reset_retry_ms: small(r, 5_000),
+    }
+}
+
+/// Execute the queued actions as the shell does after a call: in order, each taken off the
+/// queue first; an outcome to tell (most of the time a failure, one action in three; a flag
+/// read always) is a follow-up call whose actions join the queue's end. Checks the bounds
+/// the shell's queue relies on (`MAX_FOLLOW_UP_ACTIONS`, `MAX_ACTIONS`).
+fn run_queue(r: &mut XorShift, m: &mut Machine<Q, P>, now: u64, f: &mut FuzzSink) {
+    assert!(f.queue.len() <= MAX_ACTIONS, "{} queued", f.queue.len());
+    while let Some(action) = f.queue.pop_front() {
+        let fails = r.chance(3);
+        let queued = f.queue.len();
+        let (actions, answers) = (f.actions_this_call, f.answers_this_call);
+        match action {
+            Queued::Subscribe(sub) if fails => m.subscribe_failed(now, sub, f),
+            Queued::Server if fails => m.server_failed(now, f),
+            Queued::Notify if fails => m.notify_no_server(now, f),
+            Queued::SetFlag(value) if fails => m.reset_flag_write_failed(now, value, f),
+            Queued::Report(id) if fails => m.report_failed(now, id, f),
+            Queued::ReadFlag => {
+                let read = match r.below(3) {
+                    0 => Ok(true),
+                    1 => Ok(false),
+                    _ => Err(-1),
+                };
+                m.reset_flag_read(now, read, f);
+            }
+            Queued::Subscribe(_)
+            | Queued::Server
+            | Queued::Notify
+            | Queued::SetFlag(_)
+            | Queued::Report(_)
+            | Queued::Quiet => continue,
+        }
+        f.follow_ups += 1;
+        let emitted = f.actions_this_call - actions;
+        f.max_follow_up_actions = f.max_follow_up_actions.max(emitted);
+        assert!(
+            emitted as usize <= MAX_FOLLOW_UP_ACTIONS,
+            "{emitted} actions in a follow-up of {action:?}"
+        );
+        assert_eq!(f.answers_this_call, answers, "a follow-up answered");
+        for told in f.queue.range(queued..) {
+            assert!(
+                matches!(told, Queued::Quiet),
+                "a follow-up of {action:?} queued {told:?}, which has an outcome to tell"
+            );
+        }
+        assert!(f.queue.len() <= MAX_ACTIONS, "{} queued", f.queue.len());
     }
 }
 
@@ -539,6 +631,7 @@ fn fuzz(seed: u64, iterations: u64) -> FuzzSink {
             assert!(m.report_token_suc());
             assert!(!m.token_timed_out(now));
         }
+        run_queue(&mut r, &mut m, now, &mut f);
         // Keep the id lists short.
         for v in [&mut f.report_ids, &mut f.notify_ids, &mut f.reset_ids] {
             if v.len() > 64 {
@@ -600,9 +693,11 @@ fn fuzz_every_input_and_api_call() {
         }
         assert!(f.logs > 0);
         println!(
-            "seed {seed}: {} notifies, at most {} actions in one call",
-            f.notifies, f.max_actions
+            "seed {seed}: {} notifies, at most {} actions in one call; {} follow-ups of at \
+             most {} actions, at most {} actions queued",
+            f.notifies, f.max_actions, f.follow_ups, f.max_follow_up_actions, f.max_queued
         );
+        assert!(f.follow_ups > 0 && f.max_follow_up_actions > 0);
     }
     println!(
         "fuzz: {total} iterations in {:.2} s: {actions} actions, {answers} answers, \

@@ -3,7 +3,9 @@
 //!
 //! An entry: lock -> call the core with `now = HAL_UptimeMs()` -> mirror the C data symbols and
 //! take the machine's next deadline -> unlock -> execute the queued actions in order (MQTT,
-//! CoAP, KV, events) -> re-arm the timer, unless it already carries that deadline.
+//! CoAP, KV, events); an outcome the machine must know is told to it under the lock again,
+//! its actions queued after the others and its deadline taken -> re-arm the timer once, with
+//! the last deadline taken, unless it already carries it. No entry runs inside another.
 //! Log lines are printed at once (only `HAL_Printf` is called under the lock).
 
 use core::ffi::{c_char, c_int, c_void};
@@ -26,9 +28,10 @@ use dev_bind_core::{
 /// The machine the shell runs.
 pub type M = Machine<ReplyCtx, MAX_PENDING_QUERIES>;
 
-/// Actions one entry may queue: the most one call of the machine emits
-/// ([`dev_bind_core::MAX_ACTIONS`]), so that none is dropped (one more would be, with an
-/// error line).
+/// Actions one entry may have queued at once: the most one call of the machine emits
+/// ([`dev_bind_core::MAX_ACTIONS`]), which the follow-up calls that tell the machine its
+/// actions' outcomes never push past (see there), so that none is dropped (one more would be,
+/// with an error line).
 pub const OUTBOX_CAP: usize = dev_bind_core::MAX_ACTIONS;
 
 /// Everything behind the module lock.
@@ -190,8 +193,17 @@ fn write_aes_random(t: &Token) {
 /// The sink of one entry: actions queued on the caller's stack, log lines printed at once. An
 /// answer (the machine emits at most one per entry) is kept aside in `answer`, its place in the
 /// queue marked by `Action::Answer(())`, so that each queued action takes 32 bytes, not 120.
+/// The follow-up calls that tell the machine its actions' outcomes (`tell`) queue
+/// theirs in the same outbox, after those not yet executed.
+///
+/// A FIFO over a `heapless::Vec` and the index of the next action, rather than a
+/// `heapless::Deque`: on x86_64 the deque's constructor copies it whole (280 bytes, its
+/// uninitialised buffer included) at every entry, about 25 instructions; the vector is made
+/// by setting its length.
 pub struct Outbox {
+    /// `actions[next..]` are not executed yet.
     actions: heapless::Vec<Action<()>, OUTBOX_CAP>,
+    next: usize,
     answer: Option<Answer<ReplyCtx>>,
 }
 
@@ -199,15 +211,42 @@ impl Outbox {
     fn new() -> Self {
         Outbox {
             actions: heapless::Vec::new(),
+            next: 0,
             answer: None,
         }
+    }
+
+    /// The next action to execute.
+    fn front(&self) -> Option<&Action<()>> {
+        self.actions.get(self.next)
+    }
+
+    /// Queue `action` in the place of the actions executed already (only a follow-up's
+    /// action, queued while the entry's own are executed, finds the vector full), or drop it
+    /// with an error line when every queued action is still to run.
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self, action: Action<()>) {
+        let done = self.next;
+        if done == 0 {
+            return log::note(Level::Error, Msg::QueueFull);
+        }
+        // `retain`, not `remove`: no index to check, so no panic path.
+        let mut seen = 0;
+        self.actions.retain(|_| {
+            seen += 1;
+            seen > done
+        });
+        self.next = 0;
+        // Cannot fail: `done` places were just made.
+        let _ = self.actions.push(action);
     }
 }
 
 impl Sink<ReplyCtx> for Outbox {
     fn act(&mut self, action: Action<()>) {
-        if self.actions.push(action).is_err() {
-            log::note(Level::Error, Msg::QueueFull);
+        if let Err(action) = self.actions.push(action) {
+            self.make_room(action);
         }
     }
     #[inline(never)]
@@ -285,19 +324,45 @@ pub enum Event<'a> {
     SetConfig(Config),
     /// `dev_bind_set_token` (refused by the machine when all zero).
     SetToken(Token),
-    /// The MQTT client refused this subscription (told by `exec`, outside the lock, right after
-    /// the refusal).
+}
+
+/// What executing an action found that the machine must know: told to it by the entry that
+/// executed the action (see [`tell`]).
+enum Told {
+    /// The MQTT client refused this subscription.
     SubscribeFailed(Sub),
-    /// The CoAP server could not start or take its query resources (told by `exec`).
+    /// The CoAP server could not start or take its query resources.
     ServerFailed,
-    /// The publish of the token report with this id failed locally (told by `exec`).
+    /// The publish of the token report with this id failed locally.
     ReportNotSent(u32),
-    /// A notify broadcast could not go out: no CoAP server (told by `exec`).
+    /// A notify broadcast could not go out: no CoAP server.
     NotifyNoServer,
-    /// The result of an `Action::ReadResetFlag` (told by `exec`).
+    /// The result of an `Action::ReadResetFlag`.
     ResetFlagRead(Result<bool, i32>),
-    /// The write of the reset flag with this value failed (told by `exec`).
+    /// The write of the reset flag with this value failed.
     ResetFlagNotSaved(bool),
+}
+
+impl Told {
+    /// What the machine must be told of `action`'s execution, which found `outcome`.
+    fn of(action: &Action<()>, outcome: exec::Outcome) -> Option<Told> {
+        Some(match outcome {
+            exec::Outcome::Done => return None,
+            exec::Outcome::SubscribeRefused(sub) => Told::SubscribeFailed(sub),
+            exec::Outcome::ServerDown => Told::ServerFailed,
+            exec::Outcome::NotifyNoServer => Told::NotifyNoServer,
+            exec::Outcome::FlagRead(read) => Told::ResetFlagRead(read),
+            exec::Outcome::FlagNotSaved(value) => Told::ResetFlagNotSaved(value),
+            exec::Outcome::Published(rc) => {
+                // A token report that failed locally is published again later; any other
+                // result is for the entry's caller only.
+                let (Action::PublishReport { id, .. }, true) = (action, rc < 0) else {
+                    return None;
+                };
+                Told::ReportNotSent(*id)
+            }
+        })
+    }
 }
 
 /// Run `event` on the machine under the lock, then execute its actions (outside the lock) and
@@ -312,7 +377,7 @@ pub fn run(event: Event<'_>) -> c_int {
     };
     let mut out = Outbox::new();
     let (rc, publishes) = step(&mut held, event, &mut out);
-    let published = held.finish(&out);
+    let published = held.finish(&mut out);
     if publishes {
         return published;
     }
@@ -390,12 +455,6 @@ fn step(held: &mut Held, event: Event<'_>, o: &mut Outbox) -> (c_int, bool) {
                 rc = -1;
             }
         }
-        Event::SubscribeFailed(sub) => m.subscribe_failed(now, sub, o),
-        Event::ServerFailed => m.server_failed(now, o),
-        Event::NotifyNoServer => m.notify_no_server(now, o),
-        Event::ReportNotSent(id) => m.report_failed(now, id, o),
-        Event::ResetFlagRead(read) => m.reset_flag_read(now, read, o),
-        Event::ResetFlagNotSaved(value) => m.reset_flag_write_failed(now, value, o),
     }
     (rc, publishes)
 }
@@ -407,18 +466,28 @@ fn query(m: &mut M, now: u64, ctx: ReplyCtx, mcast: bool, payload: Option<&[u8]>
     m.on_query(now, ctx, mcast, payload, o);
 }
 
-/// Tell the machine that the MQTT client refused `sub` (an entry of its own, out of line, so
-/// that its event is built on this small frame, not in [`Held::finish`]'s).
+/// Tell the machine what an action's execution found, under the lock again (a follow-up
+/// call, not an entry: the actions it emits join `out`, after those already queued, and the
+/// timer is armed once, by [`Held::finish`]). `arming` becomes the arming this call's deadline
+/// needs, taken under this lock (unchanged when the lock cannot be taken). Out of line, so
+/// that the machine's temporaries are off the stack while the queue is executed.
 #[inline(never)]
-fn refused(sub: Sub) {
-    let _ = run(Event::SubscribeFailed(sub));
-}
-
-/// Tell the machine what an action's execution found (an entry of its own, like
-/// [`refused`]).
-#[inline(never)]
-fn tell(event: Event<'static>) {
-    let _ = run(event);
+fn tell(told: Told, out: &mut Outbox, arming: &mut Option<Arming>) {
+    let Some(mut held) = begin() else {
+        return;
+    };
+    let now = held.now;
+    let m = held.shell.machine();
+    match told {
+        Told::SubscribeFailed(sub) => m.subscribe_failed(now, sub, out),
+        Told::ServerFailed => m.server_failed(now, out),
+        Told::NotifyNoServer => m.notify_no_server(now, out),
+        Told::ReportNotSent(id) => m.report_failed(now, id, out),
+        Told::ResetFlagRead(read) => m.reset_flag_read(now, read, out),
+        Told::ResetFlagNotSaved(value) => m.reset_flag_write_failed(now, value, out),
+    }
+    mirror(&mut held.shell);
+    *arming = held.shell.arming();
 }
 
 /// Tell the machine that the token report `id` is being published (an entry of its own that
@@ -455,46 +524,38 @@ pub fn begin() -> Option<Held> {
 
 impl Held {
     /// Mirror the C data symbols, take the machine's next deadline, unlock, execute the
-    /// actions queued in `out` in order, tell the machine what it must know of them, and
-    /// re-arm the timer (unless it carries that deadline already). Returns the result of the
-    /// first token or reset report publish (no entry of the machine queues both kinds), `0`
-    /// if none was made.
+    /// actions queued in `out` in order, tell the machine what it must know of them (each
+    /// told under the lock again, its actions queued after the others: see `tell`), and
+    /// re-arm the timer once with the last deadline taken (unless it carries that deadline
+    /// already). Returns the result of the first token or reset report publish, `0` if none
+    /// was made.
     #[inline(never)]
-    pub fn finish(self, out: &Outbox) -> c_int {
-        // Taken under this entry's lock: its actions change no deadline but through entries
-        // of their own (`tell`), each of which arms the timer again.
-        let arming = {
+    pub fn finish(self, out: &mut Outbox) -> c_int {
+        // Taken under this entry's lock; a follow-up call takes it again under its own.
+        let mut arming = {
             let Held { mut shell, .. } = self;
             mirror(&mut shell);
             shell.arming()
         };
         let mut published = None;
-        let mut reply = out.answer.as_ref().map(exec::Reply::Later);
         // Read once for all the actions (on first need).
         let mut ids = exec::Ids::UNREAD;
-        for action in &out.actions {
+        // Each action is executed where it is queued, and leaves the queue before its outcome
+        // is told.
+        while let Some(action) = out.front() {
             if let Action::PublishReport { id, .. } = *action {
                 // From now on the cloud's answer counts, also one that comes during the call.
                 report_sending(id);
             }
-            match exec::execute(action, reply.as_mut(), &mut ids, &CALLBACKS) {
-                exec::Outcome::Done => {}
-                // The machine schedules another try (that entry queues no subscription, so
-                // this recurses at most once).
-                exec::Outcome::SubscribeRefused(sub) => refused(sub),
-                // The machine schedules another start (that entry queues nothing).
-                exec::Outcome::ServerDown => tell(Event::ServerFailed),
-                exec::Outcome::NotifyNoServer => tell(Event::NotifyNoServer),
-                // A flag found set queues a reset report: this recurses once at most.
-                exec::Outcome::FlagRead(read) => tell(Event::ResetFlagRead(read)),
-                exec::Outcome::FlagNotSaved(value) => tell(Event::ResetFlagNotSaved(value)),
-                exec::Outcome::Published(rc) => {
-                    published.get_or_insert(rc);
-                    if let (Action::PublishReport { id, .. }, true) = (action, rc < 0) {
-                        // The machine publishes it again later (that entry queues nothing).
-                        tell(Event::ReportNotSent(*id));
-                    }
-                }
+            let mut reply = out.answer.as_ref().map(exec::Reply::Later);
+            let outcome = exec::execute(action, reply.as_mut(), &mut ids, &CALLBACKS);
+            if let exec::Outcome::Published(rc) = outcome {
+                published.get_or_insert(rc);
+            }
+            let told = Told::of(action, outcome);
+            out.next += 1;
+            if let Some(told) = told {
+                tell(told, out, &mut arming);
             }
         }
         if let Some(first) = arming {
