@@ -194,59 +194,26 @@ fn write_aes_random(t: &Token) {
 /// answer (the machine emits at most one per entry) is kept aside in `answer`, its place in the
 /// queue marked by `Action::Answer(())`, so that each queued action takes 32 bytes, not 120.
 /// The follow-up calls that tell the machine its actions' outcomes (`tell`) queue
-/// theirs in the same outbox, after those not yet executed.
-///
-/// A FIFO over a `heapless::Vec` and the index of the next action, rather than a
-/// `heapless::Deque`: on x86_64 the deque's constructor copies it whole (280 bytes, its
-/// uninitialised buffer included) at every entry, about 25 instructions; the vector is made
-/// by setting its length.
+/// theirs in the same outbox, after those not yet executed: a FIFO.
 pub struct Outbox {
-    /// `actions[next..]` are not executed yet.
-    actions: heapless::Vec<Action<()>, OUTBOX_CAP>,
-    next: usize,
+    /// The actions not executed yet, in order.
+    actions: heapless::Deque<Action<()>, OUTBOX_CAP>,
     answer: Option<Answer<ReplyCtx>>,
 }
 
 impl Outbox {
     fn new() -> Self {
         Outbox {
-            actions: heapless::Vec::new(),
-            next: 0,
+            actions: heapless::Deque::new(),
             answer: None,
         }
-    }
-
-    /// The next action to execute.
-    fn front(&self) -> Option<&Action<()>> {
-        self.actions.get(self.next)
-    }
-
-    /// Queue `action` in the place of the actions executed already (only a follow-up's
-    /// action, queued while the entry's own are executed, finds the vector full), or drop it
-    /// with an error line when every queued action is still to run.
-    #[cold]
-    #[inline(never)]
-    fn make_room(&mut self, action: Action<()>) {
-        let done = self.next;
-        if done == 0 {
-            return log::note(Level::Error, Msg::QueueFull);
-        }
-        // `retain`, not `remove`: no index to check, so no panic path.
-        let mut seen = 0;
-        self.actions.retain(|_| {
-            seen += 1;
-            seen > done
-        });
-        self.next = 0;
-        // Cannot fail: `done` places were just made.
-        let _ = self.actions.push(action);
     }
 }
 
 impl Sink<ReplyCtx> for Outbox {
     fn act(&mut self, action: Action<()>) {
-        if let Err(action) = self.actions.push(action) {
-            self.make_room(action);
+        if self.actions.push_back(action).is_err() {
+            log::note(Level::Error, Msg::QueueFull);
         }
     }
     #[inline(never)]
@@ -540,21 +507,19 @@ impl Held {
         let mut published = None;
         // Read once for all the actions (on first need).
         let mut ids = exec::Ids::UNREAD;
-        // Each action is executed where it is queued, and leaves the queue before its outcome
-        // is told.
-        while let Some(action) = out.front() {
-            if let Action::PublishReport { id, .. } = *action {
+        // Each action leaves the queue before it is executed, so a follow-up's action always
+        // finds room (see `dev_bind_core::MAX_FOLLOW_UP_ACTIONS`).
+        while let Some(action) = out.actions.pop_front() {
+            if let Action::PublishReport { id, .. } = action {
                 // From now on the cloud's answer counts, also one that comes during the call.
                 report_sending(id);
             }
             let mut reply = out.answer.as_ref().map(exec::Reply::Later);
-            let outcome = exec::execute(action, reply.as_mut(), &mut ids, &CALLBACKS);
+            let outcome = exec::execute(&action, reply.as_mut(), &mut ids, &CALLBACKS);
             if let exec::Outcome::Published(rc) = outcome {
                 published.get_or_insert(rc);
             }
-            let told = Told::of(action, outcome);
-            out.next += 1;
-            if let Some(told) = told {
+            if let Some(told) = Told::of(&action, outcome) {
                 tell(told, out, &mut arming);
             }
         }
