@@ -13,13 +13,18 @@ fn is_plain(c: u8) -> bool {
 
 /// The length of the run of [`is_plain`] bytes that `b` starts with: a machine word at a
 /// time while a whole word is plain (an identity from the HAL is plain throughout), then byte
-/// by byte.
+/// by byte. When every whole word is plain, the last [`W`](super::words::W) bytes of `b` are
+/// tested as one more word (it overlaps the one before): the whole of `b` is then plain
+/// without a look at its bytes one by one.
 fn plain_len(b: &[u8]) -> usize {
-    use super::words::{at_least, below, clean_prefix, equal};
-    let n = clean_prefix(b, |x| {
-        below(x, 0x20) | at_least(x, 0x80) | equal(x, b'"') | equal(x, b'\\')
-    });
+    use super::words::{at_least, below, clean_prefix, equal, W};
+    let found = |x| below(x, 0x20) | at_least(x, 0x80) | equal(x, b'"') | equal(x, b'\\');
+    let n = clean_prefix(b, found);
     let tail = b.get(n..).unwrap_or_default();
+    let last_word = b.get(b.len().wrapping_sub(W)..).unwrap_or_default();
+    if tail.len() < W && clean_prefix(last_word, found) == W {
+        return b.len();
+    }
     n + tail
         .iter()
         .position(|&c| !is_plain(c))

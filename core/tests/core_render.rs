@@ -405,6 +405,39 @@ fn bad_utf8_runs_are_each_one_replacement() {
     }
 }
 
+/// A plain text with one byte to escape, of every length up to five machine words and with
+/// that byte at every place: the escaper tests its input a word at a time (whole words, then
+/// the last word, which may overlap the one before), so each place must be found. The MAC is
+/// upper-cased as well, letters in every place.
+#[test]
+fn a_byte_to_escape_is_found_at_every_place() {
+    let check = |b: &[u8]| {
+        let mut buf = [0u8; 512];
+        let mut w = Writer::new(&mut buf);
+        w.json_escaped(b);
+        assert!(w.ok());
+        assert_eq!(w.as_bytes(), escaped_reference(b).as_bytes(), "{b:x?}");
+        let who = Identity {
+            mac: b,
+            ..render::NOBODY
+        };
+        let text = out(|w| render::dev_info_base(w, &who));
+        let want = format!(r#""mac":"{}""#, escaped_reference(&b.to_ascii_uppercase()));
+        assert!(text.contains(&want), "{b:x?}: {text}");
+    };
+    for len in 0..40 {
+        let plain: Vec<u8> = (0..len).map(|i| b"az:AZ09m~ "[i % 10]).collect();
+        check(&plain);
+        for at in 0..len {
+            for bad in [b'"', b'\\', 0x01, 0x1f, 0x80, 0xff] {
+                let mut b = plain.clone();
+                b[at] = bad;
+                check(&b);
+            }
+        }
+    }
+}
+
 /// Every placeholder of every template names a field the renderer knows, and each number
 /// placeholder is one of the numbers its [`Payload`] documents, in that order.
 #[test]
