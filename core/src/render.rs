@@ -165,7 +165,7 @@ impl<'a> Writer<'a> {
             self.bytes(plain);
             if upper {
                 if let Some(text) = self.buf.get_mut(start..self.len) {
-                    text.make_ascii_uppercase();
+                    super::words::make_ascii_uppercase(text);
                 }
             }
             if tail.is_empty() {

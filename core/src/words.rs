@@ -1,6 +1,6 @@
 //! Tests on every byte of a machine word at once, for the scans that run over a few hundred
 //! bytes per payload: the JSON reader's ASCII runs, the escaper's plain runs and the log
-//! printer's check for bytes to escape.
+//! printer's check for bytes to escape; and the MAC's upper-casing ([`ascii_upper`]).
 //!
 //! Each test takes a word `x` read from the bytes and returns a word whose high bits (one per
 //! byte, "lane": [`HIGH`]) are not all zero exactly when some byte of `x` passes the test; its
@@ -39,6 +39,31 @@ pub const fn at_least(x: usize, k: u8) -> usize {
 #[inline]
 pub const fn equal(x: usize, c: u8) -> usize {
     below(x ^ (c as usize * ONES), 1)
+}
+
+/// `x` with each ASCII lower-case letter upper-cased, every lane at once. Unlike the tests
+/// above this is exact in every lane: each lane's sums start from its own low seven bits (at
+/// most 0x7F, plus at most 0x1F), so no carry leaves a lane.
+#[inline]
+pub const fn ascii_upper(x: usize) -> usize {
+    let low = x & !HIGH;
+    // The high bit of a lane: its low bits are `a` or above, above `z`, and its byte is below
+    // 0x80; then that bit moved down to 0x20, the bit that makes a letter lower-case.
+    let from_a = low + (0x80 - b'a' as usize) * ONES;
+    let past_z = low + (0x80 - b'z' as usize - 1) * ONES;
+    let lower = from_a & !past_z & !x & HIGH;
+    x ^ (lower >> 2)
+}
+
+/// Upper-case the ASCII letters of `b` in place, a word at a time ([`ascii_upper`]).
+pub fn make_ascii_uppercase(b: &mut [u8]) {
+    let mut words = b.chunks_exact_mut(W);
+    for w in &mut words {
+        if let Ok(w) = <&mut [u8; W]>::try_from(w) {
+            *w = ascii_upper(usize::from_ne_bytes(*w)).to_ne_bytes();
+        }
+    }
+    words.into_remainder().make_ascii_uppercase();
 }
 
 /// Whether `found` finds something in some whole word of `b`, and the bytes after the last

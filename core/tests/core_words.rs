@@ -103,3 +103,31 @@ fn found_in_words_looks_at_every_whole_word_and_hands_back_the_rest() {
         }
     }
 }
+
+/// `ascii_upper` is exact in every lane: each byte value at every lane, beside neighbours
+/// that make a carry or borrow between lanes most likely (0x7F, 0x80, 0xFF, `z`, `a`, `` ` ``,
+/// `{`), is upper-cased as `u8::to_ascii_uppercase` does, and its neighbours with it.
+#[test]
+fn ascii_upper_is_exact_in_every_lane() {
+    use dev_bind_core::words::{ascii_upper, make_ascii_uppercase};
+    for fill in [0x00u8, 0x60, 0x61, 0x7A, 0x7B, 0x7F, 0x80, 0xE1, 0xFF] {
+        for lane in 0..W {
+            for c in 0..=255u8 {
+                let mut b = [fill; W];
+                b[lane] = c;
+                let want = b.map(|x| x.to_ascii_uppercase());
+                assert_eq!(
+                    ascii_upper(word(&b)),
+                    word(&want),
+                    "lane {lane}, byte {c:#x}, beside {fill:#x}"
+                );
+            }
+        }
+    }
+    for len in 0..4 * W {
+        let text: Vec<u8> = (0..len).map(|i| b"a:zA{`0\xe1"[i % 8]).collect();
+        let mut b = text.clone();
+        make_ascii_uppercase(&mut b);
+        assert_eq!(b, text.to_ascii_uppercase(), "{len} bytes");
+    }
+}
