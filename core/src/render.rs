@@ -11,24 +11,23 @@ fn is_plain(c: u8) -> bool {
     (0x20..0x80).contains(&c) && c != b'"' && c != b'\\'
 }
 
-/// The length of the run of [`is_plain`] bytes that `b` starts with: a machine word at a
-/// time while a whole word is plain (an identity from the HAL is plain throughout), then byte
-/// by byte. When every whole word is plain, the last [`W`](super::words::W) bytes of `b` are
+/// `b` split after the run of [`is_plain`] bytes it starts with: a machine word at a time
+/// while a whole word is plain (an identity from the HAL is plain throughout), then byte by
+/// byte. When every whole word is plain, the last [`W`](super::words::W) bytes of `b` are
 /// tested as one more word (it overlaps the one before): the whole of `b` is then plain
 /// without a look at its bytes one by one.
-fn plain_len(b: &[u8]) -> usize {
+fn split_plain(b: &[u8]) -> (&[u8], &[u8]) {
     use super::words::{at_least, below, clean_prefix, equal, W};
     let found = |x| below(x, 0x20) | at_least(x, 0x80) | equal(x, b'"') | equal(x, b'\\');
     let n = clean_prefix(b, found);
     let tail = b.get(n..).unwrap_or_default();
     let last_word = b.get(b.len().wrapping_sub(W)..).unwrap_or_default();
     if tail.len() < W && clean_prefix(last_word, found) == W {
-        return b.len();
+        return (b, &[]);
     }
-    n + tail
-        .iter()
-        .position(|&c| !is_plain(c))
-        .unwrap_or(tail.len())
+    let run = tail.iter().position(|&c| !is_plain(c));
+    b.split_at_checked(n + run.unwrap_or(tail.len()))
+        .unwrap_or((b, &[]))
 }
 
 /// `n / 10` and `n % 10`, in 32-bit arithmetic when `n` fits (every number but an uptime
@@ -159,8 +158,7 @@ impl<'a> Writer<'a> {
         loop {
             // The run of bytes written as they are (all of an identity from the HAL), in one
             // copy, upper-cased where it landed.
-            let run = plain_len(rest);
-            let (plain, tail) = rest.split_at_checked(run).unwrap_or((rest, &[]));
+            let (plain, tail) = split_plain(rest);
             let start = self.len;
             self.bytes(plain);
             if upper {
