@@ -102,11 +102,12 @@ impl<'a> Writer<'a> {
     /// Append `n` in decimal, written in place (when it does not fit, none of it is written
     /// and the writer overflows).
     pub fn u64(&mut self, mut n: u64) -> &mut Self {
-        let mut len = 1;
-        let mut rest = div10(n).0;
-        while rest != 0 {
+        // The digit count, by multiplying instead of dividing: one more for each power of ten
+        // up to `n` (the 19th, the last a `u64` holds, gives the 20 digits of `u64::MAX`).
+        let (mut len, mut ten_to_len) = (1, 10u64);
+        while len < 20 && n >= ten_to_len {
             len += 1;
-            rest = div10(rest).0;
+            ten_to_len = ten_to_len.wrapping_mul(10);
         }
         let end = self.len.saturating_add(len);
         let Some(dst) = self.buf.get_mut(self.len..end) else {
