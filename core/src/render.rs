@@ -293,11 +293,13 @@ pub enum Field {
     Sign,
 }
 
-/// A placeholder of a template: the bytes `start..end` of its text are `${name}`.
+/// A placeholder of a template, `${name}`, and the text before it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hole {
-    /// Where `${` starts.
-    pub start: u16,
+    /// The text from the end of the placeholder before it (or from the start) to its `${`:
+    /// the template's own bytes, found when the crate is compiled, so that filling the
+    /// template copies them without slicing its text.
+    pub before: &'static [u8],
     /// Just after the `}`.
     pub end: u16,
     /// What it stands for.
@@ -372,14 +374,14 @@ const fn field(name: &[u8]) -> Field {
 
 /// The placeholders of `text`, as many as `N` of them (`count_holes`); a `$` that starts
 /// none, or a placeholder left open, fails the build.
-const fn holes<const N: usize>(text: &str) -> [Hole; N] {
+const fn holes<const N: usize>(text: &'static str) -> [Hole; N] {
     let b = text.as_bytes();
     let mut out = [Hole {
-        start: 0,
+        before: &[],
         end: 0,
         field: Field::Number,
     }; N];
-    let (mut i, mut k) = (0, 0);
+    let (mut i, mut k, mut after) = (0, 0, 0);
     while i < b.len() {
         if b[i] == b'$' {
             assert!(
@@ -394,8 +396,11 @@ const fn holes<const N: usize>(text: &str) -> [Hole; N] {
             let (_, tail) = b.split_at(i + 2);
             let (name, _) = tail.split_at(end - i - 2);
             assert!(end < u16::MAX as usize, "a template too long");
+            let (head, _) = b.split_at(i);
+            let (_, before) = head.split_at(after);
+            after = end + 1;
             out[k] = Hole {
-                start: i as u16,
+                before,
                 end: (end + 1) as u16,
                 field: field(name),
             };
@@ -585,17 +590,18 @@ struct Fields<'a> {
 }
 
 impl Fields<'_> {
-    /// Write `template` with its placeholders filled: the text between them is copied in
-    /// runs, each placeholder is replaced by its field.
+    /// Write `template` with its placeholders filled: each placeholder's text before it is
+    /// copied, the placeholder is replaced by its field, and the text after the last one is
+    /// copied.
     fn fill(&mut self, w: &mut Writer<'_>, template: &Template) {
-        let text = template.text.as_bytes();
-        let mut at = 0;
+        let mut end = 0;
         for hole in template.holes {
-            w.bytes(text.get(at..usize::from(hole.start)).unwrap_or(&[]));
+            w.bytes(hole.before);
             self.put(w, hole.field);
-            at = usize::from(hole.end);
+            end = hole.end;
         }
-        w.bytes(text.get(at..).unwrap_or(&[]));
+        let text = template.text.as_bytes();
+        w.bytes(text.get(usize::from(end)..).unwrap_or(&[]));
     }
 
     /// Write `field`.

@@ -455,12 +455,19 @@ fn every_placeholder_names_a_known_field() {
         }
         out
     }
-    // The placeholders found at compile time are exactly those of the text.
+    // The placeholders found at compile time are exactly those of the text, each with the
+    // text before it.
     fn holes_match(t: &dev_bind_core::render::Template) {
+        let mut at = 0;
         let found: Vec<&str> = t
             .holes
             .iter()
-            .map(|h| &t.text[usize::from(h.start)..usize::from(h.end)])
+            .map(|h| {
+                let start = at + h.before.len();
+                assert_eq!(&t.text.as_bytes()[at..start], h.before, "{}", t.text);
+                at = usize::from(h.end);
+                &t.text[start..at]
+            })
             .collect();
         let want: Vec<String> = names(t.text).iter().map(|n| format!("${{{n}}}")).collect();
         assert_eq!(found, want, "{}", t.text);
