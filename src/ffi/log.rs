@@ -146,6 +146,11 @@ fn all_plain(b: &[u8]) -> bool {
 /// bytes) and the end.
 pub fn chunks(line: Line, bytes: &[u8], num: i64, out: &mut impl FnMut(&'static CStr, &Args)) {
     let parts = line.msg().parts();
+    // Most texts have no placeholder: the whole text is the one piece.
+    if let [None, None] = parts.args {
+        let one = [piece(parts.head), EMPTY, EMPTY, EMPTY, EMPTY];
+        return out(formats(line.level())[0], &one);
+    }
     // The sign and up to 19 digits, by the payload renderer's digit loop (only for a text
     // that prints the number).
     let mut digits = [0u8; 20];

@@ -195,22 +195,18 @@ fn write_aes_random(t: &Token) {
 /// queue marked by `Action::Answer(())`, so that each queued action takes 32 bytes, not 120.
 /// The follow-up calls that tell the machine its actions' outcomes (`tell`) queue
 /// theirs in the same outbox, after those not yet executed: a FIFO.
-pub struct Outbox {
-    /// The actions not executed yet, in order.
-    actions: heapless::Deque<Action<()>, OUTBOX_CAP>,
+pub struct Outbox<'q> {
+    /// The actions not executed yet, in order: a local of the entry ([`run`]), by reference,
+    /// because a `Deque::new()` moved into a field is built aside and copied in whole (all
+    /// 280 bytes, the empty slots too) on every entry.
+    actions: &'q mut Queue,
     answer: Option<Answer<ReplyCtx>>,
 }
 
-impl Outbox {
-    fn new() -> Self {
-        Outbox {
-            actions: heapless::Deque::new(),
-            answer: None,
-        }
-    }
-}
+/// The action queue of an [`Outbox`].
+type Queue = heapless::Deque<Action<()>, OUTBOX_CAP>;
 
-impl Sink<ReplyCtx> for Outbox {
+impl Sink<ReplyCtx> for Outbox<'_> {
     fn act(&mut self, action: Action<()>) {
         if self.actions.push_back(action).is_err() {
             log::note(Level::Error, Msg::QueueFull);
@@ -342,7 +338,11 @@ pub fn run(event: Event<'_>) -> c_int {
     let Some(mut held) = begin() else {
         return -1;
     };
-    let mut out = Outbox::new();
+    let mut actions = Queue::new();
+    let mut out = Outbox {
+        actions: &mut actions,
+        answer: None,
+    };
     let (rc, publishes) = step(&mut held, event, &mut out);
     let published = held.finish(&mut out);
     if publishes {
@@ -357,7 +357,7 @@ pub fn run(event: Event<'_>) -> c_int {
 /// that the machine's temporaries are off the stack while [`Held::finish`] executes the
 /// actions: only the queue stays.
 #[inline(never)]
-fn step(held: &mut Held, event: Event<'_>, o: &mut Outbox) -> (c_int, bool) {
+fn step(held: &mut Held, event: Event<'_>, o: &mut Outbox<'_>) -> (c_int, bool) {
     let now = held.now;
     let shell = &mut *held.shell;
     let mut rc = 0;
@@ -429,7 +429,14 @@ fn step(held: &mut Held, event: Event<'_>, o: &mut Outbox) -> (c_int, bool) {
 /// [`M::on_query`] out of line, so that its temporaries (the request's id echo, the pending
 /// entry it builds) are off the stack while [`Held::finish`] executes the actions.
 #[inline(never)]
-fn query(m: &mut M, now: u64, ctx: ReplyCtx, mcast: bool, payload: Option<&[u8]>, o: &mut Outbox) {
+fn query(
+    m: &mut M,
+    now: u64,
+    ctx: ReplyCtx,
+    mcast: bool,
+    payload: Option<&[u8]>,
+    o: &mut Outbox<'_>,
+) {
     m.on_query(now, ctx, mcast, payload, o);
 }
 
@@ -439,7 +446,7 @@ fn query(m: &mut M, now: u64, ctx: ReplyCtx, mcast: bool, payload: Option<&[u8]>
 /// needs, taken under this lock (unchanged when the lock cannot be taken). Out of line, so
 /// that the machine's temporaries are off the stack while the queue is executed.
 #[inline(never)]
-fn tell(told: Told, out: &mut Outbox, arming: &mut Option<Arming>) {
+fn tell(told: Told, out: &mut Outbox<'_>, arming: &mut Option<Arming>) {
     let Some(mut held) = begin() else {
         return;
     };
@@ -497,7 +504,7 @@ impl Held {
     /// already). Returns the result of the first token or reset report publish, `0` if none
     /// was made.
     #[inline(never)]
-    pub fn finish(self, out: &mut Outbox) -> c_int {
+    pub fn finish(self, out: &mut Outbox<'_>) -> c_int {
         // Taken under this entry's lock; a follow-up call takes it again under its own.
         let mut arming = {
             let Held { mut shell, .. } = self;
