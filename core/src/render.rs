@@ -759,31 +759,26 @@ pub fn answer(w: &mut Writer<'_>, id: &IdEcho, who: &Identity<'_>, token: &Token
 /// The end of the first `keep` dotted parts of `ip` when it is a dotted quad (four parts of
 /// one to three digits, each at most 255).
 fn quad_prefix(ip: &[u8], keep: usize) -> Option<usize> {
+    let digit = |c: u8| c.is_ascii_digit().then(|| u32::from(c - b'0'));
     let mut parts = 0;
-    let mut digits = 0;
-    let mut value = 0u32;
     let mut end = 0;
-    let mut i = 0;
-    while i <= ip.len() {
-        // The end of the text closes the fourth part, as a '.' closes the others.
-        let c = ip.get(i).copied().unwrap_or(b'.');
-        if c == b'.' {
-            if digits == 0 || value > 255 {
-                return None;
-            }
-            parts += 1;
-            if parts == keep {
-                end = i;
-            }
-            digits = 0;
-            value = 0;
-        } else if c.is_ascii_digit() && digits < 3 {
-            digits += 1;
-            value = value * 10 + u32::from(c - b'0');
-        } else {
+    // Where the part starts.
+    let mut at = 0;
+    for part in ip.split(|&c| c == b'.') {
+        let value = match *part {
+            [a] => digit(a)?,
+            [a, b] => digit(a)? * 10 + digit(b)?,
+            [a, b, c] => digit(a)? * 100 + digit(b)? * 10 + digit(c)?,
+            _ => return None,
+        };
+        if value > 255 {
             return None;
         }
-        i += 1;
+        parts += 1;
+        if parts == keep {
+            end = at + part.len();
+        }
+        at += part.len() + 1;
     }
     (parts == 4).then_some(end)
 }

@@ -192,6 +192,14 @@ fn broadcast_hosts() {
         out(|x| render::broadcast_host(x, 3, b"192.168.1.7")),
         "192.168.1.255"
     );
+    assert_eq!(
+        out(|x| render::broadcast_host(x, 2, b"172.016.254.1")),
+        "172.016.255.255"
+    );
+    assert_eq!(
+        out(|x| render::broadcast_host(x, 1, b"255.255.255.0")),
+        "255.255.255.255"
+    );
     for bad in [
         &b""[..],
         b"10.0.0",
@@ -200,6 +208,12 @@ fn broadcast_hosts() {
         b"256.1.1.1",
         b"1..2.3",
         b"1.2.3.4 ",
+        b"1234.1.1.1",
+        b".1.2.3",
+        b"1.2.3.",
+        b"999.1.1.1",
+        b"1.2.3.-4",
+        b"1.2.3.4.",
     ] {
         for dest in 0..4 {
             assert_eq!(
