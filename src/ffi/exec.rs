@@ -5,7 +5,6 @@
 //! ([`Callbacks`]): it runs no entry of its own.
 
 use core::ffi::c_int;
-use core::mem::MaybeUninit;
 
 use core::ffi::c_void;
 use core::ptr::NonNull;
@@ -85,12 +84,6 @@ impl Ids {
         len: [0; 4],
         read: Read::Nothing,
     };
-
-    /// Read the product key and device name, and the MAC and IP if `all` (else left empty),
-    /// into `slot`; returns them as `render` takes them (see [`Ids::get`]).
-    pub fn read(slot: &mut MaybeUninit<Ids>, all: bool) -> Identity<'_> {
-        slot.write(Ids::UNREAD).get(all)
-    }
 
     /// The product key and device name, and the MAC and IP if `all` (else empty), each cut at
     /// its NUL (each field also points at its buffer, a NUL-terminated C string while `self`

@@ -113,8 +113,8 @@ pub unsafe extern "C" fn awss_build_dev_info(
     }
     // SAFETY: non-NULL and writable for `info_len` bytes, per the caller.
     let out = unsafe { core::slice::from_raw_parts_mut(dev_info.cast::<u8>(), len) };
-    let mut ids = MaybeUninit::uninit();
-    let who = Ids::read(&mut ids, true);
+    let mut ids = Ids::UNREAD;
+    let who = ids.get(true);
     let remain = lock_op(Op::Remain);
     let token = read_aes_random();
     let (text_len, ok) = {
@@ -239,8 +239,8 @@ pub unsafe extern "C" fn awss_build_topic(
     if topic.is_null() || topic_fmt.is_null() || tlen == 0 {
         return ptr::null();
     }
-    let mut ids = MaybeUninit::uninit();
-    let who = Ids::read(&mut ids, false);
+    let mut ids = Ids::UNREAD;
+    let who = ids.get(false);
     let n = c_int::try_from(tlen - 1).unwrap_or(c_int::MAX);
     // SAFETY: `topic` holds `tlen` bytes, the format is the caller's, both identity strings
     // point at NUL-terminated buffers of `ids`, which outlives the call.

@@ -6,7 +6,6 @@
 //! the lock is released. The one HAL timer carries its deadlines too (`shell::arm`).
 
 use core::ffi::{c_char, c_int, c_void};
-use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
 use portable_atomic::{AtomicU32, Ordering};
 
@@ -336,8 +335,8 @@ fn render_wifi<'b>(
 
 /// One broadcast of the round `kind`.
 fn broadcast(kind: Kind, id: u32, dest: u8) {
-    let mut ids = MaybeUninit::uninit();
-    let who = Ids::read(&mut ids, true);
+    let mut ids = Ids::UNREAD;
+    let who = ids.get(true);
     let random = read_aes_random();
     let (which, topic, line) = match kind {
         Kind::Success => (
@@ -471,8 +470,8 @@ unsafe extern "C" fn devinfo_resp_cb(
 
 /// Publish the switch-AP reply: exactly the JSON, QoS 1.
 fn switchap_reply(id: &IdEcho, code: u16) {
-    let mut ids = MaybeUninit::uninit();
-    let who = Ids::read(&mut ids, false);
+    let mut ids = Ids::UNREAD;
+    let who = ids.get(false);
     let which = if code == 200 {
         WifiPayload::SwitchApOk
     } else {
@@ -571,8 +570,8 @@ fn subscribe(sub: WifiSub, on: bool) {
         WifiSub::CipherGetReply => (WifiTopic::CipherGetReply, awss_get_cipher_reply),
         WifiSub::SwitchAp => (WifiTopic::SwitchAp, awss_online_switchap),
     };
-    let mut ids = MaybeUninit::uninit();
-    let who = Ids::read(&mut ids, false);
+    let mut ids = Ids::UNREAD;
+    let who = ids.get(false);
     let mut tbuf = [0u8; TOPIC_MAX];
     let t = wifi_topic(&mut tbuf, topic, &who);
     let null = ptr::null_mut();
@@ -610,8 +609,8 @@ fn register(res: Resource) {
     let Some(c) = exec::server(&shell::CALLBACKS) else {
         return;
     };
-    let mut ids = MaybeUninit::uninit();
-    let who = Ids::read(&mut ids, false);
+    let mut ids = Ids::UNREAD;
+    let who = ids.get(false);
     let mut tbuf = [0u8; TOPIC_MAX];
     let t = wifi_topic(&mut tbuf, topic, &who);
     // SAFETY: `c` is the live server; `t` ends with its NUL (the server copies it); `cb` has
@@ -719,8 +718,8 @@ pub unsafe fn signed_answer(remote: *mut c_void, request: *mut c_void, mcast: bo
         log::note(Level::Warn, Msg::ConnectapBad);
         return -1;
     };
-    let mut ids = MaybeUninit::uninit();
-    let who = Ids::read(&mut ids, true);
+    let mut ids = Ids::UNREAD;
+    let who = ids.get(true);
     let random = read_aes_random();
     let sign = device_sign(&random, &who);
     let f = WifiFields {
@@ -867,8 +866,8 @@ pub unsafe extern "C" fn awss_build_sign_src(
     let Some(out) = NonNull::new(sign_src.cast::<u8>()) else {
         return ptr::null_mut();
     };
-    let mut ids = MaybeUninit::uninit();
-    let who = Ids::read(&mut ids, false);
+    let mut ids = Ids::UNREAD;
+    let who = ids.get(false);
     let random = read_aes_random();
     let parts: [&[u8]; 3] = [&random, who.device_name, who.product_key];
     let need: usize = parts.iter().map(|p| p.len()).sum();
