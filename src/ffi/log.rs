@@ -1,9 +1,10 @@
 //! Log lines through `HAL_Printf`: `[dbg]|[inf]|[wrn]|[err] dev_bind: <text>\r\n`, with a
 //! run-time threshold (default Info). A line is one `HAL_Printf` call ([`LINE`]: a format of
 //! its level, the tag written out, then the non-empty pieces of its text from
-//! [`dev_bind_core::msg`] with the number and the bytes at their placeholders), so no line buffer sits on the stack and no `core::fmt` is linked. A line
-//! whose bytes hold a byte to escape (bytes from the network: non-printable ones and `\` are
-//! printed as `\xNN`) is printed piece by piece instead, one call per piece.
+//! [`dev_bind_core::msg`] with the number and the bytes at their placeholders), so no line
+//! buffer sits on the stack and no `core::fmt` is linked. A line whose bytes hold a byte to
+//! escape (bytes from the network: non-printable ones and `\` are printed as `\xNN`) is
+//! printed piece by piece instead, one call per piece.
 
 use core::ffi::{c_int, CStr};
 use core::sync::atomic::{AtomicU8, Ordering};
